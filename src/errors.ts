@@ -1,0 +1,44 @@
+/**
+ * Typed failures a person can act on. `type` is a stable code (shown in the API, the CLI and the
+ * workbook); `message` is plain language and never contains document text.
+ */
+export type FailureType =
+  | 'InvalidPdf' // not a PDF, or too damaged to read
+  | 'PasswordRequired' // encrypted and no (or a wrong) password was given
+  | 'TooManyPages' // over MAX_PAGES
+  | 'EmptyPdf' // zero pages
+  | 'ImageTooLarge' // a page or image would need more pixels than we allow (pixel/decompression bomb)
+  | 'TooLarge' // file over the size cap
+  | 'Timeout' // a page took too long to parse/render
+  | 'ExtractionFailed' // the model answered with something unusable, after retries
+  | 'RateLimited' // the LLM provider answered 429 (retryable)
+  | 'ProviderUnavailable' // the LLM provider failed (5xx, network) (retryable)
+  | 'NotFound';
+
+/** Failures that retrying cannot fix: the workflow ends the job as `failed` with this type. */
+export const NON_RETRYABLE: ReadonlySet<FailureType> = new Set<FailureType>([
+  'InvalidPdf',
+  'PasswordRequired',
+  'TooManyPages',
+  'EmptyPdf',
+  'ImageTooLarge',
+  'TooLarge',
+  'Timeout',
+  'ExtractionFailed',
+  'NotFound',
+]);
+
+export class PipelineError extends Error {
+  readonly type: FailureType;
+  /** Seconds to wait before a retry (e.g. from a Retry-After header). */
+  readonly retryAfterSeconds?: number;
+  constructor(type: FailureType, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = type;
+    this.type = type;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+  get retryable(): boolean {
+    return !NON_RETRYABLE.has(this.type);
+  }
+}
