@@ -1,0 +1,192 @@
+/**
+ * The one place that reads the environment. Every value is validated once at start-up; a bad value
+ * stops the process with one clear line per problem instead of failing later in a confusing way.
+ */
+import path from 'node:path';
+import os from 'node:os';
+import { z } from 'zod';
+
+const int = (name: string, def: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max} (got "${v}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalUrl = (name: string, protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      try {
+        const u = new URL(v);
+        if (!protocols.includes(u.protocol)) throw new Error('protocol');
+        return v;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a ${protocols.join(' or ')} URL (got "${redact(v)}")` });
+        return z.NEVER;
+      }
+    });
+
+/** Never echo credentials embedded in a URL back into logs. */
+function redact(v: string): string {
+  return v.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    DATABASE_URL: optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .trim()
+      .optional()
+      .refine((v) => !v || /^[\w.-]+:\d+$/.test(v), { message: 'TEMPORAL_ADDRESS must look like host:port (e.g. localhost:7233)' }),
+    TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+    TEMPORAL_CLI: z.string().trim().optional(),
+    TEMPORAL_UI_PORT: int('TEMPORAL_UI_PORT', 8233, 0, 65535), // 0: no Web UI
+    DATA_DIR: z.string().trim().default('.data'),
+    OPENAI_API_KEY: z.string().trim().optional(),
+    OPENAI_BASE_URL: optionalUrl('OPENAI_BASE_URL', ['http:', 'https:']),
+    OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+    OPENAI_TIMEOUT_MS: int('OPENAI_TIMEOUT_MS', 120_000, 1_000, 600_000),
+    EXTRACTION_PROVIDER: z
+      .string()
+      .trim()
+      .optional()
+      .refine((v) => !v || v === 'openai' || v === 'offline', { message: 'EXTRACTION_PROVIDER must be "openai" or "offline"' }),
+    LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
+    MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
+    OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+    MAX_UPLOAD_MB: int('MAX_UPLOAD_MB', 50, 1, 2048),
+    MAX_PAGES: int('MAX_PAGES', 500, 1, 100_000),
+    OCR_LANG: z
+      .string()
+      .trim()
+      .default('eng')
+      .refine((v) => /^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(v), { message: 'OCR_LANG must be tesseract language codes like "eng" or "eng+deu"' }),
+    PORT: int('PORT', 8000, 1, 65535),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 120, 0, 3600),
+    LLM_MAX_CONCURRENT: int('LLM_MAX_CONCURRENT', 32, 1, 1000),
+    TASK_QUEUE_PREFIX: z
+      .string()
+      .trim()
+      .default('')
+      .refine((v) => /^[\w.-]*$/.test(v), { message: 'TASK_QUEUE_PREFIX may only hold letters, digits, ".", "-" and "_"' }),
+    WORKFLOW_BUNDLE: z.string().trim().optional(),
+  });
+
+/** Rules that tie two variables together (checked even when single values are wrong, so all problems show at once). */
+function crossChecks(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (env.EXTRACTION_PROVIDER?.trim() === 'openai' && !env.OPENAI_API_KEY?.trim()) problems.push('EXTRACTION_PROVIDER=openai needs OPENAI_API_KEY');
+  return problems;
+}
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  /** Unset: embedded Postgres (PGlite) under DATA_DIR. */
+  databaseUrl?: string;
+  /** Unset: a Temporal dev server is started as a child process. */
+  temporalAddress?: string;
+  temporalNamespace: string;
+  temporalCli?: string;
+  temporalUiPort: number;
+  dataDir: string;
+  extraction: {
+    provider: 'openai' | 'offline';
+    apiKey?: string;
+    baseURL?: string;
+    model: string;
+    timeoutMs: number;
+  };
+  llmRequestsPerMinute: number;
+  llmMaxConcurrent: number;
+  /** Prepended to the task queue names (isolates test runs and tenants sharing one namespace). */
+  taskQueuePrefix: string;
+  /** A pre-built workflow bundle (faster worker start); unset: bundled at start-up. */
+  workflowBundle?: string;
+  maxConcurrentActivities: number;
+  ocrWorkers: number;
+  maxUploadBytes: number;
+  maxPages: number;
+  ocrLang: string;
+  port: number;
+  logLevel: string;
+  shutdownGraceSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse and validate an environment (defaults to process.env). Throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => (i.message.includes(String(i.path[0] ?? '')) ? i.message : `${String(i.path[0])}: ${i.message}`))),
+    ...crossChecks(env),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const e = parsed.data;
+  const provider = (e.EXTRACTION_PROVIDER as 'openai' | 'offline' | undefined) ?? (e.OPENAI_API_KEY ? 'openai' : 'offline');
+  return {
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS || undefined,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalCli: e.TEMPORAL_CLI || undefined,
+    temporalUiPort: e.TEMPORAL_UI_PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    extraction: {
+      provider,
+      apiKey: e.OPENAI_API_KEY || undefined,
+      baseURL: e.OPENAI_BASE_URL,
+      model: e.OPENAI_MODEL,
+      timeoutMs: e.OPENAI_TIMEOUT_MS,
+    },
+    llmRequestsPerMinute: e.LLM_RPM,
+    llmMaxConcurrent: e.LLM_MAX_CONCURRENT,
+    taskQueuePrefix: e.TASK_QUEUE_PREFIX,
+    workflowBundle: e.WORKFLOW_BUNDLE || undefined,
+    maxConcurrentActivities: e.MAX_CONCURRENT_ACTIVITIES,
+    ocrWorkers: e.OCR_WORKERS,
+    maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+    maxPages: e.MAX_PAGES,
+    ocrLang: e.OCR_LANG,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+  };
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration; exits with a clear message when the environment is wrong. */
+export function config(): Config {
+  if (!cached) {
+    try {
+      cached = loadConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exit(78); // EX_CONFIG
+      }
+      throw err;
+    }
+  }
+  return cached;
+}

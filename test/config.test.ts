@@ -1,0 +1,40 @@
+/** The configuration module: defaults for embedded mode, and one clear message per bad value. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+test('an empty environment gives the embedded defaults', () => {
+  const c = loadConfig({});
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.temporalAddress, undefined);
+  assert.equal(c.extraction.provider, 'offline');
+  assert.equal(c.llmRequestsPerMinute, 450);
+  assert.equal(c.maxConcurrentActivities, 10);
+  assert.equal(c.port, 8000);
+  assert.equal(c.maxUploadBytes, 50 * 1024 * 1024);
+  assert.equal(c.ocrLang, 'eng');
+});
+
+test('an OpenAI key selects the openai provider unless told otherwise', () => {
+  assert.equal(loadConfig({ OPENAI_API_KEY: 'sk-x' }).extraction.provider, 'openai');
+  assert.equal(loadConfig({ OPENAI_API_KEY: 'sk-x', EXTRACTION_PROVIDER: 'offline' }).extraction.provider, 'offline');
+});
+
+test('every bad value is reported at once, each with its own readable message', () => {
+  let err: unknown;
+  try {
+    loadConfig({ LLM_RPM: 'fast', PORT: '70000', DATABASE_URL: 'mysql://u:secret@h/db', TEMPORAL_ADDRESS: 'nohostport', EXTRACTION_PROVIDER: 'openai', OCR_LANG: 'English!' });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError);
+  const text = err.problems.join('\n');
+  assert.match(text, /LLM_RPM must be a whole number from 1 to 100000 \(got "fast"\)/);
+  assert.match(text, /PORT must be a whole number from 1 to 65535/);
+  assert.match(text, /DATABASE_URL must be a postgres: or postgresql: URL/);
+  assert.doesNotMatch(text, /secret/, 'credentials in a bad URL are not echoed');
+  assert.match(text, /TEMPORAL_ADDRESS must look like host:port/);
+  assert.match(text, /EXTRACTION_PROVIDER=openai needs OPENAI_API_KEY/);
+  assert.match(text, /OCR_LANG must be tesseract language codes/);
+  assert.equal(err.problems.length, 6);
+});
