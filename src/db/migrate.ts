@@ -1,0 +1,21 @@
+/** Applies the versioned SQL migrations in migrations/ (node-pg-migrate), idempotently, at start-up. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+import { logger } from '../logger.js';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export async function migrate(databaseUrl: string): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    singleTransaction: true,
+    log: () => {},
+  });
+  const names = applied.map((m) => m.name);
+  if (names.length) logger.info({ migrations: names }, 'database migrated');
+  return names;
+}

@@ -1,0 +1,24 @@
+/** One pg Pool per process, shared by activities, the CLI and (later) the API. */
+import pg from 'pg';
+import { logger } from '../logger.js';
+
+let pool: pg.Pool | undefined;
+
+export function initPool(databaseUrl: string, max = 10): pg.Pool {
+  if (pool) return pool;
+  pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres idle client error'));
+  return pool;
+}
+
+export function db(): pg.Pool {
+  if (!pool) throw new Error('database pool used before initPool()');
+  return pool;
+}
+
+export async function closePool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.end();
+}
