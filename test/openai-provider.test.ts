@@ -1,0 +1,418 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import {
+  DEFAULT_TIMEOUT_MS,
+  buildUserMessage,
+  estimateTokens,
+  extractWithOpenAI,
+  parseRetryAfter,
+  type LlmConfig,
+} from '../activities/extraction/openai-provider.js';
+import { PipelineError } from '../src/errors.js';
+import { EXTRACTION_JSON_SCHEMA, type PageText } from '../src/extraction/schema.js';
+import {
+  countPromptTokens,
+  countTokens,
+  emptyExtractionBody,
+  maxInAnyWindow,
+  startOpenAIServer,
+  type ChatRequest,
+  type OpenAIServer,
+} from './support/openai-server.js';
+
+const API_KEY = 'sk-test-0123456789';
+const PATIENT = 'Jane Q Roe';
+
+const pages: PageText[] = [
+  { page: 1, text: `St. Elsewhere   Hospital\r\nPatient:\t${PATIENT}      DOB: 1961-04-02\n\n\n   MRN: 00123  ` },
+  { page: 2, text: 'Hemoglobin    13.2   g/dL    12.0-16.0\nWBC   14,200   /uL   4,000-11,000   H' },
+];
+
+/** A full, schema-valid answer the fake model gives for `pages`. */
+function sampleExtraction() {
+  const body = emptyExtractionBody() as any;
+  body.document.type = { value: 'lab_report', evidence: null, confidence: 0.7 };
+  body.patient.name = { value: PATIENT, evidence: { page: 1, quote: `Patient: ${PATIENT} DOB: 1961-04-02` }, confidence: 0.95 };
+  body.patient.date_of_birth = { value: '1961-04-02', evidence: { page: 1, quote: `Patient: ${PATIENT} DOB: 1961-04-02` }, confidence: 0.9 };
+  body.lab_results = [
+    {
+      test: 'Hemoglobin',
+      value: 13.2,
+      unit: 'g/dL',
+      reference_range: '12.0-16.0',
+      flag: null,
+      collected_at: null,
+      evidence: { page: 2, quote: 'Hemoglobin 13.2 g/dL 12.0-16.0' },
+      confidence: 0.9,
+    },
+    {
+      test: 'WBC',
+      value: 14200,
+      unit: '/uL',
+      reference_range: '4,000-11,000',
+      flag: 'H',
+      collected_at: null,
+      evidence: { page: 2, quote: 'WBC 14,200 /uL 4,000-11,000 H' },
+      confidence: 0.85,
+    },
+  ];
+  return body;
+}
+
+function cfg(server: OpenAIServer, extra: Partial<LlmConfig> = {}): LlmConfig {
+  return { apiKey: API_KEY, baseURL: server.url, model: 'gpt-test-extract', timeoutMs: 10_000, ...extra };
+}
+
+/** Runs the call, expects a PipelineError, and checks that no document text leaked into its message. */
+async function expectFailure(p: Promise<unknown>, type: PipelineError['type']): Promise<PipelineError> {
+  let caught: unknown;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof PipelineError, `expected a PipelineError, got ${String(caught)}`);
+  assert.equal(caught.type, type, `type (message: ${caught.message})`);
+  for (const secret of [PATIENT, 'Hemoglobin', 'Elsewhere', API_KEY]) {
+    assert.ok(!caught.message.includes(secret), `error message leaks "${secret}": ${caught.message}`);
+  }
+  return caught;
+}
+
+describe('extractWithOpenAI against the OpenAI-compatible test server', () => {
+  let server: OpenAIServer;
+  let answer: () => unknown = sampleExtraction;
+
+  before(async () => {
+    server = await startOpenAIServer({ respond: () => answer(), apiKey: API_KEY });
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.clearFaults();
+    answer = sampleExtraction;
+    server.setLatency(0);
+  });
+
+  test('a normal call returns the parsed extraction, token counts and model; the request is strict json_schema with page markers', async () => {
+    const out = await extractWithOpenAI(pages, cfg(server));
+    assert.deepEqual(out.extraction, sampleExtraction());
+    assert.equal(out.model, 'gpt-test-extract');
+
+    assert.equal(server.requests.length, 1);
+    const req = server.requests[0]!;
+    assert.equal(req.headers.authorization, `Bearer ${API_KEY}`);
+    const body = req.body as ChatRequest & { temperature?: number };
+    assert.equal(body.model, 'gpt-test-extract');
+    assert.equal(body.temperature, 0);
+    assert.deepEqual(body.response_format, {
+      type: 'json_schema',
+      json_schema: { name: 'medical_extraction_v1', strict: true, schema: EXTRACTION_JSON_SCHEMA },
+    });
+    assert.deepEqual(
+      body.messages.map((m) => m.role),
+      ['system', 'user'],
+    );
+    const system = body.messages[0]!.content;
+    assert.match(system, /medical data extractor/);
+    assert.match(system, /null/);
+    assert.match(system, /ISO-8601/);
+    assert.match(system, /verbatim/);
+    const user = body.messages[1]!.content;
+    assert.equal(
+      user,
+      [
+        '=== Page 1 ===',
+        'St. Elsewhere Hospital',
+        `Patient: ${PATIENT} DOB: 1961-04-02`,
+        'MRN: 00123',
+        '=== Page 2 ===',
+        'Hemoglobin 13.2 g/dL 12.0-16.0',
+        'WBC 14,200 /uL 4,000-11,000 H',
+      ].join('\n'),
+    );
+
+    // Token counts are the ones the server reported in `usage`.
+    assert.equal(out.tokensIn, countPromptTokens(body.messages));
+    assert.equal(out.tokensOut, countTokens(JSON.stringify(sampleExtraction())));
+  });
+
+  test('pages are sent in page order, and blank pages are left out', async () => {
+    await extractWithOpenAI([{ page: 3, text: 'third' }, { page: 2, text: ' \n\t ' }, { page: 1, text: 'first' }], cfg(server));
+    assert.equal(server.requests[0]!.body.messages[1].content, '=== Page 1 ===\nfirst\n=== Page 3 ===\nthird');
+  });
+
+  test('a document with no text yields an empty extraction without calling the provider', async () => {
+    const out = await extractWithOpenAI([{ page: 1, text: '   \n ' }], cfg(server));
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(out.extraction, emptyExtractionBody());
+    assert.equal(out.tokensIn, 0);
+    assert.equal(out.tokensOut, 0);
+  });
+
+  test('the default respond of the test server is a valid (empty) extraction', async () => {
+    const plain = await startOpenAIServer();
+    try {
+      const out = await extractWithOpenAI(pages, cfg(plain));
+      assert.deepEqual(out.extraction, emptyExtractionBody());
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test('confidences are clamped to [0, 1] and a model-supplied evidence.found is dropped', async () => {
+    answer = () => {
+      const a = sampleExtraction();
+      a.lab_results[0].confidence = 1.7;
+      a.lab_results[1].confidence = -0.2;
+      a.lab_results[0].evidence.found = true;
+      return a;
+    };
+    const out = await extractWithOpenAI(pages, cfg(server));
+    assert.equal(out.extraction.lab_results[0]!.confidence, 1);
+    assert.equal(out.extraction.lab_results[1]!.confidence, 0);
+    assert.equal('found' in out.extraction.lab_results[0]!.evidence, false);
+  });
+
+  test('429 with Retry-After: 7 → RateLimited (retryable) with retryAfterSeconds 7, after exactly one request', async () => {
+    server.inject({ kind: '429', retryAfterSeconds: 7 });
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'RateLimited');
+    assert.equal(err.retryAfterSeconds, 7);
+    assert.equal(err.retryable, true);
+    assert.ok(err.cause, 'keeps the cause');
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('429 honours retry-after-ms and an HTTP-date Retry-After', async () => {
+    server.inject({ kind: '429', headers: { 'retry-after-ms': '2500', 'retry-after': '9' } });
+    const ms = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'RateLimited');
+    assert.equal(ms.retryAfterSeconds, 2.5);
+
+    const at = new Date(Date.now() + 60_000).toUTCString();
+    server.inject({ kind: '429', headers: { 'retry-after': at } });
+    const date = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'RateLimited');
+    assert.ok(date.retryAfterSeconds !== undefined && date.retryAfterSeconds > 30 && date.retryAfterSeconds <= 61, String(date.retryAfterSeconds));
+
+    server.inject({ kind: '429' });
+    const none = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'RateLimited');
+    assert.equal(none.retryAfterSeconds, undefined);
+    assert.equal(server.requests.length, 3);
+  });
+
+  test('429 insufficient_quota is not a rate limit: ExtractionFailed', async () => {
+    server.inject({ kind: 'status', status: 429, code: 'insufficient_quota', type: 'insufficient_quota', message: 'You exceeded your current quota' });
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
+    assert.match(err.message, /quota/);
+    assert.equal(err.retryable, false);
+  });
+
+  test('500 → ProviderUnavailable (retryable), one request', async () => {
+    server.inject({ kind: '500' });
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
+    assert.equal(err.retryable, true);
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('503 and a dropped connection → ProviderUnavailable', async () => {
+    server.inject({ kind: 'status', status: 503 }, { kind: 'drop' });
+    await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
+    await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('content that is not JSON → retryable ProviderUnavailable "the model returned malformed output"', async () => {
+    server.inject({ kind: 'invalid-json' });
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
+    assert.equal(err.message, 'the model returned malformed output');
+    assert.equal(err.retryable, true);
+    assert.ok(err.cause instanceof Error);
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('JSON that does not match schema v1 → the same retryable malformed-output failure', async () => {
+    for (const bad of [
+      { hello: 'world' },
+      { ...sampleExtraction(), lab_results: [{ test: 'WBC', value: 1 }] },
+      (() => {
+        const a = sampleExtraction();
+        a.document.type.value = 'Lab Report';
+        return a;
+      })(),
+      [],
+    ]) {
+      answer = () => bad;
+      const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
+      assert.equal(err.message, 'the model returned malformed output');
+    }
+  });
+
+  test('a refusal → ExtractionFailed (not retryable)', async () => {
+    server.inject({ kind: 'refusal' });
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
+    assert.match(err.message, /declined/);
+    assert.equal(err.retryable, false);
+  });
+
+  test('an invalid API key → 401 → ExtractionFailed with a message a person understands', async () => {
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server, { apiKey: 'sk-wrong' })), 'ExtractionFailed');
+    assert.match(err.message, /rejected the API key/);
+    assert.ok(!err.message.includes('sk-wrong'));
+    assert.equal(err.retryable, false);
+    assert.ok(err.cause, 'keeps the cause');
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a missing API key → ExtractionFailed before any request', async () => {
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server, { apiKey: '' })), 'ExtractionFailed');
+    assert.match(err.message, /API key/);
+    assert.equal(server.requests.length, 0);
+  });
+
+  test('400, 403 and 404 → ExtractionFailed with plain messages, never the provider text', async () => {
+    server.inject(
+      { kind: 'status', status: 400, message: `Invalid input near "${PATIENT}"` },
+      { kind: 'status', status: 400, code: 'context_length_exceeded', message: "This model's maximum context length is 8192 tokens." },
+      { kind: 'status', status: 403 },
+      { kind: 'status', status: 404, code: 'model_not_found' },
+    );
+    const e400 = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
+    assert.match(e400.message, /rejected the request/);
+    const ctx = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
+    assert.match(ctx.message, /too long/);
+    const e403 = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
+    assert.match(e403.message, /refused access/);
+    const e404 = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
+    assert.match(e404.message, /does not know model "gpt-test-extract"/);
+    assert.equal(server.requests.length, 4);
+  });
+
+  test('a response slower than timeoutMs → ProviderUnavailable, one request', async () => {
+    server.inject({ kind: 'slow', ms: 30_000 });
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server, { timeoutMs: 300 })), 'ProviderUnavailable');
+    assert.match(err.message, /did not answer within/);
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a slow server within timeoutMs still succeeds (latency is not a failure)', async () => {
+    server.setLatency(50);
+    const out = await extractWithOpenAI(pages, cfg(server));
+    assert.equal(out.extraction.lab_results.length, 2);
+  });
+
+  test("the caller's abort signal cancels the request with the caller's reason", async () => {
+    server.inject({ kind: 'slow', ms: 30_000 });
+    const ac = new AbortController();
+    const reason = new Error('activity cancelled');
+    const p = extractWithOpenAI(pages, cfg(server), { signal: ac.signal });
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    ac.abort(reason);
+    await assert.rejects(p, (err) => err === reason);
+  });
+
+  test('maxRequestsInAnyWindow counts requests in a sliding window', async () => {
+    await Promise.all([1, 2, 3].map(() => extractWithOpenAI(pages, cfg(server))));
+    assert.equal(server.requests.length, 3);
+    assert.equal(server.maxRequestsInAnyWindow(3_600_000), 3);
+    const n = server.maxRequestsInAnyWindow(1);
+    assert.ok(n >= 1 && n <= 3, String(n));
+    assert.throws(() => server.maxRequestsInAnyWindow(0), RangeError);
+  });
+});
+
+describe('maxInAnyWindow', () => {
+  test('counts the busiest half-open window [t, t + w)', () => {
+    assert.equal(maxInAnyWindow([], 1000), 0);
+    assert.equal(maxInAnyWindow([5], 1000), 1);
+    // [100, 1100) holds 100, 200, 1000, 1050.
+    assert.equal(maxInAnyWindow([1050, 0, 200, 1000, 100], 1000), 4);
+    // Exactly one window apart: never together.
+    assert.equal(maxInAnyWindow([0, 1000, 2000, 3000], 1000), 1);
+    assert.equal(maxInAnyWindow([0, 999, 1998], 1000), 2);
+    assert.equal(maxInAnyWindow([7, 7, 7], 1), 3);
+  });
+});
+
+describe('test server protocol', () => {
+  let server: OpenAIServer;
+  before(async () => {
+    server = await startOpenAIServer({ model: 'gpt-listed' });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('no Authorization → 401 in OpenAI error shape', async () => {
+    const res = await fetch(`${server.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as { error: { message: string; type: string; param: unknown; code: unknown } };
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.equal(typeof body.error.message, 'string');
+    assert.ok('param' in body.error && 'code' in body.error);
+  });
+
+  test('a chat completion is protocol-faithful', async () => {
+    const res = await fetch(`${server.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hello there' }] }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as any;
+    assert.equal(body.object, 'chat.completion');
+    assert.equal(body.model, 'm');
+    assert.equal(typeof body.id, 'string');
+    assert.equal(typeof body.created, 'number');
+    assert.deepEqual(body.choices[0].message, { role: 'assistant', content: JSON.stringify(emptyExtractionBody()), refusal: null });
+    assert.equal(body.choices[0].finish_reason, 'stop');
+    assert.equal(body.choices[0].logprobs, null);
+    assert.equal(body.usage.total_tokens, body.usage.prompt_tokens + body.usage.completion_tokens);
+    assert.ok(body.usage.prompt_tokens > 0 && body.usage.completion_tokens > 0);
+  });
+
+  test('GET /v1/models lists the model; unknown routes answer 404 in OpenAI error shape', async () => {
+    const models = await fetch(`${server.url}/models`, { headers: { authorization: 'Bearer k' } });
+    assert.equal(models.status, 200);
+    const list = (await models.json()) as { object: string; data: Array<{ id: string; object: string }> };
+    assert.equal(list.object, 'list');
+    assert.deepEqual(
+      list.data.map((m) => [m.id, m.object]),
+      [['gpt-listed', 'model']],
+    );
+
+    const missing = await fetch(`${server.url}/embeddings`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: '{}' });
+    assert.equal(missing.status, 404);
+    const err = (await missing.json()) as { error: { message: string; type: string } };
+    assert.match(err.error.message, /Invalid URL/);
+    assert.equal(err.error.type, 'invalid_request_error');
+  });
+});
+
+describe('helpers', () => {
+  test('estimateTokens is about four characters per token', () => {
+    assert.equal(estimateTokens(''), 0);
+    assert.equal(estimateTokens('abcd'), 1);
+    assert.equal(estimateTokens('abcde'), 2);
+    assert.equal(estimateTokens('x'.repeat(4000)), 1000);
+  });
+
+  test('parseRetryAfter reads seconds, milliseconds and HTTP dates, and ignores junk', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter(new Headers({ 'retry-after': '7' }), now), 7);
+    assert.equal(parseRetryAfter(new Headers({ 'retry-after-ms': '1500' }), now), 1.5);
+    assert.equal(parseRetryAfter(new Headers({ 'retry-after': 'Wed, 01 Jan 2025 00:00:30 GMT' }), now), 30);
+    assert.equal(parseRetryAfter(new Headers({ 'retry-after': 'Tue, 31 Dec 2024 23:00:00 GMT' }), now), 0);
+    assert.equal(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now), undefined);
+    assert.equal(parseRetryAfter(new Headers(), now), undefined);
+  });
+
+  test('buildUserMessage collapses whitespace and marks pages', () => {
+    assert.equal(buildUserMessage([{ page: 4, text: 'a  \t b\n\n\nc ' }]), '=== Page 4 ===\na b\nc');
+    assert.equal(DEFAULT_TIMEOUT_MS, 120_000);
+  });
+});
