@@ -1,0 +1,554 @@
+/**
+ * Offline (rule-based) extraction against the real corpus with ground truth, plus unit tests for
+ * evidence verification, chunking and merging.
+ *
+ *   node --import tsx --test test/offline-provider.test.ts
+ *
+ * Corpus: ../shared/corpus/medical/*.pdf with <file>.truth.json (CORPUS_DIR overrides the corpus folder).
+ * Every digital PDF (truth `text_layer: true`) goes through readTextLayer → extractOffline →
+ * verifyEvidence; recall per document is printed and asserted against floors we actually reach.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chunkPages, mergeExtractions } from '../activities/extraction/chunk.js';
+import { normaliseForMatch, verifyEvidence } from '../activities/extraction/evidence.js';
+import { extractOffline } from '../activities/extraction/offline-provider.js';
+import { readTextLayer } from '../activities/pdf/text-layer.js';
+import type { Evidence, Extraction, LabResult, PageText } from '../src/extraction/schema.js';
+import { emptyExtraction, LIST_SECTIONS } from '../src/extraction/schema.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CORPUS = path.join(process.env.CORPUS_DIR ?? path.resolve(here, '../../shared/corpus'), 'medical');
+
+// ---------------------------------------------------------------------------------------------------
+// helpers
+
+const norm = (s: unknown): string =>
+  String(s ?? '')
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^a-z0-9%]+/g, ' ')
+    .trim();
+const sameName = (a: unknown, b: unknown): boolean => {
+  const x = norm(a);
+  const y = norm(b);
+  return x !== '' && y !== '' && (x === y || x.includes(y) || y.includes(x));
+};
+const unitKey = (u: unknown): string => String(u ?? '').normalize('NFKC').toLowerCase().replace(/[µμ]/g, 'u').replace(/\s+/g, '');
+const numberOf = (v: unknown): number => Number(String(v).replace(/,/g, ''));
+const sexOf = (s: unknown): string | null => {
+  const v = String(s ?? '').toLowerCase();
+  return v.startsWith('f') ? 'F' : v.startsWith('m') ? 'M' : v === '' ? null : 'other';
+};
+const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
+
+function allEvidence(x: Extraction): Array<{ where: string; evidence: Evidence }> {
+  const out: Array<{ where: string; evidence: Evidence }> = [];
+  for (const [group, fields] of [['document', x.document], ['patient', x.patient]] as const) {
+    for (const [name, f] of Object.entries(fields)) if (f.evidence) out.push({ where: `${group}.${name}`, evidence: f.evidence });
+  }
+  for (const s of LIST_SECTIONS) x[s].forEach((item, i) => out.push({ where: `${s}[${i}]`, evidence: item.evidence }));
+  return out;
+}
+
+/** Truth flag ("HIGH", "N", "Mildly elevated", missing) → schema flag, computing it from the range when absent. */
+function expectedFlag(t: { value: string; reference_range?: string; flag?: string }): string | null {
+  const f = (t.flag ?? '').toLowerCase();
+  if (/^(h|high)$|elevated/.test(f)) return 'H';
+  if (/^(l|low)$/.test(f)) return 'L';
+  if (/^(n|normal)$/.test(f) || (t.flag === '' && t.reference_range)) return t.flag === '' ? null : 'normal';
+  const v = numberOf(t.value);
+  const r = (t.reference_range ?? '').replace(/,/g, '');
+  let m = /(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)/.exec(r);
+  if (m) return v < Number(m[1]) ? 'L' : v > Number(m[2]) ? 'H' : 'normal';
+  m = /up to\s*(\d+(?:\.\d+)?)/i.exec(r);
+  if (m) return v > Number(m[1]) ? 'H' : 'normal';
+  return null;
+}
+
+interface Truth {
+  file: string;
+  document_type?: string;
+  text_layer?: boolean | string;
+  patient?: { name?: string; dob_iso?: string; sex?: string; mrn?: string };
+  tests?: Array<{ name: string; value: string; unit: string; reference_range?: string; flag?: string }>;
+  medications?: Array<{ name: string; strength?: string; sig?: string } | string>;
+  discharge_medications?: Array<{ name: string; strength?: string; sig?: string }>;
+  diagnoses?: Array<{ description: string; icd10: string } | string>;
+  procedures?: Array<{ description: string; cpt?: string }>;
+  allergies?: Array<{ substance: string; reaction?: string } | string>;
+  document_date_iso?: string;
+  date_iso?: string;
+}
+
+/** Documents whose filled-in values are not in the text layer (FreeText annotations, not page content). */
+const VALUES_NOT_IN_TEXT_LAYER = new Set(['azure_vaccine_consent_form_filled.pdf']);
+/** Lab recall floors (measured: 100 % on each with the current text layer). */
+const LAB_RECALL_FLOOR: Record<string, number> = {
+  'rcn_lab_report.pdf': 0.9,
+  'agentforge_lab_report.pdf': 0.9,
+  'healthfirst_lab_report_3p.pdf': 0.9,
+};
+const SCHEMA_TYPE: Record<string, string> = { lab_report: 'lab_report', discharge_summary: 'discharge_summary', prescription: 'prescription' };
+
+function matchLab(rows: LabResult[], t: { name: string; value: string; unit: string }): LabResult | undefined {
+  return rows.find((r) => sameName(r.test, t.name) && typeof r.value === 'number' && r.value === numberOf(t.value) && unitKey(r.unit) === unitKey(t.unit));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// corpus
+
+const truths: Truth[] = existsSync(CORPUS)
+  ? readdirSync(CORPUS)
+      .filter((f) => f.endsWith('.pdf.truth.json'))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(path.join(CORPUS, f), 'utf8')) as Truth)
+      .filter((t) => t.text_layer === true && t.file.endsWith('.pdf'))
+  : [];
+
+describe('offline extraction on the digital corpus', () => {
+  test('the corpus is there', () => assert.ok(truths.length > 5, `no corpus at ${CORPUS}`));
+  test('the corpus holds the documents this suite is about', () => {
+    const files = truths.map((t) => t.file);
+    for (const f of ['rcn_lab_report.pdf', 'agentforge_lab_report.pdf', 'healthfirst_lab_report_3p.pdf', 'rcn_prescription.pdf', 'rcn_discharge_summary.pdf', 'cms1500_blank_form.pdf']) {
+      assert.ok(files.includes(f), `${f} missing from ${CORPUS}`);
+    }
+  });
+
+  for (const truth of truths) {
+    test(truth.file, async (t) => {
+      const bytes = new Uint8Array(readFileSync(path.join(CORPUS, truth.file)));
+      const pages = await readTextLayer(bytes);
+      const x = verifyEvidence(extractOffline(pages), pages);
+      const report: string[] = [];
+
+      // Every evidence quote is found on its page, and is verbatim page text.
+      for (const { where, evidence } of allEvidence(x)) {
+        assert.equal(evidence.found, true, `${where}: quote not found on page ${evidence.page}: ${JSON.stringify(evidence.quote)}`);
+        const page = pages.find((p) => p.page === evidence.page);
+        assert.ok(page?.text.includes(evidence.quote), `${where}: quote is not a verbatim substring of page ${evidence.page}`);
+      }
+      for (const s of LIST_SECTIONS) for (const item of x[s]) assert.ok(item.confidence > 0 && item.confidence <= 1, `${s}: confidence ${item.confidence}`);
+
+      // Patient fields.
+      const p = truth.patient ?? {};
+      if (VALUES_NOT_IN_TEXT_LAYER.has(truth.file)) {
+        // Nothing to read, so nothing may be invented from the printed labels.
+        assert.equal(x.patient.name.value, null, `invented patient name ${x.patient.name.value}`);
+        assert.equal(x.patient.date_of_birth.value, null);
+        report.push('patient values not in the text layer (annotations): none invented');
+      } else {
+        const checks: Array<[string, unknown, unknown, (a: unknown, b: unknown) => boolean]> = [];
+        if (p.name) checks.push(['name', p.name, x.patient.name.value, sameName]);
+        if (p.dob_iso) checks.push(['dob', p.dob_iso, x.patient.date_of_birth.value, (a, b) => a === b]);
+        if (p.mrn) checks.push(['mrn', p.mrn, x.patient.mrn.value, (a, b) => a === b]);
+        if (p.sex) checks.push(['sex', sexOf(p.sex), x.patient.sex.value, (a, b) => a === b]);
+        const ok = checks.filter(([, want, got, eq]) => eq(want, got));
+        report.push(`patient fields ${ok.length}/${checks.length} (${pct(ok.length, checks.length)})`);
+        for (const [field, want, got, eq] of checks) assert.ok(eq(want, got), `patient.${field}: want ${String(want)}, got ${String(got)}`);
+      }
+
+      // Document type, where the truth names one of the schema's types.
+      const wantType = SCHEMA_TYPE[truth.document_type ?? ''];
+      if (wantType) assert.equal(x.document.type.value, wantType);
+      const wantDate = truth.document_date_iso ?? truth.date_iso;
+      if (wantDate) assert.equal(x.document.date.value, wantDate);
+
+      // Lab rows: recall (test + numeric value + unit), precision, flags; no garbage units anywhere.
+      for (const r of x.lab_results) {
+        if (r.unit !== null) assert.match(r.unit, /^[A-Za-z0-9%/.^*×µμ²³_-]+$/, `garbage unit ${JSON.stringify(r.unit)} for ${r.test}`);
+      }
+      const tests = truth.tests ?? [];
+      if (tests.length > 0) {
+        const found = tests.filter((tt) => matchLab(x.lab_results, tt));
+        const missed = tests.filter((tt) => !matchLab(x.lab_results, tt)).map((tt) => tt.name);
+        const recall = found.length / tests.length;
+        const precise = x.lab_results.filter((r) => tests.some((tt) => sameName(r.test, tt.name) && numberOf(tt.value) === r.value)).length;
+        const flagged = found.filter((tt) => {
+          const want = expectedFlag(tt);
+          return want === null || matchLab(x.lab_results, tt)?.flag === want;
+        });
+        report.push(
+          `lab recall ${found.length}/${tests.length} (${pct(found.length, tests.length)}), precision ${precise}/${x.lab_results.length} (${pct(precise, x.lab_results.length)}), flags ${flagged.length}/${found.length}` +
+            (missed.length ? `; missed: ${missed.join(', ')}` : ''),
+        );
+        const floor = LAB_RECALL_FLOOR[truth.file] ?? 0.8;
+        assert.ok(recall >= floor, `lab recall ${pct(found.length, tests.length)} below ${pct(floor, 1)}; missed: ${missed.join(', ')}`);
+        assert.ok(precise / Math.max(1, x.lab_results.length) >= 0.9, `lab precision ${pct(precise, x.lab_results.length)}`);
+        assert.ok(flagged.length / Math.max(1, found.length) >= 0.9, `flag accuracy ${pct(flagged.length, found.length)}`);
+      } else {
+        assert.deepEqual(x.lab_results.map((r) => r.evidence.quote), [], 'lab rows in a document without lab results');
+      }
+
+      // Medications (structured truth only).
+      const meds = (truth.discharge_medications ?? truth.medications ?? []).filter((m): m is { name: string; strength?: string; sig?: string } => typeof m === 'object');
+      if (meds.length > 0) {
+        const found = meds.filter((m) =>
+          x.medications.some((e) => sameName(e.name, m.name.split(' (')[0]) && (!m.strength || unitKey(e.dose) === unitKey(m.strength))),
+        );
+        const withFreq = meds.filter((m) => {
+          const e = x.medications.find((e2) => sameName(e2.name, m.name.split(' (')[0]));
+          return !m.sig || (e?.frequency != null && m.sig.toLowerCase().includes(e.frequency.toLowerCase()));
+        });
+        report.push(`medications ${found.length}/${meds.length}, frequency ${withFreq.length}/${meds.length}, extracted ${x.medications.length}`);
+        assert.equal(found.length, meds.length, `medications missed: ${meds.filter((m) => !found.includes(m)).map((m) => m.name).join(', ')}`);
+        assert.equal(withFreq.length, meds.length, 'frequency missing or not from the sig');
+        assert.equal(x.medications.length, meds.length, `extra medications: ${x.medications.map((m) => m.name).join(', ')}`);
+      }
+
+      // ICD-10 diagnoses.
+      const dx = (truth.diagnoses ?? []).filter((d): d is { description: string; icd10: string } => typeof d === 'object' && !!d.icd10);
+      if (dx.length > 0) {
+        const found = dx.filter((d) => x.diagnoses.some((e) => e.icd10 === d.icd10 && sameName(e.description, d.description)));
+        report.push(`ICD-10 diagnoses ${found.length}/${dx.length}`);
+        assert.equal(found.length, dx.length, `diagnoses missed: ${dx.filter((d) => !found.includes(d)).map((d) => d.icd10).join(', ')}`);
+      } else if (!truth.diagnoses) {
+        assert.deepEqual(x.diagnoses.filter((d) => d.icd10).map((d) => d.icd10), [], 'ICD-10 codes invented');
+      }
+
+      // CPT-coded procedures.
+      for (const proc of (truth.procedures ?? []).filter((pr) => pr.cpt)) {
+        assert.ok(x.procedures.some((e) => sameName(e.name, proc.description)), `procedure ${proc.description} (${proc.cpt}) missing`);
+      }
+
+      // Allergies.
+      for (const a of truth.allergies ?? []) {
+        const substance = typeof a === 'string' ? a : a.substance;
+        if (/^nkda$/i.test(substance)) continue;
+        const e = x.allergies.find((al) => sameName(al.substance, substance));
+        assert.ok(e, `allergy ${substance} missing`);
+        if (typeof a === 'object' && a.reaction) assert.ok(sameName(e.reaction, a.reaction), `allergy reaction: want ${a.reaction}, got ${e.reaction}`);
+      }
+
+      // The blank CMS-1500: printed labels must not come back as values.
+      if (truth.file === 'cms1500_blank_form.pdf') {
+        for (const [name, f] of Object.entries(x.patient)) assert.equal(f.value, null, `patient.${name} = ${String(f.value)} on a blank form`);
+        for (const name of ['date', 'facility', 'author'] as const) assert.equal(x.document[name].value, null, `document.${name} on a blank form`);
+        for (const s of LIST_SECTIONS) assert.equal(x[s].length, 0, `${s} on a blank form: ${JSON.stringify(x[s].map((i) => i.evidence.quote))}`);
+        report.push('blank form: no values');
+      }
+
+      t.diagnostic(report.join('; '));
+      console.log(`[offline] ${truth.file}: ${report.join('; ')}`);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// extractOffline on synthetic text
+
+describe('extractOffline rules', () => {
+  const note = [
+    'CITY GENERAL HOSPITAL',
+    'Progress Note',
+    'Patient Name: Jane Q Public  MRN: A123456',
+    'DOB: 22-Aug-1975  Sex: Female',
+    'Date of Service: 03/04/2024',
+    'Vitals: BP 120/80 mmHg, HR 72 bpm, Temp 98.6 F, SpO2 98%, Weight 70 kg',
+    'Allergies: Penicillin (rash)',
+    'Assessment',
+    '1. E11.9 - Type 2 diabetes mellitus without complications',
+    '2. Essential hypertension (ICD-10: I10)',
+    'Medications',
+    '- Metformin 500 mg PO BID',
+    '- Lisinopril 10 mg PO OD',
+    '- Amlodipine 5 mg twice daily',
+    'Labs',
+    'Test  Result  Unit  Reference Range  Flag',
+    'WBC  14,200  /uL  4,500 - 11,000  *',
+    'Sodium  140  mmol/L  135 - 145',
+    'Glucose  250  H  mg/dL  70 - 99',
+    'Potassium  3.1  /;ÄÂ&Vc  3.5 - 5.0',
+    'Ferritin  15  ng/mL  12 - 300  L',
+    'Hemoglobin 13.1 g/dL 12.0-16.0',
+    'Platelets  250  10³/µL  150 - 400',
+    'Procedures',
+    '- Colonoscopy (CPT: 45378) on 01/15/2024',
+    'Electronically signed by: Dr. Alan Smith, MD',
+  ].join('\n');
+  const pages: PageText[] = [{ page: 1, text: note }];
+  const x = verifyEvidence(extractOffline(pages), pages);
+
+  test('document and patient fields', () => {
+    assert.equal(x.document.type.value, 'clinical_note');
+    assert.equal(x.document.date.value, '2024-03-04'); // month-first for '/' when ambiguous
+    assert.equal(x.document.facility.value, 'CITY GENERAL HOSPITAL');
+    assert.equal(x.document.author.value, 'Dr. Alan Smith, MD');
+    assert.equal(x.patient.name.value, 'Jane Q Public');
+    assert.equal(x.patient.mrn.value, 'A123456');
+    assert.equal(x.patient.date_of_birth.value, '1975-08-22');
+    assert.equal(x.patient.sex.value, 'F');
+    for (const { where, evidence } of allEvidence(x)) assert.equal(evidence.found, true, where);
+  });
+
+  test('lab rows: thousands separators, "*" flag, computed flags, garbage unit dropped', () => {
+    const by = (name: string): LabResult | undefined => x.lab_results.find((r) => r.test === name);
+    assert.deepEqual(
+      x.lab_results.map((r) => r.test),
+      ['WBC', 'Sodium', 'Glucose', 'Potassium', 'Ferritin', 'Hemoglobin', 'Platelets'],
+    );
+    assert.equal(by('WBC')?.value, 14200);
+    assert.equal(by('WBC')?.unit, '/uL');
+    assert.equal(by('WBC')?.flag, 'abnormal');
+    assert.equal(by('Sodium')?.flag, 'normal');
+    assert.equal(by('Glucose')?.flag, 'H'); // flag printed before the unit
+    assert.equal(by('Glucose')?.unit, 'mg/dL');
+    assert.equal(by('Ferritin')?.flag, 'L', 'a printed flag wins over the range');
+    assert.deepEqual([by('Hemoglobin')?.value, by('Hemoglobin')?.unit, by('Hemoglobin')?.reference_range, by('Hemoglobin')?.flag], [13.1, 'g/dL', '12.0-16.0', 'normal']);
+    assert.ok((by('Hemoglobin')?.confidence ?? 1) < (by('Sodium')?.confidence ?? 0), 'single-spaced rows are a weaker rule');
+    assert.equal(by('Platelets')?.unit, '10³/µL');
+    assert.equal(by('Potassium')?.unit, null);
+    assert.equal(by('Potassium')?.flag, 'L');
+    assert.ok((by('Potassium')?.confidence ?? 1) < (by('Sodium')?.confidence ?? 0), 'a row with a garbage unit is less certain');
+  });
+
+  test('medications, diagnoses, procedures, vitals, allergies', () => {
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.dose, m.route, m.frequency]),
+      [
+        ['Metformin', '500 mg', 'PO', 'BID'],
+        ['Lisinopril', '10 mg', 'PO', 'OD'],
+        ['Amlodipine', '5 mg', null, 'twice daily'],
+      ],
+    );
+    assert.deepEqual(
+      x.diagnoses.map((d) => [d.icd10, d.description]),
+      [
+        ['E11.9', 'Type 2 diabetes mellitus without complications'],
+        ['I10', 'Essential hypertension'],
+      ],
+    );
+    assert.deepEqual(x.procedures.map((p) => [p.name, p.date]), [['Colonoscopy', '2024-01-15']]);
+    assert.deepEqual(
+      x.vitals.map((v) => [v.name, v.value, v.unit]),
+      [
+        ['Blood Pressure', '120/80', 'mmHg'],
+        ['Heart Rate', 72, 'bpm'],
+        ['Temperature', 98.6, '°F'],
+        ['SpO2', 98, '%'],
+        ['Weight', 70, 'kg'],
+      ],
+    );
+    assert.deepEqual(x.allergies.map((a) => [a.substance, a.reaction]), [['Penicillin', 'rash']]);
+  });
+
+  test('dates of birth in common formats, US vs day-first', () => {
+    const dob = (s: string): string | null => extractOffline([{ page: 1, text: `Patient: John Smith\nDOB: ${s}` }]).patient.date_of_birth.value;
+    assert.equal(dob('08/22/1975'), '1975-08-22');
+    assert.equal(dob('22/08/1975'), '1975-08-22'); // first number > 12: day-first
+    assert.equal(dob('03/04/1975'), '1975-03-04'); // ambiguous: month-first
+    assert.equal(dob('22-Aug-1975'), '1975-08-22');
+    assert.equal(dob('1975-08-22'), '1975-08-22');
+    assert.equal(dob('August 22, 1975'), '1975-08-22');
+    assert.equal(dob('22.08.1975'), '1975-08-22');
+    assert.equal(dob('02/30/1975'), null); // no such day
+    assert.equal(dob('________'), null);
+  });
+
+  test("'NKDA' means no allergies; blank labels give nothing", () => {
+    const y = extractOffline([{ page: 1, text: 'Name: Jo Bloggs\nAllergies: NKDA\nMRN: ________\nDate of Birth:\nSex:' }]);
+    assert.deepEqual(y.allergies, []);
+    assert.equal(y.patient.mrn.value, null);
+    assert.equal(y.patient.date_of_birth.value, null);
+    assert.equal(y.patient.sex.value, null);
+    const form = extractOffline([{ page: 1, text: "2. PATIENT'S NAME (Last Name, First Name, Middle Initial)  3. PATIENT'S BIRTH DATE\nMM  DD  YY  SEX\nM  F\nPatient Name:  Date of Birth:" }]);
+    assert.equal(form.patient.name.value, null);
+    assert.equal(form.patient.sex.value, null);
+    assert.equal(form.lab_results.length, 0);
+  });
+
+  test('form templates and choice lists are not values', () => {
+    const text = [
+      'Name: ____________  DOB: ___/___/____  Sex: M / F',
+      'Allergies: □ None □ Yes, list:',
+      'Known Conditions: □ Diabetes □ Hypertension',
+      'Medications: (list all)',
+      'Physician: ______________',
+      'Date: __/__/____',
+      'BP: ____/____  Temp: ____ °F',
+    ].join('\n');
+    const y = extractOffline([{ page: 1, text }]);
+    for (const [name, f] of Object.entries({ ...y.patient, date: y.document.date, author: y.document.author })) assert.equal(f.value, null, name);
+    for (const s of LIST_SECTIONS) assert.deepEqual(y[s], [], s);
+    const sex = (v: string): string | null => extractOffline([{ page: 1, text: `Sex: ${v}` }]).patient.sex.value;
+    assert.equal(sex('☐ Male ☒ Female'), 'F');
+    assert.equal(sex('[x] M [ ] F'), 'M');
+    assert.equal(sex('Male / Female'), null);
+    assert.equal(sex('49 yrs / Male'), 'M');
+  });
+
+  test('several labels on one single-spaced line; qualitative results', () => {
+    const y = extractOffline([{ page: 1, text: "Patient: John Doe Provider's Pt ID: 00988277891 Patient Gender: Male\nDOB: 1/2/1980, MRN: 12345\nHIV  Non-Reactive  Non-Reactive\nHBsAg  Reactive  Non-Reactive" }]);
+    assert.deepEqual([y.patient.name.value, y.patient.sex.value, y.patient.date_of_birth.value, y.patient.mrn.value], ['John Doe', 'M', '1980-01-02', '12345']);
+    assert.deepEqual(
+      y.lab_results.map((r) => [r.test, r.value, r.reference_range, r.flag]),
+      [
+        ['HIV', 'Non-Reactive', 'Non-Reactive', 'normal'],
+        ['HBsAg', 'Reactive', 'Non-Reactive', 'abnormal'],
+      ],
+    );
+  });
+
+  test('a reference range wrapped onto the next line', () => {
+    const pages: PageText[] = [{ page: 1, text: 'Creatinine  1.0  mg/dL  0.6 - 1.2  N\neGFR  48  mL/min/1.73m2\n>= 60  L\nComments:' }];
+    const y = verifyEvidence(extractOffline(pages), pages);
+    const egfr = y.lab_results.find((r) => r.test === 'eGFR');
+    assert.deepEqual([egfr?.value, egfr?.unit, egfr?.reference_range, egfr?.flag], [48, 'mL/min/1.73m2', '>= 60', 'L']);
+    assert.deepEqual(egfr?.evidence, { page: 1, quote: 'eGFR  48  mL/min/1.73m2\n>= 60  L', found: true });
+    assert.equal(y.lab_results.length, 2);
+  });
+
+  test('empty input gives an empty extraction', () => {
+    assert.deepEqual(extractOffline([]), emptyExtraction());
+    assert.deepEqual(extractOffline([{ page: 1, text: '   \n ' }]), emptyExtraction());
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// verifyEvidence
+
+describe('verifyEvidence', () => {
+  const pages: PageText[] = [
+    { page: 1, text: 'Patient Name: John   Doe\nThe ﬁnal diagnosis' },
+    { page: 2, text: 'Haemoglobin 11.8 g/dL\nFooter line' },
+    { page: 3, text: 'Footer line' },
+  ];
+  const withItems = (...quotes: Array<[number, string, number?]>): Extraction => {
+    const x = emptyExtraction();
+    x.allergies = quotes.map(([page, quote, confidence]) => ({ substance: 's', reaction: null, evidence: { page, quote }, confidence: confidence ?? 0.5 }));
+    return x;
+  };
+
+  test('found on the cited page, with tolerant normalisation', () => {
+    const x = withItems([1, 'patient name: john doe'], [1, 'The final DIAGNOSIS'], [2, 'Haemoglobin 11.8 g/dL']);
+    const y = verifyEvidence(x, pages);
+    assert.deepEqual(y.allergies.map((a) => [a.evidence.page, a.evidence.found]), [[1, true], [1, true], [2, true]]);
+    assert.equal(x.allergies[0]?.evidence.found, undefined, 'the input is not modified');
+  });
+
+  test('wrong page corrected when the quote is on exactly one other page', () => {
+    const y = verifyEvidence(withItems([1, 'Haemoglobin 11.8 g/dL']), pages);
+    assert.deepEqual(y.allergies[0]?.evidence, { page: 2, quote: 'Haemoglobin 11.8 g/dL', found: true });
+  });
+
+  test('missing quote, ambiguous quote and empty quote are flagged', () => {
+    const y = verifyEvidence(withItems([1, 'Haemoglobin 12.8 g/dL'], [1, 'Footer line'], [2, ''], [9, 'John Doe']), pages);
+    assert.deepEqual(
+      y.allergies.map((a) => [a.evidence.page, a.evidence.found]),
+      [[1, false], [1, false], [2, false], [1, true]],
+    );
+  });
+
+  test('fields are verified and confidences clamped into [0, 1]', () => {
+    const x = withItems([2, 'Footer line', 1.7], [2, 'Footer line', -0.2], [2, 'Footer line', Number.NaN]);
+    x.patient.name = { value: 'John Doe', evidence: { page: 2, quote: 'John Doe' }, confidence: 3 };
+    x.patient.mrn = { value: null, evidence: null, confidence: 0 };
+    const y = verifyEvidence(x, pages);
+    assert.deepEqual(y.allergies.map((a) => a.confidence), [1, 0, 0]);
+    assert.deepEqual(y.patient.name.evidence, { page: 1, quote: 'John Doe', found: true });
+    assert.equal(y.patient.name.confidence, 1);
+    assert.equal(y.patient.mrn.evidence, null);
+  });
+
+  test('normaliseForMatch folds case, whitespace, NFKC and ligatures', () => {
+    assert.equal(normaliseForMatch('  Eﬃcacy\n\tＡＢＣ  ﬁle  –  x '), 'efficacy abc file - x');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// chunkPages / mergeExtractions
+
+describe('chunkPages', () => {
+  const page = (n: number, len: number): PageText => ({ page: n, text: 'x'.repeat(len) });
+
+  test('whole pages, in order, within maxChars', () => {
+    const chunks = chunkPages([page(1, 40), page(2, 50), page(3, 30), page(4, 100)], 100);
+    assert.deepEqual(chunks.map((c) => c.map((p) => p.page)), [[1, 2], [3], [4]]);
+    for (const c of chunks) assert.ok(c.reduce((n, p) => n + p.text.length, 0) <= 100);
+  });
+
+  test('a page longer than maxChars is split into parts that keep the page number', () => {
+    const text = Array.from({ length: 30 }, (_, i) => `line ${String(i).padStart(2, '0')} of page two`).join('\n');
+    const chunks = chunkPages([page(1, 10), { page: 2, text }, page(3, 10)], 100);
+    const parts = chunks.flat().filter((p) => p.page === 2);
+    assert.ok(parts.length > 1);
+    assert.equal(parts.map((p) => p.text).join(''), text, 'parts concatenate back to the page');
+    for (const p of parts) {
+      assert.ok(p.text.length <= 100);
+      assert.ok(p.text.endsWith('\n') || p === parts[parts.length - 1], 'cut at line breaks');
+    }
+    assert.deepEqual(chunks.flat().map((p) => p.page), [1, ...parts.map(() => 2), 3]);
+    assert.ok(chunks.every((c) => c.reduce((n, p) => n + p.text.length, 0) <= 100));
+  });
+
+  test('a page without line breaks is still cut, and edge cases', () => {
+    const chunks = chunkPages([page(1, 250)], 100);
+    assert.deepEqual(chunks.map((c) => c.map((p) => [p.page, p.text.length])), [[[1, 100]], [[1, 100]], [[1, 50]]]);
+    assert.deepEqual(chunkPages([], 100), []);
+    assert.throws(() => chunkPages([page(1, 1)], 0), RangeError);
+  });
+});
+
+describe('mergeExtractions', () => {
+  const field = <T>(value: T | null, confidence: number, quote = 'q') => ({ value, evidence: value === null ? null : { page: 1, quote }, confidence });
+
+  test('scalar fields: non-null value with the highest confidence, first wins ties', () => {
+    const a = emptyExtraction();
+    const b = emptyExtraction();
+    const c = emptyExtraction();
+    a.patient.name = field('John Doe', 0.6, 'a');
+    b.patient.name = field('J. Doe', 0.9, 'b');
+    c.patient.name = field(null, 1);
+    a.patient.mrn = field('M1', 0.7, 'a');
+    b.patient.mrn = field('M2', 0.7, 'b');
+    c.document.type = field('lab_report', 0.8);
+    const m = mergeExtractions([a, b, c]);
+    assert.equal(m.patient.name.value, 'J. Doe');
+    assert.equal(m.patient.name.evidence?.quote, 'b');
+    assert.equal(m.patient.mrn.value, 'M1');
+    assert.equal(m.document.type.value, 'lab_report');
+    assert.equal(m.patient.sex.value, null);
+  });
+
+  test('lists concatenated and de-duplicated on normalised keys', () => {
+    const lab = (test: string, value: number | string, collected_at: string | null, confidence = 0.8): LabResult => ({
+      test, value, unit: '/uL', reference_range: null, flag: null, collected_at, evidence: { page: 1, quote: test }, confidence,
+    });
+    const a = emptyExtraction();
+    const b = emptyExtraction();
+    a.lab_results = [lab('WBC Count', 14200, '2024-11-11'), lab('Hemoglobin', 11.8, null)];
+    b.lab_results = [lab('wbc  count', '14,200', '2024-11-11', 0.95), lab('WBC Count', 14200, '2024-11-12'), lab('Hemoglobin', 1.18, null)];
+    const med = (name: string, dose: string) => ({ name, dose, route: null, frequency: null, status: null, evidence: { page: 1, quote: name }, confidence: 0.8 });
+    a.medications = [med('Metformin', '500 mg')];
+    b.medications = [med('metformin', '500mg'), med('Metformin', '1000 mg')];
+    const m = mergeExtractions([a, b]);
+    assert.deepEqual(
+      m.lab_results.map((r) => [r.test, r.value, r.collected_at, r.confidence]),
+      [
+        ['wbc  count', '14,200', '2024-11-11', 0.95], // the more confident duplicate, at the first one's place
+        ['Hemoglobin', 11.8, null, 0.8],
+        ['WBC Count', 14200, '2024-11-12', 0.8],
+        ['Hemoglobin', 1.18, null, 0.8],
+      ],
+    );
+    assert.deepEqual(m.medications.map((x) => [x.name, x.dose]), [['Metformin', '500 mg'], ['Metformin', '1000 mg']]);
+  });
+
+  test('no parts: an empty extraction', () => {
+    assert.deepEqual(mergeExtractions([]), emptyExtraction());
+  });
+
+  test('chunk → extract → merge gives the same lab rows as the whole document', () => {
+    const pages: PageText[] = [
+      { page: 1, text: 'LAB REPORT\nPatient Name: Ann Lee\nTest  Result  Unit  Reference Range\nSodium  140  mmol/L  135 - 145' },
+      { page: 2, text: 'Potassium  5.9  mmol/L  3.5 - 5.0\nCalcium  9.5  mg/dL  8.5 - 10.5' },
+    ];
+    const whole = extractOffline(pages);
+    const merged = mergeExtractions(chunkPages(pages, 60).map((c) => extractOffline(c)));
+    assert.deepEqual(merged.lab_results.map((r) => [r.test, r.value, r.flag]), whole.lab_results.map((r) => [r.test, r.value, r.flag]));
+    assert.equal(merged.patient.name.value, 'Ann Lee');
+  });
+});
