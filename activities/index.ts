@@ -1,0 +1,260 @@
+/**
+ * Activities: all the pipeline's I/O. Each takes a job id, reads what it needs from Postgres, writes
+ * its results back, and returns only small facts to the workflow. Each is idempotent, so a retry or a
+ * worker crash never duplicates a page, an extraction part or a workbook.
+ */
+import { Context } from '@temporalio/activity';
+import type { JobError, ExtractionProvider } from '../workflows/shared.js';
+import * as store from '../src/db/jobs.js';
+import { db } from '../src/db/pool.js';
+import { logger } from '../src/logger.js';
+import { SCHEMA_VERSION, type Extraction } from '../src/extraction/schema.js';
+import { inspectPdf } from './pdf/document.js';
+import { renderPagesForOcr } from './pdf/render.js';
+import { getOcrPool } from './ocr/pool.js';
+import { extractOffline } from './extraction/offline-provider.js';
+import { extractWithOpenAI } from './extraction/openai-provider.js';
+import { chunkPages, mergeExtractions } from './extraction/chunk.js';
+import { verifyEvidence } from './extraction/evidence.js';
+import { buildWorkbook, type WorkbookSource } from './export/workbook.js';
+import { typed } from './failures.js';
+import { PipelineError } from '../src/errors.js';
+
+export interface ActivityConfig {
+  maxPages: number;
+  ocrLang: string;
+  openai: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number };
+}
+
+export interface PreparedDocument {
+  pageCount: number;
+  /** Pages whose text layer is missing or unusable: they go to OCR. */
+  ocrPages: number[];
+}
+
+export interface ExtractionPlan {
+  parts: number[];
+  chunkChars: number;
+}
+
+export interface ExtractPartInput {
+  jobId: string;
+  partNo: number;
+  provider: ExtractionProvider;
+  chunkChars: number;
+}
+
+export interface PipelineActivities {
+  prepareDocument(jobId: string): Promise<PreparedDocument>;
+  ocrPages(jobId: string, pages: number[]): Promise<{ recognised: number }>;
+  planExtraction(jobId: string, chunkChars: number): Promise<ExtractionPlan>;
+  finishExtraction(jobId: string): Promise<{ flagged: number }>;
+  exportWorkbook(jobId: string): Promise<{ bytes: number }>;
+  markFailed(jobId: string, error: JobError): Promise<void>;
+  markCancelled(jobId: string): Promise<void>;
+}
+
+export interface LlmActivities {
+  extractPart(input: ExtractPartInput): Promise<{ tokensIn: number; tokensOut: number }>;
+}
+
+/** Keeps the activity visibly alive while a long step runs (and delivers cancellation). */
+function heartbeatWhile<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(details?.());
+  const timer = setInterval(() => ctx.heartbeat(details?.()), 5_000);
+  return work().finally(() => clearInterval(timer));
+}
+
+async function timed<T>(jobId: string, stage: 'prepare' | 'ocr' | 'extract' | 'export', work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    await store.addStageTime(jobId, stage, performance.now() - started);
+  }
+}
+
+export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmActivities {
+  return {
+    async prepareDocument(jobId) {
+      return typed(() =>
+        timed(jobId, 'prepare', async () => {
+          await store.enterStage(jobId, 'prepare');
+          const bytes = await store.getDocumentBytes(jobId);
+          const started = performance.now();
+          const info = await inspectPdf(bytes, { maxPages: cfg.maxPages });
+          const perPageMs = Math.round((performance.now() - started) / Math.max(1, info.pageCount));
+          await store.setPagesTotal(jobId, info.pageCount);
+          const ocrPages: number[] = [];
+          for (const p of info.pages) {
+            if (p.needsOcr) ocrPages.push(p.page);
+            else
+              await store.savePage(jobId, {
+                page_no: p.page, source: 'text_layer', text: p.text, ocr_confidence: null, words: null,
+                width: p.width, height: p.height, duration_ms: perPageMs,
+              });
+          }
+          await store.refreshPagesDone(jobId);
+          logger.info({ jobId, pages: info.pageCount, ocrPages: ocrPages.length }, 'document prepared');
+          return { pageCount: info.pageCount, ocrPages };
+        }),
+      );
+    },
+
+    async ocrPages(jobId, pages) {
+      return typed(() =>
+        timed(jobId, 'ocr', async () => {
+          await store.enterStage(jobId, 'ocr');
+          // Resume: pages stored by an earlier attempt (e.g. before a worker crash) are not redone.
+          const done = await store.storedPageNumbers(jobId);
+          const todo = pages.filter((p) => !done.has(p));
+          if (todo.length === 0) return { recognised: 0 };
+          const bytes = await store.getDocumentBytes(jobId);
+          const pool = await getOcrPool(cfg.ocrLang);
+          let lastPage: number | undefined;
+          await heartbeatWhile(
+            async () => {
+              // The document is opened once per batch; each page is rendered, recognised and stored in turn.
+              let started = performance.now();
+              for await (const image of renderPagesForOcr(bytes, todo, { dpi: 300 })) {
+                const pageNo = image.pageNo;
+                const result = await pool.recognize(image.image);
+                await store.savePage(jobId, {
+                  page_no: pageNo, source: 'ocr', text: result.text, ocr_confidence: result.confidence, words: result.words,
+                  width: image.width, height: image.height, duration_ms: Math.round(performance.now() - started),
+                });
+                await store.refreshPagesDone(jobId);
+                lastPage = pageNo;
+                Context.current().heartbeat({ lastPage });
+                started = performance.now();
+              }
+            },
+            () => ({ lastPage }),
+          );
+          return { recognised: todo.length };
+        }),
+      );
+    },
+
+    async planExtraction(jobId, chunkChars) {
+      return typed(async () => {
+        await store.enterStage(jobId, 'extract');
+        const parts = chunkPages(await store.pageTexts(jobId), chunkChars);
+        return { parts: parts.map((_, i) => i), chunkChars };
+      });
+    },
+
+    async extractPart({ jobId, partNo, provider, chunkChars }) {
+      return typed(() =>
+        timed(jobId, 'extract', async () => {
+          const existing = await db().query<{ tokens_in: number; tokens_out: number }>(
+            'SELECT tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 AND part_no = $2',
+            [jobId, partNo],
+          );
+          if (existing.rows[0]) return { tokensIn: existing.rows[0].tokens_in, tokensOut: existing.rows[0].tokens_out };
+          const chunk = chunkPages(await store.pageTexts(jobId), chunkChars)[partNo];
+          if (!chunk) throw new PipelineError('NotFound', `extraction part ${partNo} does not exist for this document`);
+          let result: Extraction;
+          let tokensIn = 0;
+          let tokensOut = 0;
+          if (provider === 'openai') {
+            if (!cfg.openai.apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
+            const r = await extractWithOpenAI(chunk, { apiKey: cfg.openai.apiKey, baseURL: cfg.openai.baseURL, model: cfg.openai.model, timeoutMs: cfg.openai.timeoutMs }, {
+              signal: Context.current().cancellationSignal,
+            });
+            result = { schema_version: SCHEMA_VERSION, ...r.extraction };
+            tokensIn = r.tokensIn;
+            tokensOut = r.tokensOut;
+          } else {
+            result = extractOffline(chunk);
+          }
+          await db().query(
+            `INSERT INTO extraction_parts (job_id, part_no, pages, result, tokens_in, tokens_out)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id, part_no) DO NOTHING`,
+            [jobId, partNo, [...new Set(chunk.map((p) => p.page))], JSON.stringify(result), tokensIn, tokensOut],
+          );
+          return { tokensIn, tokensOut };
+        }),
+      );
+    },
+
+    async finishExtraction(jobId) {
+      return typed(() =>
+        timed(jobId, 'extract', async () => {
+          const parts = await db().query<{ result: Extraction; tokens_in: number; tokens_out: number }>(
+            'SELECT result, tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 ORDER BY part_no',
+            [jobId],
+          );
+          const merged = verifyEvidence(mergeExtractions(parts.rows.map((r) => r.result)), await store.pageTexts(jobId));
+          const flagged = countFlagged(merged);
+          const tokensIn = parts.rows.reduce((s, r) => s + r.tokens_in, 0);
+          const tokensOut = parts.rows.reduce((s, r) => s + r.tokens_out, 0);
+          await db().query(
+            `INSERT INTO extractions (job_id, schema_version, data, flagged_count) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (job_id) DO UPDATE SET data = EXCLUDED.data, flagged_count = EXCLUDED.flagged_count`,
+            [jobId, SCHEMA_VERSION, JSON.stringify(merged), flagged],
+          );
+          await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, updated_at = now() WHERE id = $1', [jobId, tokensIn, tokensOut]);
+          return { flagged };
+        }),
+      );
+    },
+
+    async exportWorkbook(jobId) {
+      return typed(() =>
+        timed(jobId, 'export', async () => {
+          await store.enterStage(jobId, 'export');
+          const source = await workbookSource(jobId);
+          const xlsx = await buildWorkbook(source);
+          await db().query(
+            `INSERT INTO workbooks (job_id, content, size_bytes, sha256) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256`,
+            [jobId, xlsx, xlsx.byteLength, store.sha256Hex(xlsx)],
+          );
+          await store.finishJob(jobId, 'completed');
+          logger.info({ jobId, bytes: xlsx.byteLength }, 'job completed');
+          return { bytes: xlsx.byteLength };
+        }),
+      );
+    },
+
+    async markFailed(jobId, error) {
+      await store.finishJob(jobId, 'failed', error);
+      logger.warn({ jobId, code: error.code }, 'job failed');
+    },
+
+    async markCancelled(jobId) {
+      await store.finishJob(jobId, 'cancelled');
+      logger.info({ jobId }, 'job cancelled');
+    },
+  };
+}
+
+/** Everything the exporters need about one finished job. */
+export async function workbookSource(jobId: string): Promise<WorkbookSource> {
+  const job = await store.getJob(jobId);
+  if (!job) throw new PipelineError('NotFound', 'the job no longer exists');
+  const extraction = (await store.getExtraction(jobId)) as Extraction | undefined;
+  if (!extraction) throw new PipelineError('NotFound', 'the job has no extraction yet');
+  return {
+    jobId,
+    filename: job.filename,
+    pageCount: job.pages_total ?? 0,
+    pageSources: await store.pageSources(jobId),
+    provider: job.provider,
+    model: job.provider === 'openai' ? job.model : null,
+    extractedAt: new Date(),
+    extraction,
+  };
+}
+
+function countFlagged(x: Extraction): number {
+  let n = 0;
+  const visit = (v: { evidence: { found?: boolean } | null; confidence: number }) => {
+    if (v.evidence?.found === false || v.confidence < 0.6) n++;
+  };
+  for (const f of [...Object.values(x.document), ...Object.values(x.patient)]) if (f.value !== null) visit(f);
+  for (const list of [x.diagnoses, x.medications, x.lab_results, x.vitals, x.procedures, x.allergies]) for (const item of list) visit(item);
+  return n;
+}

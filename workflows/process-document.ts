@@ -1,0 +1,122 @@
+/**
+ * processDocument: one durable workflow per uploaded PDF. Orchestration only — ids in, ids out; the
+ * document bytes, page text and extracted values stay in Postgres and never enter workflow history.
+ *
+ *   prepare ─▶ OCR (page batches, in parallel, any worker) ─▶ extract (chunks; llm queue) ─▶ merge ─▶ export
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { LlmActivities, PipelineActivities } from '../activities/index.js';
+import {
+  JobStatusKey,
+  PROGRESS_QUERY,
+  type JobError,
+  type JobProgress,
+  type JobStatus,
+  type ProcessDocumentInput,
+  type ProcessDocumentResult,
+} from './shared.js';
+
+export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
+
+const DEFAULT_OCR_BATCH_PAGES = 2;
+const DEFAULT_CHUNK_CHARS = 24_000;
+
+export async function processDocument(input: ProcessDocumentInput): Promise<ProcessDocumentResult> {
+  const { jobId } = input;
+  const pipelineQueue = input.taskQueues.pipeline;
+
+  // Bookkeeping and parsing: quick, and a typed InvalidPdf & co. is never retried.
+  const bookkeeping = proxyActivities<PipelineActivities>({
+    taskQueue: pipelineQueue,
+    startToCloseTimeout: '2 minutes', // parsing a large PDF, storing its text layer
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  });
+  // OCR: minutes per batch on a busy machine; heartbeats each few seconds so a crashed worker is
+  // noticed within a minute and the batch resumes elsewhere from its last stored page.
+  const ocr = proxyActivities<PipelineActivities>({
+    taskQueue: pipelineQueue,
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
+  });
+  // One HTTP request per attempt; 429s come back with the provider's Retry-After as the next delay.
+  const llm = proxyActivities<LlmActivities>({
+    taskQueue: input.provider === 'openai' ? input.taskQueues.llm : pipelineQueue,
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+  });
+
+  const progress: JobProgress = { status: 'processing', stage: 'prepare', pagesDone: 0, pagesTotal: null };
+  setHandler(progressQuery, () => progress);
+  const setStatus = (status: JobStatus) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: JobStatusKey, value: status }]);
+  };
+  setStatus('processing');
+
+  try {
+    const prepared = await bookkeeping.prepareDocument(jobId);
+    progress.pagesTotal = prepared.pageCount;
+    progress.pagesDone = prepared.pageCount - prepared.ocrPages.length;
+
+    if (prepared.ocrPages.length > 0) {
+      progress.stage = 'ocr';
+      const size = input.ocrBatchPages ?? DEFAULT_OCR_BATCH_PAGES;
+      const batches: number[][] = [];
+      for (let i = 0; i < prepared.ocrPages.length; i += size) batches.push(prepared.ocrPages.slice(i, i + size));
+      await Promise.all(
+        batches.map(async (pages) => {
+          await ocr.ocrPages(jobId, pages);
+          progress.pagesDone += pages.length;
+        }),
+      );
+    }
+
+    progress.stage = 'extract';
+    const plan = await bookkeeping.planExtraction(jobId, input.extractionChunkChars ?? DEFAULT_CHUNK_CHARS);
+    await Promise.all(
+      plan.parts.map((part) => llm.extractPart({ jobId, partNo: part, provider: input.provider, chunkChars: plan.chunkChars })),
+    );
+    await bookkeeping.finishExtraction(jobId);
+
+    progress.stage = 'export';
+    await bookkeeping.exportWorkbook(jobId);
+    setStatus('completed');
+    return { jobId, status: 'completed' };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => bookkeeping.markCancelled(jobId));
+      setStatus('cancelled');
+      throw err;
+    }
+    const error = describeFailure(err);
+    await bookkeeping.markFailed(jobId, error);
+    progress.error = error;
+    setStatus('failed');
+    // Fail the workflow too, so the Temporal UI shows the job red with the same type and message.
+    throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, cause: err as Error });
+  }
+}
+
+// Plain JavaScript errors say nothing useful to a user (and may carry internals): reported generically.
+const GENERIC_ERROR_TYPES = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'AbortError']);
+
+/** The typed reason a person sees: the activity's own type (InvalidPdf, ...) or what Temporal saw. */
+function describeFailure(err: unknown): JobError {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.type && !GENERIC_ERROR_TYPES.has(cause.type)) {
+    return { code: cause.type, message: cause.message };
+  }
+  if (cause instanceof TimeoutFailure) return { code: 'Timeout', message: 'a processing step took too long and was given up' };
+  return { code: 'ProcessingFailed', message: 'processing failed unexpectedly; the error was logged for the operator' };
+}
