@@ -75,8 +75,15 @@ describe('helpers', () => {
   });
 
   test('words to text: one space between words, two across a column gap', () => {
-    const w = (text: string, x0: number) => ({ text, confidence: 90, bbox: { x0, y0: 0, x1: x0 + text.length * 10, y1: 12 } });
-    assert.equal(wordsToText([[w('Glucose', 0), w('158', 75), w('mg/dL', 200)], [], [w('next', 0)]]), 'Glucose 158  mg/dL\nnext');
+    const w = (text: string, x0: number, y0 = 0) => ({ text, confidence: 90, bbox: { x0, y0, x1: x0 + text.length * 10, y1: y0 + 12 } });
+    assert.equal(wordsToText([[w('Glucose', 0), w('158', 75), w('mg/dL', 200)], [], [w('next', 0, 20)]]), 'Glucose 158  mg/dL\nnext');
+  });
+
+  test('words to text: a table read column by column comes back row by row', () => {
+    const w = (text: string, x0: number, y0: number) => ({ text, confidence: 90, bbox: { x0, y0, x1: x0 + text.length * 10, y1: y0 + 12 } });
+    // Tesseract's block order: the test-name column first, then the results column.
+    const lines = [[w('Creatinine', 0, 0)], [w('Calcium', 0, 20)], [w('1.00', 300, 1)], [w('10.0', 300, 21)]];
+    assert.equal(wordsToText(lines), 'Creatinine  1.00\nCalcium  10.0');
   });
 
   test('language data comes from the npm package, never the network', () => {

@@ -12,8 +12,11 @@ import { readWorkbook, sameValue } from './support/workbook.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { offlineResponder } from './support/llm-responder.js';
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
+import { Client, Connection } from '@temporalio/client';
+import { progressQuery } from '../workflows/process-document.js';
+import { workflowIdForJob } from '../workflows/shared.js';
 
-const { tmp } = requireRunEnv();
+const { tmp, temporalAddress } = requireRunEnv();
 const jobIdsIn = (output: string): string[] => [...output.matchAll(/job ([0-9a-f-]{36})\)/g)].map((m) => m[1]!);
 
 describe('offline provider', () => {
@@ -53,6 +56,22 @@ describe('offline provider', () => {
     const [jobId] = jobIdsIn(output);
     const pages = await db.query('SELECT source FROM pages WHERE job_id = $1', [jobId]);
     assert.deepEqual(pages.rows.map((r) => r.source), ['text_layer']);
+
+    // The workflow answers a progress query, and the job is findable by its search attributes.
+    const client = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
+    try {
+      const progress = await client.workflow.getHandle(workflowIdForJob(jobId!)).query(progressQuery);
+      assert.deepEqual(progress, { status: 'completed', stage: 'export', pagesDone: 1, pagesTotal: 1 });
+      let found: string[] = [];
+      for (let i = 0; i < 50 && found.length === 0; i++) {
+        found = [];
+        for await (const wf of client.workflow.list({ query: `JobId = "${jobId}" AND JobStatus = "completed" AND FileName = "rcn_lab_report.pdf"` })) found.push(wf.workflowId);
+        if (!found.length) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.deepEqual(found, [workflowIdForJob(jobId!)]);
+    } finally {
+      await client.connection.close();
+    }
   });
 
   test('a scanned report is read by OCR, page by page, and its known values come out', async () => {
