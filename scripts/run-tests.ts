@@ -17,7 +17,10 @@ const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1
 const runId = `${Date.now().toString(36)}_${process.pid}`;
 const dbName = `medextract_test_${runId}`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medextract-test-'));
-const files = process.argv.slice(2).length ? process.argv.slice(2) : fs.readdirSync(path.join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('test', f));
+const args = process.argv.slice(2);
+const testFlags = args.filter((a) => a.startsWith('--')); // e.g. --test-name-pattern=...
+const fileArgs = args.filter((a) => !a.startsWith('--'));
+const files = fileArgs.length ? fileArgs : fs.readdirSync(path.join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('test', f));
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: adminUrl });
@@ -42,7 +45,7 @@ try {
 
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...testFlags, ...files],
     {
       cwd: root,
       stdio: 'inherit',

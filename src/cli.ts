@@ -68,7 +68,9 @@ async function processCommand(files: string[], opts: { out: string; owner: strin
         const source = await workbookSource(t.job.id);
         await fs.writeFile(path.join(outDir, `${t.outName}.xlsx`), await buildWorkbook(source));
         await fs.writeFile(path.join(outDir, `${t.outName}.json`), JSON.stringify(extractionToJson(source), null, 2));
-        process.stdout.write(`✓ ${t.input} → ${path.join(outDir, t.outName)}.xlsx, .json  (${t.job.pages_total} pages, job ${t.job.id})\n`);
+        const seconds = t.job.finished_at ? ((t.job.finished_at.getTime() - t.job.created_at.getTime()) / 1000).toFixed(1) : '?';
+        const pages = `${t.job.pages_total} page${t.job.pages_total === 1 ? '' : 's'}`;
+        process.stdout.write(`✓ ${t.input} → ${path.join(outDir, t.outName)}.xlsx, .json  (${pages}, ${seconds} s, job ${t.job.id})\n`);
       } else {
         failures++;
         const reason = t.problem ?? (t.job?.error_code ? `${t.job.error_code}: ${t.job.error_message}` : `job ${t.job?.status}`);

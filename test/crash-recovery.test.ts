@@ -13,9 +13,9 @@ import { requireRunEnv, startWorker, uniquePrefix, type ChildHandle } from './su
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 
 const { databaseUrl, temporalAddress } = requireRunEnv();
-const prefix = uniquePrefix('crash');
 // One OCR thread, so pages finish one after another and the kill lands inside a partly done batch.
-const env = { TASK_QUEUE_PREFIX: prefix, EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '', OCR_WORKERS: '1' };
+// Each test has task queues of its own, so only the workers it starts can take its work.
+const workerEnv = (name: string) => ({ TASK_QUEUE_PREFIX: uniquePrefix(name), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '', OCR_WORKERS: '1' });
 const workers: ChildHandle[] = [];
 
 before(() => initPool(databaseUrl, 4));
@@ -35,6 +35,7 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
 }
 
 test('SIGKILL of a worker mid-OCR: a new worker resumes and the job completes without duplicates', async () => {
+  const env = workerEnv('sigkill');
   const cfg = loadConfig({ ...process.env, ...env });
   const client = await connectClient(cfg, temporalAddress);
   const report = syntheticReport({ pages: 4, seed: 11, rowsPerPage: 6 });
@@ -80,5 +81,31 @@ test('SIGKILL of a worker mid-OCR: a new worker resumes and the job completes wi
   const keys = labs.map((l) => `${l.evidence.page}|${l.test}|${l.value}`);
   assert.equal(new Set(keys).size, keys.length, 'no lab row appears twice');
   assert.ok(labs.length >= 12, `OCR'd lab rows reach the extraction (${labs.length})`);
+  await client.connection.close();
+});
+
+test('SIGTERM during OCR: the worker finishes the pages it holds within the grace time, exits cleanly, and the job completes elsewhere', async () => {
+  const env = workerEnv('sigterm');
+  const cfg = loadConfig({ ...process.env, ...env });
+  const client = await connectClient(cfg, temporalAddress);
+  const worker = await startWorker({ ...env, SHUTDOWN_GRACE_SECONDS: '90' });
+  workers.push(worker);
+  const job = await submitDocument(client, cfg, { owner: 'crash-test', filename: 'graceful.pdf', content: scannedReportPdf(syntheticReport({ pages: 4, seed: 12, rowsPerPage: 6 })) });
+  await waitUntil('OCR to start', async () => ((await getJob(job.id))?.stage === 'ocr' ? true : undefined));
+  const atSignal = (await db().query<{ n: number }>('SELECT count(*)::int AS n FROM pages WHERE job_id = $1', [job.id])).rows[0]!.n;
+  worker.proc.kill('SIGTERM');
+  assert.equal(await worker.exited, 0, worker.output().slice(-2000));
+  assert.match(worker.output(), /workers shutting down/);
+  const atExit = (await db().query<{ n: number }>('SELECT count(*)::int AS n FROM pages WHERE job_id = $1', [job.id])).rows[0]!.n;
+  assert.ok(atExit > atSignal, `pages in flight were finished before exit (${atSignal} → ${atExit})\n${worker.output().slice(-3000)}`);
+  assert.equal((await getJob(job.id))?.status, 'processing', 'the job waits for a worker, it is not failed');
+
+  workers.push(await startWorker(env));
+  const finished = await waitUntil('the job to finish', async () => {
+    const j = await getJob(job.id);
+    return j && ['completed', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+  });
+  assert.equal(finished.status, 'completed', `${finished.error_code}: ${finished.error_message}`);
+  assert.equal(finished.pages_done, 4);
   await client.connection.close();
 });
