@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { migrate } from './db/migrate.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
+import { portIsFree } from './embedded/ports.js';
 import { startTemporalDevServer } from './embedded/temporal.js';
 import { logger } from './logger.js';
 
@@ -92,6 +93,8 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
         cli: cfg.temporalCli,
         dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
         uiPort: opts.ui ? cfg.temporalUiPort : 0, // 0 = headless
+        // Temporal's usual port when free, so the `temporal` CLI finds it without flags.
+        port: (await portIsFree(7233)) ? 7233 : undefined,
         namespace: cfg.temporalNamespace,
         logFile: path.join(cfg.dataDir, 'temporal.log'),
       });

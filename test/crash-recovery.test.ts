@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { closePool, db, initPool } from '../src/db/pool.js';
 import { getJob } from '../src/db/jobs.js';
 import { connectClient, submitDocument } from '../src/pipeline-client.js';
-import { requireRunEnv, startWorker, uniquePrefix, type ChildHandle } from './support/env.js';
+import { requireRunEnv, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 
 const { databaseUrl, temporalAddress } = requireRunEnv();
@@ -24,15 +24,12 @@ after(async () => {
   await closePool();
 });
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** The job's row once it has completed, failed or been cancelled. */
+const jobEnd = (jobId: string) =>
+  waitUntil('the job to finish', async () => {
+    const j = await getJob(jobId);
+    return j && ['completed', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+  });
 
 test('SIGKILL of a worker mid-OCR: a new worker resumes and the job completes without duplicates', async () => {
   const env = workerEnv('sigkill');
@@ -55,10 +52,7 @@ test('SIGKILL of a worker mid-OCR: a new worker resumes and the job completes wi
   assert.ok(doneBeforeKill.length < 4, 'the kill happened before OCR finished');
 
   workers.push(await startWorker(env));
-  const finished = await waitUntil('the job to finish', async () => {
-    const j = await getJob(job.id);
-    return j && ['completed', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
-  });
+  const finished = await jobEnd(job.id);
   assert.equal(finished.status, 'completed', `${finished.error_code}: ${finished.error_message}`);
   assert.equal(finished.pages_done, 4);
 
@@ -101,10 +95,7 @@ test('SIGTERM during OCR: the worker finishes the pages it holds within the grac
   assert.equal((await getJob(job.id))?.status, 'processing', 'the job waits for a worker, it is not failed');
 
   workers.push(await startWorker(env));
-  const finished = await waitUntil('the job to finish', async () => {
-    const j = await getJob(job.id);
-    return j && ['completed', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
-  });
+  const finished = await jobEnd(job.id);
   assert.equal(finished.status, 'completed', `${finished.error_code}: ${finished.error_message}`);
   assert.equal(finished.pages_done, 4);
   await client.connection.close();

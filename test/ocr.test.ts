@@ -20,10 +20,9 @@ import {
 } from '../activities/ocr/pool.js';
 import { inspectPdf } from '../activities/pdf/document.js';
 import { renderPageForOcr } from '../activities/pdf/render.js';
+import { CORPUS, readCorpus } from './support/env.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus');
-const read = (rel: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(CORPUS, rel)));
+const read = readCorpus;
 
 /** Share of the reference's words (3+ letters, with multiplicity) found in `text`. */
 function recall(text: string, reference: string): number {

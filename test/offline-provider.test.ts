@@ -12,16 +12,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { chunkPages, mergeExtractions } from '../activities/extraction/chunk.js';
 import { normaliseForMatch, verifyEvidence } from '../activities/extraction/evidence.js';
 import { extractOffline } from '../activities/extraction/offline-provider.js';
 import { readTextLayer } from '../activities/pdf/text-layer.js';
 import type { Evidence, Extraction, LabResult, PageText } from '../src/extraction/schema.js';
 import { emptyExtraction, LIST_SECTIONS } from '../src/extraction/schema.js';
+import { corpus } from './support/env.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CORPUS = path.join(process.env.CORPUS_DIR ?? path.resolve(here, '../../shared/corpus'), 'medical');
+const CORPUS = corpus('medical');
 
 // ---------------------------------------------------------------------------------------------------
 // helpers

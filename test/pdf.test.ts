@@ -24,11 +24,10 @@ import {
 } from '../activities/pdf/document.js';
 import { annotationTextItems, layoutItems, readTextLayer, textContentToString, type PlacedItem } from '../activities/pdf/text-layer.js';
 import { renderPageForOcr, renderPagesForOcr } from '../activities/pdf/render.js';
+import { CORPUS, readCorpus, readTruth } from './support/env.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus');
-const read = (rel: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(CORPUS, rel)));
-const truth = (rel: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(CORPUS, `${rel}.truth.json`), 'utf8'));
+const read = readCorpus;
+const truth = (rel: string): Record<string, unknown> => readTruth(rel);
 const MAX_PAGES = 500;
 
 /** Files listed in MANIFEST.tsv under a folder. */

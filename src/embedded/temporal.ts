@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { logger } from '../logger.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/shared.js';
-import { freePort } from './postgres.js';
+import { freePort } from './ports.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -11,6 +11,7 @@ import pg from 'pg';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus');
 export const corpus = (rel: string): string => path.join(CORPUS, rel);
+export const readCorpus = (rel: string): Uint8Array => new Uint8Array(fs.readFileSync(corpus(rel)));
 
 export function requireRunEnv(): { temporalAddress: string; databaseUrl: string; tmp: string } {
   const temporalAddress = process.env.TEMPORAL_ADDRESS;
@@ -101,4 +102,15 @@ export function pool(): pg.Pool {
 
 export function readTruth(rel: string): any {
   return JSON.parse(fs.readFileSync(corpus(`${rel}.truth.json`), 'utf8'));
+}
+
+/** Polls (every 200 ms) until `probe` returns a value. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { emptyExtraction } from '../../src/extraction/schema.js';
 
 export interface ChatMessage {
   role: string;
@@ -101,17 +102,8 @@ export function maxInAnyWindow(times: readonly number[], windowMs: number): numb
 
 /** A schema-valid extraction with nothing in it (what the default `respond` returns). */
 export function emptyExtractionBody(): Record<string, unknown> {
-  const f = () => ({ value: null, evidence: null, confidence: 0 });
-  return {
-    document: { type: f(), date: f(), facility: f(), author: f() },
-    patient: { name: f(), date_of_birth: f(), sex: f(), mrn: f() },
-    diagnoses: [],
-    medications: [],
-    lab_results: [],
-    vitals: [],
-    procedures: [],
-    allergies: [],
-  };
+  const { schema_version: _version, ...body } = emptyExtraction();
+  return body;
 }
 
 function errorBody(message: string, type: string, code: string | null = null, param: string | null = null) {
