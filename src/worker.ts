@@ -31,6 +31,16 @@ export async function workflowBundle(prebuilt?: string): Promise<WorkflowBundleO
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
 }
 
+/**
+ * The rate at which Temporal may hand out `llm` activities so that no 60-second window ever holds more
+ * than LLM_RPM requests. The server's dispatch limiter is a token bucket with a burst of one, so a
+ * window can see one more than rate × 60, and network jitter can squeeze one more in at its edge;
+ * keeping 1.5 requests per minute in reserve absorbs both (450/min dispatches at 448.5/min).
+ */
+export function llmDispatchPerSecond(requestsPerMinute: number): number {
+  return Math.max(requestsPerMinute - 1.5, requestsPerMinute / 2) / 60;
+}
+
 export interface RunningWorkers {
   /** Resolves when both workers have stopped. */
   done: Promise<void>;
@@ -64,11 +74,11 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     taskQueue: queues.llm,
     activities: { extractPart: activities.extractPart },
     maxConcurrentActivityTaskExecutions: cfg.llmMaxConcurrent,
-    maxTaskQueueActivitiesPerSecond: cfg.llmRequestsPerMinute / 60,
+    maxTaskQueueActivitiesPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute),
     shutdownGraceTime,
   });
   logger.info(
-    { taskQueues: queues, maxConcurrentActivities: cfg.maxConcurrentActivities, llmPerSecond: cfg.llmRequestsPerMinute / 60 },
+    { taskQueues: queues, maxConcurrentActivities: cfg.maxConcurrentActivities, llmPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute) },
     'workers polling',
   );
   const done = Promise.all([pipeline.run(), llm.run()]).then(async () => {

@@ -54,6 +54,10 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
     '--port', String(port),
     '--namespace', opts.namespace ?? 'default',
     '--log-level', 'warn',
+    // One partition per task queue: the `llm` queue's rate limit is then one token bucket, not one per
+    // partition (each of which would allow its own burst).
+    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     ...SEARCH_ATTRIBUTE_KEYS.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
