@@ -75,7 +75,7 @@ const EnvSchema = z
       .trim()
       .default('eng')
       .refine((v) => /^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(v), { message: 'OCR_LANG must be tesseract language codes like "eng" or "eng+deu"' }),
-    PORT: int('PORT', 8000, 1, 65535),
+    PORT: int('PORT', 8000, 0, 65535), // 0: any free port (tests)
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 120, 0, 3600),
     LLM_MAX_CONCURRENT: int('LLM_MAX_CONCURRENT', 32, 1, 1000),
@@ -85,12 +85,39 @@ const EnvSchema = z
       .default('')
       .refine((v) => /^[\w.-]*$/.test(v), { message: 'TASK_QUEUE_PREFIX may only hold letters, digits, ".", "-" and "_"' }),
     WORKFLOW_BUNDLE: z.string().trim().optional(),
+    JWT_SECRET: z
+      .string()
+      .optional()
+      .refine((v) => !v || v.length >= 32, { message: 'JWT_SECRET must be at least 32 characters (e.g. `openssl rand -base64 48`)' }),
+    ADMIN_USERNAME: z
+      .string()
+      .trim()
+      .optional()
+      .refine((v) => !v || /^[\w.@-]{3,64}$/.test(v), { message: 'ADMIN_USERNAME must be 3-64 letters, digits or . _ @ -' }),
+    ADMIN_PASSWORD: z
+      .string()
+      .optional()
+      .refine((v) => !v || (v.length >= 12 && Buffer.byteLength(v) <= 72), { message: 'ADMIN_PASSWORD must be 12 to 72 bytes long' }),
+    CORS_ORIGINS: z
+      .string()
+      .trim()
+      .default('')
+      .refine((v) => v.split(',').every((o) => !o.trim() || /^https?:\/\/[^/]+$/.test(o.trim())), {
+        message: 'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.org',
+      }),
+    TRUST_PROXY: z.enum(['true', 'false', '']).default(''),
+    TEMPORAL_UI_URL: optionalUrl('TEMPORAL_UI_URL', ['http:', 'https:']),
   });
 
 /** Rules that tie two variables together (checked even when single values are wrong, so all problems show at once). */
 function crossChecks(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (env.EXTRACTION_PROVIDER?.trim() === 'openai' && !env.OPENAI_API_KEY?.trim()) problems.push('EXTRACTION_PROVIDER=openai needs OPENAI_API_KEY');
+  if (env.NODE_ENV === 'production') {
+    if (!env.JWT_SECRET) problems.push('NODE_ENV=production needs JWT_SECRET (no generated secret is used in production)');
+    if (!env.ADMIN_PASSWORD && !env.ADMIN_USERNAME) problems.push('NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD for the first admin');
+  }
+  if (!!env.ADMIN_USERNAME !== !!env.ADMIN_PASSWORD) problems.push('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
   return problems;
 }
 
@@ -117,6 +144,13 @@ export interface Config {
   taskQueuePrefix: string;
   /** A pre-built workflow bundle (faster worker start); unset: bundled at start-up. */
   workflowBundle?: string;
+  /** Unset outside production: generated once and kept in DATA_DIR. */
+  jwtSecret?: string;
+  admin?: { username: string; password: string };
+  corsOrigins: string[];
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  trustProxy: boolean;
+  temporalUiUrl?: string;
   maxConcurrentActivities: number;
   ocrWorkers: number;
   maxUploadBytes: number;
@@ -163,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llmMaxConcurrent: e.LLM_MAX_CONCURRENT,
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     workflowBundle: e.WORKFLOW_BUNDLE || undefined,
+    jwtSecret: e.JWT_SECRET || undefined,
+    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    trustProxy: e.TRUST_PROXY === 'true',
+    temporalUiUrl: e.TEMPORAL_UI_URL,
     maxConcurrentActivities: e.MAX_CONCURRENT_ACTIVITIES,
     ocrWorkers: e.OCR_WORKERS,
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole system in one process — embedded Temporal and Postgres unless configured
- * otherwise, migrations, and the workers. (The HTTP API and the web UI join this process next.)
+ * otherwise, migrations, the workers and the HTTP API on PORT.
  * Ctrl-C stops everything cleanly: workers first (running activities finish within the grace time),
  * then Temporal, then Postgres. A second Ctrl-C exits at once.
  */
@@ -9,16 +9,19 @@ import { closePool, initPool } from './db/pool.js';
 import { logger } from './logger.js';
 import { startStack } from './stack.js';
 import { startWorkers } from './worker.js';
+import { startApi } from '../api/server.js';
 
 const cfg = config();
 const stack = await startStack(cfg, { ui: true });
 initPool(stack.databaseUrl);
 const workers = await startWorkers(cfg, stack.temporalAddress);
+const api = await startApi(cfg, stack.temporalAddress);
 
 process.stdout.write(
   [
     '',
     'MedExtract is running.',
+    `  API:         ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal:    ${stack.temporalAddress}${stack.temporalUiUrl ? `  (Web UI ${stack.temporalUiUrl})` : ''}`,
     `  Postgres:    ${cfg.databaseUrl ? 'DATABASE_URL' : `embedded (PGlite) in ${cfg.dataDir}`}`,
     `  Extraction:  ${cfg.extraction.provider}${cfg.extraction.provider === 'openai' ? ` (${cfg.extraction.model})` : ''}`,
@@ -36,6 +39,7 @@ async function stop(signal: string): Promise<void> {
   }
   stopping = true;
   logger.info({ signal }, 'stopping');
+  await api.close();
   await workers.shutdown();
   await closePool();
   await stack.stop();

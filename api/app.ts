@@ -1,0 +1,56 @@
+/**
+ * The Koa application, composed in one visible place. Order matters:
+ *   request id + access log → error shape → security headers/CORS → metrics → routes
+ * Public routes: login, health, readiness, the OpenAPI document (and the static UI, later).
+ * Everything else sits behind `authenticate`.
+ */
+import crypto from 'node:crypto';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { logger } from '../src/logger.js';
+import type { AppContextExtras, AppDeps, AppState } from './context.js';
+import { errorMiddleware } from './errors.js';
+import { securityHeaders } from './security.js';
+import { authenticate } from './auth/middleware.js';
+import { loginRoutes, sessionRoutes } from './routes/auth.js';
+import { userRoutes } from './routes/users.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { jobRoutes } from './routes/jobs.js';
+import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
+import { httpMetrics } from './metrics.js';
+
+export type App = Koa<AppState, AppContextExtras>;
+
+const requestContext: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
+  const started = performance.now();
+  ctx.state.requestId = crypto.randomUUID();
+  ctx.set('X-Request-Id', ctx.state.requestId);
+  try {
+    await next();
+  } finally {
+    // Method, path, status and time only: never bodies, tokens or file names.
+    logger.debug(
+      { requestId: ctx.state.requestId, method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null, status: ctx.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  }
+};
+
+export function createApp(deps: AppDeps): App {
+  const app: App = new Koa<AppState, AppContextExtras>({ proxy: deps.cfg.trustProxy });
+  app.context.deps = deps;
+  app.use(requestContext);
+  app.use(errorMiddleware);
+  app.use(securityHeaders(deps.cfg));
+  app.use(httpMetrics);
+
+  const open = new Router<AppState, AppContextExtras>();
+  open.use(loginRoutes.routes(), publicSystemRoutes.routes());
+  const secured = new Router<AppState, AppContextExtras>();
+  secured.use(authenticate);
+  secured.use(sessionRoutes.routes(), userRoutes.routes(), apiKeyRoutes.routes(), jobRoutes.routes(), protectedSystemRoutes.routes());
+
+  app.use(open.routes()).use(open.allowedMethods());
+  app.use(secured.routes()).use(secured.allowedMethods());
+  return app;
+}

@@ -1,0 +1,52 @@
+/**
+ * The audit trail: who did what, to what, when and from where. Ids, counts and error codes only —
+ * never document text, extracted values or passwords.
+ */
+import { db } from '../src/db/pool.js';
+import { logger } from '../src/logger.js';
+import { clientIp, type AppContext } from './context.js';
+
+export type AuditAction =
+  | 'login.success'
+  | 'login.failure'
+  | 'login.locked'
+  | 'logout'
+  | 'upload'
+  | 'job.status_view'
+  | 'job.result_view'
+  | 'job.download'
+  | 'job.cancel'
+  | 'job.delete'
+  | 'user.create'
+  | 'user.update'
+  | 'user.password_change'
+  | 'apikey.create'
+  | 'apikey.revoke';
+
+export interface AuditEntry {
+  action: AuditAction;
+  targetType?: 'job' | 'user' | 'api_key' | 'session';
+  targetId?: string;
+  detail?: Record<string, string | number | boolean | null>;
+  /** For events without a signed-in user (e.g. a failed login): who it was about. */
+  actorUsername?: string;
+}
+
+export async function audit(ctx: AppContext, entry: AuditEntry): Promise<void> {
+  const user = ctx.state.user;
+  await db().query(
+    `INSERT INTO audit_log (actor_user_id, actor_username, action, target_type, target_id, ip, user_agent, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      user?.id ?? null,
+      user?.username ?? entry.actorUsername ?? null,
+      entry.action,
+      entry.targetType ?? null,
+      entry.targetId ?? null,
+      clientIp(ctx),
+      (ctx.get('user-agent') || '').slice(0, 300) || null,
+      JSON.stringify(entry.detail ?? {}),
+    ],
+  );
+  logger.info({ requestId: ctx.state.requestId, audit: entry.action, actor: user?.id, targetId: entry.targetId }, 'audit');
+}

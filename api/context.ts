@@ -1,0 +1,45 @@
+/** What every request handler can rely on: the signed-in user and the process-wide dependencies. */
+import type Koa from 'koa';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../src/config.js';
+
+export type Role = 'admin' | 'user';
+
+export interface AuthUser {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface AppState {
+  requestId: string;
+  user?: AuthUser;
+  /** How the caller proved who they are. */
+  authMethod?: 'token' | 'api_key';
+  /** The session's token id (bearer tokens only): what logout revokes. */
+  jti?: string;
+}
+
+export interface AppDeps {
+  cfg: Config;
+  temporal: Client;
+  /** HMAC key for signing session tokens (HS256). */
+  jwtKey: Uint8Array;
+  /** Clock, replaceable so tests can move time. */
+  now: () => Date;
+}
+
+export interface AppContextExtras {
+  deps: AppDeps;
+}
+
+export type AppContext = Koa.ParameterizedContext<AppState, AppContextExtras>;
+
+/** The signed-in user; routes behind `authenticate` can count on it. */
+export function currentUser(ctx: AppContext): AuthUser {
+  if (!ctx.state.user) throw new Error('currentUser() used on a route without authentication');
+  return ctx.state.user;
+}
+
+/** The client's address (X-Forwarded-For is only trusted with TRUST_PROXY=true). */
+export const clientIp = (ctx: AppContext): string => ctx.ip || ctx.request.socket.remoteAddress || 'unknown';

@@ -1,0 +1,69 @@
+/**
+ * One error shape for the whole API: `{ "error": { "code", "message" } }`. Routes throw ApiError (or
+ * a typed PipelineError); this middleware turns every failure into that shape. A client mistake is a
+ * 4xx with a message a person understands; anything unexpected is a 500 that says nothing internal,
+ * and is logged with the request id (never with document content).
+ */
+import type Koa from 'koa';
+import { ZodError } from 'zod';
+import { PipelineError } from '../src/errors.js';
+import { logger } from '../src/logger.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+export const notFound = (what = 'the resource') => new ApiError(404, 'NotFound', `${what} was not found`);
+
+const PIPELINE_STATUS: Partial<Record<string, number>> = { TooLarge: 413, NotFound: 404 };
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+export const errorMiddleware: Koa.Middleware = async (ctx, next) => {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      ctx.status = 404;
+      ctx.body = errorBody('NotFound', `no route for ${ctx.method} ${ctx.path}`);
+    }
+  } catch (err) {
+    const e = err as Error & { status?: number; httpCode?: number; expose?: boolean; code?: string | number };
+    let status = 500;
+    let code = 'InternalError';
+    let message = 'an unexpected error occurred; it has been logged';
+    if (err instanceof ApiError) {
+      ({ status, code, message } = err);
+      for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
+    } else if (err instanceof PipelineError) {
+      status = PIPELINE_STATUS[err.type] ?? 422;
+      code = err.type;
+      message = err.message;
+    } else if (err instanceof ZodError) {
+      status = 400;
+      code = 'InvalidRequest';
+      message = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    } else if (e.httpCode === 413 || e.status === 413 || /maxFileSize|maxTotalFileSize/.test(e.message)) {
+      status = 413;
+      code = 'TooLarge';
+      message = 'the upload is larger than the allowed size';
+    } else if ((e.status ?? e.httpCode ?? 500) < 500) {
+      // Errors from body parsing and koa itself (malformed JSON, bad multipart, ...).
+      status = e.status ?? e.httpCode ?? 400;
+      code = status === 415 ? 'UnsupportedMediaType' : 'InvalidRequest';
+      message = e.expose === false ? 'the request could not be read' : e.message;
+    }
+    if (status >= 500) logger.error({ requestId: ctx.state.requestId, err: { name: e.name, message: e.message, stack: e.stack } }, 'request failed');
+    ctx.status = status;
+    ctx.body = errorBody(code, message);
+  }
+};
