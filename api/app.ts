@@ -37,7 +37,11 @@ const requestContext: Koa.Middleware<AppState, AppContextExtras> = async (ctx, n
 };
 
 export function createApp(deps: AppDeps): App {
-  const app: App = new Koa<AppState, AppContextExtras>({ proxy: deps.cfg.trustProxy });
+  const app: App = new Koa<AppState, AppContextExtras>({
+    proxy: deps.cfg.trustProxy,
+    // Behind our one proxy only its own X-Forwarded-For entry is trusted (the left ones are client-supplied).
+    maxIpsCount: 1,
+  });
   app.context.deps = deps;
   app.use(requestContext);
   app.use(errorMiddleware);

@@ -32,9 +32,10 @@ export function securityHeaders(cfg: Config): Koa.Middleware {
       crossOriginEmbedderPolicy: false,
     }) as unknown as Koa.Middleware,
     async (ctx, next) => {
-      await next();
-      // Static UI assets may be cached; every API answer is data and must not be.
+      // Static UI assets may be cached; every API answer is data and must not be — errors included,
+      // so the header is set before the route runs (a throwing route never returns here).
       if (!ctx.path.startsWith('/assets/')) ctx.set('Cache-Control', 'no-store');
+      await next();
     },
   ];
   if (allowed.size) {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { corpus, requireRunEnv, runCli, startProcess } from './support/env.js';
 import { readWorkbook } from './support/workbook.js';
+import { call, login } from './support/api.js';
 
 const { tmp } = requireRunEnv();
 const embeddedEnv = (dataDir: string) => ({ TEMPORAL_ADDRESS: '', DATABASE_URL: '', WORKFLOW_BUNDLE: '', DATA_DIR: dataDir, TASK_QUEUE_PREFIX: '' });
@@ -30,7 +31,7 @@ test('the CLI on its own brings up the embedded stack for one command and turns 
 
 test('npm start runs the whole system; the CLI joins it; Ctrl-C stops everything cleanly', async () => {
   const dataDir = path.join(tmp, 'embedded-start');
-  const main = startProcess(['src/main.ts'], { ...embeddedEnv(dataDir), LOG_LEVEL: 'info', TEMPORAL_UI_PORT: '0' });
+  const main = startProcess(['src/main.ts'], { ...embeddedEnv(dataDir), LOG_LEVEL: 'info', TEMPORAL_UI_PORT: '0', PORT: '0' });
   try {
     await main.waitFor(/MedExtract is running/, 180_000);
     const out = path.join(tmp, 'out-embedded-start');
@@ -38,6 +39,14 @@ test('npm start runs the whole system; the CLI joins it; Ctrl-C stops everything
     assert.equal(code, 0, output);
     assert.ok(fs.existsSync(path.join(out, 'agentforge_lab_report.xlsx')));
     assert.match(main.output(), /job completed/, 'the running system did the work');
+
+    // The same process serves the API; the first admin's password was printed once.
+    const apiUrl = /API:\s+(http:\/\/\S+)/.exec(main.output())![1]!;
+    const password = /password: (\S+)/.exec(main.output())![1]!;
+    assert.equal((await call(apiUrl, 'GET', '/healthz')).status, 200);
+    const token = await login(apiUrl, 'admin', password);
+    const jobs = await call(apiUrl, 'GET', '/jobs', { token });
+    assert.equal(jobs.status, 200);
   } finally {
     main.proc.kill('SIGINT');
   }

@@ -1,0 +1,125 @@
+/**
+ * Signing in and out.
+ * - `loginRoutes` (public): POST /login.
+ * - `sessionRoutes` (behind `authenticate`): POST /logout, GET /me, POST /me/password.
+ *
+ * A wrong username, a wrong password and a disabled account all get the same 401 (and cost one bcrypt
+ * comparison each); throttling (api/auth/throttle.ts) answers 429 before any password is checked.
+ */
+import Router from '@koa/router';
+import { z } from 'zod';
+import { db } from '../../src/db/pool.js';
+import { audit } from '../audit.js';
+import { clientIp, currentUser, type AppContextExtras, type AppState, type AuthUser, type Role } from '../context.js';
+import { ApiError } from '../errors.js';
+import { jsonBody } from '../auth/middleware.js';
+import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { issueToken, revokeSession, revokeUserSessions } from '../auth/sessions.js';
+import { loginSucceeded, reserveAttempt } from '../auth/throttle.js';
+
+const INVALID_CREDENTIALS = () => new ApiError(401, 'InvalidCredentials', 'wrong username or password');
+
+const tooManyAttempts = (retryAfterSeconds: number) =>
+  new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts; wait before trying again (see Retry-After)', {
+    'Retry-After': String(retryAfterSeconds),
+  });
+
+// Generous upper bounds only guard against abuse; the real rules are checked elsewhere (and a
+// password over 72 bytes simply never matches at login).
+const LoginBody = z.object({
+  username: z.string().trim().min(1).max(256),
+  password: z.string().min(1).max(4096),
+});
+
+const PasswordChangeBody = z.strictObject({
+  currentPassword: z.string().min(1).max(4096),
+  newPassword: z.string().max(4096),
+});
+
+interface UserRow {
+  id: string;
+  username: string;
+  role: Role;
+  disabled: boolean;
+  password_hash: string;
+}
+
+async function findUser(username: string): Promise<UserRow | undefined> {
+  const r = await db().query<UserRow>('SELECT id, username, role, disabled, password_hash FROM users WHERE lower(username) = lower($1)', [username]);
+  return r.rows[0];
+}
+
+export const loginRoutes = new Router<AppState, AppContextExtras>();
+
+loginRoutes.post('/login', jsonBody, async (ctx) => {
+  const { username, password } = LoginBody.parse(ctx.request.body ?? {});
+  const ip = clientIp(ctx);
+  const now = ctx.deps.now();
+
+  // Before anything about the account is looked at: the same answer whether or not it exists.
+  const reservation = await reserveAttempt(username, ip, now);
+  if (!reservation.ok) {
+    await audit(ctx, { action: 'login.locked', actorUsername: username, detail: { scope: reservation.scope, retryAfterSeconds: reservation.retryAfterSeconds } });
+    throw tooManyAttempts(reservation.retryAfterSeconds);
+  }
+
+  const row = await findUser(username);
+  // verifyPassword compares against a dummy hash when there is no such user: the same cost either way.
+  const passwordOk = await verifyPassword(password, row?.password_hash);
+  if (!row || !passwordOk || row.disabled) {
+    const reason = !row ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'disabled';
+    await audit(ctx, {
+      action: 'login.failure',
+      actorUsername: username,
+      ...(row ? { targetType: 'user' as const, targetId: row.id } : {}),
+      detail: { reason },
+    });
+    throw INVALID_CREDENTIALS();
+  }
+
+  await loginSucceeded(username);
+  const user: AuthUser = { id: row.id, username: row.username, role: row.role };
+  const issued = await issueToken(ctx.deps, user, { ip, userAgent: ctx.get('user-agent') || undefined });
+  ctx.state.user = user;
+  await audit(ctx, { action: 'login.success', targetType: 'session', targetId: issued.jti });
+  ctx.body = { token: issued.token, expiresAt: issued.expiresAt.toISOString(), user };
+});
+
+export const sessionRoutes = new Router<AppState, AppContextExtras>();
+
+sessionRoutes.post('/logout', async (ctx) => {
+  currentUser(ctx);
+  const jti = ctx.state.jti;
+  if (!jti) {
+    throw new ApiError(400, 'NoSession', 'an API key has no session to end; revoke the key instead (DELETE /me/api-keys/{id})');
+  }
+  await revokeSession(jti);
+  await audit(ctx, { action: 'logout', targetType: 'session', targetId: jti });
+  ctx.status = 204;
+});
+
+sessionRoutes.get('/me', (ctx) => {
+  const { id, username, role } = currentUser(ctx);
+  ctx.body = { id, username, role };
+});
+
+sessionRoutes.post('/me/password', jsonBody, async (ctx) => {
+  const me = currentUser(ctx);
+  const { currentPassword, newPassword } = PasswordChangeBody.parse(ctx.request.body ?? {});
+  checkPasswordRules(newPassword);
+
+  // Guessing the current password through this route counts against the same limits as /login.
+  const reservation = await reserveAttempt(me.username, clientIp(ctx), ctx.deps.now());
+  if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
+  const r = await db().query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [me.id]);
+  if (!(await verifyPassword(currentPassword, r.rows[0]?.password_hash))) {
+    throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
+  }
+  await loginSucceeded(me.username);
+  if (newPassword === currentPassword) throw new ApiError(400, 'SamePassword', 'the new password must differ from the current one');
+
+  await db().query('UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1', [me.id, await hashPassword(newPassword), ctx.deps.now()]);
+  const revoked = await revokeUserSessions(me.id, ctx.state.jti);
+  await audit(ctx, { action: 'user.password_change', targetType: 'user', targetId: me.id, detail: { otherSessionsRevoked: revoked } });
+  ctx.status = 204;
+});
