@@ -235,7 +235,8 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
 export async function workbookSource(jobId: string): Promise<WorkbookSource> {
   const job = await store.getJob(jobId);
   if (!job) throw new PipelineError('NotFound', 'the job no longer exists');
-  const extraction = (await store.getExtraction(jobId)) as Extraction | undefined;
+  const stored = await db().query<{ data: Extraction; created_at: Date }>('SELECT data, created_at FROM extractions WHERE job_id = $1', [jobId]);
+  const extraction = stored.rows[0]?.data;
   if (!extraction) throw new PipelineError('NotFound', 'the job has no extraction yet');
   return {
     jobId,
@@ -244,7 +245,7 @@ export async function workbookSource(jobId: string): Promise<WorkbookSource> {
     pageSources: await store.pageSources(jobId),
     provider: job.provider,
     model: job.provider === 'openai' ? job.model : null,
-    extractedAt: new Date(),
+    extractedAt: stored.rows[0]!.created_at,
     extraction,
   };
 }

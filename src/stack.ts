@@ -24,6 +24,8 @@ export interface Stack {
 
 interface StackFile {
   pid: number;
+  /** The embedded Temporal dev server's own pid, to clean up after a process that died without stopping it. */
+  temporalPid?: number;
   temporalAddress: string;
   databaseUrl: string;
   temporalUiUrl?: string;
@@ -57,6 +59,22 @@ export interface StackOptions {
   ui?: boolean;
 }
 
+/** A previous run that was killed outright can leave its Temporal dev server holding the SQLite file. */
+async function stopOrphanedTemporal(dataDir: string): Promise<void> {
+  let s: StackFile;
+  try {
+    s = JSON.parse(fs.readFileSync(stackFile(dataDir), 'utf8')) as StackFile;
+  } catch {
+    return; // no stack file: nothing was left behind
+  }
+  const pid = s.temporalPid;
+  if (isAlive(s.pid) || !pid || !isAlive(pid)) return;
+  logger.warn({ pid }, 'stopping a Temporal dev server left behind by a previous run');
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
 export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<Stack> {
   const needsEmbedded = !cfg.temporalAddress || !cfg.databaseUrl;
   if (needsEmbedded && opts.attach) {
@@ -75,6 +93,7 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
   if (needsEmbedded) {
     const other = runningStack(cfg.dataDir);
     if (other) throw new Error(`DataDirInUse: another MedExtract (pid ${other.pid}) runs an embedded stack on ${cfg.dataDir}; stop it or set DATA_DIR`);
+    await stopOrphanedTemporal(cfg.dataDir);
     fs.mkdirSync(cfg.dataDir, { recursive: true });
   }
 
@@ -88,6 +107,7 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
     }
     let temporalAddress = cfg.temporalAddress;
     let temporalUiUrl: string | undefined;
+    let temporalPid: number | undefined;
     if (!temporalAddress) {
       const t = await startTemporalDevServer({
         cli: cfg.temporalCli,
@@ -101,10 +121,11 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
       stops.push(t.stop);
       temporalAddress = t.address;
       temporalUiUrl = t.uiUrl;
+      temporalPid = t.process.pid;
     }
     await migrate(databaseUrl);
     if (needsEmbedded) {
-      const file: StackFile = { pid: process.pid, temporalAddress, databaseUrl, temporalUiUrl };
+      const file: StackFile = { pid: process.pid, temporalPid, temporalAddress, databaseUrl, temporalUiUrl };
       fs.writeFileSync(stackFile(cfg.dataDir), JSON.stringify(file, null, 2), { mode: 0o600 });
       stops.push(async () => fs.rmSync(stackFile(cfg.dataDir), { force: true }));
     }

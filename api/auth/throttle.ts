@@ -78,6 +78,11 @@ export async function reserveAttempt(username: string, ip: string, now: Date): P
   }
 }
 
+/** An attempt that failed on our side (not a wrong password) is taken back. */
+export async function releaseAttempt(id: string): Promise<void> {
+  await db().query('DELETE FROM login_failures WHERE id = $1', [id]);
+}
+
 /** A successful login: the account starts afresh (its failures from every address are forgotten). */
 export async function loginSucceeded(username: string): Promise<void> {
   await db().query('DELETE FROM login_failures WHERE lower(username) = lower($1)', [username]);

@@ -15,7 +15,7 @@ import { ApiError } from '../errors.js';
 import { jsonBody } from '../auth/middleware.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { issueToken, revokeSession, revokeUserSessions } from '../auth/sessions.js';
-import { loginSucceeded, reserveAttempt } from '../auth/throttle.js';
+import { loginSucceeded, releaseAttempt, reserveAttempt } from '../auth/throttle.js';
 
 const INVALID_CREDENTIALS = () => new ApiError(401, 'InvalidCredentials', 'wrong username or password');
 
@@ -63,26 +63,33 @@ loginRoutes.post('/login', jsonBody, async (ctx) => {
     throw tooManyAttempts(reservation.retryAfterSeconds);
   }
 
-  const row = await findUser(username);
-  // verifyPassword compares against a dummy hash when there is no such user: the same cost either way.
-  const passwordOk = await verifyPassword(password, row?.password_hash);
-  if (!row || !passwordOk || row.disabled) {
-    const reason = !row ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'disabled';
-    await audit(ctx, {
-      action: 'login.failure',
-      actorUsername: username,
-      ...(row ? { targetType: 'user' as const, targetId: row.id } : {}),
-      detail: { reason },
-    });
-    throw INVALID_CREDENTIALS();
-  }
+  try {
+    const row = await findUser(username);
+    // verifyPassword compares against a dummy hash when there is no such user: the same cost either way.
+    const passwordOk = await verifyPassword(password, row?.password_hash);
+    if (!row || !passwordOk || row.disabled) {
+      const reason = !row ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'disabled';
+      await audit(ctx, {
+        action: 'login.failure',
+        actorUsername: username,
+        ...(row ? { targetType: 'user' as const, targetId: row.id } : {}),
+        detail: { reason },
+      });
+      throw INVALID_CREDENTIALS();
+    }
 
-  await loginSucceeded(username);
-  const user: AuthUser = { id: row.id, username: row.username, role: row.role };
-  const issued = await issueToken(ctx.deps, user, { ip, userAgent: ctx.get('user-agent') || undefined });
-  ctx.state.user = user;
-  await audit(ctx, { action: 'login.success', targetType: 'session', targetId: issued.jti });
-  ctx.body = { token: issued.token, expiresAt: issued.expiresAt.toISOString(), user };
+    await loginSucceeded(username);
+    const user: AuthUser = { id: row.id, username: row.username, role: row.role };
+    const issued = await issueToken(ctx.deps, user, { ip, userAgent: ctx.get('user-agent') || undefined });
+    ctx.state.user = user;
+    await audit(ctx, { action: 'login.success', targetType: 'session', targetId: issued.jti });
+    ctx.body = { token: issued.token, expiresAt: issued.expiresAt.toISOString(), user };
+  } catch (err) {
+    // Only a wrong password is a failure: an attempt that broke on our side (database, signing) must
+    // not count towards locking the account.
+    if (!(err instanceof ApiError)) await releaseAttempt(reservation.id).catch(() => {});
+    throw err;
+  }
 });
 
 export const sessionRoutes = new Router<AppState, AppContextExtras>();

@@ -162,8 +162,3 @@ export async function getWorkbook(jobId: string): Promise<Buffer | undefined> {
   const r = await db().query<{ content: Buffer }>('SELECT content FROM workbooks WHERE job_id = $1', [jobId]);
   return r.rows[0]?.content;
 }
-
-export async function getExtraction(jobId: string): Promise<unknown | undefined> {
-  const r = await db().query<{ data: unknown }>('SELECT data FROM extractions WHERE job_id = $1', [jobId]);
-  return r.rows[0]?.data;
-}

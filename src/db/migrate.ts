@@ -13,6 +13,8 @@ export async function migrate(databaseUrl: string): Promise<string[]> {
     direction: 'up',
     migrationsTable: 'pgmigrations',
     singleTransaction: true,
+    // Several processes start at once (API replicas, workers): the later ones wait for the first.
+    advisoryLockMode: 'wait',
     log: () => {},
   });
   const names = applied.map((m) => m.name);

@@ -1,0 +1,103 @@
+/**
+ * Prometheus metrics of an API process: the process itself (prom-client's defaults), every HTTP
+ * request by method, matched route (the route pattern such as `/status/:id`, never the raw path with
+ * ids) and status, and — read from Postgres at scrape time — jobs by status and stored pages by source.
+ *
+ * The job and page gauges describe the shared database, so every API replica reports the same values:
+ * aggregate them with max(), not sum().
+ */
+import type Koa from 'koa';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { db } from '../src/db/pool.js';
+import { logger } from '../src/logger.js';
+import type { JobStatus } from '../workflows/shared.js';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const httpRequests = new Counter({
+  name: 'medextract_http_requests_total',
+  help: 'HTTP requests answered, by method, matched route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+
+const httpDuration = new Histogram({
+  name: 'medextract_http_request_duration_seconds',
+  help: 'Time from receiving an HTTP request to finishing (or abandoning) its response',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+const ALL_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
+const PAGE_SOURCES = ['text_layer', 'ocr'] as const;
+
+/** Runs a scrape-time query; a database problem leaves the gauge empty instead of failing the scrape. */
+async function countBy(sql: string): Promise<Map<string, number> | undefined> {
+  try {
+    const r = await db().query<{ key: string; n: string }>(sql);
+    return new Map(r.rows.map((row) => [row.key, Number(row.n)]));
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'metrics: could not read counts from Postgres');
+    return undefined;
+  }
+}
+
+new Gauge({
+  name: 'medextract_jobs',
+  help: 'Jobs in the database by status (same value on every API replica)',
+  labelNames: ['status'] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    const counts = await countBy('SELECT status AS key, count(*) AS n FROM jobs GROUP BY status');
+    if (!counts) return;
+    for (const s of ALL_STATUSES) this.set({ status: s }, counts.get(s) ?? 0);
+  },
+});
+
+new Gauge({
+  name: 'medextract_pages',
+  help: 'Stored document pages by where their text came from: text_layer or ocr (same value on every API replica)',
+  labelNames: ['source'] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    const counts = await countBy('SELECT source AS key, count(*) AS n FROM pages GROUP BY source');
+    if (!counts) return;
+    for (const s of PAGE_SOURCES) this.set({ source: s }, counts.get(s) ?? 0);
+  },
+});
+
+interface RoutedContext {
+  _matchedRoute?: string;
+  /** Layers whose path matched (set by @koa/router), including ones whose method did not. */
+  matched?: Array<{ path: string | RegExp; methods: string[] }>;
+}
+
+/**
+ * The route pattern of a request. A request stopped by router middleware (e.g. a 401 from
+ * `authenticate`) or answered 405 still reports the route it was aimed at; anything else is `unmatched`.
+ */
+export function routeLabel(ctx: Koa.Context): string {
+  const c = ctx as unknown as RoutedContext;
+  const layer = c.matched?.filter((l) => l.methods.length > 0 && typeof l.path === 'string').at(-1);
+  if (layer) return layer.path as string;
+  if (typeof c._matchedRoute === 'string' && c._matchedRoute.startsWith('/') && !c._matchedRoute.includes('(')) return c._matchedRoute;
+  return 'unmatched';
+}
+
+/**
+ * Counts and times every request once its response is done. Recording happens when the socket
+ * response closes, so the status is the final one set by the error middleware.
+ */
+export const httpMetrics: Koa.Middleware = async (ctx, next) => {
+  const end = httpDuration.startTimer();
+  ctx.res.once('close', () => {
+    const labels = { method: ctx.method, route: routeLabel(ctx), status: String(ctx.res.statusCode) };
+    httpRequests.inc(labels);
+    end(labels);
+  });
+  await next();
+};
