@@ -30,11 +30,24 @@ test('every bad value is reported at once, each with its own readable message', 
   assert.ok(err instanceof ConfigError);
   const text = err.problems.join('\n');
   assert.match(text, /LLM_RPM must be a whole number from 1 to 100000 \(got "fast"\)/);
-  assert.match(text, /PORT must be a whole number from 1 to 65535/);
+  assert.match(text, /PORT must be a whole number from 0 to 65535/);
   assert.match(text, /DATABASE_URL must be a postgres: or postgresql: URL/);
   assert.doesNotMatch(text, /secret/, 'credentials in a bad URL are not echoed');
   assert.match(text, /TEMPORAL_ADDRESS must look like host:port/);
   assert.match(text, /EXTRACTION_PROVIDER=openai needs OPENAI_API_KEY/);
   assert.match(text, /OCR_LANG must be tesseract language codes/);
   assert.equal(err.problems.length, 6);
+});
+
+test('production refuses to start without configured secrets', () => {
+  assert.throws(() => loadConfig({ NODE_ENV: 'production' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.ok(err.problems.some((p) => /NODE_ENV=production needs JWT_SECRET/.test(p)));
+    assert.ok(err.problems.some((p) => /NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD/.test(p)));
+    return true;
+  });
+  assert.throws(() => loadConfig({ JWT_SECRET: 'too-short' }), /JWT_SECRET must be at least 32 characters/);
+  assert.throws(() => loadConfig({ ADMIN_USERNAME: 'root' }), /ADMIN_USERNAME and ADMIN_PASSWORD go together/);
+  const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'a-long-enough-password' });
+  assert.equal(ok.admin?.username, 'admin');
 });
