@@ -1,7 +1,7 @@
 /**
  * The Koa application, composed in one visible place. Order matters:
  *   request id + access log → error shape → security headers/CORS → metrics → routes
- * Public routes: login, health, readiness, the OpenAPI document (and the static UI, later).
+ * Public routes: the static UI, login, health, readiness, the OpenAPI document.
  * Everything else sits behind `authenticate`.
  */
 import crypto from 'node:crypto';
@@ -18,6 +18,7 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { jobRoutes } from './routes/jobs.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
 import { httpMetrics } from './metrics.js';
+import { serveWeb } from './static.js';
 
 export type App = Koa<AppState, AppContextExtras>;
 
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): App {
   app.use(errorMiddleware);
   app.use(securityHeaders(deps.cfg));
   app.use(httpMetrics);
+  app.use(serveWeb()); // the bundled UI at / and /assets/* (public; it holds no data)
 
   const open = new Router<AppState, AppContextExtras>();
   open.use(loginRoutes.routes(), publicSystemRoutes.routes());

@@ -1,0 +1,195 @@
+/**
+ * The browser UI on the real stack: Debian's chromium driven by playwright-core against a real API
+ * process (serving web/dist through api/static.ts) and a real worker, on the run's Temporal and Postgres.
+ * Any browser console error or page error fails the test, except the one 401 each step provokes on purpose.
+ * Screenshots go to test-output/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { ROOT, corpus, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
+import { TEST_ADMIN, call, startApiProcess, type ApiProcess } from './support/api.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
+const OUT = path.join(ROOT, 'test-output');
+const PDFS = ['medical/rcn_lab_report.pdf', 'medical/agentforge_lab_report.pdf'];
+
+describe('web UI in a real browser', () => {
+  const env = { TASK_QUEUE_PREFIX: uniquePrefix('web'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '' };
+  let worker: ChildHandle | undefined;
+  let api: ApiProcess | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  /** Unexpected console errors and page errors; every test ends by asserting there are none. */
+  const problems: string[] = [];
+  /** The one expected "Failed to load resource" (a 401 on this path) the current step provokes, if any. */
+  let expected401: string | null = null;
+
+  const onConsole = (msg: ConsoleMessage) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location().url;
+    if (expected401 && /status of 401/.test(msg.text()) && new URL(where, 'http://x').pathname === expected401) return;
+    problems.push(`console error: ${msg.text()} (${where})`);
+  };
+  const noProblems = () => assert.deepEqual(problems, [], 'the browser reported errors');
+
+  const loginForm = () => page.locator('mx-login form');
+  async function signIn(username: string, password: string): Promise<void> {
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  const row = (filename: string) => page.locator('mx-jobs tr[data-job]', { hasText: filename }).first();
+
+  before(async () => {
+    if (!fs.existsSync(CHROMIUM)) {
+      throw new Error(`no chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); the browser test never downloads one`);
+    }
+    if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    fs.mkdirSync(OUT, { recursive: true });
+    [worker, api] = await Promise.all([startWorker(env), startApiProcess(env)]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('console', onConsole);
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all([api?.stop(), worker?.stop()]);
+  });
+
+  test('the API serves the built UI: the page, hashed assets cached, 404 in the error shape, nothing outside web/dist', async () => {
+    const index = await call(api!.url, 'GET', '/');
+    assert.equal(index.status, 200, 'GET / must serve web/dist/index.html: is serveWeb() mounted in api/app.ts?');
+    assert.match(index.headers.get('content-type')!, /^text\/html/);
+    const htmlText = index.body.toString('utf8');
+    assert.match(htmlText, /<meta name="mx-max-upload-bytes" content="52428800"/);
+    const script = /<script type="module" src="(\/assets\/main-[A-Z0-9]{8}\.js)"/.exec(htmlText)?.[1];
+    assert.ok(script, htmlText);
+    assert.ok(!/<script>/.test(htmlText), 'no inline scripts (the CSP forbids them)');
+    const js = await call(api!.url, 'GET', script);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type')!, /^text\/javascript/);
+    assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(js.headers.get('x-content-type-options'), 'nosniff');
+    const missing = await call(api!.url, 'GET', '/assets/missing-AAAAAAAA.js');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'NotFound');
+    for (const p of ['/assets/%2e%2e%2findex.html', '/assets/..%2f..%2fpackage.json', '/assets/.hidden.js', '/assets/sub/x.js']) {
+      const r = await call(api!.url, 'GET', p);
+      assert.equal(r.status, 404, p);
+      assert.equal(r.body.error.code, 'NotFound', p);
+    }
+    // The built assets carry no secret the test run knows of.
+    for (const f of fs.readdirSync(path.join(ROOT, 'web/dist/assets'))) {
+      const text = fs.readFileSync(path.join(ROOT, 'web/dist/assets', f), 'utf8');
+      assert.ok(!text.includes(TEST_ADMIN.password) && !text.includes(process.env.DATABASE_URL!), f);
+    }
+  });
+
+  test('a wrong password shows the API message; the right one shows the jobs', async () => {
+    await page.goto(api!.url + '/');
+    await loginForm().waitFor();
+    await page.screenshot({ path: path.join(OUT, 'web-login.png') });
+    expected401 = '/login';
+    await signIn(TEST_ADMIN.username, 'not-the-password');
+    await page.getByRole('alert').filter({ hasText: 'wrong username or password' }).waitFor();
+    expected401 = null;
+    await signIn(TEST_ADMIN.username, TEST_ADMIN.password);
+    await page.getByRole('heading', { name: 'Your jobs' }).waitFor();
+    await page.getByText(`${TEST_ADMIN.username} (admin)`).waitFor();
+    await page.getByRole('button', { name: 'Logout' }).waitFor();
+    assert.equal(await loginForm().count(), 0);
+    noProblems();
+  });
+
+  test('a non-PDF is refused before upload; two corpus PDFs upload through the file input and complete', async () => {
+    const input = page.locator('mx-upload input[type="file"]');
+    await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a pdf') });
+    await page.locator('mx-upload li[data-state="refused"]', { hasText: 'notes.txt' }).getByText('not a PDF').waitFor();
+
+    await input.setInputFiles(PDFS.map(corpus));
+    for (const f of PDFS) await page.locator('mx-upload li[data-state="done"]', { hasText: path.basename(f) }).waitFor({ timeout: 60_000 });
+    const statuses = new Set<string>();
+    await waitUntil(
+      'both jobs to complete in the table',
+      async () => {
+        const states = await Promise.all(PDFS.map((f) => row(path.basename(f)).getAttribute('data-status', { timeout: 10_000 })));
+        for (const s of states) if (s) statuses.add(s);
+        const failed = states.indexOf('failed');
+        if (failed !== -1) throw new Error(`${PDFS[failed]} failed: ${await row(path.basename(PDFS[failed]!)).innerText()}`);
+        return states.every((s) => s === 'completed') ? true : undefined;
+      },
+      240_000,
+    );
+    for (const f of PDFS) {
+      const r = row(path.basename(f));
+      assert.equal((await r.locator('.status').innerText()).trim(), 'completed');
+      await r.getByRole('button', { name: /download the workbook/ }).waitFor();
+      await r.getByRole('button', { name: /download the JSON/ }).waitFor();
+      await r.getByRole('button', { name: /^delete/ }).waitFor();
+    }
+    await page.screenshot({ path: path.join(OUT, 'web-jobs.png'), fullPage: true });
+    // A narrow window keeps everything reachable without sideways scrolling of the page.
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.screenshot({ path: path.join(OUT, 'web-jobs-narrow.png'), fullPage: true });
+    const overflow = await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+    assert.equal(overflow, false, 'the page scrolls sideways at 390 px');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    noProblems();
+  });
+
+  test('the same file again is shown as a duplicate of the existing job', async () => {
+    await page.locator('mx-upload input[type="file"]').setInputFiles(corpus(PDFS[0]!));
+    await page.locator('mx-upload li[data-state="done"]', { hasText: path.basename(PDFS[0]!) }).getByText(/duplicate/).waitFor({ timeout: 60_000 });
+    noProblems();
+  });
+
+  test('the workbook downloads as an xlsx (zip) file', async () => {
+    const name = path.basename(PDFS[0]!);
+    const [download] = await Promise.all([page.waitForEvent('download'), row(name).getByRole('button', { name: /download the workbook/ }).click()]);
+    assert.equal(download.suggestedFilename(), name.replace(/\.pdf$/, '.xlsx'));
+    const file = await download.path();
+    const head = fs.readFileSync(file).subarray(0, 2).toString('latin1');
+    assert.equal(head, 'PK');
+    noProblems();
+  });
+
+  test('a session revoked elsewhere returns to the login screen with "your session ended"', async () => {
+    const token = (await page.evaluate('sessionStorage.getItem("mx.token")')) as string;
+    assert.ok(token);
+    expected401 = '/jobs';
+    assert.equal((await call(api!.url, 'POST', '/logout', { token })).status, 204);
+    await page.getByText('your session ended').waitFor({ timeout: 10_000 });
+    assert.equal(await page.evaluate('sessionStorage.getItem("mx.token")'), null);
+    expected401 = null;
+    await signIn(TEST_ADMIN.username, TEST_ADMIN.password);
+    await page.getByRole('heading', { name: 'Your jobs' }).waitFor();
+    noProblems();
+  });
+
+  test('Logout revokes the session: the login screen returns and the old token is refused', async () => {
+    const token = (await page.evaluate('sessionStorage.getItem("mx.token")')) as string;
+    assert.ok(token);
+    assert.equal((await call(api!.url, 'GET', '/me', { token })).status, 200);
+    await page.getByRole('button', { name: 'Logout' }).click();
+    await loginForm().waitFor();
+    assert.equal(await page.evaluate('sessionStorage.getItem("mx.token")'), null);
+    const me = await call(api!.url, 'GET', '/me', { token });
+    assert.equal(me.status, 401);
+    // Nothing keeps polling with the old token after logout.
+    await page.waitForTimeout(2_500);
+    noProblems();
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * The one module that talks to the API and owns the session: the token lives in sessionStorage
+ * (gone when the tab closes) and goes out as `Authorization: Bearer`. Any 401 on an authenticated
+ * call clears the token and announces `session-ended`, which sends the app back to the login screen.
+ * Errors come back as ApiError with the API's own `{ error: { code, message } }`.
+ */
+
+export interface User {
+  id: string;
+  username: string;
+  role: 'admin' | 'user';
+}
+
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+export interface Job {
+  id: string;
+  owner: string;
+  filename: string;
+  status: JobStatus;
+  stage: 'prepare' | 'ocr' | 'extract' | 'export' | null;
+  progress: { pagesDone: number; pagesTotal: number | null };
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface UploadedJob {
+  id: string;
+  filename: string;
+  status: JobStatus;
+  duplicate: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const TOKEN_KEY = 'mx.token';
+const USER_KEY = 'mx.user';
+export const SESSION_ENDED = 'your session ended; please sign in again';
+
+/** Fires `session-ended` (detail: the message to show) and `signed-in`. */
+export const session = new EventTarget();
+
+export function currentUser(): User | null {
+  const raw = sessionStorage.getItem(USER_KEY);
+  if (!raw || !sessionStorage.getItem(TOKEN_KEY)) return null;
+  try {
+    return JSON.parse(raw) as User;
+  } catch {
+    return null;
+  }
+}
+
+function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function clearSession(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+}
+
+function endSession(message = SESSION_ENDED): void {
+  const had = token() !== null;
+  clearSession();
+  if (had) session.dispatchEvent(new CustomEvent('session-ended', { detail: message }));
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let code = `Http${res.status}`;
+  let message = `the server answered ${res.status} ${res.statusText}`.trim();
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = body.error.message;
+  } catch {
+    // not JSON: keep the generic words
+  }
+  return new ApiError(res.status, code, message);
+}
+
+/** An authenticated request; a 401 ends the session. */
+async function request(method: string, path: string, init: { json?: unknown } = {}): Promise<Response> {
+  const t = token();
+  if (!t) {
+    throw new ApiError(401, 'NotSignedIn', 'sign in first');
+  }
+  const headers: Record<string, string> = { authorization: `Bearer ${t}` };
+  let body: string | undefined;
+  if (init.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.json);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body, cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'NetworkError', 'the server could not be reached; check your connection');
+  }
+  if (res.status === 401) {
+    endSession();
+    throw await errorFrom(res);
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return res;
+}
+
+export async function login(username: string, password: string): Promise<User> {
+  let res: Response;
+  try {
+    res = await fetch('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'NetworkError', 'the server could not be reached; check your connection');
+  }
+  if (!res.ok) {
+    const err = await errorFrom(res);
+    const retry = res.headers.get('retry-after');
+    if (res.status === 429 && retry) {
+      throw new ApiError(429, err.code, `${err.message.replace(/ \(see Retry-After\)/, '')} (about ${retry} s)`);
+    }
+    throw err;
+  }
+  const body = (await res.json()) as { token: string; user: User };
+  sessionStorage.setItem(TOKEN_KEY, body.token);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(body.user));
+  session.dispatchEvent(new CustomEvent('signed-in', { detail: body.user }));
+  return body.user;
+}
+
+/** Revokes the session server-side (best effort) and always clears it here. */
+export async function logout(): Promise<void> {
+  try {
+    if (token()) await request('POST', '/logout');
+  } catch {
+    // a session that already ended is just as logged out
+  } finally {
+    clearSession();
+  }
+}
+
+export async function listJobs(): Promise<Job[]> {
+  const res = await request('GET', '/jobs?limit=100');
+  const body = (await res.json()) as { jobs: Job[] };
+  return body.jobs;
+}
+
+export async function cancelJob(id: string): Promise<void> {
+  await request('DELETE', `/jobs/${encodeURIComponent(id)}`);
+}
+
+export const deleteJob = cancelJob;
+
+/** The job's workbook or JSON result as a Blob, with the name to save it under. */
+export async function downloadResult(job: Job, kind: 'xlsx' | 'json'): Promise<{ blob: Blob; name: string }> {
+  const base = job.filename.replace(/\.pdf$/i, '').trim() || 'document';
+  if (kind === 'xlsx') {
+    const res = await request('GET', `/download/${encodeURIComponent(job.id)}`);
+    return { blob: await res.blob(), name: `${base}.xlsx` };
+  }
+  const res = await request('GET', `/jobs/${encodeURIComponent(job.id)}/result`);
+  const text = JSON.stringify(await res.json(), null, 2);
+  return { blob: new Blob([text], { type: 'application/json' }), name: `${base}.json` };
+}
+
+/**
+ * Uploads one file with XMLHttpRequest, which (unlike fetch) reports upload progress.
+ * `onProgress` gets the fraction sent, 0..1.
+ */
+export function uploadFile(file: File, onProgress: (fraction: number) => void): Promise<UploadedJob> {
+  return new Promise((resolve, reject) => {
+    const t = token();
+    if (!t) return reject(new ApiError(401, 'NotSignedIn', 'sign in first'));
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/upload');
+    xhr.setRequestHeader('authorization', `Bearer ${t}`);
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'NetworkError', 'the upload was interrupted; check your connection'));
+    xhr.onload = () => {
+      const body = xhr.response as { jobs?: UploadedJob[]; error?: { code: string; message: string } } | null;
+      if (xhr.status === 401) endSession();
+      if (xhr.status >= 200 && xhr.status < 300 && body?.jobs?.[0]) {
+        onProgress(1);
+        resolve(body.jobs[0]);
+      } else {
+        reject(new ApiError(xhr.status, body?.error?.code ?? `Http${xhr.status}`, body?.error?.message ?? `the upload failed (${xhr.status})`));
+      }
+    };
+    const form = new FormData();
+    form.append('files', file, file.name);
+    xhr.send(form);
+  });
+}
+
+/** The per-file limit the server announced in the page (`<meta name="mx-max-upload-bytes">`), else 50 MB. */
+export function maxUploadBytes(): number {
+  const v = Number(document.querySelector<HTMLMetaElement>('meta[name="mx-max-upload-bytes"]')?.content);
+  return Number.isFinite(v) && v > 0 ? v : 50 * 1024 * 1024;
+}
+
+/** Hands a Blob to the browser as a download. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -1,0 +1,307 @@
+/**
+ * The user's jobs, newest first, refreshed every 2 s: file, stage, pages done of total, status,
+ * the error in words with its code, downloads (workbook, JSON), cancel for running jobs and delete
+ * (with a second click to confirm) for finished ones.
+ */
+import { LitElement, css, html } from 'lit';
+import { ApiError, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job } from './api.js';
+
+const POLL_MS = 2_000;
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+const STAGE: Record<string, string> = { prepare: 'prepare', ocr: 'OCR', extract: 'extract', export: 'export' };
+
+export class MxJobs extends LitElement {
+  static override properties = {
+    jobs: { state: true },
+    loaded: { state: true },
+    error: { state: true },
+    message: { state: true },
+    confirming: { state: true },
+  };
+
+  declare jobs: Job[];
+  declare loaded: boolean;
+  declare error: string;
+  declare message: string;
+  declare confirming: string | null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight: Promise<void> | undefined;
+
+  constructor() {
+    super();
+    this.jobs = [];
+    this.loaded = false;
+    this.error = '';
+    this.message = '';
+    this.confirming = null;
+  }
+
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    section {
+      background: var(--mx-surface, #fff);
+      border: 1px solid var(--mx-border-soft, #e2e8f0);
+      border-radius: 8px;
+      padding: 1rem;
+    }
+    h2 {
+      margin: 0 0 0.75rem;
+      font-size: 1.05rem;
+    }
+    .scroll {
+      overflow-x: auto;
+    }
+    table {
+      width: 100%;
+      border-collapse: collapse;
+      font-size: 0.9rem;
+    }
+    th,
+    td {
+      text-align: left;
+      padding: 0.45rem 0.5rem;
+      border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
+      vertical-align: top;
+    }
+    th {
+      font-weight: 600;
+      color: var(--mx-muted, #475569);
+    }
+    td.file {
+      overflow-wrap: anywhere;
+      min-width: 10rem;
+    }
+    progress {
+      width: 8rem;
+      max-width: 100%;
+    }
+    .status {
+      font-weight: 600;
+    }
+    .status.completed {
+      color: #166534;
+    }
+    .status.failed {
+      color: #991b1b;
+    }
+    .status.cancelled {
+      color: #6b7280;
+    }
+    .err {
+      display: block;
+      font-weight: normal;
+      color: #7f1d1d;
+      max-width: 24rem;
+    }
+    .actions {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.35rem;
+    }
+    button {
+      font: inherit;
+      font-size: 0.85rem;
+      padding: 0.25rem 0.6rem;
+      border-radius: 4px;
+      border: 1px solid var(--mx-border, #94a3b8);
+      background: #fff;
+      cursor: pointer;
+    }
+    button.danger {
+      border-color: #b91c1c;
+      color: #991b1b;
+    }
+    button:focus-visible {
+      outline: 3px solid var(--mx-focus, #2563eb);
+      outline-offset: 1px;
+    }
+    .banner {
+      margin: 0 0 0.75rem;
+      padding: 0.5rem;
+      border-radius: 4px;
+      background: #fee2e2;
+      color: #7f1d1d;
+    }
+    .empty {
+      color: var(--mx-muted, #475569);
+    }
+    @media (max-width: 640px) {
+      thead {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip: rect(0 0 0 0);
+      }
+      tr {
+        display: grid;
+        grid-template-columns: 1fr;
+        border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
+        padding: 0.4rem 0;
+      }
+      td {
+        border: 0;
+        padding: 0.15rem 0;
+      }
+      td[data-label]::before {
+        content: attr(data-label) ': ';
+        color: var(--mx-muted, #475569);
+      }
+    }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.refresh();
+  }
+
+  override disconnectedCallback(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    super.disconnectedCallback();
+  }
+
+  /** Loads the list now (joining a load in progress) and schedules the next one. */
+  refresh(): Promise<void> {
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = undefined;
+      if (this.isConnected) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => void this.refresh(), POLL_MS);
+      }
+    });
+    return this.inFlight;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const jobs = await listJobs();
+      jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      this.jobs = jobs;
+      this.loaded = true;
+      this.error = '';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        clearTimeout(this.timer);
+        return;
+      }
+      this.error = err instanceof ApiError ? `the job list could not be loaded: ${err.message}` : 'the job list could not be loaded';
+    }
+  }
+
+  override render() {
+    return html`
+      <section aria-labelledby="jobs-title">
+        <h2 id="jobs-title">Your jobs</h2>
+        ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : null}
+        ${this.message ? html`<p class="banner" role="status">${this.message}</p>` : null}
+        ${!this.loaded
+          ? html`<p class="empty">Loading…</p>`
+          : this.jobs.length === 0
+            ? html`<p class="empty">No jobs yet: upload a PDF above.</p>`
+            : html`<div class="scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">File</th>
+                      <th scope="col">Stage</th>
+                      <th scope="col">Pages</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Actions</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${this.jobs.map((j) => this.row(j))}
+                  </tbody>
+                </table>
+              </div>`}
+      </section>
+    `;
+  }
+
+  private row(j: Job) {
+    const { pagesDone, pagesTotal } = j.progress;
+    const finished = FINISHED.has(j.status);
+    const progress =
+      pagesTotal && pagesTotal > 0
+        ? html`<progress max=${pagesTotal} .value=${Math.min(pagesDone, pagesTotal)} aria-label="pages done of ${j.filename}"></progress>
+            <span>${pagesDone} / ${pagesTotal}</span>`
+        : j.status === 'completed'
+          ? html`<span>${pagesDone}</span>`
+          : finished
+            ? html`<span>–</span>`
+            : html`<progress aria-label="pages done of ${j.filename}"></progress>`;
+    return html`<tr data-job=${j.id} data-status=${j.status}>
+      <td class="file" data-label="File">${j.filename}</td>
+      <td data-label="Stage">${finished ? '–' : (j.stage && STAGE[j.stage]) ?? 'waiting'}</td>
+      <td data-label="Pages">${progress}</td>
+      <td data-label="Status">
+        <span class="status ${j.status}">${j.status}</span>
+        ${j.error ? html`<span class="err">${j.error.message} (${j.error.code})</span>` : null}
+      </td>
+      <td data-label="Actions">
+        <div class="actions">
+          ${j.status === 'completed'
+            ? html`<button type="button" @click=${() => this.download(j, 'xlsx')} aria-label="download the workbook of ${j.filename}">Workbook</button>
+                <button type="button" @click=${() => this.download(j, 'json')} aria-label="download the JSON of ${j.filename}">JSON</button>`
+            : null}
+          ${finished
+            ? html`<button type="button" class="danger" @click=${() => this.deleteRow(j)} aria-label="${this.confirming === j.id ? 'confirm deleting' : 'delete'} ${j.filename}">
+                ${this.confirming === j.id ? 'Confirm delete' : 'Delete'}
+              </button>`
+            : html`<button type="button" class="danger" @click=${() => this.cancel(j)} aria-label="cancel ${j.filename}">Cancel</button>`}
+        </div>
+      </td>
+    </tr>`;
+  }
+
+  private async act(what: string, fn: () => Promise<void>): Promise<void> {
+    this.message = '';
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return;
+      this.message = `${what} failed: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
+    }
+  }
+
+  private download(j: Job, kind: 'xlsx' | 'json'): Promise<void> {
+    return this.act('the download', async () => {
+      const { blob, name } = await downloadResult(j, kind);
+      saveBlob(blob, name);
+    });
+  }
+
+  private cancel(j: Job): Promise<void> {
+    return this.act('cancelling', async () => {
+      await cancelJob(j.id);
+      await this.refresh();
+    });
+  }
+
+  private deleteRow(j: Job): Promise<void> {
+    if (this.confirming !== j.id) {
+      this.confirming = j.id;
+      setTimeout(() => {
+        if (this.confirming === j.id) this.confirming = null;
+      }, 5_000);
+      return Promise.resolve();
+    }
+    this.confirming = null;
+    return this.act('deleting', async () => {
+      await deleteJob(j.id);
+      this.jobs = this.jobs.filter((x) => x.id !== j.id);
+      await this.refresh();
+    });
+  }
+}
+
+customElements.define('mx-jobs', MxJobs);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mx-jobs': MxJobs;
+  }
+}
