@@ -8,15 +8,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
-import { ROOT, corpus, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
-import { TEST_ADMIN, call, startApiProcess, type ApiProcess } from './support/api.js';
+import { ROOT, corpus, readTruth, requireRunEnv, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
+import { TEST_ADMIN, TEST_JWT_SECRET, call, startApiProcess, type ApiProcess } from './support/api.js';
+import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
+import { closePool, initPool } from '../src/db/pool.js';
+import { issueToken } from '../api/auth/sessions.js';
+import type { AppDeps } from '../api/context.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
 const OUT = path.join(ROOT, 'test-output');
 const PDFS = ['medical/rcn_lab_report.pdf', 'medical/agentforge_lab_report.pdf'];
+const MALFORMED = 'malformed/encrypted_aes128_user_password__pypdf_r4.pdf';
 
 describe('web UI in a real browser', () => {
   const env = { TASK_QUEUE_PREFIX: uniquePrefix('web'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '' };
@@ -67,6 +73,7 @@ describe('web UI in a real browser', () => {
   after(async () => {
     await browser?.close();
     await Promise.all([api?.stop(), worker?.stop()]);
+    await closePool();
   });
 
   test('the API serves the built UI: the page, hashed assets cached, 404 in the error shape, nothing outside web/dist', async () => {
@@ -163,6 +170,118 @@ describe('web UI in a real browser', () => {
     const file = await download.path();
     const head = fs.readFileSync(file).subarray(0, 2).toString('latin1');
     assert.equal(head, 'PK');
+    noProblems();
+  });
+
+  test('the result view shows known values of rcn_lab_report.pdf with page and quote; Back and Escape close it', async () => {
+    const name = path.basename(PDFS[0]!);
+    const truth = readTruth(PDFS[0]!);
+    const view = row(name).getByRole('button', { name: `view the result of ${name}` });
+    await view.click();
+    const result = page.locator('mx-result');
+    await result.getByRole('heading', { name: `Result: ${name}` }).waitFor();
+    // Patient name, with its page and a quote containing it.
+    const nameRow = result.locator('table[data-section="patient"] tr[data-field="Name"]');
+    await nameRow.waitFor({ timeout: 15_000 });
+    assert.equal((await nameRow.locator('td[data-col="value"]').innerText()).trim(), truth.patient.name);
+    assert.equal((await nameRow.locator('td[data-col="page"]').innerText()).trim(), '1');
+    assert.match(await nameRow.locator('td[data-col="quote"]').innerText(), new RegExp(truth.patient.name));
+    // Haemoglobin 11.8 on page 1.
+    const hb = truth.tests.find((t: { name: string }) => t.name === 'Haemoglobin');
+    const hbRow = result.locator('table[data-section="lab_results"] tbody tr', { hasText: 'Haemoglobin' }).first();
+    assert.equal((await hbRow.locator('td[data-col="value"]').innerText()).trim(), hb.value);
+    assert.equal((await hbRow.locator('td[data-col="page"]').innerText()).trim(), '1');
+    assert.match(await hbRow.locator('td[data-col="quote"]').innerText(), /11\.8/);
+    // Every section is there, as a table with headers or saying it is empty.
+    for (const id of ['patient', 'document', 'diagnoses', 'medications', 'lab_results', 'vitals', 'procedures', 'allergies']) {
+      const table = result.locator(`table[data-section="${id}"]`);
+      if ((await table.count()) === 1) assert.ok((await table.locator('thead th').count()) >= 4, id);
+      else await result.locator(`p.empty[data-section="${id}"]`).waitFor();
+    }
+    // A flag is shown exactly where the JSON calls for one.
+    const token = (await page.evaluate('sessionStorage.getItem("mx.token")')) as string;
+    const jobId = (await row(name).getAttribute('data-job'))!;
+    const json = (await call(api!.url, 'GET', `/jobs/${jobId}/result`, { token })).body;
+    const flaggedLabs = json.lab_results.filter((r: any) => r.confidence < 0.6 || r.evidence.found === false).length;
+    assert.equal(await result.locator('table[data-section="lab_results"] tbody tr.flagged').count(), flaggedLabs);
+    await page.screenshot({ path: path.join(OUT, 'web-result.png'), fullPage: true });
+    // Back closes the view and puts the focus back on View; Escape closes it too.
+    await result.getByRole('button', { name: /back to the jobs/ }).click();
+    await result.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(`document.querySelector('mx-app').shadowRoot.querySelector('mx-jobs').shadowRoot.activeElement?.dataset.view`), jobId);
+    await page.keyboard.press('Enter');
+    await result.locator('button.back').waitFor();
+    assert.equal(await page.evaluate(`document.querySelector('mx-app').shadowRoot.querySelector('mx-result').shadowRoot.activeElement?.className`), 'back');
+    await page.keyboard.press('Escape');
+    await result.waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'Your jobs' }).waitFor();
+    noProblems();
+  });
+
+  test('the jobs table shows elapsed time and filters by status', async () => {
+    const name = path.basename(PDFS[0]!);
+    assert.match(await row(name).locator('td.elapsed').innerText(), /^\d+ (s|min \d\d s|h \d\d min)$/);
+    const filter = page.getByLabel('show jobs with status');
+    await filter.selectOption('failed');
+    await page.getByText('No failed jobs.').waitFor();
+    await filter.selectOption('completed');
+    await row(name).waitFor();
+    assert.equal(await page.locator('mx-jobs tr[data-job]:not([data-status="completed"])').count(), 0);
+    await filter.selectOption('all');
+    await row(name).waitFor();
+    noProblems();
+  });
+
+  test('a malformed (password-protected) corpus PDF fails with PasswordRequired and a plain message', async () => {
+    const name = path.basename(MALFORMED);
+    await page.locator('mx-upload input[type="file"]').setInputFiles(corpus(MALFORMED));
+    await waitUntil('the encrypted PDF to fail', async () => ((await row(name).getAttribute('data-status', { timeout: 10_000 })) === 'failed' ? true : undefined), 120_000);
+    const err = (await row(name).locator('.err').innerText()).trim();
+    assert.match(err, /\(PasswordRequired\)$/);
+    assert.match(err, /password/i);
+    assert.ok(!/[{}[\]]|Error:|at \w+ \(/.test(err), `not plain words: ${err}`);
+    await page.getByLabel('show jobs with status').selectOption('failed');
+    await row(name).waitFor();
+    await page.getByLabel('show jobs with status').selectOption('all');
+    noProblems();
+  });
+
+  test('a running multi-page scanned job can be cancelled from its row', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mx-web-'));
+    const file = path.join(dir, 'scanned-six-pages.pdf');
+    fs.writeFileSync(file, scannedReportPdf(syntheticReport({ pages: 6 })));
+    try {
+      await page.locator('mx-upload input[type="file"]').setInputFiles(file);
+      const r = row('scanned-six-pages.pdf');
+      await r.and(page.locator('[data-status="processing"]')).waitFor({ timeout: 60_000 });
+      // While it runs, the elapsed time counts up from createdAt.
+      await r.locator('td.elapsed').waitFor();
+      await r.getByRole('button', { name: 'cancel scanned-six-pages.pdf' }).click();
+      await r.and(page.locator('[data-status="cancelled"]')).waitFor({ timeout: 60_000 });
+      assert.equal((await r.locator('.status').innerText()).trim(), 'cancelled');
+      await r.getByRole('button', { name: /^delete/ }).waitFor();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    noProblems();
+  });
+
+  test('an expired token (issued 9 h ago) returns to the login screen with "your session ended" on reload', async () => {
+    const current = (await page.evaluate('sessionStorage.getItem("mx.token")')) as string;
+    const user = (await call(api!.url, 'GET', '/me', { token: current })).body;
+    initPool(requireRunEnv().databaseUrl, 2);
+    const deps = { jwtKey: new TextEncoder().encode(TEST_JWT_SECRET), now: () => new Date(Date.now() - 9 * 3600_000) } as unknown as AppDeps;
+    const { token } = await issueToken(deps, user);
+    assert.equal((await call(api!.url, 'GET', '/me', { token })).status, 401);
+    await page.evaluate(`sessionStorage.setItem("mx.token", ${JSON.stringify(token)})`);
+    expected401 = '/jobs';
+    await page.reload();
+    await page.getByText('your session ended').waitFor({ timeout: 10_000 });
+    await loginForm().waitFor();
+    assert.equal(await page.evaluate('sessionStorage.getItem("mx.token")'), null);
+    expected401 = null;
+    await signIn(TEST_ADMIN.username, TEST_ADMIN.password);
+    await page.getByRole('heading', { name: 'Your jobs' }).waitFor();
     noProblems();
   });
 

@@ -153,10 +153,52 @@ export async function logout(): Promise<void> {
   }
 }
 
-export async function listJobs(): Promise<Job[]> {
-  const res = await request('GET', '/jobs?limit=100');
+export async function listJobs(status?: JobStatus): Promise<Job[]> {
+  const res = await request('GET', `/jobs?limit=100${status ? `&status=${encodeURIComponent(status)}` : ''}`);
   const body = (await res.json()) as { jobs: Job[] };
   return body.jobs;
+}
+
+/** Where a value came from; `found` is set by the server's check of the quote against the page. */
+export interface Evidence {
+  page: number;
+  quote: string;
+  found?: boolean;
+}
+export interface Field<T> {
+  value: T | null;
+  evidence: Evidence | null;
+  confidence: number;
+}
+interface Sourced {
+  evidence: Evidence;
+  confidence: number;
+}
+type Scalar = string | number | null;
+
+/** `GET /jobs/:id/result`: extraction schema v1 with evidence (see src/extraction/schema.ts). */
+export interface ExtractionResult {
+  schema_version: string;
+  job_id: string;
+  filename: string;
+  page_count: number;
+  page_sources: Array<{ page: number; source: 'text_layer' | 'ocr'; ocr_confidence: number | null }> | null;
+  provider: string;
+  model: string | null;
+  extracted_at: string | null;
+  document: { type: Field<string>; date: Field<string>; facility: Field<string>; author: Field<string> };
+  patient: { name: Field<string>; date_of_birth: Field<string>; sex: Field<string>; mrn: Field<string> };
+  diagnoses: Array<Sourced & { description: string; icd10: Scalar; status: Scalar }>;
+  medications: Array<Sourced & { name: string; dose: Scalar; route: Scalar; frequency: Scalar; status: Scalar }>;
+  lab_results: Array<Sourced & { test: string; value: Scalar; unit: Scalar; reference_range: Scalar; flag: Scalar; collected_at: Scalar }>;
+  vitals: Array<Sourced & { name: string; value: Scalar; unit: Scalar; taken_at: Scalar }>;
+  procedures: Array<Sourced & { name: string; date: Scalar }>;
+  allergies: Array<Sourced & { substance: string; reaction: Scalar }>;
+}
+
+export async function getResult(id: string): Promise<ExtractionResult> {
+  const res = await request('GET', `/jobs/${encodeURIComponent(id)}/result`);
+  return (await res.json()) as ExtractionResult;
 }
 
 export async function cancelJob(id: string): Promise<void> {

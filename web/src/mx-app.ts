@@ -1,24 +1,31 @@
-/** The shell: header with the signed-in user and Logout; the login overlay until someone signs in. */
+/**
+ * The shell: header with the signed-in user and Logout; the login overlay until someone signs in;
+ * then upload + jobs, or the result view of one job (the jobs stay mounted, hidden, so they keep updating).
+ */
 import { LitElement, css, html } from 'lit';
-import { currentUser, logout, session, type User } from './api.js';
+import { currentUser, logout, session, type Job, type User } from './api.js';
 import './mx-login.js';
 import './mx-upload.js';
 import './mx-jobs.js';
+import './mx-result.js';
 import type { MxJobs } from './mx-jobs.js';
 
 export class MxApp extends LitElement {
   static override properties = {
     user: { state: true },
     notice: { state: true },
+    viewing: { state: true },
   };
 
   declare user: User | null;
   declare notice: string;
+  declare viewing: Job | null;
 
   constructor() {
     super();
     this.user = currentUser();
     this.notice = '';
+    this.viewing = null;
   }
 
   static override styles = css`
@@ -58,6 +65,9 @@ export class MxApp extends LitElement {
       outline: 3px solid var(--mx-focus, #60a5fa);
       outline-offset: 2px;
     }
+    [hidden] {
+      display: none !important;
+    }
     main {
       max-width: 75rem;
       margin: 0 auto;
@@ -70,6 +80,7 @@ export class MxApp extends LitElement {
   private readonly onEnded = (e: Event) => {
     this.notice = (e as CustomEvent<string>).detail;
     this.user = null;
+    this.viewing = null;
   };
   private readonly onSignedIn = (e: Event) => {
     this.notice = '';
@@ -100,8 +111,9 @@ export class MxApp extends LitElement {
       </header>
       ${u
         ? html`<main>
-            <mx-upload @uploaded=${this.refreshJobs}></mx-upload>
-            <mx-jobs></mx-jobs>
+            ${this.viewing ? html`<mx-result .job=${this.viewing} @close=${this.closeResult}></mx-result>` : null}
+            <mx-upload ?hidden=${this.viewing !== null} @uploaded=${this.refreshJobs}></mx-upload>
+            <mx-jobs ?hidden=${this.viewing !== null} @view-result=${this.openResult}></mx-jobs>
           </main>`
         : html`<mx-login .notice=${this.notice}></mx-login>`}
     `;
@@ -111,7 +123,19 @@ export class MxApp extends LitElement {
     void this.renderRoot.querySelector<MxJobs>('mx-jobs')?.refresh();
   }
 
+  private openResult(e: CustomEvent<Job>): void {
+    this.viewing = e.detail;
+  }
+
+  private async closeResult(): Promise<void> {
+    const id = this.viewing?.id;
+    this.viewing = null;
+    await this.updateComplete;
+    if (id) this.renderRoot.querySelector<MxJobs>('mx-jobs')?.focusView(id);
+  }
+
   private async signOut(): Promise<void> {
+    this.viewing = null;
     await logout();
     this.notice = 'you are signed out';
     this.user = null;

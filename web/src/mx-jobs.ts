@@ -1,14 +1,35 @@
 /**
- * The user's jobs, newest first, refreshed every 2 s: file, stage, pages done of total, status,
+ * The user's jobs, newest first, refreshed every 2 s (optionally only those of one status, through
+ * `GET /jobs?status=`): file, stage, pages done of total, elapsed time, status,
  * the error in words with its code, downloads (workbook, JSON), cancel for running jobs and delete
- * (with a second click to confirm) for finished ones.
+ * (with a second click to confirm) for finished ones. "View" on a completed job fires `view-result`
+ * (detail: the job).
  */
 import { LitElement, css, html } from 'lit';
-import { ApiError, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job } from './api.js';
+import { ApiError, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
 const POLL_MS = 2_000;
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const STAGE: Record<string, string> = { prepare: 'prepare', ocr: 'OCR', extract: 'extract', export: 'export' };
+/** The filter's choices; "running" is queued or processing (the API filters one status at a time). */
+const FILTERS = ['all', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobFilter = (typeof FILTERS)[number];
+
+/** Elapsed time in words: "45 s", "3 min 07 s", "1 h 02 min". */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** createdAt → finishedAt, or → now while the job runs. */
+export function elapsedOf(j: Job, now = Date.now()): number {
+  const start = Date.parse(j.createdAt);
+  const end = j.finishedAt ? Date.parse(j.finishedAt) : now;
+  return Number.isFinite(start) && Number.isFinite(end) ? end - start : 0;
+}
 
 export class MxJobs extends LitElement {
   static override properties = {
@@ -17,6 +38,7 @@ export class MxJobs extends LitElement {
     error: { state: true },
     message: { state: true },
     confirming: { state: true },
+    filter: { state: true },
   };
 
   declare jobs: Job[];
@@ -24,6 +46,7 @@ export class MxJobs extends LitElement {
   declare error: string;
   declare message: string;
   declare confirming: string | null;
+  declare filter: JobFilter;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: Promise<void> | undefined;
 
@@ -34,6 +57,7 @@ export class MxJobs extends LitElement {
     this.error = '';
     this.message = '';
     this.confirming = null;
+    this.filter = 'all';
   }
 
   static override styles = css`
@@ -47,8 +71,37 @@ export class MxJobs extends LitElement {
       padding: 1rem;
     }
     h2 {
-      margin: 0 0 0.75rem;
+      margin: 0;
       font-size: 1.05rem;
+    }
+    .head {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      justify-content: space-between;
+      gap: 0.5rem;
+      margin: 0 0 0.75rem;
+    }
+    .filter {
+      font-size: 0.9rem;
+      display: flex;
+      align-items: center;
+      gap: 0.4rem;
+    }
+    select {
+      font: inherit;
+      padding: 0.2rem 0.35rem;
+      border-radius: 4px;
+      border: 1px solid var(--mx-border, #94a3b8);
+      background: #fff;
+    }
+    select:focus-visible {
+      outline: 3px solid var(--mx-focus, #2563eb);
+      outline-offset: 1px;
+    }
+    td.elapsed {
+      white-space: nowrap;
+      font-variant-numeric: tabular-nums;
     }
     .scroll {
       overflow-x: auto;
@@ -176,8 +229,15 @@ export class MxJobs extends LitElement {
   }
 
   private async load(): Promise<void> {
+    const filter = this.filter;
     try {
-      const jobs = await listJobs();
+      const jobs =
+        filter === 'all'
+          ? await listJobs()
+          : filter === 'running'
+            ? (await Promise.all((['queued', 'processing'] as JobStatus[]).map((s) => listJobs(s)))).flat()
+            : await listJobs(filter);
+      if (filter !== this.filter) return; // the filter changed meanwhile; the next load follows
       jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       this.jobs = jobs;
       this.loaded = true;
@@ -194,13 +254,21 @@ export class MxJobs extends LitElement {
   override render() {
     return html`
       <section aria-labelledby="jobs-title">
-        <h2 id="jobs-title">Your jobs</h2>
+        <div class="head">
+          <h2 id="jobs-title">Your jobs</h2>
+          <label class="filter"
+            >Show
+            <select @change=${this.onFilter} .value=${this.filter} aria-label="show jobs with status">
+              ${FILTERS.map((f) => html`<option value=${f} ?selected=${f === this.filter}>${f}</option>`)}
+            </select>
+          </label>
+        </div>
         ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : null}
         ${this.message ? html`<p class="banner" role="status">${this.message}</p>` : null}
         ${!this.loaded
           ? html`<p class="empty">Loading…</p>`
           : this.jobs.length === 0
-            ? html`<p class="empty">No jobs yet: upload a PDF above.</p>`
+            ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : `No ${this.filter} jobs.`}</p>`
             : html`<div class="scroll">
                 <table>
                   <thead>
@@ -208,6 +276,7 @@ export class MxJobs extends LitElement {
                       <th scope="col">File</th>
                       <th scope="col">Stage</th>
                       <th scope="col">Pages</th>
+                      <th scope="col">Elapsed</th>
                       <th scope="col">Status</th>
                       <th scope="col">Actions</th>
                     </tr>
@@ -237,6 +306,9 @@ export class MxJobs extends LitElement {
       <td class="file" data-label="File">${j.filename}</td>
       <td data-label="Stage">${finished ? '–' : (j.stage && STAGE[j.stage]) ?? 'waiting'}</td>
       <td data-label="Pages">${progress}</td>
+      <td data-label="Elapsed" class="elapsed">
+        <time datetime=${`PT${Math.round(elapsedOf(j) / 1000)}S`}>${formatElapsed(elapsedOf(j))}</time>
+      </td>
       <td data-label="Status">
         <span class="status ${j.status}">${j.status}</span>
         ${j.error ? html`<span class="err">${j.error.message} (${j.error.code})</span>` : null}
@@ -244,7 +316,8 @@ export class MxJobs extends LitElement {
       <td data-label="Actions">
         <div class="actions">
           ${j.status === 'completed'
-            ? html`<button type="button" @click=${() => this.download(j, 'xlsx')} aria-label="download the workbook of ${j.filename}">Workbook</button>
+            ? html`<button type="button" class="view" data-view=${j.id} @click=${() => this.view(j)} aria-label="view the result of ${j.filename}">View</button>
+                <button type="button" @click=${() => this.download(j, 'xlsx')} aria-label="download the workbook of ${j.filename}">Workbook</button>
                 <button type="button" @click=${() => this.download(j, 'json')} aria-label="download the JSON of ${j.filename}">JSON</button>`
             : null}
           ${finished
@@ -255,6 +328,25 @@ export class MxJobs extends LitElement {
         </div>
       </td>
     </tr>`;
+  }
+
+  private onFilter(e: Event): void {
+    this.filter = (e.target as HTMLSelectElement).value as JobFilter;
+    this.loaded = false;
+    this.jobs = [];
+    void this.refresh().then(() => {
+      // a load already in flight used the old filter: load again with the new one
+      if (!this.loaded) void this.refresh();
+    });
+  }
+
+  private view(j: Job): void {
+    this.dispatchEvent(new CustomEvent<Job>('view-result', { detail: j, bubbles: true, composed: true }));
+  }
+
+  /** Puts the keyboard focus back on a job's View button (after the result view closes). */
+  focusView(id: string): void {
+    this.renderRoot.querySelector<HTMLButtonElement>(`button[data-view="${CSS.escape(id)}"]`)?.focus();
   }
 
   private async act(what: string, fn: () => Promise<void>): Promise<void> {
