@@ -159,42 +159,11 @@ export async function listJobs(status?: JobStatus): Promise<Job[]> {
   return body.jobs;
 }
 
-/** Where a value came from; `found` is set by the server's check of the quote against the page. */
-export interface Evidence {
-  page: number;
-  quote: string;
-  found?: boolean;
-}
-export interface Field<T> {
-  value: T | null;
-  evidence: Evidence | null;
-  confidence: number;
-}
-interface Sourced {
-  evidence: Evidence;
-  confidence: number;
-}
-type Scalar = string | number | null;
-
-/** `GET /jobs/:id/result`: extraction schema v1 with evidence (see src/extraction/schema.ts). */
-export interface ExtractionResult {
-  schema_version: string;
-  job_id: string;
-  filename: string;
-  page_count: number;
-  page_sources: Array<{ page: number; source: 'text_layer' | 'ocr'; ocr_confidence: number | null }> | null;
-  provider: string;
-  model: string | null;
-  extracted_at: string | null;
-  document: { type: Field<string>; date: Field<string>; facility: Field<string>; author: Field<string> };
-  patient: { name: Field<string>; date_of_birth: Field<string>; sex: Field<string>; mrn: Field<string> };
-  diagnoses: Array<Sourced & { description: string; icd10: Scalar; status: Scalar }>;
-  medications: Array<Sourced & { name: string; dose: Scalar; route: Scalar; frequency: Scalar; status: Scalar }>;
-  lab_results: Array<Sourced & { test: string; value: Scalar; unit: Scalar; reference_range: Scalar; flag: Scalar; collected_at: Scalar }>;
-  vitals: Array<Sourced & { name: string; value: Scalar; unit: Scalar; taken_at: Scalar }>;
-  procedures: Array<Sourced & { name: string; date: Scalar }>;
-  allergies: Array<Sourced & { substance: string; reaction: Scalar }>;
-}
+// The result's shape is the server's own (schema v1 with evidence); type-only imports vanish from the bundle.
+export type { Evidence, Field } from '../../src/extraction/schema.js';
+/** `GET /jobs/:id/result`: extraction schema v1 with evidence. */
+export type { ExtractionJson as ExtractionResult } from '../../activities/export/workbook.js';
+import type { ExtractionJson as ExtractionResult } from '../../activities/export/workbook.js';
 
 export async function getResult(id: string): Promise<ExtractionResult> {
   const res = await request('GET', `/jobs/${encodeURIComponent(id)}/result`);
