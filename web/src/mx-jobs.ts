@@ -6,6 +6,7 @@
  * (detail: the job).
  */
 import { LitElement, css, html } from 'lit';
+import { panelStyles } from './shared-styles.js';
 import { ApiError, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
 const POLL_MS = 2_000;
@@ -60,16 +61,9 @@ export class MxJobs extends LitElement {
     this.filter = 'all';
   }
 
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    section {
-      background: var(--mx-surface, #fff);
-      border: 1px solid var(--mx-border-soft, #e2e8f0);
-      border-radius: 8px;
-      padding: 1rem;
-    }
+  static override styles = [
+    panelStyles,
+    css`
     h2 {
       margin: 0;
       font-size: 1.05rem;
@@ -203,7 +197,8 @@ export class MxJobs extends LitElement {
         color: var(--mx-muted, #475569);
       }
     }
-  `;
+  `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();

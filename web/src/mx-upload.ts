@@ -4,6 +4,7 @@
  * reason. Fires `uploaded` (detail: the job) after each file the server accepted.
  */
 import { LitElement, css, html } from 'lit';
+import { panelStyles } from './shared-styles.js';
 import { ApiError, maxUploadBytes, uploadFile, type UploadedJob } from './api.js';
 
 interface Item {
@@ -43,16 +44,9 @@ export class MxUpload extends LitElement {
     this.dragging = false;
   }
 
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    section {
-      background: var(--mx-surface, #fff);
-      border: 1px solid var(--mx-border-soft, #e2e8f0);
-      border-radius: 8px;
-      padding: 1rem;
-    }
+  static override styles = [
+    panelStyles,
+    css`
     h2 {
       margin: 0 0 0.75rem;
       font-size: 1.05rem;
@@ -127,7 +121,8 @@ export class MxUpload extends LitElement {
         border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
       }
     }
-  `;
+  `,
+  ];
 
   override render() {
     const limit = mb(maxUploadBytes());
