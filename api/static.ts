@@ -1,7 +1,9 @@
 /**
  * The browser UI, served from the build output (web/dist, made by `node web/build.mjs`):
  *  - `GET /` (and `/index.html`): the page, never cached (it names the current hashed assets), with the
- *    server's per-file upload limit filled into its `mx-max-upload-bytes` meta tag (a limit, not a secret);
+ *    server's per-file upload limit filled into its `mx-max-upload-bytes` meta tag (a limit, not a secret)
+ *    and, when TEMPORAL_UI_URL is set, the Web UI's address (credentials stripped) and the Temporal
+ *    namespace into `mx-temporal-ui-url` / `mx-temporal-namespace`;
  *  - `GET /assets/<name>`: a file directly in web/dist/assets, cached for a year as immutable when its
  *    name carries a content hash, with the right content type and `nosniff` (from securityHeaders).
  * Only plain file names are served: no sub-directories, dot files or `..`, so nothing outside
@@ -34,6 +36,25 @@ const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 /** esbuild's `[name]-[hash]` names: an 8-character base32 hash before the extension(s). */
 const HASHED = /-[A-Z0-9]{8}\.[a-z0-9.]+$/;
 const META = /(<meta name="mx-max-upload-bytes" content=")[^"]*(")/;
+const TEMPORAL_UI_META = /(<meta name="mx-temporal-ui-url" content=")[^"]*(")/;
+const TEMPORAL_NS_META = /(<meta name="mx-temporal-namespace" content=")[^"]*(")/;
+
+/** An attribute-safe value (the replacement string must not expand `$` patterns either). */
+function attr(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/\$/g, '$$$$');
+}
+
+/** The Temporal Web UI's address without any user name, password, query or fragment; null if not http(s). */
+export function publicUiUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return null;
+  }
+}
 
 export interface ServeWebOptions {
   /** The build output directory; web/dist by default. */
@@ -55,8 +76,15 @@ export function serveWeb(opts: ServeWebOptions = {}): Koa.Middleware {
         ctx.body = errorBody('NotFound', 'the web UI is not built; run `npm run build:web`');
         return;
       }
-      const maxBytes = (ctx as { deps?: { cfg?: { maxUploadBytes?: number } } }).deps?.cfg?.maxUploadBytes;
+      const cfg = (ctx as { deps?: { cfg?: { maxUploadBytes?: number; temporalUiUrl?: string; temporalNamespace?: string } } }).deps?.cfg;
+      const maxBytes = cfg?.maxUploadBytes;
       if (typeof maxBytes === 'number') page = page.replace(META, `$1${maxBytes}$2`);
+      // Addresses only (no credentials): the admin view links each job to its workflow in the Temporal Web UI.
+      const uiUrl = publicUiUrl(cfg?.temporalUiUrl);
+      if (uiUrl) {
+        page = page.replace(TEMPORAL_UI_META, `$1${attr(uiUrl)}$2`);
+        page = page.replace(TEMPORAL_NS_META, `$1${attr(cfg?.temporalNamespace ?? 'default')}$2`);
+      }
       ctx.set('Cache-Control', 'no-store');
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = page;

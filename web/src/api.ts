@@ -238,3 +238,84 @@ export function saveBlob(blob: Blob, name: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
+
+// ---- administration (admins only) and the caller's API keys ----
+
+export interface AdminUser {
+  id: string;
+  username: string;
+  role: 'admin' | 'user';
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  key: string;
+  prefix: string;
+  createdAt: string;
+}
+
+export async function listUsers(): Promise<AdminUser[]> {
+  const res = await request('GET', '/users');
+  return ((await res.json()) as { users: AdminUser[] }).users;
+}
+
+export async function createUser(username: string, password: string, role: 'admin' | 'user'): Promise<AdminUser> {
+  const res = await request('POST', '/users', { json: { username, password, role } });
+  return (await res.json()) as AdminUser;
+}
+
+export async function updateUser(id: string, change: { disabled?: boolean; role?: 'admin' | 'user'; password?: string }): Promise<AdminUser> {
+  const res = await request('PATCH', `/users/${encodeURIComponent(id)}`, { json: change });
+  return (await res.json()) as AdminUser;
+}
+
+export async function listApiKeys(): Promise<ApiKeyInfo[]> {
+  const res = await request('GET', '/me/api-keys');
+  return ((await res.json()) as { apiKeys: ApiKeyInfo[] }).apiKeys;
+}
+
+export async function createApiKey(name: string): Promise<CreatedApiKey> {
+  const res = await request('POST', '/me/api-keys', { json: { name } });
+  return (await res.json()) as CreatedApiKey;
+}
+
+export async function revokeApiKey(id: string): Promise<void> {
+  await request('DELETE', `/me/api-keys/${encodeURIComponent(id)}`);
+}
+
+const PLAIN: Record<string, string> = {
+  UsernameTaken: 'that username is already taken; choose another',
+  CannotChangeSelf: 'you cannot disable your own account or remove your own administrator role',
+  SessionRequired: 'creating an API key needs a signed-in session',
+  Forbidden: 'only an administrator can do that',
+  NetworkError: 'the server could not be reached; check your connection',
+};
+
+/** An error in plain words with its code, e.g. "the password must be at least 12 characters long (WeakPassword)". */
+export function plainError(err: unknown): string {
+  if (err instanceof ApiError) return `${PLAIN[err.code] ?? err.message} (${err.code})`;
+  return 'something went wrong; please try again';
+}
+
+function meta(name: string): string {
+  return document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content.trim() ?? '';
+}
+
+/** The Temporal Web UI link of a job's workflow, when the server announced the UI's address; else null. */
+export function workflowUrl(jobId: string): string | null {
+  const base = meta('mx-temporal-ui-url').replace(/\/+$/, '');
+  const ns = meta('mx-temporal-namespace') || 'default';
+  if (!/^https?:\/\//.test(base)) return null;
+  return `${base}/namespaces/${encodeURIComponent(ns)}/workflows/job-${encodeURIComponent(jobId)}`;
+}

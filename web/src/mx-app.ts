@@ -8,6 +8,8 @@ import './mx-login.js';
 import './mx-upload.js';
 import './mx-jobs.js';
 import './mx-result.js';
+import './mx-admin.js';
+import './mx-api-keys.js';
 import type { MxJobs } from './mx-jobs.js';
 
 export class MxApp extends LitElement {
@@ -15,17 +17,21 @@ export class MxApp extends LitElement {
     user: { state: true },
     notice: { state: true },
     viewing: { state: true },
+    page: { state: true },
   };
 
   declare user: User | null;
   declare notice: string;
   declare viewing: Job | null;
+  /** Which screen is shown: the jobs (default), the admin view (admins) or the user's API keys. */
+  declare page: 'jobs' | 'admin' | 'keys';
 
   constructor() {
     super();
     this.user = currentUser();
     this.notice = '';
     this.viewing = null;
+    this.page = 'jobs';
   }
 
   static override styles = css`
@@ -45,6 +51,10 @@ export class MxApp extends LitElement {
       font-size: 1.1rem;
       margin: 0;
       margin-right: auto;
+    }
+    nav {
+      display: flex;
+      gap: 0.5rem;
     }
     .who {
       font-size: 0.9rem;
@@ -81,6 +91,7 @@ export class MxApp extends LitElement {
     this.notice = (e as CustomEvent<string>).detail;
     this.user = null;
     this.viewing = null;
+    this.page = 'jobs';
   };
   private readonly onSignedIn = (e: Event) => {
     this.notice = '';
@@ -106,17 +117,29 @@ export class MxApp extends LitElement {
         <h1>MedExtract</h1>
         ${u
           ? html`<span class="who" aria-label="signed in as">${u.username} (${u.role})</span>
+              <nav aria-label="screens">
+                ${this.page !== 'jobs' ? html`<button type="button" @click=${() => this.go('jobs')}>Jobs</button>` : null}
+                ${u.role === 'admin'
+                  ? html`<button type="button" aria-pressed=${String(this.page === 'admin')} @click=${() => this.go('admin')}>Admin</button>`
+                  : html`<button type="button" aria-pressed=${String(this.page === 'keys')} @click=${() => this.go('keys')}>API keys</button>`}
+              </nav>
               <button type="button" @click=${this.signOut}>Logout</button>`
           : null}
       </header>
       ${u
         ? html`<main>
-            ${this.viewing ? html`<mx-result .job=${this.viewing} @close=${this.closeResult}></mx-result>` : null}
-            <mx-upload ?hidden=${this.viewing !== null} @uploaded=${this.refreshJobs}></mx-upload>
-            <mx-jobs ?hidden=${this.viewing !== null} @view-result=${this.openResult}></mx-jobs>
+            ${this.page === 'admin' && u.role === 'admin' ? html`<mx-admin></mx-admin>` : null}
+            ${this.page === 'keys' ? html`<mx-api-keys></mx-api-keys>` : null}
+            ${this.viewing && this.page === 'jobs' ? html`<mx-result .job=${this.viewing} @close=${this.closeResult}></mx-result>` : null}
+            <mx-upload ?hidden=${this.viewing !== null || this.page !== 'jobs'} @uploaded=${this.refreshJobs}></mx-upload>
+            <mx-jobs ?hidden=${this.viewing !== null || this.page !== 'jobs'} @view-result=${this.openResult}></mx-jobs>
           </main>`
         : html`<mx-login .notice=${this.notice}></mx-login>`}
     `;
+  }
+
+  private go(page: 'jobs' | 'admin' | 'keys'): void {
+    this.page = page;
   }
 
   private refreshJobs(): void {
@@ -136,6 +159,7 @@ export class MxApp extends LitElement {
 
   private async signOut(): Promise<void> {
     this.viewing = null;
+    this.page = 'jobs';
     await logout();
     this.notice = 'you are signed out';
     this.user = null;

@@ -7,7 +7,7 @@
  */
 import { LitElement, css, html } from 'lit';
 import { panelStyles } from './shared-styles.js';
-import { ApiError, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
+import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
 const POLL_MS = 2_000;
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -155,6 +155,15 @@ export class MxJobs extends LitElement {
       border: 1px solid var(--mx-border, #94a3b8);
       background: #fff;
       cursor: pointer;
+    }
+    a.workflow {
+      font-size: 0.85rem;
+      padding: 0.25rem 0.6rem;
+      align-self: center;
+    }
+    a.workflow:focus-visible {
+      outline: 3px solid var(--mx-focus, #2563eb);
+      outline-offset: 1px;
     }
     button.danger {
       border-color: #b91c1c;
@@ -320,9 +329,19 @@ export class MxJobs extends LitElement {
                 ${this.confirming === j.id ? 'Confirm delete' : 'Delete'}
               </button>`
             : html`<button type="button" class="danger" @click=${() => this.cancel(j)} aria-label="cancel ${j.filename}">Cancel</button>`}
+          ${this.workflowLink(j)}
         </div>
       </td>
     </tr>`;
+  }
+
+  /** Admins only, when the server announced the Temporal Web UI: the job's workflow there. */
+  private workflowLink(j: Job) {
+    if (currentUser()?.role !== 'admin') return null;
+    const href = workflowUrl(j.id);
+    return href
+      ? html`<a class="workflow" href=${href} target="_blank" rel="noopener noreferrer" aria-label="workflow of ${j.filename} in the Temporal Web UI">Workflow</a>`
+      : null;
   }
 
   private onFilter(e: Event): void {

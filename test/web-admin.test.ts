@@ -1,0 +1,176 @@
+/**
+ * The admin view in a real browser (Debian chromium via playwright-core) against a real API process
+ * serving web/dist, with TEMPORAL_UI_URL set: users (create, WeakPassword, disable/enable), the admin's
+ * API keys (shown once, used, revoked), the Temporal meta tags, and no Admin button for a normal user.
+ * Any browser console error or page error fails the test, except the one the current step provokes.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { ROOT, uniquePrefix } from './support/env.js';
+import { TEST_ADMIN, call, startApiProcess, type ApiProcess } from './support/api.js';
+import { closePool } from '../src/db/pool.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
+const OUT = path.join(ROOT, 'test-output');
+const UI_URL = 'http://127.0.0.1:8233';
+
+describe('admin view in a real browser', () => {
+  const env = { TASK_QUEUE_PREFIX: uniquePrefix('webadm'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '', TEMPORAL_UI_URL: UI_URL };
+  // Unique per run, so a reused database does not answer UsernameTaken.
+  const nurse = `nurse_${Date.now().toString(36)}`;
+  const nursePassword = 'nurse-password-0123456789';
+  let api: ApiProcess | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+  /** The one failed request (status on this path) the current step provokes, if any. */
+  let expected: { status: number; path: string } | null = null;
+
+  const watch = (p: Page) => {
+    p.on('console', (msg: ConsoleMessage) => {
+      if (msg.type() !== 'error') return;
+      const where = msg.location().url;
+      if (expected && msg.text().includes(`status of ${expected.status}`) && new URL(where, 'http://x').pathname === expected.path) return;
+      problems.push(`console error: ${msg.text()} (${where})`);
+    });
+    p.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  };
+  const noProblems = () => assert.deepEqual(problems, [], 'the browser reported errors');
+
+  async function signIn(p: Page, username: string, password: string): Promise<void> {
+    await p.goto(api!.url + '/');
+    await p.locator('mx-login form').waitFor();
+    await p.getByLabel('Username').fill(username);
+    await p.getByLabel('Password').fill(password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your jobs' }).waitFor();
+  }
+  const userRow = (name: string) => page.locator(`mx-admin tr[data-user="${name}"]`);
+
+  before(async () => {
+    if (!fs.existsSync(CHROMIUM)) {
+      throw new Error(`no chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); the browser test never downloads one`);
+    }
+    if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    fs.mkdirSync(OUT, { recursive: true });
+    api = await startApiProcess(env);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    watch(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await api?.stop();
+    await closePool();
+  });
+
+  test('the page carries the Temporal Web UI address and namespace, and no secret', async () => {
+    const index = await call(api!.url, 'GET', '/');
+    assert.equal(index.status, 200);
+    const text = index.body.toString('utf8');
+    assert.match(text, new RegExp(`<meta name="mx-temporal-ui-url" content="${UI_URL}"`));
+    assert.match(text, /<meta name="mx-temporal-namespace" content="[^"]+"/);
+    assert.ok(!text.includes(TEST_ADMIN.password));
+    assert.ok(!process.env.DATABASE_URL || !text.includes(process.env.DATABASE_URL));
+  });
+
+  test('an admin creates a user (a short password is refused in plain words), disables and re-enables them', async () => {
+    await signIn(page, TEST_ADMIN.username, TEST_ADMIN.password);
+    // Admins see a Workflow link on each job row (when there are jobs) pointing into the Temporal Web UI.
+    const first = page.locator('mx-jobs tr[data-job]').first();
+    if ((await first.count()) === 1) {
+      const id = (await first.getAttribute('data-job'))!;
+      const href = await first.getByRole('link', { name: /workflow of/ }).getAttribute('href');
+      assert.match(href!, new RegExp(`^${UI_URL}/namespaces/[^/]+/workflows/job-${id}$`));
+    }
+    await page.getByRole('button', { name: 'Admin' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await userRow(TEST_ADMIN.username).waitFor();
+
+    await page.getByLabel('New username').fill(nurse);
+    await page.getByLabel("New user's password").fill('short');
+    expected = { status: 400, path: '/users' };
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.locator('mx-admin').getByRole('alert').filter({ hasText: /WeakPassword/ }).waitFor();
+    assert.match(await page.locator('mx-admin').getByRole('alert').innerText(), /at least \d+ characters/);
+    expected = null;
+
+    await page.getByLabel("New user's password").fill(nursePassword);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await userRow(nurse).waitFor();
+    await page.getByText(`user ${nurse} created`).waitFor();
+    assert.equal(await userRow(nurse).getAttribute('data-disabled'), 'false');
+
+    await userRow(nurse).getByRole('button', { name: `disable ${nurse}` }).click();
+    await page.locator(`mx-admin tr[data-user="${nurse}"][data-disabled="true"]`).waitFor();
+    assert.equal((await userRow(nurse).locator('td.disabled').innerText()).trim(), 'yes');
+    await userRow(nurse).getByRole('button', { name: `enable ${nurse}` }).click();
+    await page.locator(`mx-admin tr[data-user="${nurse}"][data-disabled="false"]`).waitFor();
+    noProblems();
+  });
+
+  test('an API key is shown once, works against GET /me, and stops working when revoked', async () => {
+    const keys = page.locator('mx-api-keys');
+    await keys.getByLabel('Key name').fill('admin-script');
+    await keys.getByRole('button', { name: 'Create key' }).click();
+    const field = keys.getByLabel(/New API key/);
+    await field.waitFor();
+    await keys.getByText('will not be shown again').waitFor();
+    const key = await field.inputValue();
+    assert.ok(key.length >= 20, key);
+    const row = keys.locator('tr[data-key]', { hasText: 'admin-script' }).last();
+    await row.waitFor();
+    const prefix = (await row.locator('code.prefix').innerText()).trim();
+    assert.ok(prefix.length > 0 && key.startsWith(prefix), `${prefix} / ${key}`);
+    await page.screenshot({ path: path.join(OUT, 'web-admin.png'), fullPage: true });
+
+    const me = await call(api!.url, 'GET', '/me', { apiKey: key });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.username ?? me.body.user?.username, TEST_ADMIN.username);
+
+    await keys.getByRole('button', { name: 'Done' }).click();
+    await field.waitFor({ state: 'detached' });
+    // Only the prefix remains on the page.
+    assert.ok(!(await keys.innerText()).includes(key));
+    await row.getByRole('button', { name: 'revoke the key admin-script' }).click();
+    await waitGone(keys, prefix);
+    assert.equal((await call(api!.url, 'GET', '/me', { apiKey: key })).status, 401);
+    noProblems();
+  });
+
+  test('a normal user sees no Admin button (and reaches their own API keys)', async () => {
+    const ctx2 = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p2 = await ctx2.newPage();
+      watch(p2);
+      await signIn(p2, nurse, nursePassword);
+      await p2.getByText(`${nurse} (user)`).waitFor();
+      assert.equal(await p2.getByRole('button', { name: 'Admin' }).count(), 0);
+      assert.equal(await p2.locator('mx-admin').count(), 0);
+      await p2.getByRole('button', { name: 'API keys' }).click();
+      await p2.getByRole('heading', { name: 'API keys' }).waitFor();
+      await p2.getByText('No API keys yet.').waitFor();
+      // No Workflow links for a normal user.
+      assert.equal(await p2.locator('mx-jobs a.workflow').count(), 0);
+    } finally {
+      await ctx2.close();
+    }
+    noProblems();
+  });
+});
+
+async function waitGone(keys: ReturnType<Page['locator']>, prefix: string): Promise<void> {
+  await keys.locator('code.prefix', { hasText: prefix }).waitFor({ state: 'detached', timeout: 10_000 });
+}

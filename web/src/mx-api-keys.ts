@@ -1,0 +1,148 @@
+/**
+ * The signed-in user's API keys: create one by name (the key is shown once, in a read-only field ready
+ * to copy, with a warning that it will not be shown again), list them (name, prefix, created, last used)
+ * and revoke them. Any role may manage their own keys.
+ */
+import { LitElement, css, html } from 'lit';
+import { panelStyles } from './shared-styles.js';
+import { createApiKey, listApiKeys, plainError, revokeApiKey, type ApiKeyInfo, type CreatedApiKey } from './api.js';
+import { formStyles } from './mx-admin-styles.js';
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
+
+export class MxApiKeys extends LitElement {
+  static override properties = {
+    keys: { state: true },
+    error: { state: true },
+    created: { state: true },
+    busy: { state: true },
+    copied: { state: true },
+  };
+
+  declare keys: ApiKeyInfo[];
+  declare error: string;
+  declare created: CreatedApiKey | null;
+  declare busy: boolean;
+  declare copied: boolean;
+
+  constructor() {
+    super();
+    this.keys = [];
+    this.error = '';
+    this.created = null;
+    this.busy = false;
+    this.copied = false;
+  }
+
+  static override styles = [panelStyles, formStyles, css``];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.keys = await listApiKeys();
+    } catch (err) {
+      this.error = plainError(err);
+    }
+  }
+
+  override render() {
+    return html`<section aria-labelledby="keys-h">
+      <h2 id="keys-h">API keys</h2>
+      <p class="hint">A key lets a script use the API as you (header <code>X-API-Key</code>).</p>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
+      ${this.created
+        ? html`<div class="once" role="status">
+            <label>New API key "${this.created.name}"
+              <input class="key" readonly .value=${this.created.key} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
+            </label>
+            <p class="warn"><strong>Copy it now: this key will not be shown again.</strong></p>
+            <div class="row">
+              <button type="button" @click=${this.copy}>${this.copied ? 'Copied' : 'Copy key'}</button>
+              <button type="button" @click=${this.dismiss}>Done</button>
+            </div>
+          </div>`
+        : null}
+      <form @submit=${this.create} class="row">
+        <label>Key name <input name="name" required maxlength="100" autocomplete="off" /></label>
+        <button type="submit" ?disabled=${this.busy}>Create key</button>
+      </form>
+      ${this.keys.length === 0
+        ? html`<p class="empty">No API keys yet.</p>`
+        : html`<div class="scroll"><table>
+            <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Actions</th></tr></thead>
+            <tbody>
+              ${this.keys.map(
+                (k) => html`<tr data-key=${k.id}>
+                  <td>${k.name}</td>
+                  <td><code class="prefix">${k.prefix}</code>…</td>
+                  <td>${when(k.createdAt)}</td>
+                  <td>${when(k.lastUsedAt)}</td>
+                  <td><button type="button" class="danger" @click=${() => this.revoke(k)} aria-label="revoke the key ${k.name}">Revoke</button></td>
+                </tr>`,
+              )}
+            </tbody>
+          </table></div>`}
+    </section>`;
+  }
+
+  private async create(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const name = (form.elements.namedItem('name') as HTMLInputElement).value.trim();
+    if (!name) return;
+    this.busy = true;
+    this.error = '';
+    try {
+      this.created = await createApiKey(name);
+      this.copied = false;
+      form.reset();
+      await this.load();
+      await this.updateComplete;
+      this.renderRoot.querySelector<HTMLInputElement>('input.key')?.focus();
+    } catch (err) {
+      this.error = plainError(err);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async copy(): Promise<void> {
+    const input = this.renderRoot.querySelector<HTMLInputElement>('input.key');
+    if (!input || !this.created) return;
+    input.select();
+    try {
+      await navigator.clipboard.writeText(this.created.key);
+      this.copied = true;
+    } catch {
+      // no clipboard permission: the key stays selected for Ctrl+C
+    }
+  }
+
+  private dismiss(): void {
+    this.created = null;
+    this.copied = false;
+  }
+
+  private async revoke(k: ApiKeyInfo): Promise<void> {
+    this.error = '';
+    try {
+      await revokeApiKey(k.id);
+      if (this.created?.id === k.id) this.created = null;
+      await this.load();
+    } catch (err) {
+      this.error = plainError(err);
+    }
+  }
+}
+
+customElements.define('mx-api-keys', MxApiKeys);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mx-api-keys': MxApiKeys;
+  }
+}
