@@ -9,6 +9,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { corpus, pool, readTruth, requireRunEnv, runCli, startWorker, uniquePrefix, type ChildHandle } from './support/env.js';
 import { readWorkbook, sameValue } from './support/workbook.js';
+import { MALFORMED_OUTCOMES } from './support/malformed.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { offlineResponder } from './support/llm-responder.js';
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
@@ -112,26 +113,7 @@ describe('offline provider', () => {
       [jobIdsIn(output)],
     );
     const byName = new Map(jobs.rows.map((r) => [r.filename, r]));
-    const expectations: Record<string, string> = {
-      'not_a_pdf__qpdf_bad1.pdf': 'InvalidPdf',
-      'header_and_eof_only__ocrmypdf_invalid.pdf': 'InvalidPdf',
-      'truncated__datalogics.pdf': 'InvalidPdf',
-      'zero_pages__qpdf_empty.pdf': 'EmptyPdf',
-      'no_trailer_unrecoverable__pdfjs_REDHAT-1531897-0.pdf': 'InvalidPdf',
-      'page_tree_loop__pdfjs_Pages-tree-refs.pdf': 'InvalidPdf',
-      // pdf.js walks the real page tree (1 page) instead of trusting the claimed 213 million.
-      'bogus_page_count_213M__pdfjs_poppler-85140-0.pdf': 'completed',
-      'encrypted_aes128_user_password__pypdf_r4.pdf': 'PasswordRequired',
-      'encrypted_aes256_password_1234__pdfjs_print_protection.pdf': 'PasswordRequired',
-      'encrypted_aes256_saslprep_password__pdfjs_saslprep-r6.pdf': 'PasswordRequired',
-      'decompression_bomb_35000px__ocrmypdf_hugemono.pdf': 'ImageTooLarge',
-      'encrypted_empty_user_password_restricted__pdfjs_secHandler.pdf': 'completed',
-      'xref_keyword_missing__pdfjs.pdf': 'completed',
-      'fuzzed_xref_int_overflow__pdfjs_GHOSTSCRIPT-698804-1.pdf': 'completed',
-      'no_startxref_scanned__pdfjs_scan-bad.pdf': 'completed',
-      'page_without_contents__ocrmypdf_no_contents.pdf': 'completed',
-      'dynamic_xfa_claim__ocrmypdf_livecycle.pdf': 'completed',
-    };
+    const expectations = MALFORMED_OUTCOMES;
     const mismatches: string[] = [];
     for (const f of files) {
       const job = byName.get(f);
