@@ -16,6 +16,7 @@ import { loginRoutes, sessionRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { jobRoutes } from './routes/jobs.js';
+import { resultRoutes } from './routes/results.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
 import { httpMetrics } from './metrics.js';
 import { serveWeb } from './static.js';
@@ -54,7 +55,7 @@ export function createApp(deps: AppDeps): App {
   open.use(loginRoutes.routes(), publicSystemRoutes.routes());
   const secured = new Router<AppState, AppContextExtras>();
   secured.use(authenticate);
-  secured.use(sessionRoutes.routes(), userRoutes.routes(), apiKeyRoutes.routes(), jobRoutes.routes(), protectedSystemRoutes.routes());
+  secured.use(sessionRoutes.routes(), userRoutes.routes(), apiKeyRoutes.routes(), jobRoutes.routes(), resultRoutes.routes(), protectedSystemRoutes.routes());
 
   app.use(open.routes()).use(open.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());

@@ -14,6 +14,7 @@ export type AuditAction =
   | 'upload'
   | 'job.status_view'
   | 'job.result_view'
+  | 'job.page_view'
   | 'job.download'
   | 'job.cancel'
   | 'job.delete'

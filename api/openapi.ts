@@ -21,6 +21,7 @@ import {
   UploadResultSchema,
   XLSX_TYPE,
 } from './routes/jobs.js';
+import { CombinedDownloadRequestSchema, PageViewSchema } from './routes/results-shapes.js';
 
 type Json = Record<string, unknown>;
 
@@ -100,6 +101,8 @@ const named: Array<[z.ZodType, string]> = [
   [JobListSchema, 'JobList'],
   [UploadResultSchema, 'UploadResult'],
   [CancelResultSchema, 'CancelResult'],
+  [PageViewSchema, 'PageView'],
+  [CombinedDownloadRequestSchema, 'CombinedDownloadRequest'],
   [HealthSchema, 'Health'],
   [ReadinessSchema, 'Readiness'],
 ];
@@ -186,6 +189,17 @@ const ok = (description: string, schema: Json) => ({ description, content: { 'ap
 const err = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: `the ${what}'s id`, schema: { type: 'string', format: 'uuid' } });
 const PUBLIC: Json[] = [];
+const pageParam = { name: 'page', in: 'path', required: true, description: 'page number, from 1', schema: { type: 'integer', minimum: 1 } };
+const XLSX_RESPONSE = {
+  description: 'the workbook',
+  headers: {
+    'Content-Disposition': {
+      description: "`attachment; filename=\"<name>.xlsx\"; filename*=UTF-8''<name>.xlsx`",
+      schema: { type: 'string' },
+    },
+  },
+  content: { [XLSX_TYPE]: { schema: { type: 'string', contentMediaType: XLSX_TYPE } } },
+};
 
 const errorResponse = (description: string, headers?: Json) => ({
   description,
@@ -435,19 +449,53 @@ export function openApiDocument(): Json {
           summary: "The job's Excel workbook",
           parameters: [idParam('job')],
           responses: {
-            '200': {
-              description: 'the workbook',
-              headers: {
-                'Content-Disposition': {
-                  description: "`attachment; filename=\"<name>.xlsx\"; filename*=UTF-8''<name>.xlsx`",
-                  schema: { type: 'string' },
-                },
-              },
-              content: { [XLSX_TYPE]: { schema: { type: 'string', contentMediaType: XLSX_TYPE } } },
-            },
+            '200': XLSX_RESPONSE,
             '401': err('Unauthorized'),
             '404': err('NotFound'),
             '409': err('NotReady'),
+          },
+        },
+      },
+      '/jobs/{id}/pages/{page}': {
+        get: {
+          tags: ['jobs'],
+          operationId: 'getJobPage',
+          summary: 'A page of a completed job: where each quoted value sits on it',
+          description:
+            'For every quote the extraction cites on this page, the boxes of the words that spell it (fractions of the page, origin top left), ' +
+            'from the OCR word boxes or the text layer. Pair it with `GET /jobs/{id}/pages/{page}/image`.',
+          parameters: [idParam('job'), pageParam],
+          responses: { '200': ok('the page', ref('PageView')), '401': err('Unauthorized'), '404': err('NotFound'), '409': err('NotReady') },
+        },
+      },
+      '/jobs/{id}/pages/{page}/image': {
+        get: {
+          tags: ['jobs'],
+          operationId: 'getJobPageImage',
+          summary: 'A page of a completed job as a PNG at screen resolution (100 dpi)',
+          parameters: [idParam('job'), pageParam],
+          responses: {
+            '200': { description: 'the page image', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } },
+            '401': err('Unauthorized'),
+            '404': err('NotFound'),
+            '409': err('NotReady'),
+          },
+        },
+      },
+      '/download/combined': {
+        post: {
+          tags: ['jobs'],
+          operationId: 'downloadCombinedWorkbook',
+          summary: 'Several completed jobs as one workbook',
+          description: 'One Summary row per document; the section sheets stack every document\'s rows behind a Document column.',
+          requestBody: jsonBody('CombinedDownloadRequest'),
+          responses: {
+            '200': XLSX_RESPONSE,
+            '400': err('BadRequest'),
+            '401': err('Unauthorized'),
+            '404': err('NotFound'),
+            '409': err('NotReady'),
+            '415': err('UnsupportedMediaType'),
           },
         },
       },

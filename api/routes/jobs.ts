@@ -221,7 +221,7 @@ jobRoutes.delete('/jobs/:id', async (ctx) => {
 // Access
 
 /** The job, if the caller may see it; otherwise the same 404 whatever the reason. */
-async function visibleJob(ctx: AppContext, id: string | undefined): Promise<JobRow> {
+export async function visibleJob(ctx: AppContext, id: string | undefined): Promise<JobRow> {
   const user = currentUser(ctx);
   if (!id || !UUID_RE.test(id)) throw notFound('the job');
   const job = await getJob(id.toLowerCase());
@@ -229,7 +229,7 @@ async function visibleJob(ctx: AppContext, id: string | undefined): Promise<JobR
   return job;
 }
 
-function notReady(job: JobRow, what: 'workbook' | 'result'): ApiError {
+function notReady(job: JobRow, what: 'workbook' | 'result' | 'page view'): ApiError {
   const why =
     job.status === 'failed'
       ? `the job failed (${job.error_code ?? 'unknown error'}), so there is no ${what}`
@@ -239,7 +239,7 @@ function notReady(job: JobRow, what: 'workbook' | 'result'): ApiError {
   return new ApiError(409, 'NotReady', why);
 }
 
-function requireCompleted(job: JobRow, what: 'workbook' | 'result'): void {
+export function requireCompleted(job: JobRow, what: 'workbook' | 'result' | 'page view'): void {
   if (job.status !== 'completed') throw notReady(job, what);
 }
 
@@ -247,7 +247,7 @@ function requireCompleted(job: JobRow, what: 'workbook' | 'result'): void {
 // Download names
 
 /** The stored name without its `.pdf` extension. */
-function baseName(filename: string): string {
+export function baseName(filename: string): string {
   return filename.replace(/\.pdf$/i, '').trim() || 'document';
 }
 

@@ -170,6 +170,29 @@ export async function getResult(id: string): Promise<ExtractionResult> {
   return (await res.json()) as ExtractionResult;
 }
 
+/** `GET /jobs/:id/pages/:page`: where each quote cited on the page sits on it (boxes as page fractions). */
+export type { PageView } from '../../api/routes/results-shapes.js';
+import type { PageView } from '../../api/routes/results-shapes.js';
+
+export async function getPageView(id: string, page: number): Promise<PageView> {
+  const res = await request('GET', `/jobs/${encodeURIComponent(id)}/pages/${page}`);
+  return (await res.json()) as PageView;
+}
+
+/** The page image (PNG) as a Blob: fetched with the bearer token, which an <img src> could not send. */
+export async function getPageImage(id: string, page: number): Promise<Blob> {
+  const res = await request('GET', `/jobs/${encodeURIComponent(id)}/pages/${page}/image`);
+  return res.blob();
+}
+
+/** Several completed jobs as one workbook, with the name the server gave it. */
+export async function downloadCombined(ids: string[]): Promise<{ blob: Blob; name: string }> {
+  const res = await request('POST', '/download/combined', { json: { jobIds: ids } });
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `medextract-${ids.length}-documents.xlsx`;
+  return { blob: await res.blob(), name };
+}
+
 export async function cancelJob(id: string): Promise<void> {
   await request('DELETE', `/jobs/${encodeURIComponent(id)}`);
 }

@@ -3,11 +3,11 @@
  * `GET /jobs?status=`): file, stage, pages done of total, elapsed time, status,
  * the error in words with its code, downloads (workbook, JSON), cancel for running jobs and delete
  * (with a second click to confirm) for finished ones. "View" on a completed job fires `view-result`
- * (detail: the job).
+ * (detail: the job). Completed jobs can be ticked and downloaded together as one combined workbook.
  */
 import { LitElement, css, html } from 'lit';
 import { panelStyles } from './shared-styles.js';
-import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
+import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadCombined, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
 const POLL_MS = 2_000;
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -40,6 +40,7 @@ export class MxJobs extends LitElement {
     message: { state: true },
     confirming: { state: true },
     filter: { state: true },
+    selected: { state: true },
   };
 
   declare jobs: Job[];
@@ -48,6 +49,8 @@ export class MxJobs extends LitElement {
   declare message: string;
   declare confirming: string | null;
   declare filter: JobFilter;
+  /** Ids of the completed jobs ticked for a combined workbook. */
+  declare selected: ReadonlySet<string>;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: Promise<void> | undefined;
 
@@ -59,6 +62,7 @@ export class MxJobs extends LitElement {
     this.message = '';
     this.confirming = null;
     this.filter = 'all';
+    this.selected = new Set();
   }
 
   static override styles = [
@@ -75,6 +79,32 @@ export class MxJobs extends LitElement {
       justify-content: space-between;
       gap: 0.5rem;
       margin: 0 0 0.75rem;
+    }
+    .tools {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.5rem;
+    }
+    .sr-only {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+    }
+    td.pick {
+      width: 1.5rem;
+    }
+    input[type='checkbox'] {
+      width: 1.1rem;
+      height: 1.1rem;
+      margin: 0.15rem 0 0;
+    }
+    input[type='checkbox']:focus-visible {
+      outline: 3px solid var(--mx-focus, #2563eb);
+      outline-offset: 1px;
     }
     .filter {
       font-size: 0.9rem;
@@ -244,6 +274,9 @@ export class MxJobs extends LitElement {
       if (filter !== this.filter) return; // the filter changed meanwhile; the next load follows
       jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       this.jobs = jobs;
+      // A ticked job that is gone (deleted, filtered out) is no longer part of the selection.
+      const completed = new Set(jobs.filter((j) => j.status === 'completed').map((j) => j.id));
+      if ([...this.selected].some((id) => !completed.has(id))) this.selected = new Set([...this.selected].filter((id) => completed.has(id)));
       this.loaded = true;
       this.error = '';
     } catch (err) {
@@ -260,12 +293,19 @@ export class MxJobs extends LitElement {
       <section aria-labelledby="jobs-title">
         <div class="head">
           <h2 id="jobs-title">Your jobs</h2>
+          <div class="tools">
+          ${this.selected.size
+            ? html`<button type="button" class="combined" @click=${this.downloadSelected} aria-label="download the ${this.selected.size} selected jobs as one workbook">
+                Combined workbook (${this.selected.size})
+              </button>`
+            : null}
           <label class="filter"
             >Show
             <select @change=${this.onFilter} .value=${this.filter} aria-label="show jobs with status">
               ${FILTERS.map((f) => html`<option value=${f} ?selected=${f === this.filter}>${f}</option>`)}
             </select>
           </label>
+          </div>
         </div>
         ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : null}
         ${this.message ? html`<p class="banner" role="status">${this.message}</p>` : null}
@@ -277,6 +317,7 @@ export class MxJobs extends LitElement {
                 <table>
                   <thead>
                     <tr>
+                      <th scope="col"><span class="sr-only">Select</span></th>
                       <th scope="col">File</th>
                       <th scope="col">Stage</th>
                       <th scope="col">Pages</th>
@@ -307,6 +348,11 @@ export class MxJobs extends LitElement {
             ? html`<span>–</span>`
             : html`<progress aria-label="pages done of ${j.filename}"></progress>`;
     return html`<tr data-job=${j.id} data-status=${j.status}>
+      <td class="pick">
+        ${j.status === 'completed'
+          ? html`<input type="checkbox" .checked=${this.selected.has(j.id)} @change=${(e: Event) => this.pick(j, (e.target as HTMLInputElement).checked)} aria-label="select ${j.filename}" />`
+          : null}
+      </td>
       <td class="file" data-label="File">${j.filename}</td>
       <td data-label="Stage">${finished ? '–' : (j.stage && STAGE[j.stage]) ?? 'waiting'}</td>
       <td data-label="Pages">${progress}</td>
@@ -376,6 +422,22 @@ export class MxJobs extends LitElement {
   private download(j: Job, kind: 'xlsx' | 'json'): Promise<void> {
     return this.act('the download', async () => {
       const { blob, name } = await downloadResult(j, kind);
+      saveBlob(blob, name);
+    });
+  }
+
+  private pick(j: Job, on: boolean): void {
+    const next = new Set(this.selected);
+    if (on) next.add(j.id);
+    else next.delete(j.id);
+    this.selected = next;
+  }
+
+  /** The ticked jobs, in the order the table shows them, as one workbook. */
+  private downloadSelected(): Promise<void> {
+    const ids = this.jobs.filter((j) => this.selected.has(j.id)).map((j) => j.id);
+    return this.act('the combined download', async () => {
+      const { blob, name } = await downloadCombined(ids);
       saveBlob(blob, name);
     });
   }

@@ -1,10 +1,13 @@
 /**
  * The result of one completed job: every extracted value grouped by section (patient, document, then
  * the six lists), each with its page and quote, flagged when its confidence is below 0.6 or its quote
- * was not found on the cited page. Back (or Escape) fires `close`.
+ * was not found on the cited page. A value's page number opens that page (mx-page-view) beside the
+ * tables (above them on a narrow window) with the quote highlighted. Back (or Escape) fires `close`;
+ * Escape closes an open page first.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { ApiError, getResult, type Evidence, type ExtractionResult, type Field, type Job } from './api.js';
+import './mx-page-view.js';
 
 export const LOW_CONFIDENCE = 0.6;
 
@@ -98,11 +101,14 @@ export class MxResult extends LitElement {
     job: { attribute: false },
     result: { state: true },
     error: { state: true },
+    viewing: { state: true },
   };
 
   declare job: Job | null;
   declare result: ExtractionResult | null;
   declare error: string;
+  /** The page shown beside the tables, and the quote to highlight on it. */
+  declare viewing: { page: number; quote: string | null } | null;
   private loadedFor: string | null = null;
 
   constructor() {
@@ -110,6 +116,7 @@ export class MxResult extends LitElement {
     this.job = null;
     this.result = null;
     this.error = '';
+    this.viewing = null;
   }
 
   static override styles = css`
@@ -187,6 +194,30 @@ export class MxResult extends LitElement {
       color: var(--mx-muted, #475569);
       margin: 0.25rem 0;
     }
+    .layout {
+      display: grid;
+      grid-template-columns: minmax(0, 1fr);
+      gap: 1rem;
+    }
+    mx-page-view {
+      order: -1;
+    }
+    @media (min-width: 1000px) {
+      .layout.with-page {
+        grid-template-columns: minmax(0, 1fr) minmax(320px, 44%);
+        align-items: start;
+      }
+      .layout.with-page mx-page-view {
+        order: 1;
+        position: sticky;
+        top: 0.5rem;
+      }
+    }
+    button.page {
+      padding: 0 0.4rem;
+      font-size: 0.85rem;
+      min-width: 2rem;
+    }
     .banner {
       padding: 0.5rem;
       border-radius: 4px;
@@ -209,10 +240,10 @@ export class MxResult extends LitElement {
   `;
 
   private readonly onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      this.close();
-    }
+    if (e.key !== 'Escape') return;
+    e.preventDefault();
+    if (this.viewing) this.closePage();
+    else this.close();
   };
 
   override connectedCallback(): void {
@@ -231,8 +262,14 @@ export class MxResult extends LitElement {
       this.loadedFor = id;
       this.result = null;
       this.error = '';
+      this.viewing = null;
       if (id) void this.load(id);
     }
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    // On a narrow window the page opens above the tables, possibly out of sight: bring it into view.
+    if (changed.has('viewing') && this.viewing) this.renderRoot.querySelector('mx-page-view')?.scrollIntoView({ block: 'nearest' });
   }
 
   override firstUpdated(): void {
@@ -249,6 +286,14 @@ export class MxResult extends LitElement {
     }
   }
 
+  private showPage(page: number, quote: string | null): void {
+    this.viewing = { page, quote };
+  }
+
+  private closePage(): void {
+    this.viewing = null;
+  }
+
   private close(): void {
     this.dispatchEvent(new CustomEvent('close', { bubbles: true, composed: true }));
   }
@@ -262,7 +307,14 @@ export class MxResult extends LitElement {
       </div>
       ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : nothing}
       ${!r && !this.error ? html`<p class="empty" role="status">Loading the result…</p>` : nothing}
-      ${r ? this.body(r) : nothing}
+      ${r
+        ? html`<div class="layout ${this.viewing ? 'with-page' : ''}">
+            <div class="tables">${this.body(r)}</div>
+            ${this.viewing && this.job
+              ? html`<mx-page-view .jobId=${this.job.id} .page=${this.viewing.page} .quote=${this.viewing.quote} @close=${this.closePage}></mx-page-view>`
+              : nothing}
+          </div>`
+        : nothing}
     </section>`;
   }
 
@@ -279,7 +331,14 @@ export class MxResult extends LitElement {
   }
 
   private evidenceCells(evidence: Evidence | null, flags: string[]): TemplateResult {
-    return html`<td data-col="page">${evidence ? evidence.page : '–'}</td>
+    const page = evidence?.page;
+    return html`<td data-col="page">
+        ${page
+          ? html`<button type="button" class="page" @click=${() => this.showPage(page, evidence.quote || null)} aria-label="show page ${page} with this quote"
+              >${page}</button
+            >`
+          : '–'}
+      </td>
       <td class="quote" data-col="quote">${evidence?.quote || '–'}</td>
       <td data-col="check">${flags.length ? flags.map((f) => html`<span class="flag">${f}</span>`) : nothing}</td>`;
   }

@@ -1,0 +1,33 @@
+/**
+ * Request and response shapes of the result routes (results.ts), in a module of their own so the web
+ * UI can take their types without pulling in the server code.
+ */
+import { z } from 'zod';
+
+/** At most this many jobs in one combined workbook. */
+export const MAX_COMBINED_JOBS = 100;
+
+const BoxSchema = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
+
+export const PageViewSchema = z.object({
+  page: z.int().min(1),
+  pageCount: z.int().min(1),
+  source: z.enum(['text_layer', 'ocr']).describe('where the page text came from'),
+  aspectRatio: z.number().positive().describe('width / height of the page as displayed'),
+  wordBoxes: z.boolean().describe('false when the page has no positioned words (nothing can be highlighted)'),
+  highlights: z
+    .array(z.object({ quote: z.string(), boxes: z.array(BoxSchema).describe('fractions of the page, origin top left; empty when not located') }))
+    .describe('every quote the extraction cites on this page'),
+});
+export type PageView = z.infer<typeof PageViewSchema>;
+
+export const CombinedDownloadRequestSchema = z
+  .object({
+    jobIds: z
+      .array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'not a job id'))
+      .min(1)
+      .max(MAX_COMBINED_JOBS)
+      .describe(`completed jobs, 1–${MAX_COMBINED_JOBS}; the workbook keeps this order`),
+  })
+  .strict();
+
