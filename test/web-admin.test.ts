@@ -1,7 +1,9 @@
 /**
  * The admin view in a real browser (Debian chromium via playwright-core) against a real API process
- * serving web/dist, with TEMPORAL_UI_URL set: users (create, WeakPassword, disable/enable), the admin's
- * API keys (shown once, used, revoked), the Temporal meta tags, and no Admin button for a normal user.
+ * serving web/dist, with TEMPORAL_UI_URL set: users (create, WeakPassword, disable/enable, role, password
+ * reset), the admin's API keys (shown once, used, revoked), the Temporal meta tags and a job's Workflow
+ * link (checked against the real workflow), the admin screen at 390 px, and no Admin button for a
+ * normal user.
  * Any browser console error or page error fails the test, except the one the current step provokes.
  */
 import { after, before, describe, test } from 'node:test';
@@ -10,9 +12,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
-import { ROOT, uniquePrefix } from './support/env.js';
-import { TEST_ADMIN, call, startApiProcess, type ApiProcess } from './support/api.js';
+import { Client, Connection } from '@temporalio/client';
+import { ROOT, requireRunEnv, uniquePrefix } from './support/env.js';
+import { digitalReportPdf, syntheticReport } from './fixtures/generate.js';
+import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
 import { closePool } from '../src/db/pool.js';
+import { JobIdKey } from '../workflows/shared.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
@@ -95,7 +100,7 @@ describe('admin view in a real browser', () => {
       const href = await first.getByRole('link', { name: /workflow of/ }).getAttribute('href');
       assert.match(href!, new RegExp(`^${UI_URL}/namespaces/[^/]+/workflows/job-${id}$`));
     }
-    await page.getByRole('button', { name: 'Admin' }).click();
+    await page.getByRole('button', { name: 'Admin', exact: true }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await userRow(TEST_ADMIN.username).waitFor();
 
@@ -118,6 +123,65 @@ describe('admin view in a real browser', () => {
     assert.equal((await userRow(nurse).locator('td.disabled').innerText()).trim(), 'yes');
     await userRow(nurse).getByRole('button', { name: `enable ${nurse}` }).click();
     await page.locator(`mx-admin tr[data-user="${nurse}"][data-disabled="false"]`).waitFor();
+    noProblems();
+  });
+
+  test('an admin changes a user\'s role and resets their password; the API sees both', async () => {
+    const admin = await login(api!.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const roleOf = async () => ((await call(api!.url, 'GET', '/users', { token: admin })).body.users as Array<{ username: string; role: string }>).find((u) => u.username === nurse)?.role;
+    const role = userRow(nurse).getByLabel(`role of ${nurse}`);
+    await role.selectOption('admin');
+    await page.getByText(`${nurse} is now an admin`).waitFor();
+    assert.equal(await roleOf(), 'admin');
+    await role.selectOption('user');
+    await page.getByText(`${nurse} is now a user`).waitFor();
+    assert.equal(await roleOf(), 'user');
+    // The admin cannot take their own role away.
+    assert.ok(await userRow(TEST_ADMIN.username).getByLabel(`role of ${TEST_ADMIN.username}`).isDisabled());
+
+    const newPassword = 'nurse-new-password-9876543210';
+    await userRow(nurse).getByRole('button', { name: `reset the password of ${nurse}` }).click();
+    const field = userRow(nurse).getByLabel(`New password for ${nurse}`);
+    await field.fill(newPassword);
+    await userRow(nurse).getByRole('button', { name: 'Save password' }).click();
+    await page.getByText(`the password of ${nurse} was reset`).waitFor();
+    await field.waitFor({ state: 'detached' });
+    assert.equal((await call(api!.url, 'POST', '/login', { json: { username: nurse, password: nursePassword } })).status, 401);
+    assert.ok(await login(api!.url, nurse, newPassword));
+    // Put the old password back for the tests that sign in as the nurse.
+    assert.equal((await call(api!.url, 'PATCH', `/users/${(await call(api!.url, 'GET', '/users', { token: admin })).body.users.find((u: { username: string }) => u.username === nurse).id}`, { token: admin, json: { password: nursePassword } })).status, 200);
+    noProblems();
+  });
+
+  test('a job row links to its real workflow in the Temporal Web UI', async () => {
+    const admin = await login(api!.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    // No worker polls this suite's queues: the job stays queued with its workflow running. Bytes of
+    // its own, so no other suite's upload of the same admin is taken for a duplicate of this job.
+    const up = await call(api!.url, 'POST', '/upload', { token: admin, body: pdfForm([{ name: 'workflow-link.pdf', content: digitalReportPdf(syntheticReport({ pages: 1, seed: Date.now() % 100_000 })) }]) });
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const id = up.body.jobs[0].id as string;
+    try {
+      await page.getByRole('button', { name: 'Jobs' }).click();
+      const link = page.locator(`mx-jobs tr[data-job="${id}"]`).getByRole('link', { name: 'workflow of workflow-link.pdf in the Temporal Web UI' });
+      await link.waitFor({ timeout: 10_000 });
+      const href = (await link.getAttribute('href'))!;
+      assert.equal(await link.getAttribute('target'), '_blank');
+      assert.match(await link.getAttribute('rel') ?? '', /noopener/);
+      const m = new RegExp(`^${UI_URL}/namespaces/([^/]+)/workflows/([^/]+)$`).exec(href);
+      assert.ok(m, href);
+      const temporal = new Client({ connection: await Connection.connect({ address: requireRunEnv().temporalAddress }), namespace: decodeURIComponent(m[1]!) });
+      try {
+        const described = await temporal.workflow.getHandle(decodeURIComponent(m[2]!)).describe();
+        assert.equal(described.type, 'processDocument');
+        assert.equal(described.typedSearchAttributes.get(JobIdKey), id);
+      } finally {
+        await temporal.connection.close();
+      }
+    } finally {
+      await call(api!.url, 'DELETE', `/jobs/${id}`, { token: admin });
+    }
+    await page.getByRole('button', { name: 'Admin', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
     noProblems();
   });
 
@@ -147,6 +211,24 @@ describe('admin view in a real browser', () => {
     await row.getByRole('button', { name: 'revoke the key admin-script' }).click();
     await waitGone(keys, prefix);
     assert.equal((await call(api!.url, 'GET', '/me', { apiKey: key })).status, 401);
+    noProblems();
+  });
+
+  test('the admin screen is usable at 390 px: nothing scrolls sideways, every control is reachable', async () => {
+    await page.getByRole('button', { name: 'Admin', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.setViewportSize({ width: 390, height: 800 });
+    try {
+      assert.equal(await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth'), false, 'the page scrolls sideways at 390 px');
+      for (const control of [page.getByLabel('New username'), page.getByRole('button', { name: 'Create user' }), userRow(nurse).getByRole('button', { name: `disable ${nurse}` })]) {
+        await control.scrollIntoViewIfNeeded();
+        const box = await control.boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `within the window: ${JSON.stringify(box)}`);
+      }
+      await page.screenshot({ path: path.join(OUT, 'web-admin-narrow.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
     noProblems();
   });
 

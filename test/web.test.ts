@@ -1,8 +1,10 @@
 /**
  * The browser UI on the real stack: Debian's chromium driven by playwright-core against a real API
  * process (serving web/dist through api/static.ts) and a real worker, on the run's Temporal and Postgres.
- * Any browser console error or page error fails the test, except the one 401 each step provokes on purpose.
- * Screenshots go to test-output/.
+ * Extraction goes through the OpenAI provider to the test LLM server, which answers with the offline
+ * rules and, for the synthetic scanned report, adds one medication whose quote is on no page, so the
+ * UI has a value it must flag. Any browser console error or page error fails the test, except the one
+ * 401 each step provokes on purpose. Screenshots go to test-output/.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,9 @@ import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type 
 import { ROOT, corpus, readTruth, requireRunEnv, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
 import { TEST_ADMIN, TEST_JWT_SECRET, call, startApiProcess, type ApiProcess } from './support/api.js';
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
+import { startOpenAIServer, type ChatRequest, type OpenAIServer } from './support/openai-server.js';
+import { offlineResponder, pagesFromPrompt } from './support/llm-responder.js';
+import { readWorkbook } from './support/workbook.js';
 import { closePool, initPool } from '../src/db/pool.js';
 import { issueToken } from '../api/auth/sessions.js';
 import type { AppDeps } from '../api/context.js';
@@ -24,8 +29,23 @@ const OUT = path.join(ROOT, 'test-output');
 const PDFS = ['medical/rcn_lab_report.pdf', 'medical/agentforge_lab_report.pdf'];
 const MALFORMED = 'malformed/encrypted_aes128_user_password__pypdf_r4.pdf';
 
+/** The model "invents" this medication for the synthetic report: its quote is on no page. */
+const INVENTED = { name: 'Warfarin', quote: 'Warfarin 5 mg once daily' };
+function respond(req: ChatRequest): unknown {
+  const body = offlineResponder(req) as { medications: unknown[] };
+  const pages = pagesFromPrompt(req);
+  if (pages.some((p) => p.text.includes('Fixture Valley Laboratory'))) {
+    body.medications.push({
+      name: INVENTED.name, dose: '5 mg', route: 'oral', frequency: 'once daily', status: 'active',
+      evidence: { page: pages[0]!.page, quote: INVENTED.quote }, confidence: 0.93,
+    });
+  }
+  return body;
+}
+
 describe('web UI in a real browser', () => {
-  const env = { TASK_QUEUE_PREFIX: uniquePrefix('web'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '' };
+  const env: Record<string, string> = { TASK_QUEUE_PREFIX: uniquePrefix('web'), EXTRACTION_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-web-test', OPENAI_MODEL: 'gpt-test', OCR_WORKERS: '1' };
+  let llm: OpenAIServer | undefined;
   let worker: ChildHandle | undefined;
   let api: ApiProcess | undefined;
   let browser: Browser | undefined;
@@ -58,6 +78,8 @@ describe('web UI in a real browser', () => {
     }
     if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     fs.mkdirSync(OUT, { recursive: true });
+    llm = await startOpenAIServer({ respond, apiKey: env.OPENAI_API_KEY });
+    env.OPENAI_BASE_URL = llm.url;
     [worker, api] = await Promise.all([startWorker(env), startApiProcess(env)]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -73,6 +95,7 @@ describe('web UI in a real browser', () => {
   after(async () => {
     await browser?.close();
     await Promise.all([api?.stop(), worker?.stop()]);
+    await llm?.close();
     await closePool();
   });
 
@@ -204,7 +227,25 @@ describe('web UI in a real browser', () => {
     const json = (await call(api!.url, 'GET', `/jobs/${jobId}/result`, { token })).body;
     const flaggedLabs = json.lab_results.filter((r: any) => r.confidence < 0.6 || r.evidence.found === false).length;
     assert.equal(await result.locator('table[data-section="lab_results"] tbody tr.flagged').count(), flaggedLabs);
+    // The value's page opens beside the tables, rendered, with the quoted words marked on it.
+    await hbRow.getByRole('button', { name: 'show page 1 with this quote' }).click();
+    const viewer = result.locator('mx-page-view');
+    const image = viewer.getByRole('img', { name: 'page 1 of the document' });
+    await image.waitFor();
+    await viewer.getByText('Highlighted:').waitFor();
+    assert.ok((await image.evaluate((el) => { const img = el as unknown as { complete: boolean; naturalWidth: number }; return img.complete ? img.naturalWidth : 0; })) > 500, 'the page image loaded');
+    const marks = viewer.locator('[data-highlight="selected"]');
+    assert.equal(await marks.count(), 1, 'one line is marked');
+    const [imgBox, markBox] = [await image.boundingBox(), await marks.first().boundingBox()];
+    assert.ok(imgBox && markBox && markBox.y > imgBox.y && markBox.y + markBox.height < imgBox.y + imgBox.height, 'the mark lies on the image');
+    // Side by side at 1280 px: the page is to the right of the tables.
+    const tablesBox = await result.locator('.tables').boundingBox();
+    assert.ok(tablesBox && imgBox && imgBox.x > tablesBox.x + tablesBox.width / 2, 'the page sits beside the tables');
     await page.screenshot({ path: path.join(OUT, 'web-result.png'), fullPage: true });
+    // Escape closes the page first, then (below) the result.
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+    await result.getByRole('heading', { name: `Result: ${name}` }).waitFor();
     // Back closes the view and puts the focus back on View; Escape closes it too.
     await result.getByRole('button', { name: /back to the jobs/ }).click();
     await result.waitFor({ state: 'detached' });
@@ -232,6 +273,99 @@ describe('web UI in a real browser', () => {
     assert.equal(await page.locator('mx-jobs tr[data-job]:not([data-status="completed"])').count(), 0);
     await filter.selectOption('all');
     await row(name).waitFor();
+    noProblems();
+  });
+
+  test('ticked completed jobs download as one combined workbook', async () => {
+    const names = PDFS.map((f) => path.basename(f));
+    for (const n of names) await row(n).getByRole('checkbox', { name: `select ${n}` }).check();
+    const button = page.getByRole('button', { name: 'download the 2 selected jobs as one workbook' });
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    assert.match(download.suggestedFilename(), /^medextract-2-documents-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    const wb = await readWorkbook(await download.path());
+    assert.deepEqual(wb.get('Summary')!.map((r) => r['File name']).sort(), [...names].sort());
+    assert.deepEqual([...new Set(wb.get('Lab Results')!.map((r) => r.Document))].sort(), [...names].sort());
+    await row(names[1]!).getByRole('checkbox', { name: `select ${names[1]}` }).uncheck();
+    await page.getByRole('button', { name: 'download the 1 selected jobs as one workbook' }).waitFor();
+    await row(names[0]!).getByRole('checkbox', { name: `select ${names[0]}` }).uncheck();
+    await button.waitFor({ state: 'detached' });
+    noProblems();
+  });
+
+  test('a scanned report: the progress bar moves page by page, an invented value is flagged, and its page shows where values were read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mx-web-'));
+    const name = 'scanned-three-pages.pdf';
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, scannedReportPdf(syntheticReport({ pages: 3, seed: 17, rowsPerPage: 4 })));
+    // (This suite's worker recognises one page at a time — OCR_WORKERS=1 — so pages finish one by one.)
+    try {
+      await page.locator('mx-upload input[type="file"]').setInputFiles(file);
+      const r = row(name);
+      await r.waitFor({ timeout: 60_000 });
+      // What the bar showed, sampled faster than the table refreshes.
+      const seen: number[] = [];
+      await waitUntil(
+        'the scanned report to complete',
+        async () => {
+          const bar = r.locator('progress');
+          if ((await bar.count()) === 1) {
+            const v = await bar.evaluate((el) => (el.hasAttribute('max') ? (el as unknown as { value: number }).value : null));
+            if (v !== null && v !== seen.at(-1)) seen.push(v);
+          }
+          const status = await r.getAttribute('data-status');
+          if (status === 'failed' || status === 'cancelled') throw new Error(`the job ended ${status}: ${await r.innerText()}`);
+          return status === 'completed' ? true : undefined;
+        },
+        240_000,
+      );
+      const last = await r.locator('progress').evaluate((el) => { const p = el as unknown as { value: number; max: number }; return [p.value, p.max]; });
+      if (seen.at(-1) !== last[0]) seen.push(last[0]!);
+      assert.deepEqual(last, [3, 3], 'a finished bar: 3 of 3 pages');
+      assert.deepEqual([...seen].sort((a, b) => a - b), seen, `the bar only moves forward: ${seen}`);
+      assert.ok(seen.some((v) => v > 0 && v < 3), `the bar showed pages in between, not only empty and full: ${seen}`);
+      assert.equal((await r.locator('td', { hasText: '3 / 3' }).count()), 1);
+
+      await r.getByRole('button', { name: `view the result of ${name}` }).click();
+      const result = page.locator('mx-result');
+      const invented = result.locator('table[data-section="medications"] tbody tr', { hasText: INVENTED.name });
+      await invented.waitFor({ timeout: 15_000 });
+      assert.equal(await invented.getAttribute('class'), 'flagged');
+      await invented.locator('.flag', { hasText: 'quote not found on page' }).waitFor();
+      // The OCR'd lab values are found on their pages, so not flagged for their quote.
+      const labs = result.locator('table[data-section="lab_results"] tbody tr');
+      assert.ok((await labs.count()) >= 10, 'the lab rows of all three pages');
+      assert.equal(await result.locator('table[data-section="lab_results"] .flag', { hasText: 'quote not found' }).count(), 0);
+
+      const viewer = result.locator('mx-page-view');
+      await invented.getByRole('button', { name: /^show page \d with this quote$/ }).click();
+      await viewer.getByText('could not be located on this page image').waitFor();
+      assert.equal(await viewer.locator('[data-highlight="selected"]').count(), 0);
+      // A lab value on page 2: its line is marked on the OCR'd page.
+      const onPage2 = labs.filter({ has: page.getByRole('button', { name: 'show page 2 with this quote' }) }).first();
+      await onPage2.getByRole('button', { name: 'show page 2 with this quote' }).click();
+      await viewer.getByRole('img', { name: 'page 2 of the document' }).waitFor();
+      await viewer.getByText('Highlighted:').waitFor();
+      await viewer.getByText('(read by OCR)').waitFor();
+      assert.equal(await viewer.locator('[data-highlight="selected"]').count(), 1);
+      await page.screenshot({ path: path.join(OUT, 'web-result-ocr.png'), fullPage: true });
+      // Next/Prev walk the pages.
+      await viewer.getByRole('button', { name: 'next page' }).click();
+      await viewer.getByRole('img', { name: 'page 3 of the document' }).waitFor();
+      assert.ok(await viewer.getByRole('button', { name: 'next page' }).isDisabled());
+      // On a narrow window the page comes first, above the tables, and nothing scrolls sideways.
+      await page.setViewportSize({ width: 390, height: 800 });
+      const [pageBox, tablesBox] = [await viewer.boundingBox(), await result.locator('.tables').boundingBox()];
+      assert.ok(pageBox && tablesBox && pageBox.y + pageBox.height <= tablesBox.y + 1, 'the page sits above the tables');
+      assert.equal(await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth'), false, 'the page scrolls sideways at 390 px');
+      await page.screenshot({ path: path.join(OUT, 'web-result-narrow.png'), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await viewer.getByRole('button', { name: 'close the page view' }).click();
+      await viewer.waitFor({ state: 'detached' });
+      await page.keyboard.press('Escape');
+      await result.waitFor({ state: 'detached' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     noProblems();
   });
 

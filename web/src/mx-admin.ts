@@ -53,7 +53,7 @@ export class MxAdmin extends LitElement {
 
   override render() {
     const me = currentUser();
-    return html`<div style="display:grid;gap:1.25rem">
+    return html`<div class="stack">
       <section aria-labelledby="users-h">
         <h2 id="users-h">Users</h2>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
@@ -66,20 +66,20 @@ export class MxAdmin extends LitElement {
           </label>
           <button type="submit" ?disabled=${this.busy}>Create user</button>
         </form>
-        <div class="scroll"><table>
+        <div class="scroll"><table class="cards">
           <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Disabled</th><th scope="col">Actions</th></tr></thead>
           <tbody>
             ${this.users.map((u) => {
               const self = me?.id === u.id;
               return html`<tr data-user=${u.username} data-disabled=${String(u.disabled)}>
-                <td>${u.username}${self ? ' (you)' : ''}</td>
-                <td>
+                <td data-label="User"><strong>${u.username}</strong>${self ? ' (you)' : ''}</td>
+                <td data-label="Role">
                   <select aria-label="role of ${u.username}" .value=${u.role} ?disabled=${self} @change=${(e: Event) => this.setRole(u, (e.target as HTMLSelectElement).value as Role)}>
                     <option value="user" ?selected=${u.role === 'user'}>user</option>
                     <option value="admin" ?selected=${u.role === 'admin'}>admin</option>
                   </select>
                 </td>
-                <td class="disabled">${u.disabled ? 'yes' : 'no'}</td>
+                <td class="disabled" data-label="Disabled">${u.disabled ? 'yes' : 'no'}</td>
                 <td>
                   <div class="row">
                     <button type="button" ?disabled=${self} @click=${() => this.setDisabled(u, !u.disabled)} aria-label="${u.disabled ? 'enable' : 'disable'} ${u.username}">

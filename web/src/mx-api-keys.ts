@@ -72,15 +72,15 @@ export class MxApiKeys extends LitElement {
       </form>
       ${this.keys.length === 0
         ? html`<p class="empty">No API keys yet.</p>`
-        : html`<div class="scroll"><table>
+        : html`<div class="scroll"><table class="cards">
             <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Actions</th></tr></thead>
             <tbody>
               ${this.keys.map(
                 (k) => html`<tr data-key=${k.id}>
-                  <td>${k.name}</td>
-                  <td><code class="prefix">${k.prefix}</code>…</td>
-                  <td>${when(k.createdAt)}</td>
-                  <td>${when(k.lastUsedAt)}</td>
+                  <td data-label="Name">${k.name}</td>
+                  <td data-label="Prefix"><code class="prefix">${k.prefix}</code>…</td>
+                  <td data-label="Created">${when(k.createdAt)}</td>
+                  <td data-label="Last used">${when(k.lastUsedAt)}</td>
                   <td><button type="button" class="danger" @click=${() => this.revoke(k)} aria-label="revoke the key ${k.name}">Revoke</button></td>
                 </tr>`,
               )}

@@ -41,8 +41,9 @@ export class MxApp extends LitElement {
     }
     header {
       display: flex;
+      flex-wrap: wrap;
       align-items: center;
-      gap: 1rem;
+      gap: 0.5rem 1rem;
       padding: 0.6rem 1.25rem;
       background: var(--mx-header, #0f172a);
       color: #f8fafc;
@@ -83,7 +84,26 @@ export class MxApp extends LitElement {
       margin: 0 auto;
       padding: 1rem 1.25rem 2rem;
       display: grid;
+      /* minmax(0, …): a wide table scrolls inside its panel instead of widening the page */
+      grid-template-columns: minmax(0, 1fr);
       gap: 1.25rem;
+    }
+    @media (max-width: 560px) {
+      header {
+        padding: 0.5rem 0.75rem;
+        gap: 0.4rem 0.5rem;
+      }
+      button {
+        padding: 0.3rem 0.55rem;
+      }
+      /* the signed-in user gets a line of their own under the title and the buttons */
+      .who {
+        order: 1;
+        flex-basis: 100%;
+      }
+      main {
+        padding: 0.75rem 0.5rem 1.5rem;
+      }
     }
   `;
 

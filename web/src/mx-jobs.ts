@@ -1,5 +1,5 @@
 /**
- * The user's jobs, newest first, refreshed every 2 s (optionally only those of one status, through
+ * The user's jobs, newest first, refreshed every second while any runs and every 5 s otherwise (optionally only those of one status, through
  * `GET /jobs?status=`): file, stage, pages done of total, elapsed time, status,
  * the error in words with its code, downloads (workbook, JSON), cancel for running jobs and delete
  * (with a second click to confirm) for finished ones. "View" on a completed job fires `view-result`
@@ -9,7 +9,9 @@ import { LitElement, css, html } from 'lit';
 import { panelStyles } from './shared-styles.js';
 import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadCombined, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
-const POLL_MS = 2_000;
+/** Refresh often while something runs (the progress bars move), rarely when every job has finished. */
+const POLL_RUNNING_MS = 1_000;
+const POLL_IDLE_MS = 5_000;
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const STAGE: Record<string, string> = { prepare: 'prepare', ocr: 'OCR', extract: 'extract', export: 'export' };
 /** The filter's choices; "running" is queued or processing (the API filters one status at a time). */
@@ -256,7 +258,8 @@ export class MxJobs extends LitElement {
       this.inFlight = undefined;
       if (this.isConnected) {
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => void this.refresh(), POLL_MS);
+        const running = this.jobs.some((j) => !FINISHED.has(j.status));
+        this.timer = setTimeout(() => void this.refresh(), running ? POLL_RUNNING_MS : POLL_IDLE_MS);
       }
     });
     return this.inFlight;
