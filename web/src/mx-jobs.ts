@@ -6,7 +6,7 @@
  * (detail: the job). Completed jobs can be ticked and downloaded together as one combined workbook.
  */
 import { LitElement, css, html } from 'lit';
-import { panelStyles } from './shared-styles.js';
+import { bannerStyles, buttonStyles, panelStyles } from './shared-styles.js';
 import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadCombined, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
 /** Refresh often while something runs (the progress bars move), rarely when every job has finished. */
@@ -69,6 +69,8 @@ export class MxJobs extends LitElement {
 
   static override styles = [
     panelStyles,
+    buttonStyles,
+    bannerStyles,
     css`
     h2 {
       margin: 0;
@@ -179,15 +181,6 @@ export class MxJobs extends LitElement {
       flex-wrap: wrap;
       gap: 0.35rem;
     }
-    button {
-      font: inherit;
-      font-size: 0.85rem;
-      padding: 0.25rem 0.6rem;
-      border-radius: 4px;
-      border: 1px solid var(--mx-border, #94a3b8);
-      background: #fff;
-      cursor: pointer;
-    }
     a.workflow {
       font-size: 0.85rem;
       padding: 0.25rem 0.6rem;
@@ -196,21 +189,6 @@ export class MxJobs extends LitElement {
     a.workflow:focus-visible {
       outline: 3px solid var(--mx-focus, #2563eb);
       outline-offset: 1px;
-    }
-    button.danger {
-      border-color: #b91c1c;
-      color: #991b1b;
-    }
-    button:focus-visible {
-      outline: 3px solid var(--mx-focus, #2563eb);
-      outline-offset: 1px;
-    }
-    .banner {
-      margin: 0 0 0.75rem;
-      padding: 0.5rem;
-      border-radius: 4px;
-      background: #fee2e2;
-      color: #7f1d1d;
     }
     .empty {
       color: var(--mx-muted, #475569);

@@ -4,6 +4,7 @@
  * fetched with the session's token and shown through a blob: URL, released when it is replaced.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { bannerStyles, buttonStyles } from './shared-styles.js';
 import { ApiError, getPageImage, getPageView, plainError, type PageView } from './api.js';
 
 export class MxPageView extends LitElement {
@@ -35,7 +36,10 @@ export class MxPageView extends LitElement {
     this.error = '';
   }
 
-  static override styles = css`
+  static override styles = [
+    buttonStyles,
+    bannerStyles,
+    css`
     :host {
       display: block;
     }
@@ -88,30 +92,8 @@ export class MxPageView extends LitElement {
     .hl.other {
       outline: 1px dashed rgba(37, 99, 235, 0.6);
     }
-    .banner {
-      padding: 0.5rem;
-      border-radius: 4px;
-      background: #fee2e2;
-      color: #7f1d1d;
-    }
-    button {
-      font: inherit;
-      font-size: 0.85rem;
-      padding: 0.25rem 0.6rem;
-      border-radius: 4px;
-      border: 1px solid var(--mx-border, #94a3b8);
-      background: #fff;
-      cursor: pointer;
-    }
-    button:disabled {
-      cursor: default;
-      opacity: 0.5;
-    }
-    button:focus-visible {
-      outline: 3px solid var(--mx-focus, #2563eb);
-      outline-offset: 1px;
-    }
-  `;
+  `,
+  ];
 
   override willUpdate(): void {
     const key = `${this.jobId}/${this.page}`;

@@ -8,6 +8,7 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { ApiError, getResult, type Evidence, type ExtractionResult, type Field, type Job } from './api.js';
 import './mx-page-view.js';
+import { bannerStyles, buttonStyles } from './shared-styles.js';
 
 export const LOW_CONFIDENCE = 0.6;
 
@@ -119,7 +120,10 @@ export class MxResult extends LitElement {
     this.viewing = null;
   }
 
-  static override styles = css`
+  static override styles = [
+    buttonStyles,
+    bannerStyles,
+    css`
     :host {
       display: block;
     }
@@ -218,26 +222,8 @@ export class MxResult extends LitElement {
       font-size: 0.85rem;
       min-width: 2rem;
     }
-    .banner {
-      padding: 0.5rem;
-      border-radius: 4px;
-      background: #fee2e2;
-      color: #7f1d1d;
-    }
-    button {
-      font: inherit;
-      font-size: 0.9rem;
-      padding: 0.3rem 0.75rem;
-      border-radius: 4px;
-      border: 1px solid var(--mx-border, #94a3b8);
-      background: #fff;
-      cursor: pointer;
-    }
-    button:focus-visible {
-      outline: 3px solid var(--mx-focus, #2563eb);
-      outline-offset: 1px;
-    }
-  `;
+  `,
+  ];
 
   private readonly onKey = (e: KeyboardEvent) => {
     if (e.key !== 'Escape') return;
