@@ -5,7 +5,7 @@ import { connectStandalone } from './db/migrate.js';
 import { closePool } from './db/pool.js';
 import { logger } from './logger.js';
 
-const cfg = config();
+const cfg = config('api');
 const { temporalAddress } = await connectStandalone(cfg, 'API process');
 const api = await startApi(cfg, temporalAddress);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

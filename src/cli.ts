@@ -28,7 +28,7 @@ interface Tracked {
 }
 
 async function processCommand(files: string[], opts: { out: string; owner: string }): Promise<number> {
-  const cfg = config();
+  const cfg = config('cli');
   const outDir = path.resolve(opts.out);
   await fs.mkdir(outDir, { recursive: true });
 

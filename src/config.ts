@@ -2,6 +2,7 @@
  * The one place that reads the environment. Every value is validated once at start-up; a bad value
  * stops the process with one clear line per problem instead of failing later in a confusing way.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { z } from 'zod';
@@ -53,6 +54,11 @@ const EnvSchema = z
       .optional()
       .refine((v) => !v || /^[\w.-]+:\d+$/.test(v), { message: 'TEMPORAL_ADDRESS must look like host:port (e.g. localhost:7233)' }),
     TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+    // Temporal Cloud / a TLS-protected cluster: an API key (implies TLS), or mutual TLS with a client certificate.
+    TEMPORAL_API_KEY: z.string().trim().optional(),
+    TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+    TEMPORAL_TLS_CERT_PATH: z.string().trim().optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().trim().optional(),
     TEMPORAL_CLI: z.string().trim().optional(),
     TEMPORAL_UI_PORT: int('TEMPORAL_UI_PORT', 8233, 0, 65535), // 0: no Web UI
     DATA_DIR: z.string().trim().default('.data'),
@@ -76,6 +82,12 @@ const EnvSchema = z
       .default('eng')
       .refine((v) => /^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(v), { message: 'OCR_LANG must be tesseract language codes like "eng" or "eng+deu"' }),
     PORT: int('PORT', 8000, 0, 65535), // 0: any free port (tests)
+    WORKER_HTTP_PORT: int('WORKER_HTTP_PORT', 9091, 0, 65535), // 0: any free port, logged
+    WORKER_HTTP_HOST: z
+      .string()
+      .trim()
+      .default('0.0.0.0')
+      .refine((v) => /^[\w.:-]+$/.test(v), { message: 'WORKER_HTTP_HOST must be an address to listen on, like 0.0.0.0 or 127.0.0.1' }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 120, 0, 3600),
     LLM_MAX_CONCURRENT: int('LLM_MAX_CONCURRENT', 32, 1, 1000),
@@ -109,11 +121,22 @@ const EnvSchema = z
     TEMPORAL_UI_URL: optionalUrl('TEMPORAL_UI_URL', ['http:', 'https:']),
   });
 
+/**
+ * What the process runs: `api` (HTTP), `worker` (Temporal workers), `all` (the embedded `npm start`),
+ * `cli`. Only processes that serve HTTP need the session secret and the first admin.
+ */
+export type ProcessRole = 'all' | 'api' | 'worker' | 'cli';
+
 /** Rules that tie two variables together (checked even when single values are wrong, so all problems show at once). */
-function crossChecks(env: NodeJS.ProcessEnv): string[] {
+function crossChecks(env: NodeJS.ProcessEnv, role: ProcessRole): string[] {
   const problems: string[] = [];
   if (env.EXTRACTION_PROVIDER?.trim() === 'openai' && !env.OPENAI_API_KEY?.trim()) problems.push('EXTRACTION_PROVIDER=openai needs OPENAI_API_KEY');
-  if (env.NODE_ENV === 'production') {
+  if (!!env.TEMPORAL_TLS_CERT_PATH !== !!env.TEMPORAL_TLS_KEY_PATH) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither');
+  for (const name of ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH'] as const) {
+    const file = env[name];
+    if (file && !fs.existsSync(file)) problems.push(`${name}: no file at ${file}`);
+  }
+  if (env.NODE_ENV === 'production' && (role === 'api' || role === 'all')) {
     if (!env.JWT_SECRET) problems.push('NODE_ENV=production needs JWT_SECRET (no generated secret is used in production)');
     if (!env.ADMIN_PASSWORD && !env.ADMIN_USERNAME) problems.push('NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD for the first admin');
   }
@@ -128,6 +151,8 @@ export interface Config {
   /** Unset: a Temporal dev server is started as a child process. */
   temporalAddress?: string;
   temporalNamespace: string;
+  /** How to reach a TLS-protected Temporal (Temporal Cloud: API key, or mTLS with a client certificate). */
+  temporalConnection: { apiKey?: string; tls: boolean | { clientCertPair: { crt: Buffer; key: Buffer } } };
   temporalCli?: string;
   temporalUiPort: number;
   dataDir: string;
@@ -157,6 +182,8 @@ export interface Config {
   maxPages: number;
   ocrLang: string;
   port: number;
+  /** A standalone worker's health and metrics endpoint (/healthz, /readyz, /metrics). */
+  workerHttp: { host: string; port: number };
   logLevel: string;
   shutdownGraceSeconds: number;
 }
@@ -169,11 +196,17 @@ export class ConfigError extends Error {
 }
 
 /** Parse and validate an environment (defaults to process.env). Throws ConfigError listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: ProcessRole = 'all'): Config {
+  // A variable set to an empty string counts as unset (compose and shells pass `NAME=` for "not given").
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of Object.keys(EnvSchema.shape)) {
+    const v = rawEnv[name];
+    if (v !== undefined && v.trim() !== '') env[name] = v;
+  }
   const parsed = EnvSchema.safeParse(env);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => (i.message.includes(String(i.path[0] ?? '')) ? i.message : `${String(i.path[0])}: ${i.message}`))),
-    ...crossChecks(env),
+    ...crossChecks(env, role),
   ];
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
@@ -183,6 +216,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     temporalAddress: e.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalConnection: {
+      apiKey: e.TEMPORAL_API_KEY,
+      tls:
+        e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH
+          ? { clientCertPair: { crt: fs.readFileSync(e.TEMPORAL_TLS_CERT_PATH), key: fs.readFileSync(e.TEMPORAL_TLS_KEY_PATH) } }
+          : e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS !== 'false' && !!e.TEMPORAL_API_KEY),
+    },
     temporalCli: e.TEMPORAL_CLI || undefined,
     temporalUiPort: e.TEMPORAL_UI_PORT,
     dataDir: path.resolve(e.DATA_DIR),
@@ -208,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPages: e.MAX_PAGES,
     ocrLang: e.OCR_LANG,
     port: e.PORT,
+    workerHttp: { host: e.WORKER_HTTP_HOST, port: e.WORKER_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
   };
@@ -215,10 +256,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 let cached: Config | undefined;
 /** The process-wide configuration; exits with a clear message when the environment is wrong. */
-export function config(): Config {
+export function config(role: ProcessRole = 'all'): Config {
   if (!cached) {
     try {
-      cached = loadConfig();
+      cached = loadConfig(process.env, role);
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`${err.message}\n`);

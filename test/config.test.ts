@@ -51,3 +51,29 @@ test('production refuses to start without configured secrets', () => {
   const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'a-long-enough-password' });
   assert.equal(ok.admin?.username, 'admin');
 });
+
+test('a worker in production needs no session secret or first admin (only HTTP processes do)', () => {
+  const worker = loadConfig({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', DATABASE_URL: 'postgres://db/x' }, 'worker');
+  assert.equal(worker.nodeEnv, 'production');
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233' }, 'api'), /JWT_SECRET/);
+});
+
+test('a variable set to an empty string counts as unset', () => {
+  const cfg = loadConfig({ EXTRACTION_PROVIDER: '', NODE_ENV: '', TEMPORAL_NAMESPACE: ' ', OPENAI_MODEL: '', LOG_LEVEL: '', OPENAI_API_KEY: '' });
+  assert.equal(cfg.extraction.provider, 'offline');
+  assert.equal(cfg.nodeEnv, 'development');
+  assert.equal(cfg.temporalNamespace, 'default');
+  assert.equal(cfg.extraction.model, 'gpt-4o-mini');
+});
+
+test('Temporal over TLS: an API key implies TLS; a client certificate needs its key; missing files are named', () => {
+  assert.deepEqual(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporalConnection, { apiKey: 'k', tls: true });
+  assert.deepEqual(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }).temporalConnection, { apiKey: 'k', tls: false });
+  assert.equal(loadConfig({}).temporalConnection.tls, false);
+  assert.throws(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/nonexistent/client.pem' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.ok(err.problems.some((p) => /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/.test(p)));
+    assert.ok(err.problems.some((p) => /TEMPORAL_TLS_CERT_PATH: no file at \/nonexistent\/client.pem/.test(p)));
+    return true;
+  });
+});

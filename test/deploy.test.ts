@@ -401,7 +401,7 @@ describe('Kubernetes manifests', () => {
       ['probe port', (d) => (worker(d).containers[0].readinessProbe.httpGet.port = 9092), /readinessProbe port 9092 is not a container port/],
       ['probe path', (d) => (worker(d).containers[0].livenessProbe.httpGet.path = '/readyz'), /livenessProbe must GET \/healthz/],
       ['grace period', (d) => (worker(d).terminationGracePeriodSeconds = 60), /terminationGracePeriodSeconds 60 must exceed/],
-      ['secret key', (d) => (worker(d).containers[0].env.find((e: any) => e.name === 'JWT_SECRET').valueFrom.secretKeyRef.key = 'JWT'), /key JWT, which the example Secret does not hold/],
+      ['secret key', (d) => (worker(d).containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.key = 'JWT'), /key JWT, which the example Secret does not hold/],
       ['env name', (d) => worker(d).containers[0].env.push({ name: 'WORKERS', value: '3' }), /env WORKERS is not read/],
       ['configmap key', (d) => (find(d, 'ConfigMap', 'medextract-config').data.LLM_LIMIT = '5'), /LLM_LIMIT is not read/],
       ['root', (d) => (worker(d).securityContext.runAsNonRoot = false), /runAsNonRoot must be true/],
