@@ -19,6 +19,7 @@ import { verifyEvidence } from './extraction/evidence.js';
 import { buildWorkbook, type WorkbookSource } from './export/workbook.js';
 import { typed } from './failures.js';
 import { PipelineError } from '../src/errors.js';
+import { countPages, observeStage } from './metrics.js';
 
 export interface ActivityConfig {
   maxPages: number;
@@ -71,7 +72,9 @@ async function timed<T>(jobId: string, stage: 'prepare' | 'ocr' | 'extract' | 'e
   try {
     return await work();
   } finally {
-    await store.addStageTime(jobId, stage, performance.now() - started);
+    const ms = performance.now() - started;
+    observeStage(stage, ms);
+    await store.addStageTime(jobId, stage, ms);
   }
 }
 
@@ -96,6 +99,7 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
               });
           }
           await store.refreshPagesDone(jobId);
+          countPages('text_layer', info.pageCount - ocrPages.length);
           logger.info({ jobId, pages: info.pageCount, ocrPages: ocrPages.length }, 'document prepared');
           return { pageCount: info.pageCount, ocrPages };
         }),
@@ -125,6 +129,7 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
                   width: image.width, height: image.height, duration_ms: Math.round(performance.now() - started),
                 });
                 await store.refreshPagesDone(jobId);
+                countPages('ocr');
                 lastPage = pageNo;
                 Context.current().heartbeat({ lastPage });
                 started = performance.now();

@@ -4,7 +4,7 @@
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Config } from './config.js';
-import { createJob, getJob, type JobRow } from './db/jobs.js';
+import { createJob, createJobOnce, getJob, type JobRow } from './db/jobs.js';
 import {
   FileNameKey,
   JobIdKey,
@@ -16,7 +16,7 @@ import {
 } from '../workflows/shared.js';
 
 export async function connectClient(cfg: Config, address: string): Promise<Client> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, ...cfg.temporalConnection });
   return new Client({ connection, namespace: cfg.temporalNamespace });
 }
 
@@ -37,6 +37,23 @@ export async function submitDocument(client: Client, cfg: Config, s: Submission)
   });
   await startJobWorkflow(client, cfg, job);
   return job;
+}
+
+/**
+ * Like submitDocument, but the same bytes from the same owner give the owner's existing job
+ * (`duplicate: true`) instead of a new one — across every process sharing the database (see
+ * createJobOnce). A duplicate whose workflow never started (Temporal was down) is started now.
+ */
+export async function submitDocumentOnce(client: Client, cfg: Config, s: Submission): Promise<{ job: JobRow; duplicate: boolean }> {
+  const { job, duplicate } = await createJobOnce({
+    owner: s.owner,
+    filename: safeFilename(s.filename),
+    content: s.content,
+    provider: cfg.extraction.provider,
+    model: cfg.extraction.provider === 'openai' ? cfg.extraction.model : null,
+  });
+  if (!duplicate || job.status === 'queued') await startJobWorkflow(client, cfg, job);
+  return { job, duplicate };
 }
 
 /** Starting twice is harmless: the workflow id is derived from the job id. */

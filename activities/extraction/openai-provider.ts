@@ -17,6 +17,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { z } from 'zod';
 import { PipelineError } from '../../src/errors.js';
+import { countLlmRequest } from '../metrics.js';
 import {
   DOCUMENT_TYPES,
   EXTRACTION_JSON_SCHEMA,
@@ -222,12 +223,22 @@ export async function extractWithOpenAI(
       { signal, maxRetries: 0, timeout: timeoutMs },
     );
   } catch (err) {
-    throw mapRequestError(err, { cfg, timeoutMs, deadlineHit: deadline.signal.aborted, callerSignal: opts?.signal });
+    const mapped = mapRequestError(err, { cfg, timeoutMs, deadlineHit: deadline.signal.aborted, callerSignal: opts?.signal });
+    countLlmRequest(mapped instanceof PipelineError && mapped.type === 'RateLimited' ? '429' : 'error');
+    throw mapped;
   } finally {
     clearTimeout(timer);
   }
 
-  return interpretCompletion(completion, userMessage, cfg);
+  let result: OpenAIExtractionResult;
+  try {
+    result = interpretCompletion(completion, userMessage, cfg);
+  } catch (err) {
+    countLlmRequest('error'); // answered, but with nothing usable (refusal, malformed output, ...)
+    throw err;
+  }
+  countLlmRequest('ok', { in: result.tokensIn, out: result.tokensOut });
+  return result;
 }
 
 function interpretCompletion(completion: unknown, userMessage: string, cfg: LlmConfig): OpenAIExtractionResult {

@@ -33,7 +33,7 @@ import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@tempor
 import { z } from 'zod';
 import { db } from '../../src/db/pool.js';
 import { finishJob, getJob, getWorkbook, type JobRow } from '../../src/db/jobs.js';
-import { safeFilename, startJobWorkflow, submitDocument } from '../../src/pipeline-client.js';
+import { safeFilename, submitDocumentOnce } from '../../src/pipeline-client.js';
 import { logger } from '../../src/logger.js';
 import { workflowIdForJob, type JobStatus } from '../../workflows/shared.js';
 import { workbookSource } from '../../activities/index.js';
@@ -476,33 +476,12 @@ function discardRestOfBody(ctx: AppContext, maxTotal: number): void {
   req.resume();
 }
 
-// Uploads of the same bytes by the same owner are serialised in this process, so two at once cannot
-// both create a job. (Across API replicas a near-simultaneous duplicate can still create a second job.)
-const uploadLocks = new Map<string, Promise<unknown>>();
-async function withUploadLock<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const previous = uploadLocks.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(work);
-  uploadLocks.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (uploadLocks.get(key) === run) uploadLocks.delete(key);
-  }
-}
-
+/** Stores one received file as a job, or returns the owner's live job for the same bytes (on any replica). */
 async function storeUpload(ctx: AppContext, user: AuthUser, f: ReceivedFile): Promise<{ job: JobRow; duplicate: boolean }> {
-  return withUploadLock(`${user.id}:${f.sha256}`, async () => {
-    const existing = await findDuplicate(user.id, f.sha256);
-    if (existing) {
-      // A job whose workflow could not be started (e.g. Temporal was down) is started now; a second start is harmless.
-      if (existing.status === 'queued') await startJobWorkflow(ctx.deps.temporal, ctx.deps.cfg, existing).catch(unavailable);
-      return { job: existing, duplicate: true };
-    }
-    const content = new Uint8Array(await fsp.readFile(f.tmpPath));
-    const job = await submitDocument(ctx.deps.temporal, ctx.deps.cfg, { owner: user.id, filename: f.filename, content }).catch(unavailable);
-    logger.info({ requestId: ctx.state.requestId, jobId: job.id, bytes: f.size }, 'upload stored, workflow started');
-    return { job, duplicate: false };
-  });
+  const content = new Uint8Array(await fsp.readFile(f.tmpPath));
+  const { job, duplicate } = await submitDocumentOnce(ctx.deps.temporal, ctx.deps.cfg, { owner: user.id, filename: f.filename, content }).catch(unavailable);
+  if (!duplicate) logger.info({ requestId: ctx.state.requestId, jobId: job.id, bytes: f.size }, 'upload stored, workflow started');
+  return { job, duplicate };
 }
 
 /** Temporal unreachable while starting a workflow: the job is stored, and uploading again starts it. */
@@ -516,18 +495,6 @@ function unavailable(err: unknown): never {
 }
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
-
-/** The owner's live job for the same bytes (cancelled jobs do not count: uploading again re-runs it). */
-async function findDuplicate(owner: string, sha256: string): Promise<JobRow | undefined> {
-  const r = await db().query<{ id: string }>(
-    `SELECT j.id FROM documents d JOIN jobs j ON j.document_id = d.id
-      WHERE d.owner = $1 AND d.sha256 = $2 AND j.owner = $1 AND j.status <> 'cancelled'
-      ORDER BY j.created_at ASC, j.id ASC LIMIT 1`,
-    [owner, sha256],
-  );
-  const id = r.rows[0]?.id;
-  return id ? getJob(id) : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Listing (keyset pagination on (created_at, id), newest first)

@@ -4,6 +4,7 @@
  * (Prometheus text; an API key may be sent as a bearer token, which suits Prometheus' scrape config).
  */
 import Router from '@koa/router';
+import { runsWorkers, workerRegistry } from '../../activities/metrics.js';
 import { db } from '../../src/db/pool.js';
 import { logger } from '../../src/logger.js';
 import type { AppContextExtras, AppState } from '../context.js';
@@ -68,5 +69,6 @@ export const protectedSystemRoutes = new Router<AppState, AppContextExtras>();
 
 protectedSystemRoutes.get('/metrics', async (ctx) => {
   ctx.type = registry.contentType;
-  ctx.body = await registry.metrics();
+  // In the embedded mode (`npm start`) the workers run in this process: their metrics are served here too.
+  ctx.body = (await registry.metrics()) + (runsWorkers() ? await workerRegistry.metrics() : '');
 });

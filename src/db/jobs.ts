@@ -3,6 +3,7 @@
  * query or a short transaction (the embedded PGlite serialises sessions; see DESIGN.md).
  */
 import crypto from 'node:crypto';
+import type pg from 'pg';
 import type { JobError, JobStage, JobStatus, ExtractionProvider } from '../../workflows/shared.js';
 import { workflowIdForJob } from '../../workflows/shared.js';
 import { db } from './pool.js';
@@ -41,27 +42,64 @@ export const sha256Hex = (bytes: Uint8Array): string => crypto.createHash('sha25
 
 /** Stores the document and a queued job for it, in one transaction. */
 export async function createJob(job: NewJob): Promise<JobRow> {
+  const jobId = await inTransaction((client) => insertDocumentAndJob(client, job, sha256Hex(job.content)));
+  return (await getJob(jobId))!;
+}
+
+/**
+ * Like createJob, unless the owner already has a live job (not cancelled) for the same bytes: then that
+ * job is returned with `duplicate: true` and nothing is stored. Holds across processes (API replicas):
+ * a transaction-scoped advisory lock on (owner, sha256) serialises the find-or-insert, so two uploads of
+ * the same file at the same moment create one job. Uploads of different files do not wait for each other
+ * (apart from a rare hash collision of the lock key, which only serialises them).
+ */
+export async function createJobOnce(job: NewJob): Promise<{ job: JobRow; duplicate: boolean }> {
+  const sha256 = sha256Hex(job.content);
+  const { jobId, duplicate } = await inTransaction(async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [UPLOAD_LOCK_NAMESPACE, `${job.owner}\n${sha256}`]);
+    const existing = await client.query<{ id: string }>(
+      `SELECT j.id FROM documents d JOIN jobs j ON j.document_id = d.id
+        WHERE d.owner = $1 AND d.sha256 = $2 AND j.owner = $1 AND j.status <> 'cancelled'
+        ORDER BY j.created_at ASC, j.id ASC LIMIT 1`,
+      [job.owner, sha256],
+    );
+    if (existing.rows[0]) return { jobId: existing.rows[0].id, duplicate: true };
+    return { jobId: await insertDocumentAndJob(client, job, sha256), duplicate: false };
+  });
+  return { job: (await getJob(jobId))!, duplicate };
+}
+
+/** First key of the upload advisory locks, so they never meet another use of advisory locks. */
+const UPLOAD_LOCK_NAMESPACE = 'medextract.upload';
+
+async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: string): Promise<string> {
   const documentId = crypto.randomUUID();
   const jobId = crypto.randomUUID();
+  await client.query(
+    'INSERT INTO documents (id, owner, filename, sha256, size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6)',
+    [documentId, job.owner, job.filename, sha256, job.content.byteLength, Buffer.from(job.content)],
+  );
+  await client.query(
+    'INSERT INTO jobs (id, document_id, owner, workflow_id, provider, model) VALUES ($1, $2, $3, $4, $5, $6)',
+    [jobId, documentId, job.owner, workflowIdForJob(jobId), job.provider, job.model],
+  );
+  return jobId;
+}
+
+/** A short, self-contained transaction on one pooled connection (nothing else is awaited inside it). */
+async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db().connect();
   try {
     await client.query('BEGIN');
-    await client.query(
-      'INSERT INTO documents (id, owner, filename, sha256, size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6)',
-      [documentId, job.owner, job.filename, sha256Hex(job.content), job.content.byteLength, Buffer.from(job.content)],
-    );
-    await client.query(
-      'INSERT INTO jobs (id, document_id, owner, workflow_id, provider, model) VALUES ($1, $2, $3, $4, $5, $6)',
-      [jobId, documentId, job.owner, workflowIdForJob(jobId), job.provider, job.model],
-    );
+    const result = await work(client);
     await client.query('COMMIT');
+    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
     client.release();
   }
-  return (await getJob(jobId))!;
 }
 
 const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,

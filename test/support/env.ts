@@ -84,7 +84,8 @@ export function startProcess(args: string[], env: Record<string, string | undefi
 
 /** A real worker process (src/worker-main.ts) on the run's Temporal and database. */
 export async function startWorker(env: Record<string, string | undefined>): Promise<ChildHandle> {
-  const w = startProcess(['src/worker-main.ts'], { LOG_LEVEL: 'info', ...env });
+  // Any free port for the health endpoint: several test workers run at once (the URL is in the log).
+  const w = startProcess(['src/worker-main.ts'], { LOG_LEVEL: 'info', WORKER_HTTP_PORT: '0', ...env });
   await w.waitFor(/workers polling/);
   return w;
 }
