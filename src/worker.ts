@@ -1,7 +1,9 @@
 /**
- * Worker processes. Each runs two Temporal workers:
- *  - `pipeline`: the processDocument workflow and every I/O activity except the LLM call,
+ * Worker processes. Each runs three Temporal workers:
+ *  - `pipeline`: the processDocument workflow and the I/O activities other than OCR and the LLM call,
  *    at most MAX_CONCURRENT_ACTIVITIES at once;
+ *  - `ocr`: OCR page batches, at most OCR_WORKERS at once (one per OCR engine of this process), so a
+ *    backlog of scanned pages spreads over every worker;
  *  - `llm`: only the LLM request, rate-limited by the Temporal server for the whole task queue
  *    (LLM_RPM/60 per second, the same value on every worker), so the limit holds across all processes.
  * Run standalone with `npm run worker` (any number of processes, any hosts) or in-process by `npm start`.
@@ -50,9 +52,9 @@ export function llmDispatchPerSecond(requestsPerMinute: number): number {
 }
 
 export interface RunningWorkers {
-  /** Resolves when both workers have stopped. */
+  /** Resolves when all three workers have stopped. */
   done: Promise<void>;
-  /** True while both workers poll their task queues (not while starting, draining or after a failure). */
+  /** True while all three workers poll their task queues (not while starting, draining or after a failure). */
   running(): boolean;
   /** Stops polling, lets running activities finish within the grace time, then resolves. */
   shutdown(): Promise<void>;
@@ -79,6 +81,16 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
     shutdownGraceTime,
   });
+  // As many OCR batches at once as this process has OCR engines: the rest wait on the queue for any worker.
+  const ocr = await Worker.create({
+    connection,
+    namespace: cfg.temporalNamespace,
+    taskQueue: queues.ocr,
+    identity: workerIdentity,
+    activities: { ocrPages: activities.ocrPages },
+    maxConcurrentActivityTaskExecutions: cfg.ocrWorkers,
+    shutdownGraceTime,
+  });
   const llm = await Worker.create({
     connection,
     namespace: cfg.temporalNamespace,
@@ -91,23 +103,24 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   });
   setWorkerInfo(cfg.taskQueuePrefix);
   trackActivitySlots(queues.pipeline, cfg.maxConcurrentActivities, () => pipeline.getStatus().numInFlightNonLocalActivities);
+  trackActivitySlots(queues.ocr, cfg.ocrWorkers, () => ocr.getStatus().numInFlightNonLocalActivities);
   trackActivitySlots(queues.llm, cfg.llmMaxConcurrent, () => llm.getStatus().numInFlightNonLocalActivities);
   logger.info(
     { identity: workerIdentity, taskQueues: queues, maxConcurrentActivities: cfg.maxConcurrentActivities, llmPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute) },
     'workers polling',
   );
-  const done = Promise.all([pipeline.run(), llm.run()]).then(async () => {
+  const done = Promise.all([pipeline.run(), ocr.run(), llm.run()]).then(async () => {
     await closeOcrPool();
     await connection.close();
   });
   let stopping: Promise<void> | undefined;
   return {
     done,
-    running: () => pipeline.getState() === 'RUNNING' && llm.getState() === 'RUNNING',
+    running: () => [pipeline, ocr, llm].every((w) => w.getState() === 'RUNNING'),
     shutdown() {
       stopping ??= (async () => {
         logger.info({ graceSeconds: cfg.shutdownGraceSeconds }, 'workers shutting down: finishing running activities');
-        for (const w of [pipeline, llm]) if (w.getState() === 'RUNNING') w.shutdown();
+        for (const w of [pipeline, ocr, llm]) if (w.getState() === 'RUNNING') w.shutdown();
         await done;
       })();
       return stopping;

@@ -44,7 +44,7 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
   // OCR: minutes per batch on a busy machine; heartbeats each few seconds so a crashed worker is
   // noticed within a minute and the batch resumes elsewhere from its last stored page.
   const ocr = proxyActivities<PipelineActivities>({
-    taskQueue: pipelineQueue,
+    taskQueue: input.taskQueues.ocr ?? pipelineQueue,
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: '1 minute',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },

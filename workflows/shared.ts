@@ -10,14 +10,20 @@ export type JobStage = 'prepare' | 'ocr' | 'extract' | 'export';
 export type ExtractionProvider = 'openai' | 'offline';
 
 export interface TaskQueues {
-  /** prepare, OCR, merge, export, job bookkeeping */
+  /** prepare, merge, export, job bookkeeping */
   pipeline: string;
+  /**
+   * only OCR page batches; each worker takes as many as it has OCR engines (OCR_WORKERS), so batches
+   * spread over all workers instead of piling up behind one worker's engines. Absent in inputs of
+   * workflows started before it existed: they run OCR on `pipeline`.
+   */
+  ocr?: string;
   /** only the LLM request; rate-limited globally by the server */
   llm: string;
 }
 
-export function taskQueues(prefix = ''): TaskQueues {
-  return { pipeline: `${prefix}pipeline`, llm: `${prefix}llm` };
+export function taskQueues(prefix = ''): Required<TaskQueues> {
+  return { pipeline: `${prefix}pipeline`, ocr: `${prefix}ocr`, llm: `${prefix}llm` };
 }
 
 export interface ProcessDocumentInput {
