@@ -50,7 +50,11 @@ let exitCode = 0;
 try {
   await workers.done;
 } catch (err) {
-  logger.error({ err: (err as Error).message }, 'worker failed');
+  if ((err as Error).name === 'GracefulShutdownPeriodExpiredError') {
+    logger.warn({ graceSeconds: cfg.shutdownGraceSeconds }, 'shutdown grace expired: activities still running were abandoned; Temporal retries them on another worker');
+  } else {
+    logger.error({ err: (err as Error).message }, 'worker failed');
+  }
   exitCode = 1;
 }
 await httpEndpoint.close();

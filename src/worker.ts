@@ -51,6 +51,9 @@ export function llmDispatchPerSecond(requestsPerMinute: number): number {
   return Math.max((requestsPerMinute - 1) / (61 + LLM_SEND_SPREAD_SECONDS), requestsPerMinute / 2 / 60);
 }
 
+/** After the grace time, how long a stopping worker waits for cancelled activities before it gives up. */
+export const SHUTDOWN_FORCE_AFTER_GRACE_SECONDS = 15;
+
 export interface RunningWorkers {
   /** Resolves when all three workers have stopped. */
   done: Promise<void>;
@@ -71,6 +74,10 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     openai: { apiKey: cfg.extraction.apiKey, baseURL: cfg.extraction.baseURL, model: cfg.extraction.model, timeoutMs: cfg.extraction.timeoutMs },
   }));
   const shutdownGraceTime = `${cfg.shutdownGraceSeconds}s`;
+  // An activity that ignores its cancellation (OCR inside tesseract cannot be interrupted) must not keep
+  // the process alive for ever: after this the worker gives up, exits, and Temporal retries that attempt
+  // elsewhere once its heartbeat times out. Deployments allow grace + 30 s before SIGKILL.
+  const shutdownForceTime = `${cfg.shutdownGraceSeconds + SHUTDOWN_FORCE_AFTER_GRACE_SECONDS}s`;
   const pipeline = await Worker.create({
     connection,
     namespace: cfg.temporalNamespace,
@@ -80,6 +87,7 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     activities,
     maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
     shutdownGraceTime,
+    shutdownForceTime,
   });
   // As many OCR batches at once as this process has OCR engines: the rest wait on the queue for any worker.
   const ocr = await Worker.create({
@@ -90,6 +98,7 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     activities: { ocrPages: activities.ocrPages },
     maxConcurrentActivityTaskExecutions: cfg.ocrWorkers,
     shutdownGraceTime,
+    shutdownForceTime,
   });
   const llm = await Worker.create({
     connection,
@@ -100,6 +109,7 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     maxConcurrentActivityTaskExecutions: cfg.llmMaxConcurrent,
     maxTaskQueueActivitiesPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute),
     shutdownGraceTime,
+    shutdownForceTime,
   });
   setWorkerInfo(cfg.taskQueuePrefix);
   trackActivitySlots(queues.pipeline, cfg.maxConcurrentActivities, () => pipeline.getStatus().numInFlightNonLocalActivities);
