@@ -9,7 +9,7 @@ export type FailureType =
   | 'EmptyPdf' // zero pages
   | 'ImageTooLarge' // a page or image would need more pixels than we allow (pixel/decompression bomb)
   | 'TooLarge' // file over the size cap
-  | 'Timeout' // a page took too long to parse/render
+  | 'Timeout' // a page took too long to parse/render (retried a few times: a starved or stuck attempt can pass)
   | 'ExtractionFailed' // the model answered with something unusable, after retries
   | 'RateLimited' // the LLM provider answered 429 (retryable)
   | 'ProviderUnavailable' // the LLM provider failed (5xx, network) (retryable)
@@ -23,7 +23,6 @@ export const NON_RETRYABLE: ReadonlySet<FailureType> = new Set<FailureType>([
   'EmptyPdf',
   'ImageTooLarge',
   'TooLarge',
-  'Timeout',
   'ExtractionFailed',
   'NotFound',
 ]);
