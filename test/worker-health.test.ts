@@ -127,6 +127,7 @@ test('a working worker is ready, counts its work in /metrics, and turns unready 
 
   const pipelineQueue = `${env.TASK_QUEUE_PREFIX}pipeline`;
   const llmQueue = `${env.TASK_QUEUE_PREFIX}llm`;
+  const ocrQueue = `${env.TASK_QUEUE_PREFIX}ocr`;
   // The job is marked completed inside the export activity, a moment before that activity counts as done.
   const m = await waitUntil('the export activity to be counted', async () => {
     const text = (await get(`${url}/metrics`)).text;
@@ -155,7 +156,8 @@ test('a working worker is ready, counts its work in /metrics, and turns unready 
   const scanned = await submitDocument(client, cfg, { owner: 'health-test', filename: 'health-scan.pdf', content: scannedReportPdf(syntheticReport({ pages: 2, seed: 72, rowsPerPage: 4 })) });
   await waitUntil('OCR to start', async () => ((await getJob(scanned.id))?.stage === 'ocr' ? true : undefined));
   const busy = (await get(`${url}/metrics`)).text;
-  assert.ok(sample(busy, 'medextract_activity_slots_used', { task_queue: pipelineQueue })! >= 1, 'the OCR activity holds a slot');
+  assert.ok(sample(busy, 'medextract_activity_slots_used', { task_queue: ocrQueue })! >= 1, 'the OCR activity holds a slot of the ocr queue');
+  assert.ok(sample(busy, 'medextract_activity_slots_max', { task_queue: ocrQueue })! >= 1, 'the ocr queue has one slot per OCR engine');
   const signalledAt = Date.now();
   worker.proc.kill('SIGTERM');
   await worker.waitFor(/workers shutting down/, 10_000);
