@@ -94,6 +94,7 @@ export async function memory(ctx: BenchContext): Promise<Report> {
   const idleRss = peakRssBytes(workers[0]!.pid);
   const a = await runDoc(stack, api, token, workers, ten, 20, 'ten-activities.pdf');
   await Promise.all(workers.map((w) => stopChild(w)));
+  ctx.progress(`memory: → ${a.maxOcr} OCR activities at once, peak RSS ${fmtMB(a.hwm)} (after start-up ${fmtMB(idleRss)}), ${fmt(a.wallS, 0)} s, ${a.status}`);
 
   // b) and c): the 300-page document with 1, then 3 worker processes.
   ctx.progress(`memory: generating a ${bigPages}-page scanned document (${SCAN_DPI}-dpi JPEG pages)`);
@@ -106,8 +107,12 @@ export async function memory(ctx: BenchContext): Promise<Report> {
   for (const n of [1, 3]) {
     ctx.progress(`memory: ${bigPages}-page document (${fmtMB(big.length)}) on ${n} worker process(es)`);
     workers = await startWorkers(stack, n, { prefix });
-    runs.push(await runDoc(stack, api, token, workers, uniqueBytes(big, `${prefix}big${n}`), bigPages, `big-${n}.pdf`));
+    const r = await runDoc(stack, api, token, workers, uniqueBytes(big, `${prefix}big${n}`), bigPages, `big-${n}.pdf`);
+    runs.push(r);
     await Promise.all(workers.map((w) => stopChild(w)));
+    ctx.progress(
+      `memory: → ${n} worker(s): ${fmt(r.wallS, 0)} s, RSS start ${fmtMB(r.start)}, peak ${fmtMB(r.peak)}, end ${fmtMB(r.end)}, first/last third ${fmtMB(r.firstThird)}/${fmtMB(r.lastThird)}, ${r.status}`,
+    );
   }
   await stopChild(api.child);
 
