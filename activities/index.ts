@@ -10,7 +10,7 @@ import { db } from '../src/db/pool.js';
 import { logger } from '../src/logger.js';
 import { SCHEMA_VERSION, type Extraction } from '../src/extraction/schema.js';
 import { inspectPdf } from './pdf/document.js';
-import { renderPagesForOcr } from './pdf/render.js';
+import { pageImagesForOcr, type OcrPageInput } from './pdf/render.js';
 import { getOcrPool } from './ocr/pool.js';
 import { extractOffline } from './extraction/offline-provider.js';
 import { extractWithOpenAI } from './extraction/openai-provider.js';
@@ -86,7 +86,8 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           await store.enterStage(jobId, 'prepare');
           const bytes = await store.getDocumentBytes(jobId);
           const started = performance.now();
-          const info = await inspectPdf(bytes, { maxPages: cfg.maxPages });
+          // Text-less pages are looked at by the OCR step, which decodes their images anyway.
+          const info = await inspectPdf(bytes, { maxPages: cfg.maxPages, textlessPages: 'defer' });
           const perPageMs = Math.round((performance.now() - started) / Math.max(1, info.pageCount));
           await store.setPagesTotal(jobId, info.pageCount);
           const ocrPages: number[] = [];
@@ -119,20 +120,43 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           let lastPage: number | undefined;
           await heartbeatWhile(
             async () => {
-              // The document is opened once per batch; each page is rendered, recognised and stored in turn.
+              // The document is opened once per batch. The next page's image is prepared (decoded or
+              // rendered, on this thread) while the OCR threads read the current one, so they never wait.
+              const inputs = pageImagesForOcr(bytes, todo, { dpi: 300 });
+              const pending = (): Promise<IteratorResult<OcrPageInput>> => {
+                const p = inputs.next();
+                p.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+                return p;
+              };
               let started = performance.now();
-              for await (const image of renderPagesForOcr(bytes, todo, { dpi: 300 })) {
-                const pageNo = image.pageNo;
-                const result = await pool.recognize(image.image);
-                await store.savePage(jobId, {
-                  page_no: pageNo, source: 'ocr', text: result.text, ocr_confidence: result.confidence, words: result.words,
-                  width: image.width, height: image.height, duration_ms: Math.round(performance.now() - started),
-                });
-                await store.refreshPagesDone(jobId);
-                countPages('ocr');
-                lastPage = pageNo;
-                Context.current().heartbeat({ lastPage });
-                started = performance.now();
+              try {
+                let next = pending();
+                for (let item = await next; !item.done; item = await next) {
+                  next = pending();
+                  const input = item.value;
+                  const pageNo = input.pageNo;
+                  if (input.kind === 'no-ocr') {
+                    // Nothing drawn to read (blank, or a few characters of text): the text layer as it is.
+                    await store.savePage(jobId, {
+                      page_no: pageNo, source: 'text_layer', text: input.text, ocr_confidence: null, words: null,
+                      width: input.widthPt, height: input.heightPt, duration_ms: Math.round(performance.now() - started),
+                    });
+                    countPages('text_layer');
+                  } else {
+                    const result = await pool.recognize(input.image, input.origin === 'embedded-image' ? { dpi: input.dpi } : {});
+                    await store.savePage(jobId, {
+                      page_no: pageNo, source: 'ocr', text: result.text, ocr_confidence: result.confidence, words: result.words,
+                      width: input.width, height: input.height, duration_ms: Math.round(performance.now() - started),
+                    });
+                    countPages('ocr');
+                  }
+                  await store.refreshPagesDone(jobId);
+                  lastPage = pageNo;
+                  Context.current().heartbeat({ lastPage });
+                  started = performance.now();
+                }
+              } finally {
+                await inputs.return(undefined);
               }
             },
             () => ({ lastPage }),

@@ -74,6 +74,7 @@ const EnvSchema = z
     LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
     MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
     OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+    OCR_NICE: int('OCR_NICE', 10, 0, 19), // read by activities/ocr/ocr-thread.cjs (same default)
     MAX_UPLOAD_MB: int('MAX_UPLOAD_MB', 50, 1, 2048),
     MAX_PAGES: int('MAX_PAGES', 500, 1, 100_000),
     OCR_LANG: z

@@ -18,9 +18,10 @@ import {
   wordsToText,
   type OcrResult,
 } from '../activities/ocr/pool.js';
-import { inspectPdf } from '../activities/pdf/document.js';
-import { renderPageForOcr } from '../activities/pdf/render.js';
+import { inspectPdf, type PageContent, type PlacedImage } from '../activities/pdf/document.js';
+import { embeddedScanImage, pageImagesForOcr, renderPageForOcr, type OcrPageInput } from '../activities/pdf/render.js';
 import { CORPUS, readCorpus } from './support/env.js';
+import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 
 const read = readCorpus;
 
@@ -177,5 +178,82 @@ describe('OCR pool on corpus scans', () => {
     const r = await again.recognize(encodePgm({ width: 50, height: 50, data: new Uint8Array(2500).fill(255) }));
     assert.equal(r.text, '');
     assert.equal(r.confidence, 0);
+  });
+});
+
+describe('OCR input: the stored scan image, or a render', () => {
+  const report = syntheticReport({ pages: 2, seed: 11, rowsPerPage: 8 });
+  const scan300 = new Uint8Array(scannedReportPdf(report, { blankPagesAfter: 1 }));
+  const all = async (bytes: Uint8Array, pages: number[]): Promise<OcrPageInput[]> => {
+    const out: OcrPageInput[] = [];
+    for await (const p of pageImagesForOcr(bytes, pages)) out.push(p);
+    return out;
+  };
+
+  test('a page that is one 300-dpi scan is read from its stored image: the pixels a render gives, without the render', async () => {
+    const [p1, p2, p3] = await all(scan300, [1, 2, 3]);
+    assert.ok(p1?.kind === 'image' && p2?.kind === 'image');
+    assert.deepEqual([p1.origin, p1.dpi, p1.width, p1.height], ['embedded-image', 300, 2550, 3300]);
+    assert.equal(p2.origin, 'embedded-image');
+    const rendered = await renderPageForOcr(scan300, 1);
+    assert.equal(rendered.origin, 'render');
+    assert.ok(Buffer.from(p1.image).equals(Buffer.from(rendered.image)), 'identical grayscale pixels');
+    // The blank page: nothing drawn, so no OCR, and its (empty) text layer is what the page holds.
+    assert.deepEqual(p3, { kind: 'no-ocr', pageNo: 3, text: '', reason: 'blank', widthPt: 612, heightPt: 792 });
+    const pool = await getOcrPool('eng', { size: 2 });
+    const r = await pool.recognize(p1.image, { dpi: p1.dpi });
+    assert.ok(r.text.includes(report.patientName), 'the patient name is read');
+    assertWellFormed(r, p1.width, p1.height);
+  });
+
+  test('a 150-dpi scan, a /Rotate page and a 100-dpi form are rendered at 300 dpi instead', async () => {
+    const low = new Uint8Array(scannedReportPdf(syntheticReport({ pages: 1, seed: 3, rowsPerPage: 4 }), { dpi: 150 }));
+    const [a] = await all(low, [1]);
+    assert.ok(a?.kind === 'image');
+    assert.deepEqual([a.origin, a.dpi, a.width], ['render', 300, 2550]);
+    const [b] = await all(read('scanned/ocrmypdf_rotated_skew.pdf'), [1]);
+    assert.ok(b?.kind === 'image' && b.origin === 'render');
+    const [c] = await all(read('medical/cms1500_nucc_sample_filled_scan.pdf'), [1]);
+    assert.ok(c?.kind === 'image' && c.origin === 'render');
+  });
+
+  test('embeddedScanImage takes only an upright image covering the page, alone, at 250–400 dpi', () => {
+    const image = (over: Partial<PlacedImage> = {}): PlacedImage => ({
+      pixelWidth: 2550, pixelHeight: 3300, x0: 0, y0: 0, x1: 612, y1: 792, dpiX: 300, dpiY: 300,
+      matrix: [612, 0, 0, 792, 0, 0], objId: 'img_p0_1', ...over,
+    });
+    const content = (over: Partial<PageContent> = {}): PageContent => ({
+      images: [image()], imageCoverage: 1, visibleGlyphs: 0, invisibleGlyphs: 0, pathOps: 0, otherDrawOps: 0, emptyPlacements: 0, ...over,
+    });
+    const view = [0, 0, 612, 792];
+    assert.equal(embeddedScanImage(content(), view, 0)?.objId, 'img_p0_1');
+    assert.ok(embeddedScanImage(content({ invisibleGlyphs: 500 }), view, 0), "someone else's invisible OCR layer is not drawn");
+    const refused: Array<[string, PageContent, number]> = [
+      ['page rotated', content(), 90],
+      ['mirrored', content({ images: [image({ matrix: [612, 0, 0, -792, 0, 792] })] }), 0],
+      ['turned 90°', content({ images: [image({ matrix: [0, 792, -612, 0, 612, 0] })] }), 0],
+      ['half the page', content({ images: [image({ matrix: [306, 0, 0, 792, 0, 0], x1: 306, dpiX: 600 })] }), 0],
+      ['visible text too', content({ visibleGlyphs: 40 }), 0],
+      ['vector drawing too', content({ pathOps: 3 }), 0],
+      ['a second image', content({ images: [image(), image({ objId: 'img_p0_2' })] }), 0],
+      ['an inline image', content({ images: [image({ objId: undefined })] }), 0],
+      ['200 dpi', content({ images: [image({ dpiX: 200, dpiY: 200 })] }), 0],
+      ['600 dpi', content({ images: [image({ dpiX: 600, dpiY: 600 })] }), 0],
+      ['200 × 100 dpi', content({ images: [image({ dpiX: 300, dpiY: 150 })] }), 0],
+    ];
+    for (const [why, c, rotation] of refused) assert.equal(embeddedScanImage(c, view, rotation), null, why);
+  });
+
+  test("inspectPdf's textlessPages 'defer' leaves text-less pages to the OCR step and decides the rest the same", async () => {
+    const analysed = await inspectPdf(scan300, { maxPages: 10 });
+    assert.deepEqual(analysed.pages.map((p) => [p.needsOcr, p.reason, p.imageCoverage]), [[true, 'no-text', 1], [true, 'no-text', 1], [false, 'blank', 0]]);
+    const deferred = await inspectPdf(scan300, { maxPages: 10, textlessPages: 'defer' });
+    assert.deepEqual(deferred.pages.map((p) => [p.needsOcr, p.reason, p.imageCoverage]), [[true, 'no-text', null], [true, 'no-text', null], [true, 'no-text', null]]);
+    for (const f of ['medical/healthfirst_lab_report_3p.pdf', 'medical/aws_handwritten_discharge_note.pdf', 'scanned/ocrmypdf_multipage_mixed.pdf']) {
+      const a = await inspectPdf(read(f), { maxPages: 10 });
+      const d = await inspectPdf(read(f), { maxPages: 10, textlessPages: 'defer' });
+      assert.deepEqual(d.pages.map((p) => p.needsOcr), a.pages.map((p) => p.needsOcr), f);
+      assert.deepEqual(d.pages.filter((p) => p.chars >= 20).map((p) => p.reason), a.pages.filter((p) => p.chars >= 20).map((p) => p.reason), f);
+    }
   });
 });

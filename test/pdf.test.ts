@@ -264,7 +264,7 @@ describe('per-page OCR decision', () => {
       const info = await inspectPdf(read(f), { maxPages: MAX_PAGES });
       for (const p of info.pages) {
         assert.equal(p.needsOcr, true, `${f} page ${p.page}: ${p.reason}`);
-        assert.ok(p.imageCoverage > 0.5, `${f} page ${p.page} coverage ${p.imageCoverage}`);
+        assert.ok((p.imageCoverage ?? 0) > 0.5, `${f} page ${p.page} coverage ${p.imageCoverage}`);
       }
     }
   });
@@ -307,6 +307,7 @@ describe('per-page OCR decision', () => {
       visibleGlyphs: 0,
       invisibleGlyphs: 0,
       pathOps: 0,
+      otherDrawOps: 0,
       emptyPlacements: 0,
       ...over,
     });

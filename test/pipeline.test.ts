@@ -78,14 +78,19 @@ describe('offline provider', () => {
   test('a scanned report is read by OCR, page by page, and its known values come out', async () => {
     const report = syntheticReport({ pages: 2, seed: 7, rowsPerPage: 8 });
     const file = path.join(tmp, 'scanned-lab-report.pdf');
-    fs.writeFileSync(file, scannedReportPdf(report, { skewDeg: 0.6 }));
+    // Two scanned pages and a blank one: the blank page goes to the OCR step (it has no text) and is
+    // kept there without OCR once its drawing is seen to be empty.
+    fs.writeFileSync(file, scannedReportPdf(report, { skewDeg: 0.6, blankPagesAfter: 1 }));
     const out = path.join(tmp, 'out-scanned');
     const { code, output } = await runCli(['process', file, '--out', out], env);
     assert.equal(code, 0, output);
     const [jobId] = jobIdsIn(output);
-    const pages = await db.query('SELECT page_no, source, ocr_confidence, words FROM pages WHERE job_id = $1 ORDER BY page_no', [jobId]);
-    assert.deepEqual(pages.rows.map((r) => [r.page_no, r.source]), [[1, 'ocr'], [2, 'ocr']]);
-    for (const p of pages.rows) {
+    const pages = await db.query('SELECT page_no, source, ocr_confidence, words, width, height, text FROM pages WHERE job_id = $1 ORDER BY page_no', [jobId]);
+    assert.deepEqual(pages.rows.map((r) => [r.page_no, r.source]), [[1, 'ocr'], [2, 'ocr'], [3, 'text_layer']]);
+    assert.equal(pages.rows[2].text, '', 'the blank page has no text');
+    // Read from the stored 300-dpi scan itself: word boxes are in its pixels (8.5 × 11 in at 300 dpi).
+    assert.deepEqual([pages.rows[0].width, pages.rows[0].height], [2550, 3300]);
+    for (const p of pages.rows.slice(0, 2)) {
       assert.ok(p.ocr_confidence > 50, `page ${p.page_no} OCR confidence ${p.ocr_confidence}`);
       assert.ok(Array.isArray(p.words) && p.words.length > 50, 'word boxes are kept');
     }

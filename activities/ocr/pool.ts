@@ -38,10 +38,12 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Tesseract from 'tesseract.js';
 import { PipelineError } from '../../src/errors.js';
 
 const require = createRequire(import.meta.url);
+const OCR_THREAD_SCRIPT = fileURLToPath(new URL('./ocr-thread.cjs', import.meta.url));
 
 /** Language data variant (folder inside `@tesseract.js-data/<lang>`); see the measurements above. */
 export const LANG_DATA_VARIANT = '4.0.0_best_int';
@@ -79,10 +81,18 @@ export interface OcrResult {
 
 export type OcrImage = Uint8Array;
 
+export interface RecognizeOptions {
+  /** Resolution of the image (default 300): tesseract sizes its expectations of text by it. */
+  dpi?: number;
+}
+
+/** The resolution tesseract is told when the caller does not say (what render.ts produces). */
+export const DEFAULT_DPI = 300;
+
 export interface OcrPool {
   readonly lang: string;
   readonly size: number;
-  recognize(image: OcrImage): Promise<OcrResult>;
+  recognize(image: OcrImage, opts?: RecognizeOptions): Promise<OcrResult>;
   /** Terminates the workers; pending and later calls fail. */
   close(): Promise<void>;
 }
@@ -278,6 +288,8 @@ function probeScore(data: TessData): number {
 
 interface Slot {
   worker: Tesseract.Worker;
+  /** The `user_defined_dpi` the worker is set to. */
+  dpi: number;
   busy: boolean;
   dead: boolean;
   /** Rejects the running job if the worker thread dies. */
@@ -285,7 +297,7 @@ interface Slot {
 }
 
 interface Job {
-  run: (worker: Tesseract.Worker) => Promise<TessData>;
+  run: (slot: Slot) => Promise<TessData>;
   resolve: (d: TessData) => void;
   reject: (e: unknown) => void;
 }
@@ -302,17 +314,19 @@ class TesseractPool implements OcrPool {
     private readonly autoOrient: boolean,
   ) {}
 
-  async recognize(image: OcrImage): Promise<OcrResult> {
+  async recognize(image: OcrImage, opts: RecognizeOptions = {}): Promise<OcrResult> {
     const started = performance.now();
     if (!(image instanceof Uint8Array) || image.length === 0) throw new Error('OCR needs a non-empty image buffer.');
+    const dpi = Math.round(opts.dpi ?? DEFAULT_DPI);
+    if (!(dpi >= 50 && dpi <= 2400)) throw new Error(`OCR resolution must be 50–2400 dpi, got ${opts.dpi}.`);
     const gray = parsePgm(image);
     let orientation: 0 | 90 | 180 | 270 = 0;
-    let data = await this.run(image);
+    let data = await this.run(image, dpi);
     let shaped = shape(data);
     if (this.autoOrient && gray && shaped.confidence < ORIENTATION_CHECK_BELOW) {
-      const best = await this.probeOrientation(gray);
+      const best = await this.probeOrientation(gray, dpi);
       if (best !== 0) {
-        const rotatedData = await this.run(encodePgm(rotateGray(gray, best)));
+        const rotatedData = await this.run(encodePgm(rotateGray(gray, best)), dpi);
         const rotatedShaped = shape(rotatedData);
         if (rotatedShaped.confidence > shaped.confidence) {
           orientation = best;
@@ -342,7 +356,7 @@ class TesseractPool implements OcrPool {
    * Read a central band of the page in each orientation and return the clearly best one (0 unless
    * another orientation reads at least twice as many good words, and at least 5).
    */
-  private async probeOrientation(gray: Gray): Promise<0 | 90 | 180 | 270> {
+  private async probeOrientation(gray: Gray, dpi: number): Promise<0 | 90 | 180 | 270> {
     const scores = new Map<0 | 90 | 180 | 270, number>();
     await Promise.all(
       ([0, 90, 180, 270] as const).map(async (deg) => {
@@ -351,7 +365,7 @@ class TesseractPool implements OcrPool {
         const bw = Math.max(1, Math.round(r.width * 0.9));
         const bh = Math.min(r.height, Math.max(Math.round(r.height * 0.2), 500));
         const crop = cropGray(r, Math.round((r.width - bw) / 2), Math.round((r.height - bh) / 2), bw, bh);
-        scores.set(deg, probeScore(await this.run(encodePgm(crop), false)));
+        scores.set(deg, probeScore(await this.run(encodePgm(crop), dpi, false)));
       }),
     );
     const upright = scores.get(0) ?? 0;
@@ -361,15 +375,19 @@ class TesseractPool implements OcrPool {
     return best !== 0 && bestScore >= 5 && bestScore >= 2 * upright ? best : 0;
   }
 
-  private run(image: Uint8Array, deskew = true): Promise<TessData> {
+  private run(image: Uint8Array, dpi: number, deskew = true): Promise<TessData> {
     return new Promise<TessData>((resolve, reject) => {
       if (this.closed) {
         reject(new Error('The OCR pool is closed.'));
         return;
       }
       this.queue.push({
-        run: async (worker) => {
-          const r = await worker.recognize(image, { rotateAuto: deskew }, { text: true, blocks: true });
+        run: async (slot) => {
+          if (slot.dpi !== dpi) {
+            await slot.worker.setParameters({ user_defined_dpi: String(dpi) });
+            slot.dpi = dpi;
+          }
+          const r = await slot.worker.recognize(image, { rotateAuto: deskew }, { text: true, blocks: true });
           return r.data as unknown as TessData;
         },
         resolve,
@@ -400,7 +418,7 @@ class TesseractPool implements OcrPool {
           void worker.terminate();
           return;
         }
-        const slot: Slot = { worker, busy: false, dead: false };
+        const slot: Slot = { worker, dpi: DEFAULT_DPI, busy: false, dead: false };
         // A worker thread that dies (WASM abort, out of memory) fails its job instead of hanging it.
         const thread = (worker as unknown as { worker?: { on(ev: string, fn: (x: unknown) => void): void } }).worker;
         const die = (why: unknown): void => {
@@ -445,7 +463,7 @@ class TesseractPool implements OcrPool {
     }, RECOGNIZE_TIMEOUT_MS);
     timer.unref?.();
     slot.onDeath = (err) => finish(() => job.reject(err));
-    job.run(slot.worker).then(
+    job.run(slot).then(
       (d) => finish(() => job.resolve(d)),
       (e: unknown) => finish(() => job.reject(e instanceof Error ? e : new Error(`OCR failed: ${String(e)}`))),
     );
@@ -471,6 +489,8 @@ async function createTesseractWorker(lang: string): Promise<Tesseract.Worker> {
   const langs: string | Tesseract.Lang[] =
     codes.length === 1 ? lang : codes.map((code) => ({ code, data: fs.readFileSync(path.join(langDataDir(code), `${code}.traineddata.gz`)) }));
   const worker = await Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
+    // Our entry point lowers the thread's CPU priority first (OCR_NICE), see ocr-thread.cjs.
+    workerPath: OCR_THREAD_SCRIPT,
     langPath: langDataDir(codes[0]!),
     gzip: true,
     cacheMethod: 'none',
@@ -480,8 +500,9 @@ async function createTesseractWorker(lang: string): Promise<Tesseract.Worker> {
   });
   await worker.setParameters({
     tessedit_pageseg_mode: PAGE_SEG_MODE,
-    // Our renders are 300 dpi (lower only for huge pages); stops "Estimating resolution" guesses.
-    user_defined_dpi: '300',
+    // Our renders are 300 dpi (lower only for huge pages; a stored scan may differ, see recognize's
+    // `dpi`); stops "Estimating resolution" guesses.
+    user_defined_dpi: String(DEFAULT_DPI),
     // Tesseract's diagnostics ("Detected N diacritics") go nowhere instead of stdout.
     debug_file: '/dev/null',
   });

@@ -243,6 +243,10 @@ export interface PlacedImage {
   /** Native resolution of the image as placed (pixels per inch along its own axes). */
   dpiX: number;
   dpiY: number;
+  /** Transformation (user space) the image was drawn with: the unit square onto the page. */
+  matrix: readonly [number, number, number, number, number, number];
+  /** pdfjs object id of a `paintImageXObject` image (its decoded pixels are in `page.objs`). */
+  objId?: string;
 }
 
 export interface PageContent {
@@ -254,6 +258,8 @@ export interface PageContent {
   invisibleGlyphs: number;
   /** Number of path-painting operations (vector drawing; outlined text shows up here). */
   pathOps: number;
+  /** Other painting: shadings, image-mask groups, solid-colour masks (anything not counted above). */
+  otherDrawOps: number;
   /**
    * `q … cm … Q` blocks that end up drawing nothing: what pdfjs leaves behind when it drops an image
    * over `maxImageSize` (it removes the `Do` silently). Used to attribute an oversized image to a page.
@@ -306,7 +312,8 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
   let invisibleGlyphs = 0;
   let pathOps = 0;
 
-  const addImage = (pw: number, ph: number): void => {
+  let otherDrawOps = 0;
+  const addImage = (pw: number, ph: number, objId?: string): void => {
     if (!(pw > 0 && ph > 0)) return;
     const corners = [
       [ctm[4], ctm[5]],
@@ -331,6 +338,8 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
       y1,
       dpiX: sideX > 0 ? pw / sideX : 0,
       dpiY: sideY > 0 ? ph / sideY : 0,
+      matrix: [...ctm],
+      ...(objId === undefined ? {} : { objId }),
     });
     if (x1 <= x0 || y1 <= y0) return;
     const gx0 = Math.floor(((x0 - vx0) / vw) * GRID);
@@ -404,7 +413,7 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
       case OPS.paintImageXObject:
       case OPS.paintImageXObjectRepeat:
         markDrawn();
-        addImage(Number(args?.[1]), Number(args?.[2]));
+        addImage(Number(args?.[1]), Number(args?.[2]), fn === OPS.paintImageXObject && typeof args?.[0] === 'string' ? args[0] : undefined);
         break;
       case OPS.paintInlineImageXObject:
       case OPS.paintImageMaskXObject: {
@@ -419,6 +428,7 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
       case OPS.paintSolidColorImageMask:
       case OPS.shadingFill:
         markDrawn();
+        otherDrawOps++;
         break;
       case OPS.constructPath:
       case OPS.fill:
@@ -435,15 +445,19 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
   }
   let covered = 0;
   for (const c of grid) covered += c;
-  return { images, imageCoverage: covered / grid.length, visibleGlyphs, invisibleGlyphs, pathOps, emptyPlacements };
+  return { images, imageCoverage: covered / grid.length, visibleGlyphs, invisibleGlyphs, pathOps, otherDrawOps, emptyPlacements };
 }
 
 /**
  * Analyse what a page draws. Decodes the page's images (pdfjs has no way to list them otherwise),
  * except those over MAX_IMAGE_PIXELS, which pdfjs drops unseen (see `emptyPlacements`).
+ * `annotations: 'all'` includes every annotation's appearance, as `render` with
+ * `AnnotationMode.ENABLE` draws them; pdfjs then keeps the operator list and the decoded images for
+ * a render of the same page (nothing is decoded twice).
  */
-export async function analysePageContent(page: PDFPageProxy): Promise<PageContent> {
-  const ol = await withTimeout(page.getOperatorList(), TIMEOUTS.operatorListMs, `analysing page ${page.pageNumber}`);
+export async function analysePageContent(page: PDFPageProxy, opts: { annotations?: 'forms-excluded' | 'all' } = {}): Promise<PageContent> {
+  const annotationMode = opts.annotations === 'all' ? pdfjs.AnnotationMode.ENABLE : pdfjs.AnnotationMode.ENABLE_FORMS;
+  const ol = await withTimeout(page.getOperatorList({ annotationMode }), TIMEOUTS.operatorListMs, `analysing page ${page.pageNumber}`);
   return summariseOperatorList(ol.fnArray, ol.argsArray, page.view);
 }
 
@@ -615,8 +629,8 @@ export interface PageInspection {
   height: number;
   /** /Rotate of the page (0, 90, 180, 270). */
   rotation: number;
-  /** Fraction of the page covered by images. */
-  imageCoverage: number;
+  /** Fraction of the page covered by images; null when not analysed (`textlessPages: 'defer'`). */
+  imageCoverage: number | null;
 }
 
 export interface InspectResult {
@@ -672,12 +686,24 @@ export function decideOcr(s: PageSignals): { needsOcr: boolean; reason: OcrReaso
   return { needsOcr: false, reason: 'text-layer' };
 }
 
+export interface InspectOptions {
+  password?: string;
+  maxPages: number;
+  /**
+   * Pages with (almost) no text: 'analyse' (default) looks at their drawing here to tell a blank page
+   * from a scan; 'defer' marks them `no-text` without looking (`imageCoverage` null), for a caller
+   * whose OCR step analyses the page anyway (`pageImagesForOcr`). Looking decodes the page's images,
+   * about a quarter of a second for a 300-dpi scan, which the OCR step would then pay a second time.
+   */
+  textlessPages?: 'analyse' | 'defer';
+}
+
 /**
  * Open a PDF and decide, per page, whether its text layer is good enough or the page needs OCR.
  * Throws like `openPdf`; a page that cannot be loaded makes the whole document `InvalidPdf` (we do
  * not silently drop pages of a medical document).
  */
-export async function inspectPdf(bytes: Uint8Array, opts: { password?: string; maxPages: number }): Promise<InspectResult> {
+export async function inspectPdf(bytes: Uint8Array, opts: InspectOptions): Promise<InspectResult> {
   const doc = await openPdf(bytes, opts);
   try {
     const docHasOversizedImage = findOversizedImages(bytes).length > 0;
@@ -692,30 +718,31 @@ export async function inspectPdf(bytes: Uint8Array, opts: { password?: string; m
         } catch (err) {
           throw toPipelineError(err, `The text of page ${n} could not be read`);
         }
+        const chars = textQuality(text).chars;
+        const pageTooLarge = planRender(viewport.width, viewport.height, 300) === null;
+        const defer = opts.textlessPages === 'defer' && chars < MIN_TEXT_CHARS && !docHasOversizedImage;
         let content: PageContent | null = null;
-        try {
-          content = await analysePageContent(page);
-        } catch (err) {
-          if (err instanceof PipelineError && err.type === 'Timeout') throw err;
-          content = null; // undecidable drawing: the text alone decides
+        if (!defer) {
+          try {
+            content = await analysePageContent(page);
+          } catch (err) {
+            if (err instanceof PipelineError && err.type === 'Timeout') throw err;
+            content = null; // undecidable drawing: the text alone decides
+          }
         }
-        const signals: PageSignals = {
-          text,
-          content,
-          docHasOversizedImage,
-          pageTooLarge: planRender(viewport.width, viewport.height, 300) === null,
-        };
-        const decision = decideOcr(signals);
+        const decision: { needsOcr: boolean; reason: OcrReason } = defer
+          ? { needsOcr: true, reason: pageTooLarge ? 'page-too-large' : 'no-text' }
+          : decideOcr({ text, content, docHasOversizedImage, pageTooLarge });
         pages.push({
           page: n,
           text,
-          chars: textQuality(text).chars,
+          chars,
           needsOcr: decision.needsOcr,
           reason: decision.reason,
           width: viewport.width,
           height: viewport.height,
           rotation: page.rotate,
-          imageCoverage: content?.imageCoverage ?? 0,
+          imageCoverage: defer ? null : (content?.imageCoverage ?? 0),
         });
       } finally {
         page.cleanup();
