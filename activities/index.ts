@@ -11,6 +11,7 @@ import { logger } from '../src/logger.js';
 import { SCHEMA_VERSION, type Extraction } from '../src/extraction/schema.js';
 import { inspectPdf } from './pdf/document.js';
 import { pageImagesForOcr, type OcrPageInput } from './pdf/render.js';
+import { cachedDocumentBytes, forgetDocumentBytes } from './document-bytes.js';
 import { getOcrPool } from './ocr/pool.js';
 import { extractOffline } from './extraction/offline-provider.js';
 import { extractWithOpenAI } from './extraction/openai-provider.js';
@@ -115,7 +116,7 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           const done = await store.storedPageNumbers(jobId);
           const todo = pages.filter((p) => !done.has(p));
           if (todo.length === 0) return { recognised: 0 };
-          const bytes = await store.getDocumentBytes(jobId);
+          const bytes = await cachedDocumentBytes(jobId);
           const pool = await getOcrPool(cfg.ocrLang);
           let lastPage: number | undefined;
           await heartbeatWhile(
@@ -168,6 +169,7 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
 
     async planExtraction(jobId, chunkChars) {
       return typed(async () => {
+        forgetDocumentBytes(jobId); // OCR is over: the PDF is not needed here any more
         await store.enterStage(jobId, 'extract');
         const parts = chunkPages(await store.pageTexts(jobId), chunkChars);
         return { parts: parts.map((_, i) => i), chunkChars };
@@ -249,11 +251,13 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
     },
 
     async markFailed(jobId, error) {
+      forgetDocumentBytes(jobId);
       await store.finishJob(jobId, 'failed', error);
       logger.warn({ jobId, code: error.code }, 'job failed');
     },
 
     async markCancelled(jobId) {
+      forgetDocumentBytes(jobId);
       await store.finishJob(jobId, 'cancelled');
       logger.info({ jobId }, 'job cancelled');
     },

@@ -89,14 +89,17 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     shutdownGraceTime,
     shutdownForceTime,
   });
-  // As many OCR batches at once as this process has OCR engines: the rest wait on the queue for any worker.
+  // One OCR batch more than this process has OCR engines: while the engines read, the extra batch's
+  // page is decoded or rendered (on this thread), so an engine never waits for its next page. The
+  // rest wait on the queue for any worker.
+  const ocrSlots = cfg.ocrWorkers + 1;
   const ocr = await Worker.create({
     connection,
     namespace: cfg.temporalNamespace,
     taskQueue: queues.ocr,
     identity: workerIdentity,
     activities: { ocrPages: activities.ocrPages },
-    maxConcurrentActivityTaskExecutions: cfg.ocrWorkers,
+    maxConcurrentActivityTaskExecutions: ocrSlots,
     shutdownGraceTime,
     shutdownForceTime,
   });
@@ -113,7 +116,7 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   });
   setWorkerInfo(cfg.taskQueuePrefix);
   trackActivitySlots(queues.pipeline, cfg.maxConcurrentActivities, () => pipeline.getStatus().numInFlightNonLocalActivities);
-  trackActivitySlots(queues.ocr, cfg.ocrWorkers, () => ocr.getStatus().numInFlightNonLocalActivities);
+  trackActivitySlots(queues.ocr, ocrSlots, () => ocr.getStatus().numInFlightNonLocalActivities);
   trackActivitySlots(queues.llm, cfg.llmMaxConcurrent, () => llm.getStatus().numInFlightNonLocalActivities);
   logger.info(
     { identity: workerIdentity, taskQueues: queues, maxConcurrentActivities: cfg.maxConcurrentActivities, llmPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute) },

@@ -11,6 +11,7 @@ import {
   TimeoutFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -28,7 +29,13 @@ import {
 
 export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
 
-const DEFAULT_OCR_BATCH_PAGES = 2;
+/**
+ * Pages per OCR activity. One: a single document's pages spread evenly over every OCR engine (with two
+ * per batch, a 10-page scan on two engines ended with one engine idle for a whole batch). Workflows
+ * started before this change keep their two-page batches on replay (the patch below).
+ */
+const DEFAULT_OCR_BATCH_PAGES = 1;
+const LEGACY_OCR_BATCH_PAGES = 2;
 const DEFAULT_CHUNK_CHARS = 24_000;
 
 export async function processDocument(input: ProcessDocumentInput): Promise<ProcessDocumentResult> {
@@ -71,7 +78,7 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
 
     if (prepared.ocrPages.length > 0) {
       progress.stage = 'ocr';
-      const size = input.ocrBatchPages ?? DEFAULT_OCR_BATCH_PAGES;
+      const size = input.ocrBatchPages ?? (patched('ocr-one-page-batches') ? DEFAULT_OCR_BATCH_PAGES : LEGACY_OCR_BATCH_PAGES);
       const batches: number[][] = [];
       for (let i = 0; i < prepared.ocrPages.length; i += size) batches.push(prepared.ocrPages.slice(i, i + size));
       await Promise.all(
