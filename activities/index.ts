@@ -17,6 +17,7 @@ import { extractOffline } from './extraction/offline-provider.js';
 import { extractWithOpenAI } from './extraction/openai-provider.js';
 import { chunkPages, mergeExtractions } from './extraction/chunk.js';
 import { verifyEvidence } from './extraction/evidence.js';
+import { takeLlmSendSlot } from './extraction/send-window.js';
 import { buildWorkbook, type WorkbookSource } from './export/workbook.js';
 import { typed } from './failures.js';
 import { PipelineError } from '../src/errors.js';
@@ -26,6 +27,8 @@ export interface ActivityConfig {
   maxPages: number;
   ocrLang: string;
   openai: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number };
+  /** LLM_RPM and whose budget it is (the task-queue prefix): see extraction/send-window.ts. */
+  llmRate: { requestsPerMinute: number; scope: string };
 }
 
 export interface PreparedDocument {
@@ -191,6 +194,8 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           let tokensOut = 0;
           if (provider === 'openai') {
             if (!cfg.openai.apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
+            const ctx = Context.current();
+            await takeLlmSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
             const r = await extractWithOpenAI(chunk, { apiKey: cfg.openai.apiKey, baseURL: cfg.openai.baseURL, model: cfg.openai.model, timeoutMs: cfg.openai.timeoutMs }, {
               signal: Context.current().cancellationSignal,
             });

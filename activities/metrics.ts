@@ -58,6 +58,13 @@ const scheduleToStart = new Histogram({
   registers: [workerRegistry],
 });
 
+const llmRateWait = new Histogram({
+  name: 'medextract_llm_rate_wait_seconds',
+  help: 'Time an LLM request waited for a place in the LLM_RPM sliding window shared by every worker',
+  buckets: [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
+  registers: [workerRegistry],
+});
+
 const stageDuration = new Histogram({
   name: 'medextract_stage_duration_seconds',
   help: 'Time one activity spent in a pipeline stage (prepare, ocr, extract, export)',
@@ -127,6 +134,10 @@ export function setWorkerInfo(taskQueuePrefix: string): void {
 
 export function observeStage(stage: JobStage, ms: number): void {
   stageDuration.observe({ stage }, ms / 1000);
+}
+
+export function observeLlmRateWait(ms: number): void {
+  llmRateWait.observe(ms / 1000);
 }
 
 export function countPages(source: 'text_layer' | 'ocr', n = 1): void {

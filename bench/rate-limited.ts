@@ -88,12 +88,12 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
       : `never above it: the run is shorter than 60 s (--quick), so the 60-s check is n/a; the most in any 10 s window was ${max10} (${max10 * 6}/min pace; the limit's pace is ${RPM / 6} per 10 s)`,
     `window: requests arriving at the LLM server from ${warmupS} s after the first one, for ${windowS} s${ctx.quick ? ' (--quick: a short window; the full run uses 60 s)' : ''}; ` +
       `backlog left at the end: ${leftover} (> 0 means the limit, not the supply of documents, set the pace); LLM latency ${LLM_LATENCY_MS} ms.`,
-    `the workers ask Temporal for llmDispatchPerSecond(${RPM}) = ${fmt(dispatch, 3)}/s (src/worker.ts keeps a reserve so no 60-s window at the provider exceeds the limit), so ${fmt(dispatch * 60, 1)}/min = ${fmtPct((dispatch * 60) / RPM)} of the limit is what this design aims for; achieved / that = ${fmtPct(achieved / (dispatch * 60))}.`,
+    `pacing: the workers ask Temporal for llmDispatchPerSecond(${RPM}) = ${fmt(dispatch, 3)}/s = ${fmt(dispatch * 60, 1)}/min (the limit itself); the hard limit is the send window every request takes a place in before it is sent (activities/extraction/send-window.ts: ${RPM} places per 61 s, shared through Postgres), so at most ${fmtPct(60 / 61)} of the limit is possible; achieved / that = ${fmtPct(achieved / ((RPM * 60) / 61))}.`,
   ];
   return {
     name: 'rate-limited',
     title: '4. Rate-limited LLM: achieved requests/min vs LLM_RPM',
-    header: [`one LLM request per document (1-page digital reports); limit enforced by Temporal's task-queue rate limit across both workers`],
+    header: [`one LLM request per document (1-page digital reports); paced by Temporal's task-queue rate limit, enforced by the send window both workers share`],
     columns: ['configuration', 'backlog', 'window', 'requests', 'req/min', 'of limit', 'max in 10 s', 'max in 60 s'],
     rows,
     notes,

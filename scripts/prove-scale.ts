@@ -19,8 +19,7 @@
  * one job, so every upload is made unique by a PDF comment line (`%medextract-prove-scale <batch> <n>`)
  * appended after the file's %%EOF (readers ignore it); batch 4's digital documents are generated fixtures
  * (test/fixtures/generate.ts). Step 2 has a batch of its own because a low limit would make it the
- * bottleneck of every other measurement, and at 24/min or less no dispatch rate can give both bounds (see
- * llmDispatchPerSecond in src/worker.ts).
+ * bottleneck of every other measurement (the limit is enforced by activities/extraction/send-window.ts).
  *
  * Prints a table and exits 0 only if every step passes. Every child process, the database and (on success)
  * the temporary directory are removed on exit, Ctrl-C included; on failure the logs are kept.

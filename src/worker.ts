@@ -35,20 +35,15 @@ export async function workflowBundle(prebuilt?: string): Promise<WorkflowBundleO
 }
 
 /**
- * The rate at which Temporal may hand out `llm` activities so that the provider never sees more than
- * LLM_RPM requests in any 60-second window. Two things let a window hold more than rate × 60:
- *  - the server's dispatch limiter allows a burst of one request plus about one second's worth
- *    (measured: at 4/s the first five go out within 0.4 s);
- *  - a request reaches the provider some time after its dispatch, and that delay varies (a worker whose
- *    event loop is busy rendering a page for OCR sends late), so a 60 s window at the provider can hold
- *    the dispatches of 60 s plus that spread. Allowing LLM_SEND_SPREAD_SECONDS for it:
- *      1 + rate × (1 + 60 + spread) ≤ LLM_RPM
- * 450/min dispatches at 421/min (94 %), 40/min at 36.6/min (91 %), 12/min at 10.3/min. `npm run prove:scale`
- * measured the need: at 24/min with 1.5/min in reserve, a busy three-worker run showed 25 in one minute.
+ * The rate at which Temporal hands out `llm` activities: LLM_RPM/60 per second, the limit itself.
+ * Temporal paces the queue for every worker together; the hard guarantee that the provider never sees
+ * more than LLM_RPM requests in a minute is the send window each request takes a place in just before
+ * it is sent (activities/extraction/send-window.ts), which absorbs the dispatcher's small bursts and
+ * requests that leave a busy worker late. (Before that window existed this rate had to keep a reserve
+ * for both, and reached 94 % of the limit.)
  */
-const LLM_SEND_SPREAD_SECONDS = 3;
 export function llmDispatchPerSecond(requestsPerMinute: number): number {
-  return Math.max((requestsPerMinute - 1) / (61 + LLM_SEND_SPREAD_SECONDS), requestsPerMinute / 2 / 60);
+  return requestsPerMinute / 60;
 }
 
 /** After the grace time, how long a stopping worker waits for cancelled activities before it gives up. */
@@ -72,6 +67,7 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     maxPages: cfg.maxPages,
     ocrLang: cfg.ocrLang,
     openai: { apiKey: cfg.extraction.apiKey, baseURL: cfg.extraction.baseURL, model: cfg.extraction.model, timeoutMs: cfg.extraction.timeoutMs },
+    llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
   }));
   const shutdownGraceTime = `${cfg.shutdownGraceSeconds}s`;
   // An activity that ignores its cancellation (OCR inside tesseract cannot be interrupted) must not keep
