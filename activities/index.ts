@@ -93,17 +93,14 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           // Text-less pages are looked at by the OCR step, which decodes their images anyway.
           const info = await inspectPdf(bytes, { maxPages: cfg.maxPages, textlessPages: 'defer' });
           const perPageMs = Math.round((performance.now() - started) / Math.max(1, info.pageCount));
-          await store.setPagesTotal(jobId, info.pageCount);
-          const ocrPages: number[] = [];
-          for (const p of info.pages) {
-            if (p.needsOcr) ocrPages.push(p.page);
-            else
-              await store.savePage(jobId, {
-                page_no: p.page, source: 'text_layer', text: p.text, ocr_confidence: null, words: null,
-                width: p.width, height: p.height, duration_ms: perPageMs,
-              });
-          }
-          await store.refreshPagesDone(jobId);
+          const ocrPages = info.pages.filter((p) => p.needsOcr).map((p) => p.page);
+          await store.savePages(
+            jobId,
+            info.pages
+              .filter((p) => !p.needsOcr)
+              .map((p) => ({ page_no: p.page, source: 'text_layer', text: p.text, ocr_confidence: null, words: null, width: p.width, height: p.height, duration_ms: perPageMs })),
+          );
+          await store.setPagesTotalAndDone(jobId, info.pageCount);
           countPages('text_layer', info.pageCount - ocrPages.length);
           logger.info({ jobId, pages: info.pageCount, ocrPages: ocrPages.length }, 'document prepared');
           return { pageCount: info.pageCount, ocrPages };

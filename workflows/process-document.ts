@@ -13,6 +13,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -42,12 +43,17 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
   const { jobId } = input;
   const pipelineQueue = input.taskQueues.pipeline;
 
-  // Bookkeeping and parsing: quick, and a typed InvalidPdf & co. is never retried.
-  const bookkeeping = proxyActivities<PipelineActivities>({
-    taskQueue: pipelineQueue,
+  // Bookkeeping and parsing: quick, and a typed InvalidPdf & co. is never retried. They run as local
+  // activities, in the worker running this workflow: no task-queue round trip through the Temporal
+  // server for steps of a few milliseconds (a digital document's Temporal cost was most of its CPU).
+  // Workflows started before keep their ordinary activities on replay.
+  const bookkeepingOptions = {
     startToCloseTimeout: '2 minutes', // parsing a large PDF, storing its text layer
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
+  } as const;
+  const bookkeeping = patched('local-bookkeeping')
+    ? proxyLocalActivities<PipelineActivities>(bookkeepingOptions)
+    : proxyActivities<PipelineActivities>({ taskQueue: pipelineQueue, ...bookkeepingOptions });
   // OCR: minutes per batch on a busy machine; heartbeats each few seconds so a crashed worker is
   // noticed within a minute and the batch resumes elsewhere from its last stored page.
   const ocr = proxyActivities<PipelineActivities>({

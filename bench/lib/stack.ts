@@ -24,6 +24,8 @@ import { sleep, readText } from './util.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus');
+/** Extra node flags for worker processes, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const ADMIN_DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const BENCH_ADMIN = { username: 'bench', password: 'bench-admin-password-0123' };
@@ -263,7 +265,7 @@ export async function startWorkers(stack: Stack, n: number, opts: WorkerOptions)
         ...(opts.maxConcurrentActivities ? { MAX_CONCURRENT_ACTIVITIES: String(opts.maxConcurrentActivities) } : {}),
         ...opts.env,
       };
-      const child = spawnChild(`${opts.prefix}worker-${++workerSeq}`, process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], env, stack.logDir);
+      const child = spawnChild(`${opts.prefix}worker-${++workerSeq}`, process.execPath, [...WORKER_NODE_ARGS, '--import', 'tsx', 'src/worker-main.ts'], env, stack.logDir);
       return { child, url: `http://127.0.0.1:${port}` };
     }),
   );

@@ -138,10 +138,6 @@ export async function addStageTime(jobId: string, stage: JobStage, ms: number): 
   );
 }
 
-export async function setPagesTotal(jobId: string, total: number): Promise<void> {
-  await db().query('UPDATE jobs SET pages_total = $2, updated_at = now() WHERE id = $1', [jobId, total]);
-}
-
 /** pages_done is derived from stored pages, so a retried batch never counts a page twice. */
 export async function refreshPagesDone(jobId: string): Promise<void> {
   await db().query(
@@ -167,6 +163,26 @@ export async function savePage(jobId: string, p: StoredPage): Promise<void> {
     `INSERT INTO pages (job_id, page_no, source, text, ocr_confidence, words, width, height, duration_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id, page_no) DO NOTHING`,
     [jobId, p.page_no, p.source, p.text, p.ocr_confidence, p.words === null || p.words === undefined ? null : JSON.stringify(p.words), p.width, p.height, p.duration_ms],
+  );
+}
+
+/** savePage for many pages in one statement (a document's text-layer pages after prepare). */
+export async function savePages(jobId: string, pages: StoredPage[]): Promise<void> {
+  if (pages.length === 0) return;
+  await db().query(
+    `INSERT INTO pages (job_id, page_no, source, text, ocr_confidence, words, width, height, duration_ms)
+     SELECT $1, p.page_no, p.source, p.text, p.ocr_confidence, p.words, p.width, p.height, p.duration_ms
+       FROM jsonb_to_recordset($2::jsonb) AS p(page_no int, source text, text text, ocr_confidence real, words jsonb, width real, height real, duration_ms int)
+     ON CONFLICT (job_id, page_no) DO NOTHING`,
+    [jobId, JSON.stringify(pages.map((p) => ({ ...p, words: p.words ?? null })))],
+  );
+}
+
+/** After prepare: the page count, and pages_done from the pages stored so far. */
+export async function setPagesTotalAndDone(jobId: string, total: number): Promise<void> {
+  await db().query(
+    'UPDATE jobs SET pages_total = $2, pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1',
+    [jobId, total],
   );
 }
 
