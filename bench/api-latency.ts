@@ -12,30 +12,10 @@
  *
  * Prints one table; this is a measurement, not a test: nothing here passes or fails on timing.
  */
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { digitalReportPdf, syntheticReport } from '../test/fixtures/generate.js';
-
-interface AutocannonOptions {
-  url: string;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  connections?: number;
-  duration?: number;
-}
-interface AutocannonResult {
-  requests: { total: number; average: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-interface AutocannonInstance {
-  on(event: 'response', fn: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
-}
-type Autocannon = (opts: AutocannonOptions, done: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { load, type LoadResult } from './lib/load.js';
+import { fmt, renderTable } from './lib/util.js';
 
 const base = (process.env.API_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
 const username = process.env.BENCH_USERNAME ?? process.env.ADMIN_USERNAME;
@@ -63,49 +43,11 @@ async function json(method: string, path: string, opts: { token?: string; body?:
   return text ? JSON.parse(text) : undefined;
 }
 
-const percentile = (sorted: number[], p: number): number => {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-};
+type Row = LoadResult & { name: string; connections: number };
 
-interface Row {
-  name: string;
-  connections: number;
-  requests: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  statuses: string;
-}
-
-function run(name: string, opts: AutocannonOptions): Promise<Row> {
-  return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const statuses = new Map<number, number>();
-    const instance = autocannon({ ...opts, duration }, (err, result) => {
-      if (err) return reject(err);
-      latencies.sort((a, b) => a - b);
-      resolve({
-        name,
-        connections: opts.connections ?? 10,
-        requests: result.requests.total,
-        rps: result.requests.total / result.duration,
-        p50: percentile(latencies, 50),
-        p95: percentile(latencies, 95),
-        p99: percentile(latencies, 99),
-        max: latencies.at(-1) ?? NaN,
-        statuses:
-          [...statuses.entries()].map(([s, n]) => `${s}×${n}`).join(' ') + (result.errors || result.timeouts ? ` errors×${result.errors} timeouts×${result.timeouts}` : ''),
-      });
-    });
-    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      latencies.push(responseTime);
-      statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
-    });
-  });
+async function run(name: string, opts: Omit<Parameters<typeof load>[0], 'duration'>): Promise<Row> {
+  const r = await load({ ...opts, duration });
+  return { name, connections: opts.connections ?? 10, ...r };
 }
 
 // A job to ask about: a small generated digital report (the same bytes each run: dedup returns the same job).
@@ -137,14 +79,8 @@ rows.push(
   }),
 );
 
-const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-const table = [
+const table = renderTable(
   ['endpoint', 'conns', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses'],
-  ...rows.map((r) => [r.name, String(r.connections), String(r.requests), fmt(r.rps), fmt(r.p50), fmt(r.p95), fmt(r.p99), fmt(r.max), r.statuses]),
-];
-const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-const line = (row: string[]) => row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-process.stdout.write(
-  `\nAPI latency on ${base} — ${duration} s per endpoint, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n\n` +
-    `${line(table[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.slice(1).map(line).join('\n')}\n\n`,
+  rows.map((r) => [r.name, String(r.connections), String(r.requests), fmt(r.rps), fmt(r.p50), fmt(r.p95), fmt(r.p99), fmt(r.max), r.statuses]),
 );
+process.stdout.write(`\nAPI latency on ${base} — ${duration} s per endpoint, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n\n${table}\n\n`);

@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { withClient } from '../src/db/pool.js';
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
@@ -256,15 +257,7 @@ ${upstreams.map((u) => `    server ${u.replace('http://', '')} max_fails=3 fail_
   return { child, url };
 }
 
-async function adminDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_DB_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const adminDb = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(ADMIN_DB_URL, fn);
 
 async function startTopology(): Promise<Topology> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medextract-scale-'));

@@ -1,6 +1,7 @@
 /** Uploading documents through the HTTP API and following their jobs in the database. */
 import type pg from 'pg';
 import { BENCH_ADMIN, until, type Child } from './stack.js';
+import type { JobRow as StoredJob } from '../../src/db/jobs.js';
 
 export async function login(apiUrl: string): Promise<string> {
   const res = await fetch(`${apiUrl}/login`, {
@@ -54,20 +55,11 @@ export async function uploadAll(
   return out;
 }
 
-export interface JobRow {
-  id: string;
-  status: string;
-  stage: string | null;
-  pages_total: number | null;
-  pages_done: number;
-  error_code: string | null;
-  tokens_in: number;
-  tokens_out: number;
-  stage_ms: Record<string, number>;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
+/** The job columns the benchmarks read (src/db/jobs.ts defines them). */
+export type JobRow = Pick<
+  StoredJob,
+  'id' | 'status' | 'stage' | 'pages_total' | 'pages_done' | 'error_code' | 'tokens_in' | 'tokens_out' | 'stage_ms' | 'created_at' | 'started_at' | 'finished_at'
+>;
 
 export async function jobRows(pool: pg.Pool, ids: string[]): Promise<JobRow[]> {
   const r = await pool.query<JobRow>(

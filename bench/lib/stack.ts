@@ -15,7 +15,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { migrate } from '../../src/db/migrate.js';
-import { closePool } from '../../src/db/pool.js';
+import { closePool, withClient } from '../../src/db/pool.js';
 import { freePort } from '../../src/embedded/ports.js';
 import { startTemporalDevServer, type EmbeddedTemporal } from '../../src/embedded/temporal.js';
 import { startOpenAIServer, type OpenAIServer } from '../../test/support/openai-server.js';
@@ -118,15 +118,7 @@ let temporalStarted: EmbeddedTemporal | undefined;
 let llmStarted: OpenAIServer[] = [];
 let tmpDir: string | undefined;
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_DB_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(ADMIN_DB_URL, fn);
 
 let tornDown = false;
 let starting: Promise<Stack> | undefined;

@@ -22,3 +22,17 @@ export async function closePool(): Promise<void> {
   pool = undefined;
   await p?.end();
 }
+
+/**
+ * Run `fn` on one short-lived connection of its own (creating or dropping a database, which cannot
+ * happen inside a pool's transaction-reusing connections or on the database being dropped).
+ */
+export async function withClient<T>(connectionString: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
