@@ -1,7 +1,9 @@
 /** Form and table styles of the admin and API-key panels. */
 import { css } from 'lit';
+import { cardTableStyles, tableStyles } from './shared-styles.js';
 
-export const formStyles = css`
+export const formStyles = [
+  css`
   .stack {
     display: grid;
     grid-template-columns: minmax(0, 1fr);
@@ -81,43 +83,7 @@ export const formStyles = css`
   .warn {
     color: #92400e;
   }
-  .scroll {
-    overflow-x: auto;
-  }
-  table {
-    border-collapse: collapse;
-    width: 100%;
-  }
-  th,
-  td {
-    text-align: left;
-    padding: 0.35rem 0.5rem;
-    border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
-    vertical-align: top;
-  }
-  /* Narrow windows: a table marked .cards shows each row as a small card, cells labelled by data-label. */
-  @media (max-width: 560px) {
-    table.cards thead {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-    }
-    table.cards tr {
-      display: grid;
-      grid-template-columns: minmax(0, 1fr);
-      padding: 0.4rem 0;
-      border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
-    }
-    table.cards td {
-      border: 0;
-      padding: 0.15rem 0;
-    }
-    table.cards td[data-label]::before {
-      content: attr(data-label) ': ';
-      color: var(--mx-muted, #475569);
-      font-size: 0.85rem;
-    }
-  }
-`;
+  `,
+  tableStyles,
+  cardTableStyles(560),
+];

@@ -6,7 +6,7 @@
  * (detail: the job). Completed jobs can be ticked and downloaded together as one combined workbook.
  */
 import { LitElement, css, html } from 'lit';
-import { bannerStyles, buttonStyles, panelStyles } from './shared-styles.js';
+import { bannerStyles, buttonStyles, cardTableStyles, panelStyles, tableStyles } from './shared-styles.js';
 import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadCombined, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
 
 /** Refresh often while something runs (the progress bars move), rarely when every job has finished. */
@@ -71,6 +71,8 @@ export class MxJobs extends LitElement {
     panelStyles,
     buttonStyles,
     bannerStyles,
+    tableStyles,
+    cardTableStyles(640),
     css`
     h2 {
       margin: 0;
@@ -131,20 +133,12 @@ export class MxJobs extends LitElement {
       white-space: nowrap;
       font-variant-numeric: tabular-nums;
     }
-    .scroll {
-      overflow-x: auto;
-    }
     table {
-      width: 100%;
-      border-collapse: collapse;
       font-size: 0.9rem;
     }
     th,
     td {
-      text-align: left;
       padding: 0.45rem 0.5rem;
-      border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
-      vertical-align: top;
     }
     th {
       font-weight: 600;
@@ -192,29 +186,6 @@ export class MxJobs extends LitElement {
     }
     .empty {
       color: var(--mx-muted, #475569);
-    }
-    @media (max-width: 640px) {
-      thead {
-        position: absolute;
-        width: 1px;
-        height: 1px;
-        overflow: hidden;
-        clip: rect(0 0 0 0);
-      }
-      tr {
-        display: grid;
-        grid-template-columns: 1fr;
-        border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
-        padding: 0.4rem 0;
-      }
-      td {
-        border: 0;
-        padding: 0.15rem 0;
-      }
-      td[data-label]::before {
-        content: attr(data-label) ': ';
-        color: var(--mx-muted, #475569);
-      }
     }
   `,
   ];
@@ -295,7 +266,7 @@ export class MxJobs extends LitElement {
           : this.jobs.length === 0
             ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : `No ${this.filter} jobs.`}</p>`
             : html`<div class="scroll">
-                <table>
+                <table class="cards">
                   <thead>
                     <tr>
                       <th scope="col"><span class="sr-only">Select</span></th>

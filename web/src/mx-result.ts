@@ -8,70 +8,47 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { ApiError, getResult, type Evidence, type ExtractionResult, type Field, type Job } from './api.js';
 import './mx-page-view.js';
-import { bannerStyles, buttonStyles } from './shared-styles.js';
+import { bannerStyles, buttonStyles, panelStyles, tableStyles } from './shared-styles.js';
 
 export const LOW_CONFIDENCE = 0.6;
 
 type Cell = string | number | null | undefined;
-interface Column<T> {
+type ListId = keyof Pick<ExtractionResult, 'diagnoses' | 'medications' | 'lab_results' | 'vitals' | 'procedures' | 'allergies'>;
+type Item<K extends ListId> = ExtractionResult[K][number];
+/** The properties of an item that a cell shows as they are. */
+type CellKey<T> = { [P in keyof T]-?: T[P] extends Cell ? P : never }[keyof T] & string;
+type ListItem = { evidence: Evidence; confidence: number };
+interface Column {
   label: string;
   key: string;
-  get: (item: T) => Cell;
+  get: (item: ListItem) => Cell;
 }
-interface ListSpec<T> {
-  id: keyof Pick<ExtractionResult, 'diagnoses' | 'medications' | 'lab_results' | 'vitals' | 'procedures' | 'allergies'>;
+interface ListSpec {
+  id: ListId;
   title: string;
-  columns: Array<Column<T>>;
+  columns: Column[];
 }
 
-const col = <T>(label: string, key: string, get: (item: T) => Cell): Column<T> => ({ label, key, get });
-type Item<K extends ListSpec<never>['id']> = ExtractionResult[K][number];
+/** One list section; each column is [heading, the item's property it shows]. */
+function listSpec<K extends ListId>(id: K, title: string, columns: Array<[label: string, key: CellKey<Item<K>>]>): ListSpec {
+  return { id, title, columns: columns.map(([label, key]) => ({ label, key, get: (item) => (item as Item<K>)[key] as Cell })) };
+}
 
 const LISTS = [
-  {
-    id: 'diagnoses',
-    title: 'Diagnoses',
-    columns: [col<Item<'diagnoses'>>('Diagnosis', 'description', (d) => d.description), col('ICD-10', 'icd10', (d) => d.icd10), col('Status', 'status', (d) => d.status)],
-  } satisfies ListSpec<Item<'diagnoses'>>,
-  {
-    id: 'medications',
-    title: 'Medications',
-    columns: [
-      col<Item<'medications'>>('Medication', 'name', (m) => m.name),
-      col('Dose', 'dose', (m) => m.dose),
-      col('Route', 'route', (m) => m.route),
-      col('Frequency', 'frequency', (m) => m.frequency),
-      col('Status', 'status', (m) => m.status),
-    ],
-  } satisfies ListSpec<Item<'medications'>>,
-  {
-    id: 'lab_results',
-    title: 'Lab results',
-    columns: [
-      col<Item<'lab_results'>>('Test', 'test', (r) => r.test),
-      col('Value', 'value', (r) => r.value),
-      col('Unit', 'unit', (r) => r.unit),
-      col('Reference range', 'reference_range', (r) => r.reference_range),
-      col('Flag', 'flag', (r) => r.flag),
-      col('Collected', 'collected_at', (r) => r.collected_at),
-    ],
-  } satisfies ListSpec<Item<'lab_results'>>,
-  {
-    id: 'vitals',
-    title: 'Vitals',
-    columns: [col<Item<'vitals'>>('Vital', 'name', (v) => v.name), col('Value', 'value', (v) => v.value), col('Unit', 'unit', (v) => v.unit), col('Taken', 'taken_at', (v) => v.taken_at)],
-  } satisfies ListSpec<Item<'vitals'>>,
-  {
-    id: 'procedures',
-    title: 'Procedures',
-    columns: [col<Item<'procedures'>>('Procedure', 'name', (p) => p.name), col('Date', 'date', (p) => p.date)],
-  } satisfies ListSpec<Item<'procedures'>>,
-  {
-    id: 'allergies',
-    title: 'Allergies',
-    columns: [col<Item<'allergies'>>('Substance', 'substance', (a) => a.substance), col('Reaction', 'reaction', (a) => a.reaction)],
-  } satisfies ListSpec<Item<'allergies'>>,
-] as const;
+  listSpec('diagnoses', 'Diagnoses', [['Diagnosis', 'description'], ['ICD-10', 'icd10'], ['Status', 'status']]),
+  listSpec('medications', 'Medications', [['Medication', 'name'], ['Dose', 'dose'], ['Route', 'route'], ['Frequency', 'frequency'], ['Status', 'status']]),
+  listSpec('lab_results', 'Lab results', [
+    ['Test', 'test'],
+    ['Value', 'value'],
+    ['Unit', 'unit'],
+    ['Reference range', 'reference_range'],
+    ['Flag', 'flag'],
+    ['Collected', 'collected_at'],
+  ]),
+  listSpec('vitals', 'Vitals', [['Vital', 'name'], ['Value', 'value'], ['Unit', 'unit'], ['Taken', 'taken_at']]),
+  listSpec('procedures', 'Procedures', [['Procedure', 'name'], ['Date', 'date']]),
+  listSpec('allergies', 'Allergies', [['Substance', 'substance'], ['Reaction', 'reaction']]),
+];
 
 const PATIENT: Array<[keyof ExtractionResult['patient'], string]> = [
   ['name', 'Name'],
@@ -121,18 +98,11 @@ export class MxResult extends LitElement {
   }
 
   static override styles = [
+    panelStyles,
     buttonStyles,
     bannerStyles,
+    tableStyles,
     css`
-    :host {
-      display: block;
-    }
-    section.card {
-      background: var(--mx-surface, #fff);
-      border: 1px solid var(--mx-border-soft, #e2e8f0);
-      border-radius: 8px;
-      padding: 1rem;
-    }
     .top {
       display: flex;
       flex-wrap: wrap;
@@ -154,20 +124,8 @@ export class MxResult extends LitElement {
       color: var(--mx-muted, #475569);
       font-size: 0.88rem;
     }
-    .scroll {
-      overflow-x: auto;
-    }
     table {
-      width: 100%;
-      border-collapse: collapse;
       font-size: 0.88rem;
-    }
-    th,
-    td {
-      text-align: left;
-      padding: 0.35rem 0.5rem;
-      border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
-      vertical-align: top;
     }
     th {
       font-weight: 600;
@@ -313,7 +271,7 @@ export class MxResult extends LitElement {
       </p>
       ${this.fields('patient', 'Patient', PATIENT.map(([k, label]) => [label, r.patient[k]] as const))}
       ${this.fields('document', 'Document', DOCUMENT.map(([k, label]) => [label, r.document[k]] as const))}
-      ${LISTS.map((spec) => this.list(spec as unknown as ListSpec<Record<string, unknown> & { evidence: Evidence; confidence: number }>, r[spec.id] as never))}`;
+      ${LISTS.map((spec) => this.list(spec, r[spec.id]))}`;
   }
 
   private evidenceCells(evidence: Evidence | null, flags: string[]): TemplateResult {
@@ -331,56 +289,52 @@ export class MxResult extends LitElement {
 
   private fields(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string>]>) {
     const present = rows.filter(([, f]) => f.value !== null && f.value !== '');
-    return html`<h3 id="sec-${id}">${title}</h3>
-      ${present.length === 0
-        ? html`<p class="empty" data-section=${id}>Nothing extracted for this section.</p>`
-        : html`<div class="scroll">
-            <table data-section=${id} aria-labelledby="sec-${id}">
-              <thead>
-                <tr>
-                  <th scope="col">Field</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Page</th>
-                  <th scope="col">Quote</th>
-                  <th scope="col">Check</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows.map(([label, f]) => {
-                  const has = f.value !== null && f.value !== '';
-                  const flags = flagsOf(f.evidence, f.confidence, has);
-                  return html`<tr class=${flags.length ? 'flagged' : ''} data-field=${label}>
-                    <th scope="row">${label}</th>
-                    <td data-col="value">${text(f.value)}</td>
-                    ${this.evidenceCells(f.evidence, flags)}
-                  </tr>`;
-                })}
-              </tbody>
-            </table>
-          </div>`}`;
+    return this.section({
+      id,
+      heading: title,
+      emptyText: present.length === 0 ? 'Nothing extracted for this section.' : null,
+      columns: ['Field', 'Value'],
+      rows: rows.map(([label, f]) => {
+        const has = f.value !== null && f.value !== '';
+        const flags = flagsOf(f.evidence, f.confidence, has);
+        return html`<tr class=${flags.length ? 'flagged' : ''} data-field=${label}>
+          <th scope="row">${label}</th>
+          <td data-col="value">${text(f.value)}</td>
+          ${this.evidenceCells(f.evidence, flags)}
+        </tr>`;
+      }),
+    });
   }
 
-  private list<T extends { evidence: Evidence; confidence: number }>(spec: ListSpec<T>, items: T[]) {
-    return html`<h3 id="sec-${spec.id}">${spec.title} <span class="meta">(${items.length})</span></h3>
-      ${items.length === 0
-        ? html`<p class="empty" data-section=${spec.id}>No ${spec.title.toLowerCase()} found in this document.</p>`
+  private list(spec: ListSpec, items: readonly ListItem[]) {
+    return this.section({
+      id: spec.id,
+      heading: html`${spec.title} <span class="meta">(${items.length})</span>`,
+      emptyText: items.length === 0 ? `No ${spec.title.toLowerCase()} found in this document.` : null,
+      columns: spec.columns.map((c) => c.label),
+      rows: items.map((it) => {
+        const flags = flagsOf(it.evidence, it.confidence);
+        return html`<tr class=${flags.length ? 'flagged' : ''}>
+          ${spec.columns.map((c) => html`<td data-col=${c.key}>${text(c.get(it))}</td>`)} ${this.evidenceCells(it.evidence, flags)}
+        </tr>`;
+      }),
+    });
+  }
+
+  /** A section's heading, then its table (the given columns, then page, quote and check), or `emptyText` when there is nothing to show. */
+  private section(s: { id: string; heading: unknown; emptyText: string | null; columns: string[]; rows: unknown[] }) {
+    return html`<h3 id="sec-${s.id}">${s.heading}</h3>
+      ${s.emptyText !== null
+        ? html`<p class="empty" data-section=${s.id}>${s.emptyText}</p>`
         : html`<div class="scroll">
-            <table data-section=${spec.id} aria-labelledby="sec-${spec.id}">
+            <table data-section=${s.id} aria-labelledby="sec-${s.id}">
               <thead>
                 <tr>
-                  ${spec.columns.map((c) => html`<th scope="col">${c.label}</th>`)}
-                  <th scope="col">Page</th>
-                  <th scope="col">Quote</th>
-                  <th scope="col">Check</th>
+                  ${[...s.columns, 'Page', 'Quote', 'Check'].map((label) => html`<th scope="col">${label}</th>`)}
                 </tr>
               </thead>
               <tbody>
-                ${items.map((it) => {
-                  const flags = flagsOf(it.evidence, it.confidence);
-                  return html`<tr class=${flags.length ? 'flagged' : ''}>
-                    ${spec.columns.map((c) => html`<td data-col=${c.key}>${text(c.get(it))}</td>`)} ${this.evidenceCells(it.evidence, flags)}
-                  </tr>`;
-                })}
+                ${s.rows}
               </tbody>
             </table>
           </div>`}`;

@@ -1,4 +1,4 @@
-/** Styles several elements share: the white panel every screen section sits in, buttons, error banners. */
+/** Styles several elements share: the white panel every screen section sits in, buttons, error banners, tables. */
 import { css } from 'lit';
 
 export const panelStyles = css`
@@ -48,3 +48,54 @@ export const bannerStyles = css`
     color: #7f1d1d;
   }
 `;
+
+/** Full-width tables with a rule under each row; wrapped in `.scroll`, a wide one scrolls inside its panel, not the page. */
+export const tableStyles = css`
+  .scroll {
+    overflow-x: auto;
+  }
+  table {
+    width: 100%;
+    border-collapse: collapse;
+  }
+  th,
+  td {
+    text-align: left;
+    padding: 0.35rem 0.5rem;
+    border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
+    vertical-align: top;
+  }
+`;
+
+/**
+ * Windows up to `maxWidthPx` wide: a table marked .cards shows each row as a small card, cells labelled by
+ * data-label, so it needs no sideways scrolling. Each element passes the width below which its columns stop fitting.
+ */
+export function cardTableStyles(maxWidthPx: number) {
+  return css`
+    @media (max-width: ${maxWidthPx}px) {
+      table.cards thead {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip: rect(0 0 0 0);
+      }
+      table.cards tr {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr);
+        padding: 0.4rem 0;
+        border-bottom: 1px solid var(--mx-border-soft, #e2e8f0);
+      }
+      table.cards td {
+        border: 0;
+        padding: 0.15rem 0;
+      }
+      table.cards td[data-label]::before {
+        content: attr(data-label) ': ';
+        color: var(--mx-muted, #475569);
+        font-size: 0.85rem;
+      }
+    }
+  `;
+}
