@@ -158,7 +158,7 @@ export async function memory(ctx: BenchContext): Promise<Report> {
   return {
     name: 'memory',
     title: '6. Memory and size',
-    header: [`workers with defaults (OCR_WORKERS=${ctx.cores}: as many OCR batches at once per process), except the first row; RSS sampled every second from /proc`],
+    header: [`workers with defaults (OCR_WORKERS=${ctx.cores}: ${ctx.cores + 1} OCR pages at once per process), except the first row; RSS sampled every second from /proc`],
     columns: ['run', 'workers', 'wall s', 'pages/min', 'RSS start', 'RSS peak', 'HWM', 'RSS end', 'first → last third', 'CPU s/page', 'status'],
     rows,
     notes,

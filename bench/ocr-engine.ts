@@ -1,5 +1,6 @@
 /**
- * 1. OCR engine: the project's OCR path (activities/pdf/render.ts renderPageForOcr at 300 dpi → PGM, then
+ * 1. OCR engine: the project's OCR path (activities/pdf/render.ts pageImagesForOcr: a page's stored scan
+ * image as it is, or a pdf.js render at 300 dpi, as 8-bit grayscale PGM; then
  * activities/ocr/pool.ts with the worker's settings: tesseract.js 7, eng 4.0.0_best_int, OEM 1, PSM 3,
  * rotateAuto, one worker per core) against native `tesseract` (OMP_THREAD_LIMIT=1, one process per core,
  * each page its own process, the same PGM files, --oem 1 --psm 3 --dpi 300), with the same language data
@@ -10,7 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { renderPageForOcr } from '../activities/pdf/render.js';
+import { pageImagesForOcr } from '../activities/pdf/render.js';
 import { closeOcrPool, getOcrPool, langDataDir, LANG_DATA_VARIANT } from '../activities/ocr/pool.js';
 import { scannedReportPdf, syntheticReport } from '../test/fixtures/generate.js';
 import type { BenchContext } from './lib/context.js';
@@ -92,26 +93,29 @@ async function jsRun(pages: PageImage[], size: number): Promise<{ wallMs: number
 interface Group {
   label: string;
   pages: PageImage[];
-  renderMs: number[];
-  renderCpuS: number;
+  imageMs: number[];
+  imageCpuS: number;
 }
 
-async function renderAll(label: string, docs: Array<{ pdf: Uint8Array; pageNos: number[]; truths?: string[] }>, dir: string): Promise<Group> {
+async function pageImagesAll(label: string, docs: Array<{ pdf: Uint8Array; pageNos: number[]; truths?: string[] }>, dir: string): Promise<Group> {
   const pages: PageImage[] = [];
-  const renderMs: number[] = [];
+  const imageMs: number[] = [];
   const c0 = selfCpu().own;
   let k = 0;
   for (const d of docs) {
     for (const [j, pageNo] of d.pageNos.entries()) {
       const t0 = performance.now();
-      const r = await renderPageForOcr(d.pdf, pageNo, { dpi: 300 });
-      renderMs.push(performance.now() - t0);
+      let r: { image: Uint8Array; dpi: number } | undefined;
+      for await (const input of pageImagesForOcr(d.pdf, [pageNo], { dpi: 300 })) if (input.kind === 'image') r = input;
+      if (!r) throw new Error(`${label} page ${pageNo}: nothing to recognise`);
+      if (r.dpi !== 300) throw new Error(`${label} page ${pageNo}: a ${r.dpi}-dpi image (native tesseract is told 300)`);
+      imageMs.push(performance.now() - t0);
       const file = path.join(dir, `${label}-${++k}.pgm`);
       fs.writeFileSync(file, r.image);
       pages.push({ file, image: r.image, truth: d.truths?.[j] });
     }
   }
-  return { label, pages, renderMs, renderCpuS: selfCpu().own - c0 };
+  return { label, pages, imageMs, imageCpuS: selfCpu().own - c0 };
 }
 
 export async function ocrEngine(ctx: BenchContext): Promise<Report> {
@@ -128,15 +132,15 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
   const haveNative = version !== '';
   const debianData = fs.existsSync(path.join(DEBIAN_TESSDATA, 'eng.traineddata'));
 
-  ctx.progress(`ocr-engine: generating and rendering ${nPages} pages`);
+  ctx.progress(`ocr-engine: generating ${nPages} pages and their page images`);
   const report = syntheticReport({ pages: nPages, seed: 101, rowsPerPage: 24 });
   const pdf = new Uint8Array(scannedReportPdf(report));
   const groups: Group[] = [
-    await renderAll('generated', [{ pdf, pageNos: report.pages.map((_, i) => i + 1), truths: report.pages.map((_, i) => pageTruth(report, i)) }], dir),
+    await pageImagesAll('generated', [{ pdf, pageNos: report.pages.map((_, i) => i + 1), truths: report.pages.map((_, i) => pageTruth(report, i)) }], dir),
   ];
   if (!ctx.quick) {
     const present = CORPUS_PAGES.filter((f) => fs.existsSync(path.join(CORPUS, f)));
-    if (present.length) groups.push(await renderAll('corpus', present.map((f) => ({ pdf: new Uint8Array(fs.readFileSync(path.join(CORPUS, f))), pageNos: [1] })), dir));
+    if (present.length) groups.push(await pageImagesAll('corpus', present.map((f) => ({ pdf: new Uint8Array(fs.readFileSync(path.join(CORPUS, f))), pageNos: [1] })), dir));
   }
 
   const rows: string[][] = [];
@@ -180,15 +184,15 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
     const jsPpm = ppm(js.wallMs);
     const nativeSame = natives[0];
     const nativePpm = nativeSame ? ppm(nativeSame.run.wallMs) : NaN;
-    const renderMedian = median(g.renderMs);
+    const imageMedian = median(g.imageMs);
     const prefix = groups.length > 1 ? `${g.label}: ` : '';
     rows.push([
-      `${prefix}render (pdf.js 300 dpi → PGM), 1 thread`,
+      `${prefix}page image (project path → PGM), 1 thread`,
       '-',
       String(n),
-      fmt(60_000 / renderMedian, 0),
-      fmt(renderMedian / 1000, 2),
-      fmt(g.renderCpuS / n, 2),
+      fmt(60_000 / imageMedian, 0),
+      fmt(imageMedian / 1000, 2),
+      fmt(g.imageCpuS / n, 2),
       '-',
       '-',
     ]);
@@ -221,7 +225,7 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
     }
     data[g.label] = {
       pages: n,
-      renderMsMedian: renderMedian,
+      imageMsMedian: imageMedian,
       tesseractJs: { pagesPerMin: jsPpm, wallMs: js.wallMs, cpuS: js.cpuS, cer: jsCer },
       native: natives.map((nat, i) => ({ data: nat.data, pagesPerMin: ppm(nat.run.wallMs), wallMs: nat.run.wallMs, cpuS: nat.run.cpuS, cer: nativeCers[i] })),
     };
@@ -233,8 +237,8 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
           `target: CER no worse than native + 0.5 points: ${fmt(jsCer * 100, 2)} % vs ${fmt(nativeCers[0]! * 100, 2)} % → ${diff <= 0.5 ? 'met' : `missed by ${fmt(diff - 0.5, 2)} points`} (difference ${diff >= 0 ? '+' : ''}${fmt(diff, 2)} points)`,
         );
       }
-      const endToEndPpm = 60 / (renderMedian / 1000 / workers + (median(js.wallMs) / 1000) / n);
-      notes.push(`render + recognise on ${workers} cores (render time added, if spread over ${workers} cores): ≈ ${fmt(endToEndPpm, 1)} pages/min`);
+      const endToEndPpm = 60 / (imageMedian / 1000 / workers + (median(js.wallMs) / 1000) / n);
+      notes.push(`page image + recognise on ${workers} cores (page-image time added, if spread over ${workers} cores): ≈ ${fmt(endToEndPpm, 1)} pages/min`);
     }
   }
   if (!haveNative) notes.push(`native tesseract not found (${TESSERACT}): install Debian's tesseract-ocr for the comparison`);
