@@ -7,11 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { ROOT, requireRunEnv } from './support/env.js';
 
 requireRunEnv();
+// The replay worker's state changes are logged at INFO: only warnings belong in the test output.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 const { History } = proto.temporal.api.history.v1;
 const DIR = path.join(ROOT, 'test/fixtures/histories');
 const bundle = process.env.WORKFLOW_BUNDLE;
