@@ -10,7 +10,7 @@ import { db } from '../src/db/pool.js';
 import { logger } from '../src/logger.js';
 import { SCHEMA_VERSION, type Extraction } from '../src/extraction/schema.js';
 import { inspectPdf } from './pdf/document.js';
-import { pageImagesForOcr, type OcrPageInput } from './pdf/render.js';
+import { pageImagesForOcr } from './pdf/render.js';
 import { cachedDocumentBytes, forgetDocumentBytes } from './document-bytes.js';
 import { getOcrPool } from './ocr/pool.js';
 import { extractOffline } from './extraction/offline-provider.js';
@@ -121,43 +121,30 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           let lastPage: number | undefined;
           await heartbeatWhile(
             async () => {
-              // The document is opened once per batch. The next page's image is prepared (decoded or
-              // rendered, on this thread) while the OCR threads read the current one, so they never wait.
-              const inputs = pageImagesForOcr(bytes, todo, { dpi: 300 });
-              const pending = (): Promise<IteratorResult<OcrPageInput>> => {
-                const p = inputs.next();
-                p.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-                return p;
-              };
+              // The document is opened once per batch (one page, unless the workflow asks for more):
+              // the worker's extra OCR slot prepares another page's image while the engines read.
               let started = performance.now();
-              try {
-                let next = pending();
-                for (let item = await next; !item.done; item = await next) {
-                  next = pending();
-                  const input = item.value;
-                  const pageNo = input.pageNo;
-                  if (input.kind === 'no-ocr') {
-                    // Nothing drawn to read (blank, or a few characters of text): the text layer as it is.
-                    await store.savePage(jobId, {
-                      page_no: pageNo, source: 'text_layer', text: input.text, ocr_confidence: null, words: null,
-                      width: input.widthPt, height: input.heightPt, duration_ms: Math.round(performance.now() - started),
-                    });
-                    countPages('text_layer');
-                  } else {
-                    const result = await pool.recognize(input.image, input.origin === 'embedded-image' ? { dpi: input.dpi } : {});
-                    await store.savePage(jobId, {
-                      page_no: pageNo, source: 'ocr', text: result.text, ocr_confidence: result.confidence, words: result.words,
-                      width: input.width, height: input.height, duration_ms: Math.round(performance.now() - started),
-                    });
-                    countPages('ocr');
-                  }
-                  await store.refreshPagesDone(jobId);
-                  lastPage = pageNo;
-                  Context.current().heartbeat({ lastPage });
-                  started = performance.now();
+              for await (const input of pageImagesForOcr(bytes, todo, { dpi: 300 })) {
+                const pageNo = input.pageNo;
+                if (input.kind === 'no-ocr') {
+                  // Nothing drawn to read (blank, or a few characters of text): the text layer as it is.
+                  await store.savePage(jobId, {
+                    page_no: pageNo, source: 'text_layer', text: input.text, ocr_confidence: null, words: null,
+                    width: input.widthPt, height: input.heightPt, duration_ms: Math.round(performance.now() - started),
+                  });
+                  countPages('text_layer');
+                } else {
+                  const result = await pool.recognize(input.image, input.origin === 'embedded-image' ? { dpi: input.dpi } : {});
+                  await store.savePage(jobId, {
+                    page_no: pageNo, source: 'ocr', text: result.text, ocr_confidence: result.confidence, words: result.words,
+                    width: input.width, height: input.height, duration_ms: Math.round(performance.now() - started),
+                  });
+                  countPages('ocr');
                 }
-              } finally {
-                await inputs.return(undefined);
+                await store.refreshPagesDone(jobId);
+                lastPage = pageNo;
+                Context.current().heartbeat({ lastPage });
+                started = performance.now();
               }
             },
             () => ({ lastPage }),
