@@ -28,6 +28,9 @@ const workerInfo = new Gauge({
   registers: [workerRegistry],
 });
 
+/** Seconds, from a 10-ms bookkeeping step to a 15-minute OCR batch. */
+const WORK_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
+
 const activities = new Counter({
   name: 'medextract_activities_total',
   help: 'Activity attempts finished by this worker, by activity type, task queue and outcome (completed, failed, cancelled)',
@@ -46,7 +49,7 @@ const activityDuration = new Histogram({
   name: 'medextract_activity_duration_seconds',
   help: 'Run time of one activity attempt, start to finish',
   labelNames: ['activity', 'task_queue'] as const,
-  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+  buckets: WORK_DURATION_BUCKETS,
   registers: [workerRegistry],
 });
 
@@ -69,7 +72,7 @@ const stageDuration = new Histogram({
   name: 'medextract_stage_duration_seconds',
   help: 'Time one activity spent in a pipeline stage (prepare, ocr, extract, export)',
   labelNames: ['stage'] as const,
-  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+  buckets: WORK_DURATION_BUCKETS,
   registers: [workerRegistry],
 });
 

@@ -74,41 +74,31 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   // the process alive for ever: after this the worker gives up, exits, and Temporal retries that attempt
   // elsewhere once its heartbeat times out. Deployments allow grace + 30 s before SIGKILL.
   const shutdownForceTime = `${cfg.shutdownGraceSeconds + SHUTDOWN_FORCE_AFTER_GRACE_SECONDS}s`;
+  // The same connection, identity and shutdown behaviour for the three task queues' workers.
+  const common = { connection, namespace: cfg.temporalNamespace, identity: workerIdentity, shutdownGraceTime, shutdownForceTime };
   const pipeline = await Worker.create({
-    connection,
-    namespace: cfg.temporalNamespace,
+    ...common,
     taskQueue: queues.pipeline,
-    identity: workerIdentity,
     workflowBundle: bundle,
     activities,
     maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
-    shutdownGraceTime,
-    shutdownForceTime,
   });
-  // One OCR batch more than this process has OCR engines: while the engines read, the extra batch's
-  // page is decoded or rendered (on this thread), so an engine never waits for its next page. The
-  // rest wait on the queue for any worker.
+  // One OCR activity more than this process has OCR engines: while the engines read, the extra
+  // activity's page is decoded or rendered (on this thread), so an engine never waits for its next
+  // page. The rest wait on the queue for any worker.
   const ocrSlots = cfg.ocrWorkers + 1;
   const ocr = await Worker.create({
-    connection,
-    namespace: cfg.temporalNamespace,
+    ...common,
     taskQueue: queues.ocr,
-    identity: workerIdentity,
     activities: { ocrPages: activities.ocrPages },
     maxConcurrentActivityTaskExecutions: ocrSlots,
-    shutdownGraceTime,
-    shutdownForceTime,
   });
   const llm = await Worker.create({
-    connection,
-    namespace: cfg.temporalNamespace,
+    ...common,
     taskQueue: queues.llm,
-    identity: workerIdentity,
     activities: { extractPart: activities.extractPart },
     maxConcurrentActivityTaskExecutions: cfg.llmMaxConcurrent,
     maxTaskQueueActivitiesPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute),
-    shutdownGraceTime,
-    shutdownForceTime,
   });
   setWorkerInfo(cfg.taskQueuePrefix);
   trackActivitySlots(queues.pipeline, cfg.maxConcurrentActivities, () => pipeline.getStatus().numInFlightNonLocalActivities);

@@ -2,7 +2,7 @@
  * processDocument: one durable workflow per uploaded PDF. Orchestration only — ids in, ids out; the
  * document bytes, page text and extracted values stay in Postgres and never enter workflow history.
  *
- *   prepare ─▶ OCR (page batches, in parallel, any worker) ─▶ extract (chunks; llm queue) ─▶ merge ─▶ export
+ *   prepare ─▶ OCR (a page per activity, in parallel, any worker) ─▶ extract (chunks; llm queue) ─▶ merge ─▶ export
  */
 import {
   ActivityFailure,
@@ -20,6 +20,7 @@ import {
 import type { LlmActivities, PipelineActivities } from '../activities/index.js';
 import {
   JobStatusKey,
+  ocrBatches,
   PROGRESS_QUERY,
   type JobError,
   type JobProgress,
@@ -30,12 +31,7 @@ import {
 
 export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
 
-/**
- * Pages per OCR activity. One: a single document's pages spread evenly over every OCR engine (with two
- * per batch, a 10-page scan on two engines ended with one engine idle for a whole batch). Workflows
- * started before this change keep their two-page batches on replay (the patch below).
- */
-const DEFAULT_OCR_BATCH_PAGES = 1;
+/** Pages per OCR activity of workflows started before ocrBatches (they keep them on replay, see below). */
 const LEGACY_OCR_BATCH_PAGES = 2;
 const DEFAULT_CHUNK_CHARS = 24_000;
 
@@ -84,9 +80,9 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
 
     if (prepared.ocrPages.length > 0) {
       progress.stage = 'ocr';
-      const size = input.ocrBatchPages ?? (patched('ocr-one-page-batches') ? DEFAULT_OCR_BATCH_PAGES : LEGACY_OCR_BATCH_PAGES);
-      const batches: number[][] = [];
-      for (let i = 0; i < prepared.ocrPages.length; i += size) batches.push(prepared.ocrPages.slice(i, i + size));
+      const batches = patched('ocr-batches-by-document-size')
+        ? ocrBatches(prepared.ocrPages, input.ocrBatchPages)
+        : ocrBatches(prepared.ocrPages, input.ocrBatchPages ?? LEGACY_OCR_BATCH_PAGES);
       await Promise.all(
         batches.map(async (pages) => {
           await ocr.ocrPages(jobId, pages);
