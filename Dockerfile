@@ -2,7 +2,7 @@
 # Debian slim, not Alpine: Temporal's native core (and @napi-rs/canvas) ship glibc builds only.
 #   docker build -t medextract .
 #   docker run ... medextract                                          # API on :8000 (default command)
-#   docker run ... medextract node --import tsx src/worker-main.ts     # a worker, health on :9091
+#   docker run ... medextract node --import tsx app/worker-main.ts     # a worker, health on :9091
 
 # ---- build: full install, then the web UI and the Temporal workflow bundle --------------------------
 FROM node:24-bookworm-slim AS build
@@ -37,7 +37,12 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
-COPY src ./src
+COPY app ./app
+COPY core ./core
+COPY library ./library
+COPY stores ./stores
+COPY services ./services
+COPY workers ./workers
 COPY api ./api
 COPY activities ./activities
 COPY workflows ./workflows
@@ -51,4 +56,4 @@ EXPOSE 8000 9091
 # Probes whichever endpoint this container serves (API :8000 or worker :9091); compose and k8s set their own.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "src/api-main.ts"]
+CMD ["node", "--import", "tsx", "app/api-main.ts"]

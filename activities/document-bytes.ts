@@ -5,7 +5,7 @@
  * concurrent first reads of one document share a single query.
  */
 import { LRUCache } from 'lru-cache';
-import * as store from '../src/db/jobs.js';
+import * as store from '../stores/jobs.js';
 
 /** At most this many bytes of documents are kept per worker process (least recently used go first). */
 export const DOCUMENT_CACHE_BYTES = 256 * 1024 * 1024;

@@ -1,6 +1,6 @@
 /** Turns our typed errors into Temporal failures: non-retryable ones end the job, others are retried. */
 import { ApplicationFailure } from '@temporalio/activity';
-import { PipelineError } from '../src/errors.js';
+import { PipelineError } from '../core/errors.js';
 
 export function toFailure(err: unknown): unknown {
   if (!(err instanceof PipelineError)) return err;

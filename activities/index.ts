@@ -4,23 +4,23 @@
  * worker crash never duplicates a page, an extraction part or a workbook.
  */
 import { Context } from '@temporalio/activity';
-import type { JobError, ExtractionProvider } from '../workflows/shared.js';
-import * as store from '../src/db/jobs.js';
-import { db } from '../src/db/pool.js';
-import { logger } from '../src/logger.js';
-import { SCHEMA_VERSION, type Extraction } from '../src/extraction/schema.js';
-import { inspectPdf } from './pdf/document.js';
-import { pageImagesForOcr } from './pdf/render.js';
+import type { JobError, ExtractionProvider } from '../core/contract/jobs.js';
+import * as store from '../stores/jobs.js';
+import * as results from '../stores/extractions.js';
+import { logger } from '../core/logger.js';
+import { SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
+import { inspectPdf } from '../library/pdf/document.js';
+import { pageImagesForOcr } from '../library/pdf/render.js';
 import { cachedDocumentBytes, forgetDocumentBytes } from './document-bytes.js';
-import { getOcrPool } from './ocr/pool.js';
-import { extractOffline } from './extraction/offline-provider.js';
-import { extractWithOpenAI } from './extraction/openai-provider.js';
-import { chunkPages, mergeExtractions } from './extraction/chunk.js';
-import { verifyEvidence } from './extraction/evidence.js';
-import { takeLlmSendSlot } from './extraction/send-window.js';
-import { buildWorkbook, type WorkbookSource } from './export/workbook.js';
+import { getOcrPool } from '../library/ocr/pool.js';
+import { extractOffline } from '../library/extraction/offline-provider.js';
+import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
+import { verifyEvidence } from '../library/extraction/evidence.js';
+import { takeLlmSendSlot } from './llm-send-window.js';
+import { buildWorkbook } from '../library/export/workbook.js';
 import { typed } from './failures.js';
-import { PipelineError } from '../src/errors.js';
+import { PipelineError } from '../core/errors.js';
 import { countPages, observeStage } from './metrics.js';
 
 export interface ActivityConfig {
@@ -166,11 +166,8 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
     async extractPart({ jobId, partNo, provider, chunkChars }) {
       return typed(() =>
         timed(jobId, 'extract', async () => {
-          const existing = await db().query<{ tokens_in: number; tokens_out: number }>(
-            'SELECT tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 AND part_no = $2',
-            [jobId, partNo],
-          );
-          if (existing.rows[0]) return { tokensIn: existing.rows[0].tokens_in, tokensOut: existing.rows[0].tokens_out };
+          const existing = await results.findPartTokens(jobId, partNo);
+          if (existing) return existing;
           const chunk = chunkPages(await store.pageTexts(jobId), chunkChars)[partNo];
           if (!chunk) throw new PipelineError('NotFound', `extraction part ${partNo} does not exist for this document`);
           let result: Extraction;
@@ -189,11 +186,7 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
           } else {
             result = extractOffline(chunk);
           }
-          await db().query(
-            `INSERT INTO extraction_parts (job_id, part_no, pages, result, tokens_in, tokens_out)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id, part_no) DO NOTHING`,
-            [jobId, partNo, [...new Set(chunk.map((p) => p.page))], JSON.stringify(result), tokensIn, tokensOut],
-          );
+          await results.savePart(jobId, partNo, [...new Set(chunk.map((p) => p.page))], { result, tokensIn, tokensOut });
           return { tokensIn, tokensOut };
         }),
       );
@@ -202,20 +195,12 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
     async finishExtraction(jobId) {
       return typed(() =>
         timed(jobId, 'extract', async () => {
-          const parts = await db().query<{ result: Extraction; tokens_in: number; tokens_out: number }>(
-            'SELECT result, tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 ORDER BY part_no',
-            [jobId],
-          );
-          const merged = verifyEvidence(mergeExtractions(parts.rows.map((r) => r.result)), await store.pageTexts(jobId));
+          const parts = await results.listParts(jobId);
+          const merged = verifyEvidence(mergeExtractions(parts.map((p) => p.result)), await store.pageTexts(jobId));
           const flagged = countFlagged(merged);
-          const tokensIn = parts.rows.reduce((s, r) => s + r.tokens_in, 0);
-          const tokensOut = parts.rows.reduce((s, r) => s + r.tokens_out, 0);
-          await db().query(
-            `INSERT INTO extractions (job_id, schema_version, data, flagged_count) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (job_id) DO UPDATE SET data = EXCLUDED.data, flagged_count = EXCLUDED.flagged_count`,
-            [jobId, SCHEMA_VERSION, JSON.stringify(merged), flagged],
-          );
-          await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, updated_at = now() WHERE id = $1', [jobId, tokensIn, tokensOut]);
+          const tokensIn = parts.reduce((sum, p) => sum + p.tokensIn, 0);
+          const tokensOut = parts.reduce((sum, p) => sum + p.tokensOut, 0);
+          await results.saveExtraction(jobId, { schemaVersion: SCHEMA_VERSION, data: merged, flagged, tokensIn, tokensOut });
           return { flagged };
         }),
       );
@@ -225,13 +210,8 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
       return typed(() =>
         timed(jobId, 'export', async () => {
           await store.enterStage(jobId, 'export');
-          const source = await workbookSource(jobId);
-          const xlsx = await buildWorkbook(source);
-          await db().query(
-            `INSERT INTO workbooks (job_id, content, size_bytes, sha256) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256`,
-            [jobId, xlsx, xlsx.byteLength, store.sha256Hex(xlsx)],
-          );
+          const xlsx = await buildWorkbook(await results.loadJobResult(jobId));
+          await results.saveWorkbook(jobId, xlsx);
           await store.finishJob(jobId, 'completed');
           logger.info({ jobId, bytes: xlsx.byteLength }, 'job completed');
           return { bytes: xlsx.byteLength };
@@ -250,25 +230,6 @@ export function createActivities(cfg: ActivityConfig): PipelineActivities & LlmA
       await store.finishJob(jobId, 'cancelled');
       logger.info({ jobId }, 'job cancelled');
     },
-  };
-}
-
-/** Everything the exporters need about one finished job. */
-export async function workbookSource(jobId: string): Promise<WorkbookSource> {
-  const job = await store.getJob(jobId);
-  if (!job) throw new PipelineError('NotFound', 'the job no longer exists');
-  const stored = await db().query<{ data: Extraction; created_at: Date }>('SELECT data, created_at FROM extractions WHERE job_id = $1', [jobId]);
-  const extraction = stored.rows[0]?.data;
-  if (!extraction) throw new PipelineError('NotFound', 'the job has no extraction yet');
-  return {
-    jobId,
-    filename: job.filename,
-    pageCount: job.pages_total ?? 0,
-    pageSources: await store.pageSources(jobId),
-    provider: job.provider,
-    model: job.provider === 'openai' ? job.model : null,
-    extractedAt: stored.rows[0]!.created_at,
-    extraction,
   };
 }
 

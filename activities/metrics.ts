@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of a worker process (prom-client), served by src/worker-http.ts at GET /metrics.
+ * Prometheus metrics of a worker process (prom-client), served by workers/worker-http.ts at GET /metrics.
  * Counts, durations and states only: no label ever holds a job id, a file name or document content.
  *
  * Useful queries:
@@ -14,7 +14,7 @@
 import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobStage } from '../workflows/shared.js';
+import type { JobStage } from '../core/contract/jobs.js';
 
 export const workerRegistry = new Registry();
 

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { logger } from '../src/logger.js';
+import { logger } from '../core/logger.js';
 import type { AppContextExtras, AppDeps, AppState } from './context.js';
 import { errorMiddleware } from './errors.js';
 import { securityHeaders } from './security.js';

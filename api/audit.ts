@@ -2,8 +2,8 @@
  * The audit trail: who did what, to what, when and from where. Ids, counts and error codes only —
  * never document text, extracted values or passwords.
  */
-import { db } from '../src/db/pool.js';
-import { logger } from '../src/logger.js';
+import { db } from '../stores/pool.js';
+import { logger } from '../core/logger.js';
 import { clientIp, type AppContext } from './context.js';
 
 export type AuditAction =

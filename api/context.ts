@@ -1,7 +1,7 @@
 /** What every request handler can rely on: the signed-in user and the process-wide dependencies. */
 import type Koa from 'koa';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../src/config.js';
+import type { Config } from '../core/config.js';
 
 export type Role = 'admin' | 'user';
 

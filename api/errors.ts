@@ -6,8 +6,8 @@
  */
 import type Koa from 'koa';
 import { ZodError } from 'zod';
-import { PipelineError } from '../src/errors.js';
-import { logger } from '../src/logger.js';
+import { PipelineError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 
 export class ApiError extends Error {
   constructor(

@@ -8,9 +8,9 @@
  */
 import type Koa from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { db } from '../src/db/pool.js';
-import { logger } from '../src/logger.js';
-import type { JobStatus } from '../workflows/shared.js';
+import { db } from '../stores/pool.js';
+import { logger } from '../core/logger.js';
+import type { JobStatus } from '../core/contract/jobs.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });

@@ -3,13 +3,13 @@
  *
  * Schemas are written with zod 4 and turned into JSON Schema 2020-12 (the dialect of OpenAPI 3.1) with
  * `z.toJSONSchema`; the job shapes are the very zod schemas the job routes use. The extraction result
- * reuses the pipeline's own JSON Schema (src/extraction/schema.ts). Every error answer has the one
+ * reuses the pipeline's own JSON Schema (core/contract/extraction.ts). Every error answer has the one
  * error shape `{error: {code, message}}`.
  *
  * Keep this in step with the routes: test/api-jobs.test.ts compares it with the routes the app registers.
  */
 import { z } from 'zod';
-import { DOCUMENT_TYPES, EXTRACTION_JSON_SCHEMA } from '../src/extraction/schema.js';
+import { DOCUMENT_TYPES, EXTRACTION_JSON_SCHEMA } from '../core/contract/extraction.js';
 import {
   CancelResultSchema,
   JOB_STATUSES,

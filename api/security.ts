@@ -7,7 +7,7 @@ import type Koa from 'koa';
 import helmet from 'koa-helmet';
 import cors from '@koa/cors';
 import compose from 'koa-compose';
-import type { Config } from '../src/config.js';
+import type { Config } from '../core/config.js';
 
 export function securityHeaders(cfg: Config): Koa.Middleware {
   const allowed = new Set(cfg.corsOrigins);

@@ -19,7 +19,7 @@ import { fmt, fmtMB, median, type Report } from './lib/util.js';
 
 const SCAN_DPI = 200;
 const TEN = 10;
-/** A worker's `ocr` queue has OCR_WORKERS + 1 slots (src/worker.ts), so OCR_WORKERS=9 runs ten OCR activities. */
+/** A worker's `ocr` queue has OCR_WORKERS + 1 slots (workers/worker.ts), so OCR_WORKERS=9 runs ten OCR activities. */
 const ENGINES_FOR_TEN = TEN - 1;
 
 async function ocrRunning(w: Child): Promise<number> {

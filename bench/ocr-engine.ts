@@ -1,7 +1,7 @@
 /**
- * 1. OCR engine: the project's OCR path (activities/pdf/render.ts pageImagesForOcr: a page's stored scan
+ * 1. OCR engine: the project's OCR path (library/pdf/render.ts pageImagesForOcr: a page's stored scan
  * image as it is, or a pdf.js render at 300 dpi, as 8-bit grayscale PGM; then
- * activities/ocr/pool.ts with the worker's settings: tesseract.js 7, eng 4.0.0_best_int, OEM 1, PSM 3,
+ * library/ocr/pool.ts with the worker's settings: tesseract.js 7, eng 4.0.0_best_int, OEM 1, PSM 3,
  * rotateAuto, one worker per core) against native `tesseract` (OMP_THREAD_LIMIT=1, one process per core,
  * each page its own process, the same PGM files, --oem 1 --psm 3 --dpi 300), with the same language data
  * (the npm package's best_int traineddata, gunzipped) and with Debian's own eng.traineddata.
@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { pageImagesForOcr } from '../activities/pdf/render.js';
-import { closeOcrPool, getOcrPool, langDataDir, LANG_DATA_VARIANT } from '../activities/ocr/pool.js';
+import { pageImagesForOcr } from '../library/pdf/render.js';
+import { closeOcrPool, getOcrPool, langDataDir, LANG_DATA_VARIANT } from '../library/ocr/pool.js';
 import { scannedReportPdf, syntheticReport } from '../test/fixtures/generate.js';
 import type { BenchContext } from './lib/context.js';
 import { cpuParts } from './lib/proc.js';

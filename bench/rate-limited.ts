@@ -10,7 +10,7 @@ import { digitalReportPdf, syntheticReport } from '../test/fixtures/generate.js'
 import type { BenchContext } from './lib/context.js';
 import { login, uploadAll, uniqueBytes } from './lib/jobs.js';
 import { maxInAnyWindow } from '../test/support/openai-server.js';
-import { llmDispatchPerSecond } from '../src/worker.js';
+import { llmDispatchPerSecond } from '../workers/worker.js';
 import { startApi, startWorkers, stopChild, uniquePrefix, until } from './lib/stack.js';
 import { fmt, fmtPct, gapAtLeast, sleep, type Report } from './lib/util.js';
 
@@ -88,7 +88,7 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
       : `never above it: the run is shorter than 60 s (--quick), so the 60-s check is n/a; the most in any 10 s window was ${max10} (${max10 * 6}/min pace; the limit's pace is ${RPM / 6} per 10 s)`,
     `window: requests arriving at the LLM server from ${warmupS} s after the first one, for ${windowS} s${ctx.quick ? ' (--quick: a short window; the full run uses 60 s)' : ''}; ` +
       `backlog left at the end: ${leftover} (> 0 means the limit, not the supply of documents, set the pace); LLM latency ${LLM_LATENCY_MS} ms.`,
-    `pacing: the workers ask Temporal for llmDispatchPerSecond(${RPM}) = ${fmt(dispatch, 3)}/s = ${fmt(dispatch * 60, 1)}/min (the limit itself); the hard limit is the send window every request takes a place in before it is sent (activities/extraction/send-window.ts: ${RPM} places per 61 s, shared through Postgres), so at most ${fmtPct(60 / 61)} of the limit is possible; achieved / that = ${fmtPct(achieved / ((RPM * 60) / 61))}.`,
+    `pacing: the workers ask Temporal for llmDispatchPerSecond(${RPM}) = ${fmt(dispatch, 3)}/s = ${fmt(dispatch * 60, 1)}/min (the limit itself); the hard limit is the send window every request takes a place in before it is sent (activities/llm-send-window.ts: ${RPM} places per 61 s, shared through Postgres), so at most ${fmtPct(60 / 61)} of the limit is possible; achieved / that = ${fmtPct(achieved / ((RPM * 60) / 61))}.`,
   ];
   return {
     name: 'rate-limited',

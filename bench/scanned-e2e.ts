@@ -3,11 +3,11 @@
  * uploaded through POST /upload, each through the whole workflow (prepare → OCR batches → LLM
  * extraction → workbook) on one worker process with the default settings (OCR_WORKERS = cores,
  * MAX_CONCURRENT_ACTIVITIES = 10). Compared with the ceiling: a bare tesseract.js pool with the same
- * worker count (activities/ocr/pool.ts, in this process) recognising the same pages, rendered the same
+ * worker count (library/ocr/pool.ts, in this process) recognising the same pages, rendered the same
  * way, and doing nothing else.
  */
-import { renderPagesForOcr } from '../activities/pdf/render.js';
-import { closeOcrPool, getOcrPool } from '../activities/ocr/pool.js';
+import { renderPagesForOcr } from '../library/pdf/render.js';
+import { closeOcrPool, getOcrPool } from '../library/ocr/pool.js';
 import { scannedReportPdf, syntheticReport } from '../test/fixtures/generate.js';
 import type { BenchContext } from './lib/context.js';
 import { runBatch, type BatchDoc, type BatchResult } from './lib/e2e.js';

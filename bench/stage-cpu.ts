@@ -12,13 +12,13 @@
  * Env: BENCH_LLM_URL, BENCH_LLM_KEY, BENCH_DOCS (measured), BENCH_WARMUP, BENCH_PAGES. Prints one JSON line:
  * { prepare: number[], text: number[], extract: number[], export: number[] } in CPU milliseconds per document.
  */
-import { inspectPdf, openPdf, closePdf, getPageChecked } from '../activities/pdf/document.js';
-import { readPageText } from '../activities/pdf/text-layer.js';
-import { chunkPages, mergeExtractions } from '../activities/extraction/chunk.js';
-import { extractWithOpenAI } from '../activities/extraction/openai-provider.js';
-import { verifyEvidence } from '../activities/extraction/evidence.js';
-import { buildWorkbook } from '../activities/export/workbook.js';
-import { SCHEMA_VERSION, type Extraction, type PageText } from '../src/extraction/schema.js';
+import { inspectPdf, openPdf, closePdf, getPageChecked } from '../library/pdf/document.js';
+import { readPageText } from '../library/pdf/text-layer.js';
+import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
+import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import { verifyEvidence } from '../library/extraction/evidence.js';
+import { buildWorkbook } from '../library/export/workbook.js';
+import { SCHEMA_VERSION, type Extraction, type PageText } from '../core/contract/extraction.js';
 import { digitalReportPdf, syntheticReport } from '../test/fixtures/generate.js';
 
 const llmUrl = process.env.BENCH_LLM_URL!;

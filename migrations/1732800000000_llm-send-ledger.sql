@@ -1,6 +1,6 @@
 -- Up Migration
 -- Every request sent to the LLM provider, per task-queue scope, for the last minutes: the hard limit
--- behind LLM_RPM (activities/extraction/send-window.ts). Rows older than two minutes are deleted as
+-- behind LLM_RPM (activities/llm-send-window.ts). Rows older than two minutes are deleted as
 -- new ones come in.
 CREATE TABLE llm_sends (
   id       bigserial PRIMARY KEY,

@@ -19,7 +19,7 @@
  * one job, so every upload is made unique by a PDF comment line (`%medextract-prove-scale <batch> <n>`)
  * appended after the file's %%EOF (readers ignore it); batch 4's digital documents are generated fixtures
  * (test/fixtures/generate.ts). Step 2 has a batch of its own because a low limit would make it the
- * bottleneck of every other measurement (the limit is enforced by activities/extraction/send-window.ts).
+ * bottleneck of every other measurement (the limit is enforced by activities/llm-send-window.ts).
  *
  * Prints a table and exits 0 only if every step passes. Every child process, the database and (on success)
  * the temporary directory are removed on exit, Ctrl-C included; on failure the logs are kept.
@@ -29,15 +29,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { withClient } from '../src/db/pool.js';
+import { withClient } from '../stores/pool.js';
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { MAX_REQUEST_FACTOR } from '../api/routes/jobs.js';
-import { migrate } from '../src/db/migrate.js';
-import { freePort } from '../src/embedded/ports.js';
-import { startTemporalDevServer, type EmbeddedTemporal } from '../src/embedded/temporal.js';
-import { workflowIdForJob } from '../workflows/shared.js';
+import { migrate } from '../stores/migrate.js';
+import { freePort } from '../app/embedded/ports.js';
+import { startTemporalDevServer, type EmbeddedTemporal } from '../app/embedded/temporal.js';
+import { workflowIdForJob } from '../core/contract/jobs.js';
 import { maxInAnyWindow, startOpenAIServer, type OpenAIServer } from '../test/support/openai-server.js';
 import { offlineResponder } from '../test/support/llm-responder.js';
 import { digitalReportPdf, syntheticReport } from '../test/fixtures/generate.js';
@@ -176,7 +176,7 @@ async function startWorkerProcess(llmRpm: number): Promise<Worker> {
   const t = topo as Topology;
   const name = `worker-${++workerSerial}`;
   const port = await freePort();
-  const child = spawnChild(name, process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
+  const child = spawnChild(name, process.execPath, ['--import', 'tsx', 'app/worker-main.ts'], {
     ...baseEnv(t, llmRpm),
     WORKER_HTTP_HOST: '127.0.0.1',
     WORKER_HTTP_PORT: String(port),
@@ -191,7 +191,7 @@ async function startWorkerProcess(llmRpm: number): Promise<Worker> {
 async function startApiProcess(name: string): Promise<{ child: Child; url: string }> {
   const t = topo as Topology;
   const port = await freePort();
-  const child = spawnChild(name, process.execPath, ['--import', 'tsx', 'src/api-main.ts'], {
+  const child = spawnChild(name, process.execPath, ['--import', 'tsx', 'app/api-main.ts'], {
     ...baseEnv(t, LLM_RPM),
     PORT: String(port),
     TRUST_PROXY: 'true',

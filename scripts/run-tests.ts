@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { withClient } from '../src/db/pool.js';
+import { withClient } from '../stores/pool.js';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { startTemporalDevServer } from '../src/embedded/temporal.js';
+import { startTemporalDevServer } from '../app/embedded/temporal.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,5 +1,5 @@
 /**
- * Accounts and sessions over real HTTP against real API processes (src/api-main.ts) on the run's
+ * Accounts and sessions over real HTTP against real API processes (app/api-main.ts) on the run's
  * Postgres and Temporal: login, logout seen by a second process, expiry, signatures, API keys, roles,
  * password changes, throttling and its release, audit rows, security headers and closed CORS.
  *
@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import { pool, requireRunEnv } from './support/env.js';
 import { call, login, startApiProcess, TEST_ADMIN, TEST_JWT_SECRET, type ApiProcess } from './support/api.js';
-import { closePool, initPool } from '../src/db/pool.js';
+import { closePool, initPool } from '../stores/pool.js';
 import { issueToken, SESSION_HOURS } from '../api/auth/sessions.js';
 import { ACCOUNT_MAX_FAILURES, IP_MAX_FAILURES, WINDOW_MS } from '../api/auth/throttle.js';
 import type { AppDeps } from '../api/context.js';

@@ -1,5 +1,5 @@
 /**
- * The job side of the HTTP API on the real stack: real API processes (src/api-main.ts) and a real
+ * The job side of the HTTP API on the real stack: real API processes (app/api-main.ts) and a real
  * worker process on the run's Temporal dev server and Postgres, spoken to over HTTP like any client.
  * Users are created through the API by the first admin.
  */
@@ -18,9 +18,9 @@ import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } fr
 import { readWorkbook } from './support/workbook.js';
 import { MALFORMED_OUTCOMES } from './support/malformed.js';
 import { digitalReportPdf, scannedReportPdf, syntheticReport } from './fixtures/generate.js';
-import { workflowIdForJob } from '../workflows/shared.js';
+import { workflowIdForJob } from '../core/contract/jobs.js';
 import { createApp } from '../api/app.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../core/config.js';
 
 const { tmp, temporalAddress } = requireRunEnv();
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

@@ -1,7 +1,7 @@
 /** The configuration module: defaults for embedded mode, and one clear message per bad value. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../core/config.js';
 
 test('an empty environment gives the embedded defaults', () => {
   const c = loadConfig({});

@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { closePool, db, initPool } from '../src/db/pool.js';
-import { createJobOnce, finishJob, sha256Hex, type NewJob } from '../src/db/jobs.js';
-import { migrate } from '../src/db/migrate.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { closePool, db, initPool } from '../stores/pool.js';
+import { createJobOnce, finishJob, sha256Hex, type NewJob } from '../stores/jobs.js';
+import { migrate } from '../stores/migrate.js';
+import { startEmbeddedPostgres } from '../app/embedded/postgres.js';
 import { ROOT, requireRunEnv, startProcess, waitUntil } from './support/env.js';
 import { digitalReportPdf, syntheticReport } from './fixtures/generate.js';
 
@@ -84,8 +84,8 @@ test('two processes submitting the same bytes at the same moment (four each) mak
 /** A stand-in API replica: four concurrent createJobOnce calls of one file, printed as JSON. */
 const SUBMITTER = `
   import fs from 'node:fs';
-  const { initPool, closePool } = await import(${JSON.stringify(path.join(ROOT, 'src/db/pool.ts'))});
-  const { createJobOnce } = await import(${JSON.stringify(path.join(ROOT, 'src/db/jobs.ts'))});
+  const { initPool, closePool } = await import(${JSON.stringify(path.join(ROOT, 'stores/pool.ts'))});
+  const { createJobOnce } = await import(${JSON.stringify(path.join(ROOT, 'stores/jobs.ts'))});
   initPool(process.env.DATABASE_URL, 4);
   const content = new Uint8Array(fs.readFileSync(process.env.DEDUP_FILE));
   await new Promise((r) => setTimeout(r, Math.max(0, Number(process.env.START_AT) - Date.now())));

@@ -1,6 +1,6 @@
 /**
  * The deployment files, checked without a Docker engine or a cluster: docker-compose.yml and
- * .env.example against the names src/config.ts reads, the nginx config (nginx -t and a live run in front
+ * .env.example against the names core/config.ts reads, the nginx config (nginx -t and a live run in front
  * of two stand-in backends when nginx is installed), the Dockerfile (hadolint plus our own rules), the
  * Kubernetes manifests (the official JSON schemas via kubernetes-validate, plus our wiring rules), the
  * Temporal namespace script (against the test run's Temporal server) and the monitoring files.
@@ -15,7 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/shared.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../core/contract/jobs.js';
 import {
   ROOT,
   composeProblems,
@@ -68,7 +68,7 @@ function nginxBinary(): string | undefined {
   return undefined;
 }
 
-test('the config names are read from src/config.ts itself', () => {
+test('the config names are read from core/config.ts itself', () => {
   // Guards the recording trick in configNames(): if it ever read nothing, every subset check would pass.
   for (const n of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'JWT_SECRET', 'SHUTDOWN_GRACE_SECONDS', 'WORKER_HTTP_PORT']) assert.ok(names.has(n), n);
   assert.ok(names.size >= 25, `only ${names.size} names`);
@@ -91,7 +91,7 @@ describe('docker compose', () => {
       ['condition weakened', (c) => (c.services.temporal.depends_on['temporal-admin-tools'].condition = 'service_started'), /temporal must depend on temporal-admin-tools with condition service_completed_successfully/],
       ['one-shot restarts forever', (c) => (c.services['temporal-create-namespace'].restart = 'always'), /restarts forever/],
       ['cycle', (c) => (c.services.postgres.depends_on = { nginx: { condition: 'service_started' } }), /cycle/],
-      ['unknown env name', (c) => (c.services.worker.environment.MEDEXTRACT_WORKERS = '3'), /MEDEXTRACT_WORKERS is not read by src\/config.ts/],
+      ['unknown env name', (c) => (c.services.worker.environment.MEDEXTRACT_WORKERS = '3'), /MEDEXTRACT_WORKERS is not read by core\/config.ts/],
       ['replicas', (c) => (c.services.worker.deploy.replicas = 1), /worker must run 3 replicas/],
       ['api replicas', (c) => delete c.services.api.deploy, /api must run 2 replicas/],
       ['grace period', (c) => (c.services.worker.stop_grace_period = '90s'), /stop_grace_period \(90s\) is shorter than SHUTDOWN_GRACE_SECONDS \(120s\)/],

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { startEmbeddedPostgres } from '../app/embedded/postgres.js';
 
 test('concurrent parameterised queries and transactions on 10 connections each get their own answer', { timeout: 60_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medextract-pglite-'));

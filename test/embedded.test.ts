@@ -31,7 +31,7 @@ test('the CLI on its own brings up the embedded stack for one command and turns 
 
 test('npm start runs the whole system; the CLI joins it; Ctrl-C stops everything cleanly', async () => {
   const dataDir = path.join(tmp, 'embedded-start');
-  const main = startProcess(['src/main.ts'], { ...embeddedEnv(dataDir), LOG_LEVEL: 'info', TEMPORAL_UI_PORT: '0', PORT: '0' });
+  const main = startProcess(['app/main.ts'], { ...embeddedEnv(dataDir), LOG_LEVEL: 'info', TEMPORAL_UI_PORT: '0', PORT: '0' });
   try {
     await main.waitFor(/MedExtract is running/, 180_000);
     const out = path.join(tmp, 'out-embedded-start');

@@ -1,8 +1,8 @@
-/** Locating a quote among a page's word boxes (activities/extraction/highlight.ts): pure, no stack. */
+/** Locating a quote among a page's word boxes (library/extraction/highlight.ts): pure, no stack. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_OCCURRENCES, inReadingOrder, quoteBoxes } from '../activities/extraction/highlight.js';
-import type { PageWord } from '../activities/pdf/preview.js';
+import { MAX_OCCURRENCES, inReadingOrder, quoteBoxes } from '../library/extraction/highlight.js';
+import type { PageWord } from '../library/pdf/preview.js';
 
 /** Words laid out on rows of a table: each row is [text, x0] pairs at the given y. */
 function table(rows: Array<{ y: number; cells: Array<[string, number]> }>): PageWord[] {

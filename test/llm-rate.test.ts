@@ -5,10 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../src/config.js';
-import { closePool, initPool } from '../src/db/pool.js';
-import { getJob } from '../src/db/jobs.js';
-import { connectClient, submitDocument } from '../src/pipeline-client.js';
+import { loadConfig } from '../core/config.js';
+import { closePool, initPool } from '../stores/pool.js';
+import { getJob } from '../stores/jobs.js';
+import { connectClient, submitDocument } from '../services/pipeline-client.js';
 import { requireRunEnv, startWorker, uniquePrefix, type ChildHandle } from './support/env.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { offlineResponder } from './support/llm-responder.js';

@@ -1,5 +1,5 @@
 /**
- * The hard LLM_RPM limit (activities/extraction/send-window.ts): requests from any number of processes
+ * The hard LLM_RPM limit (activities/llm-send-window.ts): requests from any number of processes
  * take places in one sliding window kept in Postgres. Two connection pools stand for two worker
  * processes; a short window stands for the provider's minute.
  */
@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { migrate } from '../src/db/migrate.js';
-import { takeLlmSendSlot } from '../activities/extraction/send-window.js';
+import { migrate } from '../stores/migrate.js';
+import { takeLlmSendSlot } from '../activities/llm-send-window.js';
 import { requireRunEnv } from './support/env.js';
 
 const { databaseUrl } = requireRunEnv();

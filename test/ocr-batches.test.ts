@@ -1,10 +1,10 @@
 /**
- * How a document's OCR pages are split into activities (workflows/shared.ts ocrBatches): one page each
+ * How a document's OCR pages are split into activities (workflows/ocr-batches.ts): one page each
  * for ordinary documents, equal runs of pages for very long ones, never a page lost or repeated.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_OCR_ACTIVITIES_PER_DOCUMENT, ocrBatches } from '../workflows/shared.js';
+import { MAX_OCR_ACTIVITIES_PER_DOCUMENT, ocrBatches } from '../workflows/ocr-batches.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 

@@ -17,9 +17,9 @@ import {
   rotateGray,
   wordsToText,
   type OcrResult,
-} from '../activities/ocr/pool.js';
-import { inspectPdf, type PageContent, type PlacedImage } from '../activities/pdf/document.js';
-import { embeddedScanImage, pageImagesForOcr, renderPageForOcr, type OcrPageInput } from '../activities/pdf/render.js';
+} from '../library/ocr/pool.js';
+import { inspectPdf, type PageContent, type PlacedImage } from '../library/pdf/document.js';
+import { embeddedScanImage, pageImagesForOcr, renderPageForOcr, type OcrPageInput } from '../library/pdf/render.js';
 import { CORPUS, readCorpus } from './support/env.js';
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 

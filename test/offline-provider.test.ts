@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { chunkPages, mergeExtractions } from '../activities/extraction/chunk.js';
-import { normaliseForMatch, verifyEvidence } from '../activities/extraction/evidence.js';
-import { extractOffline } from '../activities/extraction/offline-provider.js';
-import { readTextLayer } from '../activities/pdf/text-layer.js';
-import type { Evidence, Extraction, LabResult, PageText } from '../src/extraction/schema.js';
-import { emptyExtraction, LIST_SECTIONS } from '../src/extraction/schema.js';
+import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
+import { normaliseForMatch, verifyEvidence } from '../library/extraction/evidence.js';
+import { extractOffline } from '../library/extraction/offline-provider.js';
+import { readTextLayer } from '../library/pdf/text-layer.js';
+import type { Evidence, Extraction, LabResult, PageText } from '../core/contract/extraction.js';
+import { emptyExtraction, LIST_SECTIONS } from '../core/contract/extraction.js';
 import { corpus } from './support/env.js';
 
 const CORPUS = corpus('medical');

@@ -7,9 +7,9 @@ import {
   extractWithOpenAI,
   parseRetryAfter,
   type LlmConfig,
-} from '../activities/extraction/openai-provider.js';
-import { PipelineError } from '../src/errors.js';
-import { EXTRACTION_JSON_SCHEMA, type PageText } from '../src/extraction/schema.js';
+} from '../library/extraction/openai-provider.js';
+import { PipelineError } from '../core/errors.js';
+import { EXTRACTION_JSON_SCHEMA, type PageText } from '../core/contract/extraction.js';
 import {
   countPromptTokens,
   countTokens,

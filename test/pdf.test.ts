@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PipelineError, type FailureType } from '../src/errors.js';
+import { PipelineError, type FailureType } from '../core/errors.js';
 import {
   decideOcr,
   findOversizedImages,
@@ -21,9 +21,9 @@ import {
   textQuality,
   MAX_RENDER_PIXELS,
   type PageContent,
-} from '../activities/pdf/document.js';
-import { annotationTextItems, layoutItems, readTextLayer, textContentToString, type PlacedItem } from '../activities/pdf/text-layer.js';
-import { renderPageForOcr, renderPagesForOcr } from '../activities/pdf/render.js';
+} from '../library/pdf/document.js';
+import { annotationTextItems, layoutItems, readTextLayer, textContentToString, type PlacedItem } from '../library/pdf/text-layer.js';
+import { renderPageForOcr, renderPagesForOcr } from '../library/pdf/render.js';
 import { CORPUS, readCorpus, readTruth } from './support/env.js';
 
 const read = readCorpus;

@@ -15,7 +15,7 @@ import { offlineResponder } from './support/llm-responder.js';
 import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 import { Client, Connection } from '@temporalio/client';
 import { progressQuery } from '../workflows/process-document.js';
-import { workflowIdForJob } from '../workflows/shared.js';
+import { workflowIdForJob } from '../core/contract/jobs.js';
 
 const { tmp, temporalAddress } = requireRunEnv();
 const jobIdsIn = (output: string): string[] => [...output.matchAll(/job ([0-9a-f-]{36})\)/g)].map((m) => m[1]!);

@@ -16,8 +16,8 @@ import { Client, Connection } from '@temporalio/client';
 import { ROOT, requireRunEnv, uniquePrefix } from './support/env.js';
 import { digitalReportPdf, syntheticReport } from './fixtures/generate.js';
 import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
-import { closePool } from '../src/db/pool.js';
-import { JobIdKey } from '../workflows/shared.js';
+import { closePool } from '../stores/pool.js';
+import { JobIdKey } from '../core/contract/jobs.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');

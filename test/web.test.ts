@@ -19,7 +19,7 @@ import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 import { startOpenAIServer, type ChatRequest, type OpenAIServer } from './support/openai-server.js';
 import { offlineResponder, pagesFromPrompt } from './support/llm-responder.js';
 import { readWorkbook } from './support/workbook.js';
-import { closePool, initPool } from '../src/db/pool.js';
+import { closePool, initPool } from '../stores/pool.js';
 import { issueToken } from '../api/auth/sessions.js';
 import type { AppDeps } from '../api/context.js';
 

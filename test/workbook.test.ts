@@ -12,8 +12,8 @@ import {
   parseIsoDate,
   safeText,
   type WorkbookSource,
-} from '../activities/export/workbook.js';
-import { emptyExtraction, type Evidence, type Extraction } from '../src/extraction/schema.js';
+} from '../library/export/workbook.js';
+import { emptyExtraction, type Evidence, type Extraction } from '../core/contract/extraction.js';
 
 const ev = (page: number, quote: string, found = true): Evidence => ({ page, quote, found });
 

@@ -1,5 +1,5 @@
 /**
- * A standalone worker's health endpoint and metrics (src/worker-http.ts, activities/metrics.ts):
+ * A standalone worker's health endpoint and metrics (workers/worker-http.ts, activities/metrics.ts):
  * /healthz is 200 while the process lives; /readyz is 503 while it starts and from the moment it is
  * told to stop, 200 in between; /metrics counts what the worker did (activities, pages, stages, LLM
  * requests, tokens and 429s, waits, slots) and never names a job or a file.
@@ -7,11 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { loadConfig } from '../src/config.js';
-import { closePool, initPool } from '../src/db/pool.js';
-import { getJob } from '../src/db/jobs.js';
-import { connectClient, submitDocument } from '../src/pipeline-client.js';
-import { startWorkerHttp } from '../src/worker-http.js';
+import { loadConfig } from '../core/config.js';
+import { closePool, initPool } from '../stores/pool.js';
+import { getJob } from '../stores/jobs.js';
+import { connectClient, submitDocument } from '../services/pipeline-client.js';
+import { startWorkerHttp } from '../workers/worker-http.js';
 import { requireRunEnv, startWorker, startProcess, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { offlineResponder } from './support/llm-responder.js';
@@ -81,7 +81,7 @@ test('a worker that cannot reach Temporal yet is alive but not ready, and stops 
   await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', () => r()));
   const port = (blackHole.address() as net.AddressInfo).port;
   try {
-    const worker = startProcess(['src/worker-main.ts'], { LOG_LEVEL: 'info', WORKER_HTTP_PORT: '0', TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TASK_QUEUE_PREFIX: uniquePrefix('starting') });
+    const worker = startProcess(['app/worker-main.ts'], { LOG_LEVEL: 'info', WORKER_HTTP_PORT: '0', TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TASK_QUEUE_PREFIX: uniquePrefix('starting') });
     children.push(worker);
     const url = await endpointOf(worker);
     assert.equal((await get(`${url}/healthz`)).status, 200);

@@ -20,14 +20,14 @@ import {
 import type { LlmActivities, PipelineActivities } from '../activities/index.js';
 import {
   JobStatusKey,
-  ocrBatches,
   PROGRESS_QUERY,
   type JobError,
   type JobProgress,
   type JobStatus,
   type ProcessDocumentInput,
   type ProcessDocumentResult,
-} from './shared.js';
+} from '../core/contract/jobs.js';
+import { ocrBatches } from './ocr-batches.js';
 
 export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
 

@@ -1,6 +1,6 @@
 /** Per-user API keys for scripts: shown once, stored as a SHA-256, sent as `X-API-Key`, acting as their owner. */
 import crypto from 'node:crypto';
-import { db } from '../../src/db/pool.js';
+import { db } from '../../stores/pool.js';
 import type { AuthUser, Role } from '../context.js';
 
 export const API_KEY_PREFIX = 'mxk_';

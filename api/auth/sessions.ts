@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { db } from '../../src/db/pool.js';
+import { db } from '../../stores/pool.js';
 import type { AppDeps, AuthUser, Role } from '../context.js';
 
 export const SESSION_HOURS = 8;

@@ -16,8 +16,8 @@
  * successful login then deletes the account's rows, a failed one leaves its row as the record.
  */
 import type pg from 'pg';
-import { db } from '../../src/db/pool.js';
-import { logger } from '../../src/logger.js';
+import { db } from '../../stores/pool.js';
+import { logger } from '../../core/logger.js';
 
 export const WINDOW_MS = 15 * 60_000;
 export const ACCOUNT_MAX_FAILURES = 10;

@@ -8,7 +8,7 @@
  */
 import Router from '@koa/router';
 import { z } from 'zod';
-import { db } from '../../src/db/pool.js';
+import { db } from '../../stores/pool.js';
 import { audit } from '../audit.js';
 import { clientIp, currentUser, type AppContextExtras, type AppState, type AuthUser, type Role } from '../context.js';
 import { ApiError } from '../errors.js';

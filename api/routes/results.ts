@@ -8,13 +8,13 @@
  * up), and only for completed jobs, whose PDF a worker has already opened and checked.
  */
 import Router from '@koa/router';
-import { db } from '../../src/db/pool.js';
-import { getDocumentBytes, type JobRow } from '../../src/db/jobs.js';
-import { LIST_SECTIONS, type Evidence, type Extraction } from '../../src/extraction/schema.js';
-import { workbookSource } from '../../activities/index.js';
-import { buildCombinedWorkbook } from '../../activities/export/workbook.js';
-import { quoteBoxes } from '../../activities/extraction/highlight.js';
-import { ocrWordsToPageWords, renderPagePreview, textLayerWords, type PageWord } from '../../activities/pdf/preview.js';
+import { db } from '../../stores/pool.js';
+import { getDocumentBytes, type JobRow } from '../../stores/jobs.js';
+import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contract/extraction.js';
+import { loadJobResult } from '../../stores/extractions.js';
+import { buildCombinedWorkbook } from '../../library/export/workbook.js';
+import { quoteBoxes } from '../../library/extraction/highlight.js';
+import { ocrWordsToPageWords, renderPagePreview, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
 import { audit } from '../audit.js';
 import { jsonBody } from '../auth/middleware.js';
 import type { AppContext, AppContextExtras, AppState } from '../context.js';
@@ -32,7 +32,7 @@ resultRoutes.get('/jobs/:id/pages/:page', async (ctx) => {
   );
   const row = stored.rows[0];
   if (!row) throw notFound('the page');
-  const source = await workbookSource(job.id);
+  const source = await loadJobResult(job.id);
   let words: PageWord[] = [];
   if (row.source === 'ocr') {
     words = ocrWordsToPageWords(row.words, row.width ?? 0, row.height ?? 0);
@@ -74,7 +74,7 @@ resultRoutes.post('/download/combined', jsonBody, async (ctx) => {
     }
     jobs.push(job);
   }
-  const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => workbookSource(j.id))));
+  const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => loadJobResult(j.id))));
   for (const job of jobs) {
     await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', combined: true, documents: jobs.length } });
   }

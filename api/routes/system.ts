@@ -5,8 +5,8 @@
  */
 import Router from '@koa/router';
 import { runsWorkers, workerRegistry } from '../../activities/metrics.js';
-import { db } from '../../src/db/pool.js';
-import { logger } from '../../src/logger.js';
+import { db } from '../../stores/pool.js';
+import { logger } from '../../core/logger.js';
 import type { AppContextExtras, AppState } from '../context.js';
 import { registry } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { db } from '../../src/db/pool.js';
+import { db } from '../../stores/pool.js';
 import { audit } from '../audit.js';
 import { currentUser, type AppContextExtras, type AppState, type Role } from '../context.js';
 import { ApiError, notFound } from '../errors.js';

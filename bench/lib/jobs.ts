@@ -1,7 +1,7 @@
 /** Uploading documents through the HTTP API and following their jobs in the database. */
 import type pg from 'pg';
 import { BENCH_ADMIN, until, type Child } from './stack.js';
-import type { JobRow as StoredJob } from '../../src/db/jobs.js';
+import type { JobRow as StoredJob } from '../../stores/jobs.js';
 
 export async function login(apiUrl: string): Promise<string> {
   const res = await fetch(`${apiUrl}/login`, {
@@ -55,7 +55,7 @@ export async function uploadAll(
   return out;
 }
 
-/** The job columns the benchmarks read (src/db/jobs.ts defines them). */
+/** The job columns the benchmarks read (stores/jobs.ts defines them). */
 export type JobRow = Pick<
   StoredJob,
   'id' | 'status' | 'stage' | 'pages_total' | 'pages_done' | 'error_code' | 'tokens_in' | 'tokens_out' | 'stage_ms' | 'created_at' | 'started_at' | 'finished_at'

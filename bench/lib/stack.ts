@@ -3,7 +3,7 @@
  * startTemporalDevServer: search attributes, one partition per task queue), one fresh database on the
  * machine's PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres), the
  * workflow code bundled once, and the OpenAI-compatible test server. Worker and API processes are real
- * child processes (`node --import tsx src/worker-main.ts` / `src/api-main.ts`), each benchmark with its
+ * child processes (`node --import tsx app/worker-main.ts` / `app/api-main.ts`), each benchmark with its
  * own task-queue prefix. Everything is torn down by `teardown()`, which index.ts also runs on Ctrl-C,
  * SIGTERM and failures.
  */
@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { migrate } from '../../src/db/migrate.js';
-import { closePool, withClient } from '../../src/db/pool.js';
-import { freePort } from '../../src/embedded/ports.js';
-import { startTemporalDevServer, type EmbeddedTemporal } from '../../src/embedded/temporal.js';
+import { migrate } from '../../stores/migrate.js';
+import { closePool, withClient } from '../../stores/pool.js';
+import { freePort } from '../../app/embedded/ports.js';
+import { startTemporalDevServer, type EmbeddedTemporal } from '../../app/embedded/temporal.js';
 import { startOpenAIServer, type OpenAIServer } from '../../test/support/openai-server.js';
 import { offlineResponder } from '../../test/support/llm-responder.js';
 import { sleep, readText } from './util.js';
@@ -257,7 +257,7 @@ export async function startWorkers(stack: Stack, n: number, opts: WorkerOptions)
         ...(opts.maxConcurrentActivities ? { MAX_CONCURRENT_ACTIVITIES: String(opts.maxConcurrentActivities) } : {}),
         ...opts.env,
       };
-      const child = spawnChild(`${opts.prefix}worker-${++workerSeq}`, process.execPath, [...WORKER_NODE_ARGS, '--import', 'tsx', 'src/worker-main.ts'], env, stack.logDir);
+      const child = spawnChild(`${opts.prefix}worker-${++workerSeq}`, process.execPath, [...WORKER_NODE_ARGS, '--import', 'tsx', 'app/worker-main.ts'], env, stack.logDir);
       return { child, url: `http://127.0.0.1:${port}` };
     }),
   );
@@ -273,7 +273,7 @@ export interface Api {
 let apiSeq = 0;
 export async function startApi(stack: Stack, prefix: string, env: Record<string, string> = {}): Promise<Api> {
   const port = await freePort();
-  const child = spawnChild(`${prefix}api-${++apiSeq}`, process.execPath, ['--import', 'tsx', 'src/api-main.ts'], { ...commonEnv(stack, prefix), PORT: String(port), ...env }, stack.logDir);
+  const child = spawnChild(`${prefix}api-${++apiSeq}`, process.execPath, ['--import', 'tsx', 'app/api-main.ts'], { ...commonEnv(stack, prefix), PORT: String(port), ...env }, stack.logDir);
   const url = `http://127.0.0.1:${port}`;
   await until(`${child.name} ready`, httpOk(`${url}/readyz`), 90_000, [child]);
   return { child, url };

@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot (temporalio/admin-tools): waits until the Temporal frontend answers its gRPC health check,
 # creates the app's namespace if missing and registers the search attributes the workflows set
-# (workflows/shared.ts, SEARCH_ATTRIBUTE_KEYS; test/deploy.test.ts keeps the two lists equal).
+# (core/contract/jobs.ts, SEARCH_ATTRIBUTE_KEYS; test/deploy.test.ts keeps the two lists equal).
 # Idempotent: existing namespace and attributes are left as they are.
 set -eu
 : "${TEMPORAL_ADDRESS:?}" "${NAMESPACE:?}"

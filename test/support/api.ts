@@ -1,5 +1,5 @@
 /**
- * Real API processes for tests (src/api-main.ts on the run's Temporal and database, on a free port),
+ * Real API processes for tests (app/api-main.ts on the run's Temporal and database, on a free port),
  * and a small fetch helper that speaks the API's JSON.
  */
 import { startProcess, type ChildHandle } from './env.js';
@@ -13,7 +13,7 @@ export interface ApiProcess extends ChildHandle {
 
 /** Starts an API process; the first admin comes from ADMIN_USERNAME / ADMIN_PASSWORD. */
 export async function startApiProcess(env: Record<string, string | undefined> = {}): Promise<ApiProcess> {
-  const p = startProcess(['src/api-main.ts'], {
+  const p = startProcess(['app/api-main.ts'], {
     LOG_LEVEL: 'info',
     PORT: '0',
     JWT_SECRET: TEST_JWT_SECRET,

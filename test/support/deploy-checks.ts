@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../core/config.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -18,7 +18,7 @@ export const readYaml = (rel: string): Y => parse(readText(rel), { merge: true }
 export const readYamlDocs = (rel: string): Y[] => parseAllDocuments(readText(rel)).map((d) => d.toJS());
 
 /**
- * The environment variables src/config.ts reads: loadConfig() is run on an environment that records
+ * The environment variables core/config.ts reads: loadConfig() is run on an environment that records
  * every name asked for (the zod schema's keys and the cross-checks alike).
  */
 export function configNames(): Set<string> {
@@ -195,9 +195,9 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
   // Environment of the app: only names the config reads; everything interpolated is documented.
   for (const name of ['api', 'worker']) {
     const env = services[name]?.environment;
-    if (Array.isArray(env)) problems.push(`${name}: use the mapping form of environment (names checked against src/config.ts)`);
+    if (Array.isArray(env)) problems.push(`${name}: use the mapping form of environment (names checked against core/config.ts)`);
     for (const key of Object.keys(env ?? {})) {
-      if (!ctx.configNames.has(key)) problems.push(`${name}: environment variable ${key} is not read by src/config.ts`);
+      if (!ctx.configNames.has(key)) problems.push(`${name}: environment variable ${key} is not read by core/config.ts`);
     }
     if (services[name]?.env_file) problems.push(`${name}: env_file would pass every variable of the file; list the app's variables in environment`);
     if (services[name]?.environment?.NODE_ENV !== 'production') problems.push(`${name}: NODE_ENV must be production`);
@@ -247,9 +247,9 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
 export function envExampleProblems(envExample: Map<string, { value: string; active: boolean }>, names: Set<string>, composeRaw: string): string[] {
   const problems: string[] = [];
   const composeVars = interpolatedNames(composeRaw);
-  for (const name of names) if (!envExample.has(name)) problems.push(`.env.example does not mention ${name}, which src/config.ts reads`);
+  for (const name of names) if (!envExample.has(name)) problems.push(`.env.example does not mention ${name}, which core/config.ts reads`);
   for (const [name, { value, active }] of envExample) {
-    if (!names.has(name) && !composeVars.has(name)) problems.push(`.env.example mentions ${name}, which neither src/config.ts nor docker-compose.yml uses`);
+    if (!names.has(name) && !composeVars.has(name)) problems.push(`.env.example mentions ${name}, which neither core/config.ts nor docker-compose.yml uses`);
     // Secrets ship empty: compose refuses to start until each is filled in (its ${NAME:?...}).
     if (/SECRET|PASSWORD|API_KEY|TOKEN/.test(name) && value !== '') problems.push(`.env.example must not carry a value for ${name}`);
     if (/SECRET|PASSWORD/.test(name) && active && !new RegExp(`\\$\\{${name}:\\?`).test(composeRaw)) {
@@ -422,7 +422,7 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
     if (!d?.metadata?.name) problems.push(`${id}: metadata.name is missing`);
   }
   for (const cm of configMaps) {
-    for (const key of Object.keys(cm.data ?? {})) if (!ctx.configNames.has(key)) problems.push(`ConfigMap/${cm.metadata.name}: ${key} is not read by src/config.ts`);
+    for (const key of Object.keys(cm.data ?? {})) if (!ctx.configNames.has(key)) problems.push(`ConfigMap/${cm.metadata.name}: ${key} is not read by core/config.ts`);
   }
 
   for (const dep of deployments) {
@@ -466,7 +466,7 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
       // Environment: only names the config reads; secrets from the Secret, with keys it holds.
       const env: Y[] = c.env ?? [];
       for (const e of env) {
-        if (!ctx.configNames.has(e.name)) problems.push(`${cid}: env ${e.name} is not read by src/config.ts`);
+        if (!ctx.configNames.has(e.name)) problems.push(`${cid}: env ${e.name} is not read by core/config.ts`);
         const ref = e.valueFrom?.secretKeyRef;
         if (ref && ref.name !== secretName) problems.push(`${cid}: env ${e.name} refers to Secret ${ref.name}, not ${secretName}`);
         if (ref && !secretKeys.has(ref.key)) problems.push(`${cid}: env ${e.name} refers to key ${ref.key}, which the example Secret does not hold`);

@@ -82,17 +82,17 @@ export function startProcess(args: string[], env: Record<string, string | undefi
   };
 }
 
-/** A real worker process (src/worker-main.ts) on the run's Temporal and database. */
+/** A real worker process (app/worker-main.ts) on the run's Temporal and database. */
 export async function startWorker(env: Record<string, string | undefined>): Promise<ChildHandle> {
   // Any free port for the health endpoint: several test workers run at once (the URL is in the log).
-  const w = startProcess(['src/worker-main.ts'], { LOG_LEVEL: 'info', WORKER_HTTP_PORT: '0', ...env });
+  const w = startProcess(['app/worker-main.ts'], { LOG_LEVEL: 'info', WORKER_HTTP_PORT: '0', ...env });
   await w.waitFor(/workers polling/);
   return w;
 }
 
 /** Runs the CLI to completion. */
 export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
-  const p = startProcess(['src/cli.ts', ...args], env);
+  const p = startProcess(['app/cli.ts', ...args], env);
   const code = await p.exited;
   return { code, output: p.output() };
 }

@@ -3,8 +3,8 @@
  * markers the provider writes) and runs the offline rules on them, so the OpenAI path is checked
  * end to end against real ground truth without a real model.
  */
-import type { PageText } from '../../src/extraction/schema.js';
-import { extractOffline } from '../../activities/extraction/offline-provider.js';
+import type { PageText } from '../../core/contract/extraction.js';
+import { extractOffline } from '../../library/extraction/offline-provider.js';
 import type { ChatRequest } from './openai-server.js';
 
 export function pagesFromPrompt(req: ChatRequest): PageText[] {

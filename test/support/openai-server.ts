@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { emptyExtraction } from '../../src/extraction/schema.js';
+import { emptyExtraction } from '../../core/contract/extraction.js';
 
 export interface ChatMessage {
   role: string;

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { ROOT, requireRunEnv, runCli, startWorker, uniquePrefix } from './env.js';
 import { digitalReportPdf, scannedReportPdf, syntheticReport } from '../fixtures/generate.js';
-import { workflowIdForJob } from '../../workflows/shared.js';
+import { workflowIdForJob } from '../../core/contract/jobs.js';
 
 const { tmp, temporalAddress } = requireRunEnv();
 const { History } = proto.temporal.api.history.v1;

@@ -160,10 +160,10 @@ export async function listJobs(status?: JobStatus): Promise<Job[]> {
 }
 
 // The result's shape is the server's own (schema v1 with evidence); type-only imports vanish from the bundle.
-export type { Evidence, Field } from '../../src/extraction/schema.js';
+export type { Evidence, Field } from '../../core/contract/extraction.js';
 /** `GET /jobs/:id/result`: extraction schema v1 with evidence. */
-export type { ExtractionJson as ExtractionResult } from '../../activities/export/workbook.js';
-import type { ExtractionJson as ExtractionResult } from '../../activities/export/workbook.js';
+export type { ExtractionJson as ExtractionResult } from '../../library/export/workbook.js';
+import type { ExtractionJson as ExtractionResult } from '../../library/export/workbook.js';
 
 export async function getResult(id: string): Promise<ExtractionResult> {
   const res = await request('GET', `/jobs/${encodeURIComponent(id)}/result`);

@@ -1,0 +1,16 @@
+/** Entry point of a standalone API process (`npm run api`). Needs TEMPORAL_ADDRESS and DATABASE_URL. */
+import { startApi } from '../api/server.js';
+import { config } from '../core/config.js';
+import { connectStandalone } from '../stores/migrate.js';
+import { closePool } from '../stores/pool.js';
+import { logger } from '../core/logger.js';
+
+const cfg = config('api');
+const { temporalAddress } = await connectStandalone(cfg, 'API process');
+const api = await startApi(cfg, temporalAddress);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'API stopping');
+    void api.close().then(closePool).then(() => process.exit(0));
+  });
+}

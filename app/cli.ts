@@ -1,0 +1,135 @@
+/**
+ * `medextract process <pdf...> [--out DIR]`: submits each PDF as a job through Temporal, shows a live
+ * progress bar per document, and writes `<name>.xlsx` and `<name>.json` to DIR. Exits non-zero, with
+ * one clear line per document, when any document failed. With no TEMPORAL_ADDRESS it runs (or joins)
+ * the embedded stack for the length of the command.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { config } from '../core/config.js';
+import { getJob, type JobRow } from '../stores/jobs.js';
+import { closePool, initPool } from '../stores/pool.js';
+import { connectClient, submitDocument } from '../services/pipeline-client.js';
+import { startStack } from './stack.js';
+import { startWorkers, type RunningWorkers } from '../workers/worker.js';
+import { loadJobResult } from '../stores/extractions.js';
+import { buildWorkbook, extractionToJson } from '../library/export/workbook.js';
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+interface Tracked {
+  input: string;
+  outName: string;
+  job?: JobRow;
+  problem?: string;
+}
+
+async function processCommand(files: string[], opts: { out: string; owner: string }): Promise<number> {
+  const cfg = config('cli');
+  const outDir = path.resolve(opts.out);
+  await fs.mkdir(outDir, { recursive: true });
+
+  const stack = await startStack(cfg, { attach: true });
+  let workers: RunningWorkers | undefined;
+  try {
+    initPool(stack.databaseUrl, 4);
+    // Owning the embedded services means nobody else is there to do the work.
+    if (stack.embedded) workers = await startWorkers(cfg, stack.temporalAddress);
+    const client = await connectClient(cfg, stack.temporalAddress);
+
+    const used = new Set<string>();
+    const tracked: Tracked[] = files.map((input) => {
+      let outName = path.basename(input).replace(/\.pdf$/i, '');
+      for (let i = 2; used.has(outName); i++) outName = `${path.basename(input).replace(/\.pdf$/i, '')}-${i}`;
+      used.add(outName);
+      return { input, outName };
+    });
+    for (const t of tracked) {
+      try {
+        const content = await fs.readFile(t.input);
+        if (content.byteLength > cfg.maxUploadBytes) {
+          t.problem = `TooLarge: the file is ${(content.byteLength / 1048576).toFixed(1)} MB; the limit is ${cfg.maxUploadBytes / 1048576} MB`;
+          continue;
+        }
+        t.job = await submitDocument(client, cfg, { owner: opts.owner, filename: path.basename(t.input), content });
+      } catch (err) {
+        t.problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'NotFound: no such file' : `SubmitFailed: ${(err as Error).message}`;
+      }
+    }
+
+    await follow(tracked);
+
+    let failures = 0;
+    for (const t of tracked) {
+      if (t.job?.status === 'completed') {
+        const source = await loadJobResult(t.job.id);
+        await fs.writeFile(path.join(outDir, `${t.outName}.xlsx`), await buildWorkbook(source));
+        await fs.writeFile(path.join(outDir, `${t.outName}.json`), JSON.stringify(extractionToJson(source), null, 2));
+        const seconds = t.job.finished_at ? ((t.job.finished_at.getTime() - t.job.created_at.getTime()) / 1000).toFixed(1) : '?';
+        const pages = `${t.job.pages_total} page${t.job.pages_total === 1 ? '' : 's'}`;
+        process.stdout.write(`✓ ${t.input} → ${path.join(outDir, t.outName)}.xlsx, .json  (${pages}, ${seconds} s, job ${t.job.id})\n`);
+      } else {
+        failures++;
+        const reason = t.problem ?? (t.job?.error_code ? `${t.job.error_code}: ${t.job.error_message}` : `job ${t.job?.status}`);
+        process.stdout.write(`✗ ${t.input}: ${reason}${t.job ? ` (job ${t.job.id})` : ''}\n`);
+      }
+    }
+    return failures === 0 ? 0 : 1;
+  } finally {
+    await workers?.shutdown();
+    await closePool();
+    await stack.stop();
+  }
+}
+
+/** Polls each job's row until all have finished, drawing a bar per document (or plain lines off a TTY). */
+async function follow(tracked: Tracked[]): Promise<void> {
+  const live = tracked.filter((t) => t.job);
+  const tty = process.stderr.isTTY;
+  const bars = tty
+    ? new cliProgress.MultiBar(
+        { format: ' {bar} {percentage}% | {stage} {value}/{total} pages | {name}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const bar = new Map(live.map((t) => [t, bars?.create(1, 0, { name: path.basename(t.input), stage: 'queued' })]));
+  const lastLine = new Map<Tracked, string>();
+  while (live.some((t) => !FINISHED.has(t.job!.status))) {
+    await new Promise((r) => setTimeout(r, 300));
+    for (const t of live) {
+      if (FINISHED.has(t.job!.status)) continue;
+      t.job = (await getJob(t.job!.id)) ?? t.job;
+      const j = t.job!;
+      const stage = FINISHED.has(j.status) ? j.status : (j.stage ?? j.status);
+      bar.get(t)?.setTotal(Math.max(1, j.pages_total ?? 1));
+      bar.get(t)?.update(j.status === 'completed' ? Math.max(1, j.pages_total ?? 1) : j.pages_done, { stage });
+      const line = `${path.basename(t.input)}: ${stage} ${j.pages_done}/${j.pages_total ?? '?'} pages`;
+      if (!tty && lastLine.get(t) !== line) {
+        process.stderr.write(`  ${line}\n`);
+        lastLine.set(t, line);
+      }
+    }
+  }
+  bars?.stop();
+}
+
+const program = new Command()
+  .name('medextract')
+  .description('Turn medical PDFs into structured data and Excel workbooks.')
+  .showHelpAfterError();
+program
+  .command('process')
+  .description('process PDFs: one durable job each; writes <name>.xlsx and <name>.json')
+  .argument('<pdf...>', 'PDF files')
+  .option('-o, --out <dir>', 'output folder', '.')
+  .option('--owner <name>', 'job owner recorded with each job', `cli:${os.userInfo().username}`)
+  .action(async (files: string[], opts: { out: string; owner: string }) => {
+    process.exitCode = await processCommand(files, opts);
+  });
+
+await program.parseAsync(process.argv);
+// Temporal's native connection and pg timers could keep the loop alive a little; we are done.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,51 @@
+/**
+ * `npm start`: the whole system in one process — embedded Temporal and Postgres unless configured
+ * otherwise, migrations, the workers and the HTTP API on PORT.
+ * Ctrl-C stops everything cleanly: workers first (running activities finish within the grace time),
+ * then Temporal, then Postgres. A second Ctrl-C exits at once.
+ */
+import { config } from '../core/config.js';
+import { closePool, initPool } from '../stores/pool.js';
+import { logger } from '../core/logger.js';
+import { startStack } from './stack.js';
+import { startWorkers } from '../workers/worker.js';
+import { startApi } from '../api/server.js';
+
+const cfg = config();
+const stack = await startStack(cfg, { ui: true });
+initPool(stack.databaseUrl);
+const workers = await startWorkers(cfg, stack.temporalAddress);
+const api = await startApi(cfg, stack.temporalAddress);
+
+process.stdout.write(
+  [
+    '',
+    'MedExtract is running.',
+    `  API:         ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
+    `  Temporal:    ${stack.temporalAddress}${stack.temporalUiUrl ? `  (Web UI ${stack.temporalUiUrl})` : ''}`,
+    `  Postgres:    ${cfg.databaseUrl ? 'DATABASE_URL' : `embedded (PGlite) in ${cfg.dataDir}`}`,
+    `  Extraction:  ${cfg.extraction.provider}${cfg.extraction.provider === 'openai' ? ` (${cfg.extraction.model})` : ''}`,
+    '  Process PDFs from another terminal:  npx medextract process file.pdf --out results/',
+    '  Stop with Ctrl-C.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) {
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.exit(130);
+  }
+  stopping = true;
+  logger.info({ signal }, 'stopping');
+  await api.close();
+  await workers.shutdown();
+  await closePool();
+  await stack.stop();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+await workers.done;

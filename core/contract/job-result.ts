@@ -1,0 +1,19 @@
+/** A finished job's result as every exporter reads it (workbook, JSON, later FHIR). */
+import type { Extraction } from './extraction.js';
+
+export interface PageSource {
+  page: number;
+  source: 'text_layer' | 'ocr';
+  ocrConfidence?: number | null;
+}
+
+export interface JobResult {
+  jobId: string;
+  filename: string;
+  pageCount: number;
+  pageSources?: PageSource[];
+  provider: string;
+  model?: string | null;
+  extractedAt: Date;
+  extraction: Extraction;
+}

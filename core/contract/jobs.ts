@@ -1,0 +1,71 @@
+/**
+ * The job contract: names and shapes shared by the workflow, the workers and every client (CLI, API).
+ * Pure data: safe inside the deterministic workflow bundle.
+ */
+import type { defineSearchAttributeKey } from '@temporalio/common';
+import type { defineQuery as DefineQuery } from '@temporalio/workflow';
+
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type JobStage = 'prepare' | 'ocr' | 'extract' | 'export';
+export type ExtractionProvider = 'openai' | 'offline';
+
+export interface TaskQueues {
+  /** prepare, merge, export, job bookkeeping */
+  pipeline: string;
+  /**
+   * only OCR page batches; each worker takes as many as it has OCR engines (OCR_WORKERS), so batches
+   * spread over all workers instead of piling up behind one worker's engines. Absent in inputs of
+   * workflows started before it existed: they run OCR on `pipeline`.
+   */
+  ocr?: string;
+  /** only the LLM request; rate-limited globally by the server */
+  llm: string;
+}
+
+export function taskQueues(prefix = ''): Required<TaskQueues> {
+  return { pipeline: `${prefix}pipeline`, ocr: `${prefix}ocr`, llm: `${prefix}llm` };
+}
+
+export interface ProcessDocumentInput {
+  jobId: string;
+  provider: ExtractionProvider;
+  taskQueues: TaskQueues;
+  /** Pages per OCR activity; by default ocrBatches decides from the document's size. */
+  ocrBatchPages?: number;
+  /** Characters of page text per extraction request (long documents are chunked and merged). */
+  extractionChunkChars?: number;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface ProcessDocumentResult {
+  jobId: string;
+  status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
+  error?: JobError;
+}
+
+export interface JobProgress {
+  status: JobStatus;
+  stage: JobStage | null;
+  pagesDone: number;
+  pagesTotal: number | null;
+  error?: JobError;
+}
+
+export const workflowIdForJob = (jobId: string): string => `job-${jobId}`;
+
+/** Query name; the definition itself is created in the workflow and by clients with `defineQuery`. */
+export const PROGRESS_QUERY = 'progress';
+export type ProgressQuery = ReturnType<typeof DefineQuery<JobProgress>>;
+
+// Custom search attributes (registered on the server; see README) that make jobs findable in the UI.
+type KeywordKey = ReturnType<typeof defineSearchAttributeKey<'KEYWORD'>>;
+const keyword = (name: string): KeywordKey => ({ name, type: 'KEYWORD' });
+export const JobIdKey = keyword('JobId');
+export const OwnerKey = keyword('Owner');
+export const JobStatusKey = keyword('JobStatus');
+export const FileNameKey = keyword('FileName');
+export const SEARCH_ATTRIBUTE_KEYS = [JobIdKey, OwnerKey, JobStatusKey, FileNameKey];

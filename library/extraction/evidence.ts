@@ -1,0 +1,80 @@
+/**
+ * Evidence verification: every value an extractor returns cites `{page, quote}`; here we check that the
+ * quote really occurs on that page and record the answer in `evidence.found`.
+ *
+ * Matching is deliberately tolerant of presentation differences (case, runs of whitespace and line
+ * breaks, Unicode compatibility forms such as the "ﬁ" ligature or full-width digits, typographic quotes
+ * and dashes), and strict about content: the normalised quote must be a substring of the normalised page.
+ */
+import type { Evidence, Extraction, PageText } from '../../core/contract/extraction.js';
+import { LIST_SECTIONS } from '../../core/contract/extraction.js';
+
+/** Ligatures and letters NFKC leaves alone but that text layers and models spell differently. */
+const EXTRA_FOLDS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[\u00AD\u200B-\u200D\u2060\uFEFF]/g, ''], // soft hyphen, zero-width characters
+  [/[\u2018\u2019\u201A\u201B\u2032\u00B4`]/g, "'"],
+  [/[\u201C\u201D\u201E\u201F\u2033]/g, '"'],
+  [/[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]/g, '-'], // hyphens, en/em dashes, minus
+  [/\u00C6/g, 'AE'],
+  [/\u00E6/g, 'ae'],
+  [/\u0152/g, 'OE'],
+  [/\u0153/g, 'oe'],
+  [/\u00DF/g, 'ss'],
+  [/\u00B5/g, '\u03BC'], // micro sign → Greek mu (NFKC does this too; kept explicit)
+];
+
+/** The form quotes and page text are compared in. */
+export function normaliseForMatch(text: string): string {
+  let s = text.normalize('NFKC');
+  for (const [re, to] of EXTRA_FOLDS) s = s.replace(re, to);
+  return s.toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Returns a copy of `extraction` in which every evidence carries `found`, and every confidence is a
+ * number in [0, 1]. A quote that is not on the cited page but on exactly one other page has its page
+ * corrected (and counts as found); a quote on no page, or on several other pages, is `found: false`.
+ * Fields without evidence keep `evidence: null`.
+ */
+export function verifyEvidence(extraction: Extraction, pages: PageText[]): Extraction {
+  const out = structuredClone(extraction);
+  // Several PageText entries may carry the same page number (a long page split into chunks).
+  const byPage = new Map<number, string>();
+  for (const p of pages) {
+    const prev = byPage.get(p.page);
+    byPage.set(p.page, prev === undefined ? p.text : `${prev}\n${p.text}`);
+  }
+  const normalised = new Map<number, string>();
+  for (const [page, text] of byPage) normalised.set(page, normaliseForMatch(text));
+
+  const check = (ev: Evidence): Evidence => {
+    const quote = typeof ev.quote === 'string' ? normaliseForMatch(ev.quote) : '';
+    if (quote === '') return { ...ev, found: false };
+    const cited = normalised.get(ev.page);
+    if (cited !== undefined && cited.includes(quote)) return { ...ev, found: true };
+    const elsewhere: number[] = [];
+    for (const [page, text] of normalised) if (page !== ev.page && text.includes(quote)) elsewhere.push(page);
+    if (elsewhere.length === 1) return { ...ev, page: elsewhere[0] as number, found: true };
+    return { ...ev, found: false };
+  };
+
+  for (const group of [out.document, out.patient] as const) {
+    for (const field of Object.values(group)) {
+      field.confidence = clamp01(field.confidence);
+      if (field.evidence) field.evidence = check(field.evidence);
+    }
+  }
+  for (const section of LIST_SECTIONS) {
+    for (const item of out[section]) {
+      item.confidence = clamp01(item.confidence);
+      if (item.evidence) item.evidence = check(item.evidence);
+    }
+  }
+  return out;
+}
+
+/** Clamps into [0, 1]; anything that is not a finite number becomes 0. */
+export function clamp01(x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return 0;
+  return Math.min(1, Math.max(0, x));
+}

@@ -1,0 +1,551 @@
+/**
+ * A pool of tesseract.js workers (worker threads running the WASM core), one per core by default,
+ * created on demand (at most `size`) and reused for every page. Language data comes from the
+ * `@tesseract.js-data/<lang>` npm packages; nothing is ever downloaded, and nothing is read from or
+ * written to a cache (`cacheMethod: 'none'`).
+ *
+ * Choices, measured on this corpus (2-core machine, 300-dpi renders from render.ts, two workers busy
+ * in parallel, OEM 1 = LSTM only):
+ *
+ *   data variant   PSM  linn/ccitt/jbig2 recall  skew recall  s/page (dense letter page)   init, RSS
+ *   4.0.0          3    0.995                    0.910        4.0–4.9 (huckfinn 1.3)        ~400 ms, ~220 MB
+ *   4.0.0_best_int 3    0.995                    0.910        4.0–5.0 (huckfinn 1.3)        ~200 ms, ~115 MB
+ *   4.0.0_best_int 6    0.988                    0.982        3.5–4.9 (huckfinn 2.7, conf 92 → 68)
+ *   4.0.0_best_int 3 + rotateAuto (deskew)  0.995  0.995     +0–1.8 s only on skewed pages
+ *
+ *   (recall = share of the words of ocrmypdf_linn.reference.txt found; cms1500 scan 5.2 s conf 57,
+ *    epson article 2.4 s conf 92, handwritten note 0.6 s conf 47.)
+ *
+ * With OEM 1 both packages hold the same LSTM model (identical text on 8 of 10 test pages, tiny
+ * differences on 2); `4.0.0` only adds the legacy engine we do not use. So: `4.0.0_best_int`
+ * (a quarter of the size, half the start-up time and memory), PSM 3 (automatic page segmentation:
+ * keeps the two columns of linn in reading order and copes with forms) with `rotateAuto` (deskew;
+ * costs nothing measurable on straight pages).
+ *
+ * Page orientation: tesseract's OSD (`worker.detect`) needs `osd.traineddata` and the legacy engine,
+ * which no installed package provides. Instead, when a page comes back with a low mean confidence,
+ * we probe a band across the middle of the page at 0/90/180/270° and, if one orientation reads
+ * clearly better, recognise the page again in that orientation. Pages above the threshold pay
+ * nothing; ocrmypdf_cardinal pages 3 and 4 (180° / 270°) go from confidence 33 to 93 and take
+ * ~11–16 s instead of ~4 s (a wasted first pass ~8 s + probes ~2 s + the real pass); a low-
+ * confidence upright page (handwriting, conf ~31–47) pays ~1.5 s of probes. The threshold (45) sits
+ * below dense-but-upright forms (100-dpi CMS-1500 scan: conf 55) and above sideways pages (~33).
+ * Only PGM input (what render.ts produces) can be rotated; other formats are recognised as given.
+ *
+ * `durationMs` in results is wall time of the call, including waiting for a free worker.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Tesseract from 'tesseract.js';
+import { PipelineError } from '../../core/errors.js';
+
+const require = createRequire(import.meta.url);
+const OCR_THREAD_SCRIPT = fileURLToPath(new URL('./ocr-thread.cjs', import.meta.url));
+
+/** Language data variant (folder inside `@tesseract.js-data/<lang>`); see the measurements above. */
+export const LANG_DATA_VARIANT = '4.0.0_best_int';
+/** Page segmentation mode: 3 = fully automatic (no OSD). */
+export const PAGE_SEG_MODE = Tesseract.PSM.AUTO;
+/** One page must not keep a worker longer than this; the worker is then killed and replaced. */
+export const RECOGNIZE_TIMEOUT_MS = 180_000;
+/** Below this mean confidence we check whether the page is rotated. */
+export const ORIENTATION_CHECK_BELOW = 45;
+
+export interface OcrWord {
+  text: string;
+  /** 0–100 */
+  confidence: number;
+  /** Pixel box in the input image (x0,y0 top-left; x1,y1 bottom-right, exclusive). */
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+}
+
+export interface OcrResult {
+  /**
+   * Recognised text in tesseract's reading order (blocks, then lines), one line per '\n', words
+   * separated by one space or by two where the gap is wider than ~1.5 character widths (same
+   * conventions as the PDF text layer, see text-layer.ts).
+   */
+  text: string;
+  /** Mean word confidence, 0–100 (0 when nothing was recognised). */
+  confidence: number;
+  words: OcrWord[];
+  /** Clockwise rotation (degrees) applied to the input to read it upright. */
+  orientation: 0 | 90 | 180 | 270;
+  /** Skew angle (radians) tesseract corrected; word boxes are in the deskewed frame. */
+  skewRadians: number;
+  durationMs: number;
+}
+
+export type OcrImage = Uint8Array;
+
+export interface RecognizeOptions {
+  /** Resolution of the image (default 300): tesseract sizes its expectations of text by it. */
+  dpi?: number;
+}
+
+/** The resolution tesseract is told when the caller does not say (what render.ts produces). */
+export const DEFAULT_DPI = 300;
+
+export interface OcrPool {
+  readonly lang: string;
+  readonly size: number;
+  recognize(image: OcrImage, opts?: RecognizeOptions): Promise<OcrResult>;
+  /** Terminates the workers; pending and later calls fail. */
+  close(): Promise<void>;
+}
+
+export interface OcrPoolOptions {
+  /** Number of workers (default: OCR_WORKERS env, else `os.availableParallelism()`). */
+  size?: number;
+  /** Check and correct 90/180/270° page rotation on low-confidence pages (default true). */
+  autoOrient?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Language data
+// ---------------------------------------------------------------------------------------------------
+
+/** Folder holding `<lang>.traineddata.gz` for a language, from its npm package. */
+export function langDataDir(code: string, variant = LANG_DATA_VARIANT): string {
+  if (!/^[a-z_]{3,}$/.test(code)) throw new Error(`Invalid OCR language code "${code}".`);
+  let pkgDir: string;
+  try {
+    pkgDir = path.dirname(require.resolve(`@tesseract.js-data/${code}/package.json`));
+  } catch (cause) {
+    throw new Error(`OCR language "${code}" is not installed: add the npm package @tesseract.js-data/${code}.`, { cause });
+  }
+  const dir = path.join(pkgDir, variant);
+  if (!fs.existsSync(path.join(dir, `${code}.traineddata.gz`))) {
+    throw new Error(`OCR language data ${code}/${variant} is missing from @tesseract.js-data/${code}.`);
+  }
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PGM helpers (render.ts output): parse, rotate, crop
+// ---------------------------------------------------------------------------------------------------
+
+export interface Gray {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Parse a binary 8-bit PGM (P5); null for anything else. */
+export function parsePgm(bytes: Uint8Array): Gray | null {
+  if (bytes[0] !== 0x50 || bytes[1] !== 0x35) return null; // "P5"
+  const fields: number[] = [];
+  let i = 2;
+  while (fields.length < 3 && i < bytes.length && i < 1024) {
+    const c = bytes[i]!;
+    if (c === 0x23) {
+      while (i < bytes.length && bytes[i] !== 0x0a) i++; // comment
+    } else if (c >= 0x30 && c <= 0x39) {
+      let v = 0;
+      while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) v = v * 10 + (bytes[i++]! - 0x30);
+      fields.push(v);
+      continue;
+    }
+    i++;
+  }
+  const [width, height, max] = fields;
+  if (!width || !height || max !== 255) return null;
+  const start = i + 1; // exactly one whitespace byte follows maxval
+  if (bytes.length - start < width * height) return null;
+  return { width, height, data: bytes.subarray(start, start + width * height) };
+}
+
+export function encodePgm(g: Gray): Uint8Array {
+  const header = Buffer.from(`P5\n${g.width} ${g.height}\n255\n`, 'latin1');
+  const out = new Uint8Array(header.length + g.data.length);
+  out.set(header, 0);
+  out.set(g.data, header.length);
+  return out;
+}
+
+/** Rotate clockwise by 90/180/270°. */
+export function rotateGray(g: Gray, degrees: 0 | 90 | 180 | 270): Gray {
+  if (degrees === 0) return g;
+  const { width: w, height: h, data } = g;
+  const out = new Uint8Array(w * h);
+  if (degrees === 180) {
+    for (let i = 0, n = w * h; i < n; i++) out[n - 1 - i] = data[i]!;
+    return { width: w, height: h, data: out };
+  }
+  // 90° cw: (x, y) → (h-1-y, x) in a h×w image; 270° cw: (x, y) → (y, w-1-x).
+  const nw = h;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const v = data[row + x]!;
+      if (degrees === 90) out[x * nw + (h - 1 - y)] = v;
+      else out[(w - 1 - x) * nw + y] = v;
+    }
+  }
+  return { width: h, height: w, data: out };
+}
+
+function cropGray(g: Gray, x: number, y: number, w: number, h: number): Gray {
+  const out = new Uint8Array(w * h);
+  for (let r = 0; r < h; r++) out.set(g.data.subarray((y + r) * g.width + x, (y + r) * g.width + x + w), r * w);
+  return { width: w, height: h, data: out };
+}
+
+/** Map a box found in an image rotated clockwise by `deg` back to the original image. */
+function unrotateBox(b: OcrWord['bbox'], deg: 0 | 90 | 180 | 270, origW: number, origH: number): OcrWord['bbox'] {
+  switch (deg) {
+    case 0:
+      return b;
+    case 180:
+      return { x0: origW - b.x1, y0: origH - b.y1, x1: origW - b.x0, y1: origH - b.y0 };
+    case 90: // rotated (X, Y) = (origH-1-y, x)  ⇒  x = Y, y = origH-1-X
+      return { x0: b.y0, y0: origH - b.x1, x1: b.y1, y1: origH - b.x0 };
+    case 270: // rotated (X, Y) = (y, origW-1-x)  ⇒  x = origW-1-Y, y = X
+      return { x0: origW - b.y1, y0: b.x0, x1: origW - b.y0, y1: b.x1 };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Result shaping
+// ---------------------------------------------------------------------------------------------------
+
+interface TessWord {
+  text: string;
+  confidence: number;
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+}
+interface TessData {
+  text: string;
+  confidence: number;
+  rotateRadians?: number | null;
+  blocks?: Array<{ paragraphs: Array<{ lines: Array<{ words: TessWord[] }> }> }> | null;
+}
+
+/**
+ * Tesseract's lines → text per the shared text conventions (one visual row per line, two spaces at a
+ * column gap). Tesseract orders lines block by block, so a table can come back column by column; lines
+ * that share a visual row are put back side by side, left to right, so a lab row reads
+ * "Creatinine  1.00  mg/dL  0.60 - 1.30" as it does on paper.
+ */
+export function wordsToText(lines: TessWord[][]): string {
+  const segments = lines
+    .map((words) => words.filter((w) => w.text.trim() !== ''))
+    .filter((words) => words.length > 0)
+    .map((words) => ({
+      words,
+      x0: Math.min(...words.map((w) => w.bbox.x0)),
+      y0: Math.min(...words.map((w) => w.bbox.y0)),
+      y1: Math.max(...words.map((w) => w.bbox.y1)),
+    }))
+    .sort((a, b) => a.y0 + a.y1 - (b.y0 + b.y1));
+  // Group segments whose vertical extents overlap by more than half of the smaller one: one row.
+  const rows: Array<{ y0: number; y1: number; segments: typeof segments }> = [];
+  for (const seg of segments) {
+    const row = rows[rows.length - 1];
+    const overlap = row ? Math.min(row.y1, seg.y1) - Math.max(row.y0, seg.y0) : 0;
+    if (row && overlap > 0.5 * Math.min(row.y1 - row.y0, seg.y1 - seg.y0)) {
+      row.segments.push(seg);
+      row.y0 = Math.min(row.y0, seg.y0);
+      row.y1 = Math.max(row.y1, seg.y1);
+    } else rows.push({ y0: seg.y0, y1: seg.y1, segments: [seg] });
+  }
+  const out: string[] = [];
+  for (const row of rows) {
+    let line = '';
+    let prev: TessWord | undefined;
+    for (const w of row.segments.sort((a, b) => a.x0 - b.x0).flatMap((s) => s.words)) {
+      const t = w.text.trim();
+      if (prev) {
+        const charW = ((prev.bbox.x1 - prev.bbox.x0) / Math.max(prev.text.length, 1) + (w.bbox.x1 - w.bbox.x0) / Math.max(t.length, 1)) / 2;
+        line += w.bbox.x0 - prev.bbox.x1 > 1.5 * charW ? '  ' : ' ';
+      }
+      line += t;
+      prev = w;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+function shape(data: TessData): { lines: TessWord[][]; words: TessWord[]; confidence: number } {
+  const lines = (data.blocks ?? []).flatMap((b) => b.paragraphs.flatMap((p) => p.lines.map((l) => l.words)));
+  const words = lines.flat().filter((w) => w.text.trim() !== '');
+  const confidence = words.length ? words.reduce((s, w) => s + w.confidence, 0) / words.length : 0;
+  return { lines, words, confidence };
+}
+
+/** Orientation probe score: words read with good confidence. */
+function probeScore(data: TessData): number {
+  return shape(data).words.filter((w) => w.confidence >= 70 && w.text.replace(/[^\p{L}\p{N}]/gu, '').length >= 2).length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The pool
+// ---------------------------------------------------------------------------------------------------
+
+interface Slot {
+  worker: Tesseract.Worker;
+  /** The `user_defined_dpi` the worker is set to. */
+  dpi: number;
+  busy: boolean;
+  dead: boolean;
+  /** Rejects the running job if the worker thread dies. */
+  onDeath?: (err: Error) => void;
+}
+
+interface Job {
+  run: (slot: Slot) => Promise<TessData>;
+  resolve: (d: TessData) => void;
+  reject: (e: unknown) => void;
+}
+
+class TesseractPool implements OcrPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private creating = 0;
+  private closed = false;
+
+  constructor(
+    readonly lang: string,
+    readonly size: number,
+    private readonly autoOrient: boolean,
+  ) {}
+
+  async recognize(image: OcrImage, opts: RecognizeOptions = {}): Promise<OcrResult> {
+    const started = performance.now();
+    if (!(image instanceof Uint8Array) || image.length === 0) throw new Error('OCR needs a non-empty image buffer.');
+    const dpi = Math.round(opts.dpi ?? DEFAULT_DPI);
+    if (!(dpi >= 50 && dpi <= 2400)) throw new Error(`OCR resolution must be 50–2400 dpi, got ${opts.dpi}.`);
+    const gray = parsePgm(image);
+    let orientation: 0 | 90 | 180 | 270 = 0;
+    let data = await this.run(image, dpi);
+    let shaped = shape(data);
+    if (this.autoOrient && gray && shaped.confidence < ORIENTATION_CHECK_BELOW) {
+      const best = await this.probeOrientation(gray, dpi);
+      if (best !== 0) {
+        const rotatedData = await this.run(encodePgm(rotateGray(gray, best)), dpi);
+        const rotatedShaped = shape(rotatedData);
+        if (rotatedShaped.confidence > shaped.confidence) {
+          orientation = best;
+          data = rotatedData;
+          shaped = rotatedShaped;
+        }
+      }
+    }
+    const w0 = gray?.width ?? 0;
+    const h0 = gray?.height ?? 0;
+    const words: OcrWord[] = shaped.words.map((w) => ({
+      text: w.text.trim(),
+      confidence: Math.round(w.confidence * 10) / 10,
+      bbox: unrotateBox({ x0: w.bbox.x0, y0: w.bbox.y0, x1: w.bbox.x1, y1: w.bbox.y1 }, orientation, w0, h0),
+    }));
+    return {
+      text: wordsToText(shaped.lines),
+      confidence: Math.round(shaped.confidence * 10) / 10,
+      words,
+      orientation,
+      skewRadians: typeof data.rotateRadians === 'number' ? data.rotateRadians : 0,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+
+  /**
+   * Read a central band of the page in each orientation and return the clearly best one (0 unless
+   * another orientation reads at least twice as many good words, and at least 5).
+   */
+  private async probeOrientation(gray: Gray, dpi: number): Promise<0 | 90 | 180 | 270> {
+    const scores = new Map<0 | 90 | 180 | 270, number>();
+    await Promise.all(
+      ([0, 90, 180, 270] as const).map(async (deg) => {
+        const r = rotateGray(gray, deg);
+        // A band across the middle: 90% of the width, 20% of the height (at least 500 px high).
+        const bw = Math.max(1, Math.round(r.width * 0.9));
+        const bh = Math.min(r.height, Math.max(Math.round(r.height * 0.2), 500));
+        const crop = cropGray(r, Math.round((r.width - bw) / 2), Math.round((r.height - bh) / 2), bw, bh);
+        scores.set(deg, probeScore(await this.run(encodePgm(crop), dpi, false)));
+      }),
+    );
+    const upright = scores.get(0) ?? 0;
+    let best: 0 | 90 | 180 | 270 = 0;
+    let bestScore = upright;
+    for (const [deg, s] of scores) if (s > bestScore) [best, bestScore] = [deg, s];
+    return best !== 0 && bestScore >= 5 && bestScore >= 2 * upright ? best : 0;
+  }
+
+  private run(image: Uint8Array, dpi: number, deskew = true): Promise<TessData> {
+    return new Promise<TessData>((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('The OCR pool is closed.'));
+        return;
+      }
+      this.queue.push({
+        run: async (slot) => {
+          if (slot.dpi !== dpi) {
+            await slot.worker.setParameters({ user_defined_dpi: String(dpi) });
+            slot.dpi = dpi;
+          }
+          const r = await slot.worker.recognize(image, { rotateAuto: deskew }, { text: true, blocks: true });
+          return r.data as unknown as TessData;
+        },
+        resolve,
+        reject,
+      });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => !s.busy && !s.dead);
+      if (!slot) {
+        if (this.slots.length + this.creating < this.size) this.spawn();
+        return;
+      }
+      const job = this.queue.shift()!;
+      this.execute(slot, job);
+    }
+  }
+
+  private spawn(): void {
+    this.creating++;
+    createTesseractWorker(this.lang)
+      .then((worker) => {
+        this.creating--;
+        if (this.closed) {
+          void worker.terminate();
+          return;
+        }
+        const slot: Slot = { worker, dpi: DEFAULT_DPI, busy: false, dead: false };
+        // A worker thread that dies (WASM abort, out of memory) fails its job instead of hanging it.
+        const thread = (worker as unknown as { worker?: { on(ev: string, fn: (x: unknown) => void): void } }).worker;
+        const die = (why: unknown): void => {
+          if (slot.dead) return;
+          slot.dead = true;
+          this.remove(slot);
+          slot.onDeath?.(new Error(`OCR worker stopped: ${why instanceof Error ? why.message : String(why)}`));
+          this.pump();
+        };
+        thread?.on('error', die);
+        thread?.on('exit', (code) => die(`exit code ${String(code)}`));
+        this.slots.push(slot);
+        this.pump();
+      })
+      .catch((err: unknown) => {
+        this.creating--;
+        // Cannot start a worker (e.g. missing language data): fail what is waiting, if nothing can serve it.
+        if (this.slots.length === 0 && this.creating === 0) {
+          for (const job of this.queue.splice(0)) job.reject(err);
+        }
+      });
+  }
+
+  private execute(slot: Slot, job: Job): void {
+    slot.busy = true;
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      slot.onDeath = undefined;
+      fn();
+      if (!slot.dead) slot.busy = false;
+      this.pump();
+    };
+    const timer = setTimeout(() => {
+      // A stuck recognition: kill the worker (the only way to stop WASM) and replace it later.
+      slot.dead = true;
+      this.remove(slot);
+      void slot.worker.terminate();
+      finish(() => job.reject(new PipelineError('Timeout', `OCR of a page took longer than ${RECOGNIZE_TIMEOUT_MS / 1000} s.`)));
+    }, RECOGNIZE_TIMEOUT_MS);
+    timer.unref?.();
+    slot.onDeath = (err) => finish(() => job.reject(err));
+    job.run(slot).then(
+      (d) => finish(() => job.resolve(d)),
+      (e: unknown) => finish(() => job.reject(e instanceof Error ? e : new Error(`OCR failed: ${String(e)}`))),
+    );
+  }
+
+  private remove(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('The OCR pool is closed.'));
+    const slots = this.slots.splice(0);
+    for (const s of slots) s.dead = true;
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+  }
+}
+
+async function createTesseractWorker(lang: string): Promise<Tesseract.Worker> {
+  const codes = lang.split('+');
+  // One language: its package folder is the langPath. Several: each from its own package.
+  const langs: string | Tesseract.Lang[] =
+    codes.length === 1 ? lang : codes.map((code) => ({ code, data: fs.readFileSync(path.join(langDataDir(code), `${code}.traineddata.gz`)) }));
+  const worker = await Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
+    // Our entry point lowers the thread's CPU priority first (OCR_NICE), see ocr-thread.cjs.
+    workerPath: OCR_THREAD_SCRIPT,
+    langPath: langDataDir(codes[0]!),
+    gzip: true,
+    cacheMethod: 'none',
+    // Without a handler tesseract.js throws from its message listener (an uncaught exception);
+    // failures reach us through the rejected job promise anyway.
+    errorHandler: () => undefined,
+  });
+  await worker.setParameters({
+    tessedit_pageseg_mode: PAGE_SEG_MODE,
+    // Our renders are 300 dpi (lower only for huge pages; a stored scan may differ, see recognize's
+    // `dpi`); stops "Estimating resolution" guesses.
+    user_defined_dpi: String(DEFAULT_DPI),
+    // Tesseract's diagnostics ("Detected N diacritics") go nowhere instead of stdout.
+    debug_file: '/dev/null',
+  });
+  return worker;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Process-wide pools
+// ---------------------------------------------------------------------------------------------------
+
+const pools = new Map<string, TesseractPool>();
+
+function defaultSize(): number {
+  const env = Number(process.env.OCR_WORKERS);
+  return Number.isInteger(env) && env > 0 ? env : Math.max(1, os.availableParallelism());
+}
+
+/**
+ * The process's OCR pool for `lang` (e.g. 'eng', 'eng+deu'), created on first use. Workers start
+ * lazily (up to `size`) and live until `close()` / `closeOcrPool()`. Throws if the language data is
+ * not installed.
+ */
+export async function getOcrPool(lang = 'eng', opts: OcrPoolOptions = {}): Promise<OcrPool> {
+  let pool = pools.get(lang);
+  if (!pool) {
+    for (const code of lang.split('+')) langDataDir(code); // fail fast, with a clear message
+    const size = opts.size ?? defaultSize();
+    if (!Number.isInteger(size) || size < 1) throw new Error(`OCR pool size must be a positive integer, got ${size}.`);
+    pool = new TesseractPool(lang, size, opts.autoOrient ?? true);
+    const created = pool;
+    const close = created.close.bind(created);
+    created.close = async () => {
+      if (pools.get(lang) === created) pools.delete(lang);
+      await close();
+    };
+    pools.set(lang, pool);
+  }
+  return pool;
+}
+
+/** Close every pool (worker shutdown). */
+export async function closeOcrPool(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.close()));
+}

@@ -1,0 +1,87 @@
+/**
+ * Submitting documents and following their jobs, for every client (CLI now, HTTP API next):
+ * store the PDF and a job row in Postgres, then start the job's workflow.
+ */
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Config } from '../core/config.js';
+import { createJob, createJobOnce, getJob, type JobRow } from '../stores/jobs.js';
+import {
+  FileNameKey,
+  JobIdKey,
+  JobStatusKey,
+  OwnerKey,
+  taskQueues,
+  workflowIdForJob,
+  type ProcessDocumentInput,
+} from '../core/contract/jobs.js';
+
+export async function connectClient(cfg: Config, address: string): Promise<Client> {
+  const connection = await Connection.connect({ address, ...cfg.temporalConnection });
+  return new Client({ connection, namespace: cfg.temporalNamespace });
+}
+
+export interface Submission {
+  owner: string;
+  filename: string;
+  content: Uint8Array;
+}
+
+/** Stores the document, creates its job and starts its workflow; returns the queued job. */
+export async function submitDocument(client: Client, cfg: Config, s: Submission): Promise<JobRow> {
+  const job = await createJob({
+    owner: s.owner,
+    filename: safeFilename(s.filename),
+    content: s.content,
+    provider: cfg.extraction.provider,
+    model: cfg.extraction.provider === 'openai' ? cfg.extraction.model : null,
+  });
+  await startJobWorkflow(client, cfg, job);
+  return job;
+}
+
+/**
+ * Like submitDocument, but the same bytes from the same owner give the owner's existing job
+ * (`duplicate: true`) instead of a new one — across every process sharing the database (see
+ * createJobOnce). A duplicate whose workflow never started (Temporal was down) is started now.
+ */
+export async function submitDocumentOnce(client: Client, cfg: Config, s: Submission): Promise<{ job: JobRow; duplicate: boolean }> {
+  const { job, duplicate } = await createJobOnce({
+    owner: s.owner,
+    filename: safeFilename(s.filename),
+    content: s.content,
+    provider: cfg.extraction.provider,
+    model: cfg.extraction.provider === 'openai' ? cfg.extraction.model : null,
+  });
+  if (!duplicate || job.status === 'queued') await startJobWorkflow(client, cfg, job);
+  return { job, duplicate };
+}
+
+/** Starting twice is harmless: the workflow id is derived from the job id. */
+export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow): Promise<void> {
+  const input: ProcessDocumentInput = { jobId: job.id, provider: job.provider, taskQueues: taskQueues(cfg.taskQueuePrefix) };
+  try {
+    await client.workflow.start('processDocument', {
+      workflowId: workflowIdForJob(job.id),
+      taskQueue: input.taskQueues.pipeline,
+      args: [input],
+      typedSearchAttributes: [
+        { key: JobIdKey, value: job.id },
+        { key: OwnerKey, value: job.owner },
+        { key: JobStatusKey, value: 'queued' },
+        { key: FileNameKey, value: job.filename },
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** A name safe to show, store and use in a Content-Disposition header: the base name, no controls. */
+export function safeFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const cleaned = base.replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_').trim().slice(0, 200);
+  return cleaned || 'document.pdf';
+}
+
+export { getJob };

@@ -1,0 +1,88 @@
+/**
+ * Extraction results and workbooks: the per-chunk parts the LLM activities write, the merged and
+ * verified extraction, the job's token totals, the exported workbook, and a finished job's result as the
+ * exporters read it. Single statements only (see stores/jobs.ts on the embedded PGlite).
+ */
+import type { Extraction } from '../core/contract/extraction.js';
+import type { JobResult } from '../core/contract/job-result.js';
+import { PipelineError } from '../core/errors.js';
+import { getJob, pageSources, sha256Hex } from './jobs.js';
+import { db } from './pool.js';
+
+export interface StoredPart {
+  result: Extraction;
+  tokensIn: number;
+  tokensOut: number;
+}
+
+/** The stored part's token counts, if an earlier attempt already wrote it. */
+export async function findPartTokens(jobId: string, partNo: number): Promise<{ tokensIn: number; tokensOut: number } | undefined> {
+  const r = await db().query<{ tokens_in: number; tokens_out: number }>(
+    'SELECT tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 AND part_no = $2',
+    [jobId, partNo],
+  );
+  const row = r.rows[0];
+  return row ? { tokensIn: row.tokens_in, tokensOut: row.tokens_out } : undefined;
+}
+
+/** First write wins: a retried attempt never replaces a stored part. */
+export async function savePart(jobId: string, partNo: number, pages: number[], part: StoredPart): Promise<void> {
+  await db().query(
+    `INSERT INTO extraction_parts (job_id, part_no, pages, result, tokens_in, tokens_out)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id, part_no) DO NOTHING`,
+    [jobId, partNo, pages, JSON.stringify(part.result), part.tokensIn, part.tokensOut],
+  );
+}
+
+export async function listParts(jobId: string): Promise<StoredPart[]> {
+  const r = await db().query<{ result: Extraction; tokens_in: number; tokens_out: number }>(
+    'SELECT result, tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 ORDER BY part_no',
+    [jobId],
+  );
+  return r.rows.map((row) => ({ result: row.result, tokensIn: row.tokens_in, tokensOut: row.tokens_out }));
+}
+
+/** Stores the job's merged extraction and its token totals. */
+export async function saveExtraction(
+  jobId: string,
+  e: { schemaVersion: string; data: Extraction; flagged: number; tokensIn: number; tokensOut: number },
+): Promise<void> {
+  await db().query(
+    `INSERT INTO extractions (job_id, schema_version, data, flagged_count) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (job_id) DO UPDATE SET data = EXCLUDED.data, flagged_count = EXCLUDED.flagged_count`,
+    [jobId, e.schemaVersion, JSON.stringify(e.data), e.flagged],
+  );
+  await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, updated_at = now() WHERE id = $1', [jobId, e.tokensIn, e.tokensOut]);
+}
+
+export async function saveWorkbook(jobId: string, xlsx: Buffer): Promise<void> {
+  await db().query(
+    `INSERT INTO workbooks (job_id, content, size_bytes, sha256) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256`,
+    [jobId, xlsx, xlsx.byteLength, sha256Hex(xlsx)],
+  );
+}
+
+export async function getWorkbook(jobId: string): Promise<Buffer | undefined> {
+  const r = await db().query<{ content: Buffer }>('SELECT content FROM workbooks WHERE job_id = $1', [jobId]);
+  return r.rows[0]?.content;
+}
+
+/** Everything the exporters need about one finished job. */
+export async function loadJobResult(jobId: string): Promise<JobResult> {
+  const job = await getJob(jobId);
+  if (!job) throw new PipelineError('NotFound', 'the job no longer exists');
+  const stored = await db().query<{ data: Extraction; created_at: Date }>('SELECT data, created_at FROM extractions WHERE job_id = $1', [jobId]);
+  const row = stored.rows[0];
+  if (!row) throw new PipelineError('NotFound', 'the job has no extraction yet');
+  return {
+    jobId,
+    filename: job.filename,
+    pageCount: job.pages_total ?? 0,
+    pageSources: await pageSources(jobId),
+    provider: job.provider,
+    model: job.provider === 'openai' ? job.model : null,
+    extractedAt: row.created_at,
+    extraction: row.data,
+  };
+}

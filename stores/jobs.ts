@@ -1,0 +1,213 @@
+/**
+ * Reads and writes of documents, jobs and their results. Every statement is a single, self-contained
+ * query or a short transaction (the embedded PGlite serialises sessions; see DESIGN.md).
+ */
+import crypto from 'node:crypto';
+import type pg from 'pg';
+import type { JobError, JobStage, JobStatus, ExtractionProvider } from '../core/contract/jobs.js';
+import { workflowIdForJob } from '../core/contract/jobs.js';
+import { db } from './pool.js';
+
+export interface JobRow {
+  id: string;
+  document_id: string;
+  owner: string;
+  workflow_id: string;
+  filename: string;
+  status: JobStatus;
+  stage: JobStage | null;
+  pages_total: number | null;
+  pages_done: number;
+  error_code: string | null;
+  error_message: string | null;
+  provider: ExtractionProvider;
+  model: string | null;
+  tokens_in: number;
+  tokens_out: number;
+  stage_ms: Record<string, number>;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface NewJob {
+  owner: string;
+  filename: string;
+  content: Uint8Array;
+  provider: ExtractionProvider;
+  model: string | null;
+}
+
+export const sha256Hex = (bytes: Uint8Array): string => crypto.createHash('sha256').update(bytes).digest('hex');
+
+/** Stores the document and a queued job for it, in one transaction. */
+export async function createJob(job: NewJob): Promise<JobRow> {
+  const jobId = await inTransaction((client) => insertDocumentAndJob(client, job, sha256Hex(job.content)));
+  return (await getJob(jobId))!;
+}
+
+/**
+ * Like createJob, unless the owner already has a live job (not cancelled) for the same bytes: then that
+ * job is returned with `duplicate: true` and nothing is stored. Holds across processes (API replicas):
+ * a transaction-scoped advisory lock on (owner, sha256) serialises the find-or-insert, so two uploads of
+ * the same file at the same moment create one job. Uploads of different files do not wait for each other
+ * (apart from a rare hash collision of the lock key, which only serialises them).
+ */
+export async function createJobOnce(job: NewJob): Promise<{ job: JobRow; duplicate: boolean }> {
+  const sha256 = sha256Hex(job.content);
+  const { jobId, duplicate } = await inTransaction(async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [UPLOAD_LOCK_NAMESPACE, `${job.owner}\n${sha256}`]);
+    const existing = await client.query<{ id: string }>(
+      `SELECT j.id FROM documents d JOIN jobs j ON j.document_id = d.id
+        WHERE d.owner = $1 AND d.sha256 = $2 AND j.owner = $1 AND j.status <> 'cancelled'
+        ORDER BY j.created_at ASC, j.id ASC LIMIT 1`,
+      [job.owner, sha256],
+    );
+    if (existing.rows[0]) return { jobId: existing.rows[0].id, duplicate: true };
+    return { jobId: await insertDocumentAndJob(client, job, sha256), duplicate: false };
+  });
+  return { job: (await getJob(jobId))!, duplicate };
+}
+
+/** First key of the upload advisory locks, so they never meet another use of advisory locks. */
+const UPLOAD_LOCK_NAMESPACE = 'medextract.upload';
+
+async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: string): Promise<string> {
+  const documentId = crypto.randomUUID();
+  const jobId = crypto.randomUUID();
+  await client.query(
+    'INSERT INTO documents (id, owner, filename, sha256, size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6)',
+    [documentId, job.owner, job.filename, sha256, job.content.byteLength, Buffer.from(job.content)],
+  );
+  await client.query(
+    'INSERT INTO jobs (id, document_id, owner, workflow_id, provider, model) VALUES ($1, $2, $3, $4, $5, $6)',
+    [jobId, documentId, job.owner, workflowIdForJob(jobId), job.provider, job.model],
+  );
+  return jobId;
+}
+
+/** A short, self-contained transaction on one pooled connection (nothing else is awaited inside it). */
+async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db().connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
+  j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.created_at, j.started_at, j.finished_at`;
+
+export async function getJob(jobId: string): Promise<JobRow | undefined> {
+  const r = await db().query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1`, [jobId]);
+  return r.rows[0];
+}
+
+export async function getDocumentBytes(jobId: string): Promise<Uint8Array> {
+  const r = await db().query<{ content: Buffer }>(
+    'SELECT d.content FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1',
+    [jobId],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`job ${jobId} has no document`);
+  return new Uint8Array(row.content.buffer, row.content.byteOffset, row.content.byteLength);
+}
+
+/** Marks a stage as running; the first call also marks the job as processing. */
+export async function enterStage(jobId: string, stage: JobStage): Promise<void> {
+  await db().query(
+    `UPDATE jobs SET status = 'processing', stage = $2, started_at = coalesce(started_at, now()), updated_at = now()
+      WHERE id = $1 AND status IN ('queued', 'processing')`,
+    [jobId, stage],
+  );
+}
+
+/** Adds the milliseconds an activity spent to its stage's total. */
+export async function addStageTime(jobId: string, stage: JobStage, ms: number): Promise<void> {
+  await db().query(
+    `UPDATE jobs SET stage_ms = stage_ms || jsonb_build_object($2::text, coalesce((stage_ms->>$2)::int, 0) + $3::int), updated_at = now()
+      WHERE id = $1`,
+    [jobId, stage, Math.round(ms)],
+  );
+}
+
+/** pages_done is derived from stored pages, so a retried batch never counts a page twice. */
+export async function refreshPagesDone(jobId: string): Promise<void> {
+  await db().query(
+    'UPDATE jobs SET pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1',
+    [jobId],
+  );
+}
+
+export interface StoredPage {
+  page_no: number;
+  source: 'text_layer' | 'ocr';
+  text: string;
+  ocr_confidence: number | null;
+  words: unknown;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+}
+
+/** Idempotent: a page already stored (by an earlier attempt) is kept as it is. */
+export async function savePage(jobId: string, p: StoredPage): Promise<void> {
+  await db().query(
+    `INSERT INTO pages (job_id, page_no, source, text, ocr_confidence, words, width, height, duration_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id, page_no) DO NOTHING`,
+    [jobId, p.page_no, p.source, p.text, p.ocr_confidence, p.words === null || p.words === undefined ? null : JSON.stringify(p.words), p.width, p.height, p.duration_ms],
+  );
+}
+
+/** savePage for many pages in one statement (a document's text-layer pages after prepare). */
+export async function savePages(jobId: string, pages: StoredPage[]): Promise<void> {
+  if (pages.length === 0) return;
+  await db().query(
+    `INSERT INTO pages (job_id, page_no, source, text, ocr_confidence, words, width, height, duration_ms)
+     SELECT $1, p.page_no, p.source, p.text, p.ocr_confidence, p.words, p.width, p.height, p.duration_ms
+       FROM jsonb_to_recordset($2::jsonb) AS p(page_no int, source text, text text, ocr_confidence real, words jsonb, width real, height real, duration_ms int)
+     ON CONFLICT (job_id, page_no) DO NOTHING`,
+    [jobId, JSON.stringify(pages.map((p) => ({ ...p, words: p.words ?? null })))],
+  );
+}
+
+/** After prepare: the page count, and pages_done from the pages stored so far. */
+export async function setPagesTotalAndDone(jobId: string, total: number): Promise<void> {
+  await db().query(
+    'UPDATE jobs SET pages_total = $2, pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1',
+    [jobId, total],
+  );
+}
+
+export async function storedPageNumbers(jobId: string): Promise<Set<number>> {
+  const r = await db().query<{ page_no: number }>('SELECT page_no FROM pages WHERE job_id = $1', [jobId]);
+  return new Set(r.rows.map((x) => x.page_no));
+}
+
+export async function pageTexts(jobId: string): Promise<Array<{ page: number; text: string }>> {
+  const r = await db().query<{ page_no: number; text: string }>('SELECT page_no, text FROM pages WHERE job_id = $1 ORDER BY page_no', [jobId]);
+  return r.rows.map((x) => ({ page: x.page_no, text: x.text }));
+}
+
+export async function pageSources(jobId: string): Promise<Array<{ page: number; source: 'text_layer' | 'ocr'; ocrConfidence: number | null }>> {
+  const r = await db().query<{ page_no: number; source: 'text_layer' | 'ocr'; ocr_confidence: number | null }>(
+    'SELECT page_no, source, ocr_confidence FROM pages WHERE job_id = $1 ORDER BY page_no',
+    [jobId],
+  );
+  return r.rows.map((x) => ({ page: x.page_no, source: x.source, ocrConfidence: x.ocr_confidence }));
+}
+
+export async function finishJob(jobId: string, status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>, error?: JobError): Promise<void> {
+  await db().query(
+    `UPDATE jobs SET status = $2, error_code = $3, error_message = $4, finished_at = now(), updated_at = now()
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
+    [jobId, status, error?.code ?? null, error?.message ?? null],
+  );
+}
