@@ -74,7 +74,7 @@ const EnvSchema = z
     LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
     MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
     OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
-    OCR_NICE: int('OCR_NICE', 10, 0, 19), // read by library/ocr/ocr-thread.cjs (same default)
+    OCR_NICE: int('OCR_NICE', 10, 0, 19), // the OCR threads' priority (library/ocr/pool.ts, same default)
     MAX_UPLOAD_MB: int('MAX_UPLOAD_MB', 50, 1, 2048),
     MAX_PAGES: int('MAX_PAGES', 500, 1, 100_000),
     OCR_LANG: z
@@ -179,6 +179,8 @@ export interface Config {
   temporalUiUrl?: string;
   maxConcurrentActivities: number;
   ocrWorkers: number;
+  /** Nice value (0–19) of the OCR threads, so OCR yields the CPU to the API and bookkeeping. */
+  ocrNice: number;
   maxUploadBytes: number;
   maxPages: number;
   ocrLang: string;
@@ -245,6 +247,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
     temporalUiUrl: e.TEMPORAL_UI_URL,
     maxConcurrentActivities: e.MAX_CONCURRENT_ACTIVITIES,
     ocrWorkers: e.OCR_WORKERS,
+    ocrNice: e.OCR_NICE,
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     maxPages: e.MAX_PAGES,
     ocrLang: e.OCR_LANG,

@@ -8,12 +8,15 @@
  * bookkeeping on the same cores runs first, so they stay responsive while OCR saturates the CPU.
  * On Linux a nice value is per thread, so this affects the OCR threads only.
  *
- * OCR_NICE is validated by core/config.ts (0–19, default 10: keep the two defaults the same).
+ * The nice value comes from the pool (its `nice` option, OCR_NICE in a worker process) as worker-thread
+ * environment data: tesseract.js creates the thread itself and gives it no workerData.
  */
 const os = require('node:os');
 const path = require('node:path');
+const { getEnvironmentData } = require('node:worker_threads');
 
-const nice = Number(process.env.OCR_NICE ?? 10);
+/** Must equal OCR_NICE_ENVIRONMENT_KEY in pool.ts. */
+const nice = getEnvironmentData('medextract:ocr-nice');
 if (Number.isInteger(nice) && nice > 0) {
   try {
     // Only ever lowers priority: that needs no privilege. Fails harmlessly where nice is unsupported.

@@ -1,36 +1,19 @@
 /**
- * A pool of tesseract.js workers (worker threads running the WASM core), one per core by default,
- * created on demand (at most `size`) and reused for every page. Language data comes from the
- * `@tesseract.js-data/<lang>` npm packages; nothing is ever downloaded, and nothing is read from or
- * written to a cache (`cacheMethod: 'none'`).
+ * A pool of tesseract.js workers (worker threads running the WASM core), created on demand (at most
+ * `size`) and reused for every page. Language data comes from the `@tesseract.js-data/<lang>` npm
+ * packages; nothing is ever downloaded, and nothing is read from or written to a cache
+ * (`cacheMethod: 'none'`).
  *
- * Choices, measured on this corpus (2-core machine, 300-dpi renders from render.ts, two workers busy
- * in parallel, OEM 1 = LSTM only):
+ * Engine settings: `4.0.0_best_int` data (OEM 1, LSTM only), PSM 3 (automatic page segmentation: keeps
+ * columns in reading order and copes with forms) with `rotateAuto` (deskew). Why these, and what they
+ * cost per page: bench/README.md, "OCR engine settings".
  *
- *   data variant   PSM  linn/ccitt/jbig2 recall  skew recall  s/page (dense letter page)   init, RSS
- *   4.0.0          3    0.995                    0.910        4.0–4.9 (huckfinn 1.3)        ~400 ms, ~220 MB
- *   4.0.0_best_int 3    0.995                    0.910        4.0–5.0 (huckfinn 1.3)        ~200 ms, ~115 MB
- *   4.0.0_best_int 6    0.988                    0.982        3.5–4.9 (huckfinn 2.7, conf 92 → 68)
- *   4.0.0_best_int 3 + rotateAuto (deskew)  0.995  0.995     +0–1.8 s only on skewed pages
- *
- *   (recall = share of the words of ocrmypdf_linn.reference.txt found; cms1500 scan 5.2 s conf 57,
- *    epson article 2.4 s conf 92, handwritten note 0.6 s conf 47.)
- *
- * With OEM 1 both packages hold the same LSTM model (identical text on 8 of 10 test pages, tiny
- * differences on 2); `4.0.0` only adds the legacy engine we do not use. So: `4.0.0_best_int`
- * (a quarter of the size, half the start-up time and memory), PSM 3 (automatic page segmentation:
- * keeps the two columns of linn in reading order and copes with forms) with `rotateAuto` (deskew;
- * costs nothing measurable on straight pages).
- *
- * Page orientation: tesseract's OSD (`worker.detect`) needs `osd.traineddata` and the legacy engine,
- * which no installed package provides. Instead, when a page comes back with a low mean confidence,
- * we probe a band across the middle of the page at 0/90/180/270° and, if one orientation reads
- * clearly better, recognise the page again in that orientation. Pages above the threshold pay
- * nothing; ocrmypdf_cardinal pages 3 and 4 (180° / 270°) go from confidence 33 to 93 and take
- * ~11–16 s instead of ~4 s (a wasted first pass ~8 s + probes ~2 s + the real pass); a low-
- * confidence upright page (handwriting, conf ~31–47) pays ~1.5 s of probes. The threshold (45) sits
- * below dense-but-upright forms (100-dpi CMS-1500 scan: conf 55) and above sideways pages (~33).
- * Only PGM input (what render.ts produces) can be rotated; other formats are recognised as given.
+ * Page orientation: tesseract's OSD needs `osd.traineddata` and the legacy engine, which no installed
+ * package provides. Instead, when a page comes back with a low mean confidence, a band across the
+ * middle of the page is probed at 0/90/180/270° and, if one orientation reads clearly better, the page
+ * is recognised again in that orientation. The threshold sits below dense-but-upright forms and above
+ * sideways pages. Only PGM input (what render.ts produces) can be rotated; other formats are
+ * recognised as given.
  *
  * `durationMs` in results is wall time of the call, including waiting for a free worker.
  */
@@ -39,13 +22,14 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 import { PipelineError } from '../../core/errors.js';
 
 const require = createRequire(import.meta.url);
 const OCR_THREAD_SCRIPT = fileURLToPath(new URL('./ocr-thread.cjs', import.meta.url));
 
-/** Language data variant (folder inside `@tesseract.js-data/<lang>`); see the measurements above. */
+/** Language data variant (folder inside `@tesseract.js-data/<lang>`); chosen in bench/README.md, "OCR engine settings". */
 export const LANG_DATA_VARIANT = '4.0.0_best_int';
 /** Page segmentation mode: 3 = fully automatic (no OSD). */
 export const PAGE_SEG_MODE = Tesseract.PSM.AUTO;
@@ -53,6 +37,13 @@ export const PAGE_SEG_MODE = Tesseract.PSM.AUTO;
 export const RECOGNIZE_TIMEOUT_MS = 180_000;
 /** Below this mean confidence we check whether the page is rotated. */
 export const ORIENTATION_CHECK_BELOW = 45;
+/** The OCR threads' nice value when the caller does not say (OCR_NICE's default in core/config.ts too). */
+export const DEFAULT_OCR_NICE = 10;
+/**
+ * Key of the worker-thread environment data (node:worker_threads setEnvironmentData) that carries the
+ * nice value to ocr-thread.cjs: tesseract.js spawns its threads itself and passes them no workerData.
+ */
+export const OCR_NICE_ENVIRONMENT_KEY = 'medextract:ocr-nice';
 
 export interface OcrWord {
   text: string;
@@ -98,8 +89,14 @@ export interface OcrPool {
 }
 
 export interface OcrPoolOptions {
-  /** Number of workers (default: OCR_WORKERS env, else `os.availableParallelism()`). */
+  /** Number of workers (default `os.availableParallelism()`; a worker process passes OCR_WORKERS). */
   size?: number;
+  /**
+   * Nice value of the OCR threads, 0–19 (default DEFAULT_OCR_NICE; a worker process passes OCR_NICE).
+   * A lower priority keeps the API, database and Temporal bookkeeping on the same cores responsive
+   * while OCR saturates the CPU; see ocr-thread.cjs.
+   */
+  nice?: number;
   /** Check and correct 90/180/270° page rotation on low-confidence pages (default true). */
   autoOrient?: boolean;
 }
@@ -312,6 +309,7 @@ class TesseractPool implements OcrPool {
     readonly lang: string,
     readonly size: number,
     private readonly autoOrient: boolean,
+    private readonly nice: number,
   ) {}
 
   async recognize(image: OcrImage, opts: RecognizeOptions = {}): Promise<OcrResult> {
@@ -411,7 +409,7 @@ class TesseractPool implements OcrPool {
 
   private spawn(): void {
     this.creating++;
-    createTesseractWorker(this.lang)
+    createTesseractWorker(this.lang, this.nice)
       .then((worker) => {
         this.creating--;
         if (this.closed) {
@@ -483,13 +481,16 @@ class TesseractPool implements OcrPool {
   }
 }
 
-async function createTesseractWorker(lang: string): Promise<Tesseract.Worker> {
+async function createTesseractWorker(lang: string, nice: number): Promise<Tesseract.Worker> {
   const codes = lang.split('+');
   // One language: its package folder is the langPath. Several: each from its own package.
   const langs: string | Tesseract.Lang[] =
     codes.length === 1 ? lang : codes.map((code) => ({ code, data: fs.readFileSync(path.join(langDataDir(code), `${code}.traineddata.gz`)) }));
+  // createWorker spawns its thread synchronously, before its first await, so the value set here is the
+  // one the new thread receives even when pools with other nice values start threads concurrently.
+  setEnvironmentData(OCR_NICE_ENVIRONMENT_KEY, nice);
   const worker = await Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
-    // Our entry point lowers the thread's CPU priority first (OCR_NICE), see ocr-thread.cjs.
+    // Our entry point lowers the thread's CPU priority first, see ocr-thread.cjs.
     workerPath: OCR_THREAD_SCRIPT,
     langPath: langDataDir(codes[0]!),
     gzip: true,
@@ -515,23 +516,20 @@ async function createTesseractWorker(lang: string): Promise<Tesseract.Worker> {
 
 const pools = new Map<string, TesseractPool>();
 
-function defaultSize(): number {
-  const env = Number(process.env.OCR_WORKERS);
-  return Number.isInteger(env) && env > 0 ? env : Math.max(1, os.availableParallelism());
-}
-
 /**
- * The process's OCR pool for `lang` (e.g. 'eng', 'eng+deu'), created on first use. Workers start
- * lazily (up to `size`) and live until `close()` / `closeOcrPool()`. Throws if the language data is
- * not installed.
+ * The process's OCR pool for `lang` (e.g. 'eng', 'eng+deu'), created on first use; `opts` apply only
+ * then. Workers start lazily (up to `size`) and live until `close()` / `closeOcrPool()`. Throws if the
+ * language data is not installed.
  */
 export async function getOcrPool(lang = 'eng', opts: OcrPoolOptions = {}): Promise<OcrPool> {
   let pool = pools.get(lang);
   if (!pool) {
     for (const code of lang.split('+')) langDataDir(code); // fail fast, with a clear message
-    const size = opts.size ?? defaultSize();
+    const size = opts.size ?? Math.max(1, os.availableParallelism());
     if (!Number.isInteger(size) || size < 1) throw new Error(`OCR pool size must be a positive integer, got ${size}.`);
-    pool = new TesseractPool(lang, size, opts.autoOrient ?? true);
+    const nice = opts.nice ?? DEFAULT_OCR_NICE;
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`OCR nice value must be a whole number from 0 to 19, got ${nice}.`);
+    pool = new TesseractPool(lang, size, opts.autoOrient ?? true, nice);
     const created = pool;
     const close = created.close.bind(created);
     created.close = async () => {
