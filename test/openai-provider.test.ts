@@ -9,7 +9,7 @@ import {
   type LlmConfig,
 } from '../library/extraction/openai-provider.js';
 import { PipelineError } from '../core/errors.js';
-import { EXTRACTION_JSON_SCHEMA, type PageText } from '../core/contract/extraction.js';
+import { modelResponseJsonSchema, type PageText } from '../core/contract/extraction.js';
 import {
   countPromptTokens,
   countTokens,
@@ -109,7 +109,7 @@ describe('extractWithOpenAI against the OpenAI-compatible test server', () => {
     assert.equal(body.temperature, 0);
     assert.deepEqual(body.response_format, {
       type: 'json_schema',
-      json_schema: { name: 'medical_extraction_v1', strict: true, schema: EXTRACTION_JSON_SCHEMA },
+      json_schema: { name: 'medical_extraction_v1', strict: true, schema: modelResponseJsonSchema() },
     });
     assert.deepEqual(
       body.messages.map((m) => m.role),
@@ -246,6 +246,33 @@ describe('extractWithOpenAI against the OpenAI-compatible test server', () => {
       const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
       assert.equal(err.message, 'the model returned malformed output');
     }
+  });
+
+  test('a schema mismatch keeps, as its cause, which paths were wrong', async () => {
+    answer = () => {
+      const a = sampleExtraction();
+      a.lab_results[1].evidence = { page: 'two', quote: 'WBC' };
+      return a;
+    };
+    const err = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ProviderUnavailable');
+    assert.equal(err.message, 'the model returned malformed output');
+    assert.ok(err.cause instanceof Error);
+    assert.match(err.cause.message, /lab_results\.1\.evidence\.page/);
+  });
+
+  test('onRequestOutcome hears each request once: ok with its tokens, 429, error', async () => {
+    const heard: Array<[string, { in: number; out: number } | undefined]> = [];
+    const onRequestOutcome = (outcome: string, tokens?: { in: number; out: number }) => heard.push([outcome, tokens]);
+    const ok = await extractWithOpenAI(pages, cfg(server), { onRequestOutcome });
+    server.inject({ kind: '429' }, { kind: '500' }, { kind: 'invalid-json' });
+    for (let i = 0; i < 3; i++) await assert.rejects(extractWithOpenAI(pages, cfg(server), { onRequestOutcome }), PipelineError);
+    await extractWithOpenAI([{ page: 1, text: ' ' }], cfg(server), { onRequestOutcome }); // nothing sent, nothing heard
+    assert.deepEqual(heard, [
+      ['ok', { in: ok.tokensIn, out: ok.tokensOut }],
+      ['429', undefined],
+      ['error', undefined],
+      ['error', undefined],
+    ]);
   });
 
   test('a refusal → ExtractionFailed (not retryable)', async () => {

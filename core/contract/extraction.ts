@@ -1,8 +1,11 @@
 /**
- * Extraction schema v1 (see DESIGN.md): the shape every provider returns and every exporter reads.
+ * Extraction schema v1 (see DESIGN.md), written once as zod: the shape every provider returns and every
+ * exporter reads. The TypeScript types, the strict JSON Schema sent to the model, the validation of a
+ * provider's output and the downloadable JSON's schema (OpenAPI, web UI) all derive from the schemas here.
  * Every scalar field and every list item carries evidence `{page, quote}` and a confidence in [0, 1].
  * After extraction, `verifyEvidence` sets `evidence.found` to whether the quote occurs on the cited page.
  */
+import { z } from 'zod';
 
 export const SCHEMA_VERSION = 'v1' as const;
 
@@ -12,95 +15,117 @@ export const LAB_FLAGS = ['H', 'L', 'abnormal', 'normal'] as const;
 export type LabFlag = (typeof LAB_FLAGS)[number];
 export const SEXES = ['M', 'F', 'other'] as const;
 export type Sex = (typeof SEXES)[number];
+export const EXTRACTION_PROVIDERS = ['openai', 'offline'] as const;
 
-/** Where a value came from: 1-based page number and a verbatim quote from that page. */
-export interface Evidence {
-  page: number;
-  quote: string;
-  /** Set by verification, never by the model: the quote was found on the cited page. */
-  found?: boolean;
-}
-
-export interface Field<T> {
-  value: T | null;
-  evidence: Evidence | null;
-  confidence: number;
-}
-
-export interface Sourced {
-  evidence: Evidence;
-  confidence: number;
-}
-
-export interface Diagnosis extends Sourced {
-  description: string;
-  icd10: string | null;
-  status: string | null;
-}
-export interface Medication extends Sourced {
-  name: string;
-  dose: string | null;
-  route: string | null;
-  frequency: string | null;
-  status: string | null;
-}
-export interface LabResult extends Sourced {
-  test: string;
-  /** A number where the source is numeric ("14,200" → 14200), else the text ("Positive"). */
-  value: number | string | null;
-  unit: string | null;
-  reference_range: string | null;
-  flag: LabFlag | null;
-  /** ISO-8601 date or date-time. */
-  collected_at: string | null;
-}
-export interface Vital extends Sourced {
-  name: string;
-  value: number | string | null;
-  unit: string | null;
-  taken_at: string | null;
-}
-export interface Procedure extends Sourced {
-  name: string;
-  date: string | null;
-}
-export interface Allergy extends Sourced {
-  substance: string;
-  reaction: string | null;
-}
-
-export interface Extraction {
-  schema_version: typeof SCHEMA_VERSION;
-  document: {
-    type: Field<DocumentType>;
-    /** ISO-8601 */
-    date: Field<string>;
-    facility: Field<string>;
-    author: Field<string>;
-  };
-  patient: {
-    name: Field<string>;
-    /** ISO-8601 date */
-    date_of_birth: Field<string>;
-    sex: Field<Sex>;
-    mrn: Field<string>;
-  };
-  diagnoses: Diagnosis[];
-  medications: Medication[];
-  lab_results: LabResult[];
-  vitals: Vital[];
-  procedures: Procedure[];
-  allergies: Allergy[];
-}
-
-export type ListSection = 'diagnoses' | 'medications' | 'lab_results' | 'vitals' | 'procedures' | 'allergies';
-export const LIST_SECTIONS: readonly ListSection[] = ['diagnoses', 'medications', 'lab_results', 'vitals', 'procedures', 'allergies'];
+export const LIST_SECTIONS = ['diagnoses', 'medications', 'lab_results', 'vitals', 'procedures', 'allergies'] as const;
+export type ListSection = (typeof LIST_SECTIONS)[number];
 
 /** Text of one page as the pipeline stored it (1-based page number). */
 export interface PageText {
   page: number;
   text: string;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Building blocks. The model's variant and the stored variant differ only in these parts:
+//   evidence    the model cites {page, quote}; verification adds `found`
+//   confidence  the model's is clamped into [0, 1] on parsing; a stored one must already be in [0, 1]
+//   objects     stray keys from the model are dropped; a stored extraction has exactly these keys
+
+const modelEvidence = z.object({
+  page: z.number().int().describe('1-based page number the value was read from'),
+  quote: z.string().describe('verbatim text copied from that page that contains the value'),
+});
+const storedEvidence = z.strictObject({
+  ...modelEvidence.shape,
+  found: z.boolean().optional().describe('the quote was found on the cited page (set by verification)'),
+});
+
+const CONFIDENCE = 'how sure you are, from 0 to 1';
+const modelConfidence = z
+  .number()
+  .describe(CONFIDENCE)
+  .transform((n) => Math.min(1, Math.max(0, n)));
+const storedConfidence = z.number().min(0).max(1).describe(CONFIDENCE);
+
+type Shape = z.core.$ZodLooseShape;
+type ObjectOf<Closed extends z.core.$strip | z.core.$strict> = <S extends Shape>(shape: S) => z.ZodObject<S, Closed>;
+const openObject: ObjectOf<z.core.$strip> = (shape) => z.object(shape);
+const closedObject: ObjectOf<z.core.$strict> = (shape) => z.strictObject(shape);
+
+const nullableText = (description?: string) => {
+  const s = z.string().nullable();
+  return description ? s.describe(description) : s;
+};
+const numberOrText = () => z.union([z.number(), z.string(), z.null()]).describe('a number when the source value is numeric');
+
+/** Schema v1's sections (everything but `schema_version`), built from one variant's building blocks. */
+function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict>(
+  evidence: E,
+  confidence: C,
+  object: ObjectOf<Closed>,
+) {
+  const field = <V extends z.ZodType>(value: V, description?: string) =>
+    object({
+      value: description ? value.nullable().describe(description) : value.nullable(),
+      evidence: evidence.nullable(),
+      confidence,
+    });
+  const items = <S extends Shape>(shape: S) => z.array(object({ ...shape, evidence, confidence }));
+  return {
+    document: object({
+      type: field(z.enum(DOCUMENT_TYPES)),
+      date: field(z.string(), 'ISO-8601 date of the document'),
+      facility: field(z.string()),
+      author: field(z.string()),
+    }),
+    patient: object({
+      name: field(z.string()),
+      date_of_birth: field(z.string(), 'ISO-8601 date'),
+      sex: field(z.enum(SEXES)),
+      mrn: field(z.string(), 'medical record number'),
+    }),
+    diagnoses: items({ description: z.string(), icd10: nullableText(), status: nullableText() }),
+    medications: items({
+      name: z.string(),
+      dose: nullableText(),
+      route: nullableText(),
+      frequency: nullableText(),
+      status: nullableText(),
+    }),
+    lab_results: items({
+      test: z.string(),
+      /** A number where the source is numeric ("14,200" → 14200), else the text ("Positive"). */
+      value: numberOrText(),
+      unit: nullableText(),
+      reference_range: nullableText(),
+      flag: z.enum(LAB_FLAGS).nullable(),
+      collected_at: nullableText('ISO-8601 date or date-time'),
+    }),
+    vitals: items({ name: z.string(), value: numberOrText(), unit: nullableText(), taken_at: nullableText('ISO-8601') }),
+    procedures: items({ name: z.string(), date: nullableText('ISO-8601 date') }),
+    allergies: items({ substance: z.string(), reaction: nullableText() }),
+  };
+}
+
+const storedSections = sections(storedEvidence, storedConfidence, closedObject);
+
+// ---------------------------------------------------------------------------------------------------
+// The stored extraction
+
+export const ExtractionSchema = z.strictObject({ schema_version: z.literal(SCHEMA_VERSION), ...storedSections });
+export type Extraction = z.infer<typeof ExtractionSchema>;
+
+/** Where a value came from: 1-based page number and a verbatim quote from that page. */
+export type Evidence = z.infer<typeof storedEvidence>;
+/** A scalar field of `document` or `patient`: a value (or null) with its evidence and confidence. */
+export type Field<T> = Omit<Extraction['patient']['name'], 'value'> & { value: T | null };
+export type Diagnosis = Extraction['diagnoses'][number];
+export type Medication = Extraction['medications'][number];
+export type LabResult = Extraction['lab_results'][number];
+export type Vital = Extraction['vitals'][number];
+export type Procedure = Extraction['procedures'][number];
+export type Allergy = Extraction['allergies'][number];
 
 /** An extraction with nothing in it: what a blank page or an unreadable document yields. */
 export function emptyExtraction(): Extraction {
@@ -118,78 +143,145 @@ export function emptyExtraction(): Extraction {
   };
 }
 
-// ---- JSON Schema (OpenAI structured outputs, strict mode: every property required, no extra keys) ----
+// ---------------------------------------------------------------------------------------------------
+// What the model returns: schema v1 without `schema_version` and `evidence.found`, which are ours to set
 
-type JsonSchema = Record<string, unknown>;
-const str = (description?: string): JsonSchema => ({ type: 'string', ...(description ? { description } : {}) });
-const nullableStr = (description?: string): JsonSchema => ({ type: ['string', 'null'], ...(description ? { description } : {}) });
-const evidenceSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['page', 'quote'],
-  properties: {
-    page: { type: 'integer', description: '1-based page number the value was read from' },
-    quote: str('verbatim text copied from that page that contains the value'),
-  },
-};
-const confidence: JsonSchema = { type: 'number', description: 'how sure you are, from 0 to 1' };
-const field = (value: JsonSchema): JsonSchema => ({
-  type: 'object',
-  additionalProperties: false,
-  required: ['value', 'evidence', 'confidence'],
-  properties: { value, evidence: { anyOf: [evidenceSchema, { type: 'null' }] }, confidence },
-});
-const item = (props: Record<string, JsonSchema>): JsonSchema => ({
-  type: 'array',
-  items: {
-    type: 'object',
-    additionalProperties: false,
-    required: [...Object.keys(props), 'evidence', 'confidence'],
-    properties: { ...props, evidence: evidenceSchema, confidence },
-  },
-});
-const numOrStr: JsonSchema = { type: ['number', 'string', 'null'], description: 'a number when the source value is numeric' };
+export const ModelExtractionSchema = z.object(sections(modelEvidence, modelConfidence, openObject));
+export type ModelExtraction = z.output<typeof ModelExtractionSchema>;
 
-/** Schema v1 without `schema_version` and `evidence.found`, which are ours to set. */
-export const EXTRACTION_JSON_SCHEMA: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['document', 'patient', ...LIST_SECTIONS],
-  properties: {
-    document: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'date', 'facility', 'author'],
-      properties: {
-        type: field({ type: ['string', 'null'], enum: [...DOCUMENT_TYPES, null] }),
-        date: field(nullableStr('ISO-8601 date of the document')),
-        facility: field(nullableStr()),
-        author: field(nullableStr()),
-      },
-    },
-    patient: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'date_of_birth', 'sex', 'mrn'],
-      properties: {
-        name: field(nullableStr()),
-        date_of_birth: field(nullableStr('ISO-8601 date')),
-        sex: field({ type: ['string', 'null'], enum: [...SEXES, null] }),
-        mrn: field(nullableStr('medical record number')),
-      },
-    },
-    diagnoses: item({ description: str(), icd10: nullableStr(), status: nullableStr() }),
-    medications: item({ name: str(), dose: nullableStr(), route: nullableStr(), frequency: nullableStr(), status: nullableStr() }),
-    lab_results: item({
-      test: str(),
-      value: numOrStr,
-      unit: nullableStr(),
-      reference_range: nullableStr(),
-      flag: { type: ['string', 'null'], enum: [...LAB_FLAGS, null] },
-      collected_at: nullableStr('ISO-8601 date or date-time'),
-    }),
-    vitals: item({ name: str(), value: numOrStr, unit: nullableStr(), taken_at: nullableStr('ISO-8601') }),
-    procedures: item({ name: str(), date: nullableStr('ISO-8601 date') }),
-    allergies: item({ substance: str(), reaction: nullableStr() }),
-  },
-};
+/** A provider's output that does not match the contract; the message names each offending path. */
+export class ExtractionShapeError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`schema mismatch: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`);
+    this.name = 'ExtractionShapeError';
+  }
+}
+
+// zod issues carry paths and expectations, never the offending input values (no document text).
+function shapeError(error: z.ZodError): ExtractionShapeError {
+  return new ExtractionShapeError(error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`));
+}
+
+/**
+ * Validates what a model returned (already JSON-decoded). Unknown keys (including a model-supplied
+ * `evidence.found`, which only verification may set) are dropped; confidences are clamped to [0, 1].
+ * Throws `ExtractionShapeError` when the output is not schema v1.
+ */
+export function parseModelExtraction(raw: unknown): ModelExtraction {
+  const parsed = ModelExtractionSchema.safeParse(raw);
+  if (!parsed.success) throw shapeError(parsed.error);
+  return parsed.data;
+}
+
+/** Validates a complete stored extraction (e.g. a provider's finished output). Throws `ExtractionShapeError`. */
+export function parseExtraction(raw: unknown): Extraction {
+  const parsed = ExtractionSchema.safeParse(raw);
+  if (!parsed.success) throw shapeError(parsed.error);
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The JSON Schema sent to the model (OpenAI Structured Outputs, strict mode)
+
+type JsonSchema = { [key: string]: unknown };
+
+/** The keywords strict Structured Outputs accepts; anything else makes the request fail. */
+export const STRICT_SCHEMA_KEYWORDS: ReadonlySet<string> = new Set([
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'anyOf',
+  'enum',
+  'const',
+  'description',
+  'title',
+  '$defs',
+  '$ref',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
+]);
+
+/**
+ * Strict mode wants every object closed and every property required (optionality is expressed as a
+ * union with null). Throws on a keyword strict mode does not accept, so a schema change that needs one
+ * fails in the tests rather than at the provider.
+ */
+function toStrict(node: unknown, path: string): unknown {
+  if (Array.isArray(node)) return node.map((n, i) => toStrict(n, `${path}/${i}`));
+  if (node === null || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema') continue;
+    if (!STRICT_SCHEMA_KEYWORDS.has(key)) throw new Error(`the extraction schema uses "${key}" at ${path || '/'}, which strict Structured Outputs does not accept`);
+    if (key === 'properties' || key === '$defs') {
+      out[key] = Object.fromEntries(Object.entries(value as JsonSchema).map(([k, v]) => [k, toStrict(v, `${path}/${key}/${k}`)]));
+    } else if (key === 'items' || key === 'anyOf' || key === 'additionalProperties') {
+      out[key] = toStrict(value, `${path}/${key}`);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (out.type === 'object' || out.properties !== undefined) {
+    out.additionalProperties = false;
+    out.required = Object.keys((out.properties as JsonSchema | undefined) ?? {});
+  }
+  return out;
+}
+
+/** zod writes `int()` as the safe-integer range; to the model that says nothing, so it is left out. */
+function dropSafeIntegerBounds(ctx: { jsonSchema: JsonSchema }): void {
+  const s = ctx.jsonSchema;
+  if (s.type === 'integer' && s.minimum === Number.MIN_SAFE_INTEGER && s.maximum === Number.MAX_SAFE_INTEGER) {
+    delete s.minimum;
+    delete s.maximum;
+  }
+}
+
+const modelResponseSchema = toStrict(
+  z.toJSONSchema(ModelExtractionSchema, { io: 'input', override: dropSafeIntegerBounds }),
+  '',
+) as JsonSchema;
+
+/** The strict JSON Schema the model must answer in (a fresh copy: callers may change it). */
+export function modelResponseJsonSchema(): JsonSchema {
+  return structuredClone(modelResponseSchema);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The downloadable JSON (`GET /jobs/:id/result`, the CLI's .json): the extraction with the job's facts
+
+export const PageSourceDownloadSchema = z.strictObject({
+  page: z.number().int().min(1),
+  source: z.enum(['text_layer', 'ocr']),
+  ocr_confidence: z.number().nullable(),
+});
+
+export const ExtractionDownloadSchema = z
+  .strictObject({
+    schema_version: z.literal(SCHEMA_VERSION),
+    job_id: z.uuid(),
+    filename: z.string(),
+    page_count: z.number().int().min(0),
+    page_sources: z.array(PageSourceDownloadSchema).nullable(),
+    provider: z.enum(EXTRACTION_PROVIDERS),
+    model: z.string().nullable(),
+    extracted_at: z.iso.datetime().nullable(),
+    ...storedSections,
+  })
+  .describe(`Extraction schema v1 with evidence for every value. Document types: ${DOCUMENT_TYPES.join(', ')}.`);
+export type ExtractionDownload = z.infer<typeof ExtractionDownloadSchema>;
+
+/**
+ * @deprecated Transitional name for `modelResponseJsonSchema()` while api/openapi.ts moves to
+ * `ExtractionDownloadSchema`; remove once nothing imports it.
+ */
+export const EXTRACTION_JSON_SCHEMA: JsonSchema = modelResponseJsonSchema();

@@ -12,7 +12,7 @@
  * Nothing but the extraction (values and their quotes) is written: never the raw page text.
  */
 import ExcelJS from 'exceljs';
-import type { DocumentType, Evidence, Extraction } from '../../core/contract/extraction.js';
+import type { DocumentType, Evidence, Extraction, ExtractionDownload } from '../../core/contract/extraction.js';
 import { SCHEMA_VERSION } from '../../core/contract/extraction.js';
 
 /** The exporters' input: a finished job (core/contract/job-result.ts). */
@@ -48,27 +48,11 @@ export async function buildCombinedWorkbook(docs: WorkbookSource[], opts?: Workb
 // ---------------------------------------------------------------------------------------------------
 // JSON download
 
-export interface ExtractionJson {
-  schema_version: string;
-  job_id: string;
-  filename: string;
-  page_count: number;
-  page_sources: Array<{ page: number; source: 'text_layer' | 'ocr'; ocr_confidence: number | null }> | null;
-  provider: string;
-  model: string | null;
-  extracted_at: string | null;
-  document: Extraction['document'];
-  patient: Extraction['patient'];
-  diagnoses: Extraction['diagnoses'];
-  medications: Extraction['medications'];
-  lab_results: Extraction['lab_results'];
-  vitals: Extraction['vitals'];
-  procedures: Extraction['procedures'];
-  allergies: Extraction['allergies'];
-}
+/** @deprecated Transitional name for `ExtractionDownload` (core/contract/extraction.ts) while web/src/api.ts moves to it. */
+export type ExtractionJson = ExtractionDownload;
 
 /** The downloadable JSON: the same data as the workbook, with every value's evidence. A deep copy. */
-export function extractionToJson(doc: WorkbookSource): ExtractionJson {
+export function extractionToJson(doc: WorkbookSource): ExtractionDownload {
   const x = structuredClone(doc.extraction);
   return {
     schema_version: x.schema_version ?? SCHEMA_VERSION,
@@ -78,7 +62,8 @@ export function extractionToJson(doc: WorkbookSource): ExtractionJson {
     page_sources: doc.pageSources
       ? doc.pageSources.map((p) => ({ page: p.page, source: p.source, ocr_confidence: p.ocrConfidence ?? null }))
       : null,
-    provider: doc.provider,
+    // JobResult types provider as a string; every job row holds an ExtractionProvider (stores/jobs.ts).
+    provider: doc.provider as ExtractionDownload['provider'],
     model: doc.model ?? null,
     extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
     document: x.document,

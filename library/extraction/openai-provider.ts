@@ -15,16 +15,12 @@
  * the original error is kept as `cause`.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { z } from 'zod';
 import { PipelineError } from '../../core/errors.js';
-import { countLlmRequest } from '../../activities/metrics.js';
 import {
-  DOCUMENT_TYPES,
-  EXTRACTION_JSON_SCHEMA,
-  LAB_FLAGS,
-  SEXES,
   emptyExtraction,
-  type Extraction,
+  modelResponseJsonSchema,
+  parseModelExtraction,
+  type ModelExtraction,
   type PageText,
 } from '../../core/contract/extraction.js';
 
@@ -37,7 +33,17 @@ export interface LlmConfig {
   timeoutMs?: number;
 }
 
-export type ExtractionBody = Omit<Extraction, 'schema_version'>;
+/** What the model returns: schema v1 without `schema_version` (ours to set). */
+export type ExtractionBody = ModelExtraction;
+
+/** How one request to the provider ended, for the caller's metrics: answered usably, rate limited, or failed. */
+export type LlmRequestOutcome = 'ok' | '429' | 'error';
+
+export interface ExtractWithOpenAIOptions {
+  signal?: AbortSignal;
+  /** Called once per HTTP request sent, with its outcome (and the token counts of a usable answer). */
+  onRequestOutcome?: (outcome: LlmRequestOutcome, tokens?: { in: number; out: number }) => void;
+}
 
 export interface OpenAIExtractionResult {
   extraction: ExtractionBody;
@@ -97,56 +103,11 @@ export function buildUserMessage(pages: readonly PageText[]): string {
     .join('\n');
 }
 
-// ---- output validation (mirrors EXTRACTION_JSON_SCHEMA) ----
-
-const confidence = z.number().transform((n) => Math.min(1, Math.max(0, n)));
-const evidence = z.object({ page: z.number().int(), quote: z.string() });
-const field = <T extends z.ZodType>(value: T) =>
-  z.object({ value: value.nullable(), evidence: evidence.nullable(), confidence });
-const sourced = { evidence, confidence };
-const nullableStr = z.string().nullable();
-const numOrStr = z.union([z.number(), z.string()]).nullable();
-
-const extractionShape = z.object({
-  document: z.object({
-    type: field(z.enum(DOCUMENT_TYPES)),
-    date: field(z.string()),
-    facility: field(z.string()),
-    author: field(z.string()),
-  }),
-  patient: z.object({
-    name: field(z.string()),
-    date_of_birth: field(z.string()),
-    sex: field(z.enum(SEXES)),
-    mrn: field(z.string()),
-  }),
-  diagnoses: z.array(z.object({ description: z.string(), icd10: nullableStr, status: nullableStr, ...sourced })),
-  medications: z.array(
-    z.object({ name: z.string(), dose: nullableStr, route: nullableStr, frequency: nullableStr, status: nullableStr, ...sourced }),
-  ),
-  lab_results: z.array(
-    z.object({
-      test: z.string(),
-      value: numOrStr,
-      unit: nullableStr,
-      reference_range: nullableStr,
-      flag: z.enum(LAB_FLAGS).nullable(),
-      collected_at: nullableStr,
-      ...sourced,
-    }),
-  ),
-  vitals: z.array(z.object({ name: z.string(), value: numOrStr, unit: nullableStr, taken_at: nullableStr, ...sourced })),
-  procedures: z.array(z.object({ name: z.string(), date: nullableStr, ...sourced })),
-  allergies: z.array(z.object({ substance: z.string(), reaction: nullableStr, ...sourced })),
-});
-
-// Compile-time check that the validator produces exactly what the rest of the pipeline reads.
-const _shapeMatches: (x: z.output<typeof extractionShape>) => ExtractionBody = (x) => x;
-void _shapeMatches;
+// ---- output validation ----
 
 /**
- * Parse and validate the model's message content. Unknown keys (including a model-supplied `evidence.found`,
- * which only verification may set) are stripped; confidences are clamped to [0, 1].
+ * Parse and validate the model's message content against the extraction contract. Unknown keys (including a
+ * model-supplied `evidence.found`, which only verification may set) are dropped; confidences are clamped to [0, 1].
  */
 export function parseExtractionContent(content: string): ExtractionBody {
   let json: unknown;
@@ -155,12 +116,11 @@ export function parseExtractionContent(content: string): ExtractionBody {
   } catch (err) {
     throw malformed(err);
   }
-  const parsed = extractionShape.safeParse(json);
-  if (!parsed.success) {
-    // zod issues carry paths and expectations, never the offending input values.
-    throw malformed(new Error(`schema mismatch: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`));
+  try {
+    return parseModelExtraction(json);
+  } catch (err) {
+    throw malformed(err);
   }
-  return parsed.data;
 }
 
 function malformed(cause: unknown): PipelineError {
@@ -172,8 +132,9 @@ function malformed(cause: unknown): PipelineError {
 export async function extractWithOpenAI(
   pages: PageText[],
   cfg: LlmConfig,
-  opts?: { signal?: AbortSignal },
+  opts?: ExtractWithOpenAIOptions,
 ): Promise<OpenAIExtractionResult> {
+  const report = opts?.onRequestOutcome ?? (() => {});
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new PipelineError('ExtractionFailed', `the LLM timeout must be a positive whole number of milliseconds (got ${String(cfg.timeoutMs)})`);
@@ -217,14 +178,14 @@ export async function extractWithOpenAI(
         ],
         response_format: {
           type: 'json_schema',
-          json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: EXTRACTION_JSON_SCHEMA },
+          json_schema: { name: RESPONSE_FORMAT_NAME, strict: true, schema: modelResponseJsonSchema() },
         },
       },
       { signal, maxRetries: 0, timeout: timeoutMs },
     );
   } catch (err) {
     const mapped = mapRequestError(err, { cfg, timeoutMs, deadlineHit: deadline.signal.aborted, callerSignal: opts?.signal });
-    countLlmRequest(mapped instanceof PipelineError && mapped.type === 'RateLimited' ? '429' : 'error');
+    report(mapped instanceof PipelineError && mapped.type === 'RateLimited' ? '429' : 'error');
     throw mapped;
   } finally {
     clearTimeout(timer);
@@ -234,10 +195,10 @@ export async function extractWithOpenAI(
   try {
     result = interpretCompletion(completion, userMessage, cfg);
   } catch (err) {
-    countLlmRequest('error'); // answered, but with nothing usable (refusal, malformed output, ...)
+    report('error'); // answered, but with nothing usable (refusal, malformed output, ...)
     throw err;
   }
-  countLlmRequest('ok', { in: result.tokensIn, out: result.tokensOut });
+  report('ok', { in: result.tokensIn, out: result.tokensOut });
   return result;
 }
 
