@@ -11,8 +11,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
-import { closeOcrPool } from '../library/ocr/pool.js';
+import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { closeOcrPool, getOcrPool } from '../library/ocr/pool.js';
+import { extractOffline } from '../library/extraction/offline-provider.js';
+import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import * as jobStore from '../stores/jobs.js';
+import * as extractionStore from '../stores/extractions.js';
 import { instrumentActivities, setWorkerInfo, trackActivitySlots, workerIdentity } from '../activities/metrics.js';
 import { taskQueues } from '../core/contract/jobs.js';
 import type { Config } from '../core/config.js';
@@ -39,11 +43,25 @@ export async function workflowBundle(prebuilt?: string): Promise<WorkflowBundleO
  * Temporal paces the queue for every worker together; the hard guarantee that the provider never sees
  * more than LLM_RPM requests in a minute is the send window each request takes a place in just before
  * it is sent (activities/llm-send-window.ts), which absorbs the dispatcher's small bursts and
- * requests that leave a busy worker late. (Before that window existed this rate had to keep a reserve
- * for both, and reached 94 % of the limit.)
+ * requests that leave a busy worker late.
  */
 export function llmDispatchPerSecond(requestsPerMinute: number): number {
   return requestsPerMinute / 60;
+}
+
+/** The real dependencies of the activities: Postgres stores, this process's OCR pool, both providers. */
+export function activityDependencies(cfg: Config): ActivityDependencies {
+  return {
+    cfg: {
+      maxPages: cfg.maxPages,
+      openai: { apiKey: cfg.extraction.apiKey, baseURL: cfg.extraction.baseURL, model: cfg.extraction.model, timeoutMs: cfg.extraction.timeoutMs },
+      llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
+    },
+    store: { ...jobStore, ...extractionStore },
+    ocrPool: () => getOcrPool(cfg.ocrLang, { size: cfg.ocrWorkers, nice: cfg.ocrNice }),
+    extractors: { offline: extractOffline, openai: extractWithOpenAI },
+    log: logger,
+  };
 }
 
 /** After the grace time, how long a stopping worker waits for cancelled activities before it gives up. */
@@ -63,16 +81,11 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   const connection = await NativeConnection.connect({ address: temporalAddress, ...cfg.temporalConnection });
   const bundle = await workflowBundle(cfg.workflowBundle);
   const queues = taskQueues(cfg.taskQueuePrefix);
-  const activities = instrumentActivities(createActivities({
-    maxPages: cfg.maxPages,
-    ocrLang: cfg.ocrLang,
-    openai: { apiKey: cfg.extraction.apiKey, baseURL: cfg.extraction.baseURL, model: cfg.extraction.model, timeoutMs: cfg.extraction.timeoutMs },
-    llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
-  }));
+  const activities = createActivities(activityDependencies(cfg));
   const shutdownGraceTime = `${cfg.shutdownGraceSeconds}s`;
-  // An activity that ignores its cancellation (OCR inside tesseract cannot be interrupted) must not keep
-  // the process alive for ever: after this the worker gives up, exits, and Temporal retries that attempt
-  // elsewhere once its heartbeat times out. Deployments allow grace + 30 s before SIGKILL.
+  // An activity that does not end on its cancellation must not keep the process alive for ever: after
+  // this the worker gives up, exits, and Temporal retries that attempt elsewhere once its heartbeat
+  // times out. Deployments allow grace + 30 s before SIGKILL.
   const shutdownForceTime = `${cfg.shutdownGraceSeconds + SHUTDOWN_FORCE_AFTER_GRACE_SECONDS}s`;
   // The same connection, identity and shutdown behaviour for the three task queues' workers.
   const common = { connection, namespace: cfg.temporalNamespace, identity: workerIdentity, shutdownGraceTime, shutdownForceTime };
@@ -80,7 +93,7 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
     ...common,
     taskQueue: queues.pipeline,
     workflowBundle: bundle,
-    activities,
+    activities: instrumentActivities(activities.pipeline),
     maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
   });
   // One OCR activity more than this process has OCR engines: while the engines read, the extra
@@ -90,13 +103,13 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   const ocr = await Worker.create({
     ...common,
     taskQueue: queues.ocr,
-    activities: { ocrPages: activities.ocrPages },
+    activities: instrumentActivities(activities.ocr),
     maxConcurrentActivityTaskExecutions: ocrSlots,
   });
   const llm = await Worker.create({
     ...common,
     taskQueue: queues.llm,
-    activities: { extractPart: activities.extractPart },
+    activities: instrumentActivities(activities.llm),
     maxConcurrentActivityTaskExecutions: cfg.llmMaxConcurrent,
     maxTaskQueueActivitiesPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute),
   });

@@ -17,7 +17,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { LlmActivities, PipelineActivities } from '../activities/index.js';
+import type { BookkeepingActivities, LlmActivities, OcrActivities } from '../activities/index.js';
 import {
   JobStatusKey,
   PROGRESS_QUERY,
@@ -48,11 +48,11 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
   } as const;
   const bookkeeping = patched('local-bookkeeping')
-    ? proxyLocalActivities<PipelineActivities>(bookkeepingOptions)
-    : proxyActivities<PipelineActivities>({ taskQueue: pipelineQueue, ...bookkeepingOptions });
+    ? proxyLocalActivities<BookkeepingActivities>(bookkeepingOptions)
+    : proxyActivities<BookkeepingActivities>({ taskQueue: pipelineQueue, ...bookkeepingOptions });
   // OCR: minutes per batch on a busy machine; heartbeats each few seconds so a crashed worker is
   // noticed within a minute and the batch resumes elsewhere from its last stored page.
-  const ocr = proxyActivities<PipelineActivities>({
+  const ocr = proxyActivities<OcrActivities>({
     taskQueue: input.taskQueues.ocr ?? pipelineQueue,
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: '1 minute',

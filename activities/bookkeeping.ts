@@ -1,0 +1,132 @@
+/**
+ * The pipeline queue's bookkeeping activities (run as local activities by the workflow): parse the
+ * document and store its text layer, plan and merge the extraction, export the workbook, record how the
+ * job ended. Each takes a job id, reads what it needs from the store, writes its results back and
+ * returns only small facts to the workflow; each is idempotent, so a retry never duplicates anything.
+ */
+import type { JobError } from '../core/contract/jobs.js';
+import { SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
+import { inspectPdf } from '../library/pdf/document.js';
+import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
+import { verifyEvidence } from '../library/extraction/evidence.js';
+import { buildWorkbook } from '../library/export/workbook.js';
+import type { ActivityConfig, ActivityLog, BookkeepingStore } from './dependencies.js';
+import type { DocumentCache } from './document-bytes.js';
+import { typed } from './failures.js';
+import { countPages } from './metrics.js';
+import { timeStage } from './stage-timing.js';
+
+export interface PreparedDocument {
+  pageCount: number;
+  /** Pages whose text layer is missing or unusable: they go to OCR. */
+  ocrPages: number[];
+}
+
+export interface ExtractionPlan {
+  parts: number[];
+  chunkChars: number;
+}
+
+export interface BookkeepingActivities {
+  prepareDocument(jobId: string): Promise<PreparedDocument>;
+  planExtraction(jobId: string, chunkChars: number): Promise<ExtractionPlan>;
+  finishExtraction(jobId: string): Promise<{ flagged: number }>;
+  exportWorkbook(jobId: string): Promise<{ bytes: number }>;
+  markFailed(jobId: string, error: JobError): Promise<void>;
+  markCancelled(jobId: string): Promise<void>;
+}
+
+export interface BookkeepingDependencies {
+  cfg: Pick<ActivityConfig, 'maxPages'>;
+  store: BookkeepingStore;
+  /** The OCR step's cache of document bytes: emptied of a job once its OCR is over. */
+  documents: DocumentCache;
+  log: ActivityLog;
+}
+
+export function createBookkeepingActivities({ cfg, store, documents, log }: BookkeepingDependencies): BookkeepingActivities {
+  return {
+    async prepareDocument(jobId) {
+      return typed(() =>
+        timeStage(store, jobId, 'prepare', async () => {
+          await store.enterStage(jobId, 'prepare');
+          const bytes = await store.getDocumentBytes(jobId);
+          const started = performance.now();
+          // Text-less pages are looked at by the OCR step, which decodes their images anyway.
+          const info = await inspectPdf(bytes, { maxPages: cfg.maxPages, textlessPages: 'defer' });
+          const perPageMs = Math.round((performance.now() - started) / Math.max(1, info.pageCount));
+          const ocrPages = info.pages.filter((p) => p.needsOcr).map((p) => p.page);
+          await store.savePages(
+            jobId,
+            info.pages
+              .filter((p) => !p.needsOcr)
+              .map((p) => ({ page_no: p.page, source: 'text_layer', text: p.text, ocr_confidence: null, words: null, width: p.width, height: p.height, duration_ms: perPageMs })),
+          );
+          await store.setPagesTotalAndDone(jobId, info.pageCount);
+          countPages('text_layer', info.pageCount - ocrPages.length);
+          log.info({ jobId, pages: info.pageCount, ocrPages: ocrPages.length }, 'document prepared');
+          return { pageCount: info.pageCount, ocrPages };
+        }),
+      );
+    },
+
+    async planExtraction(jobId, chunkChars) {
+      return typed(async () => {
+        documents.forget(jobId); // OCR is over: the PDF is not needed here any more
+        await store.enterStage(jobId, 'extract');
+        const parts = chunkPages(await store.pageTexts(jobId), chunkChars);
+        return { parts: parts.map((_, i) => i), chunkChars };
+      });
+    },
+
+    async finishExtraction(jobId) {
+      return typed(() =>
+        timeStage(store, jobId, 'extract', async () => {
+          const parts = await store.listParts(jobId);
+          const merged = verifyEvidence(mergeExtractions(parts.map((p) => p.result)), await store.pageTexts(jobId));
+          const flagged = countFlagged(merged);
+          const tokensIn = parts.reduce((sum, p) => sum + p.tokensIn, 0);
+          const tokensOut = parts.reduce((sum, p) => sum + p.tokensOut, 0);
+          await store.saveExtraction(jobId, { schemaVersion: SCHEMA_VERSION, data: merged, flagged, tokensIn, tokensOut });
+          return { flagged };
+        }),
+      );
+    },
+
+    async exportWorkbook(jobId) {
+      return typed(() =>
+        timeStage(store, jobId, 'export', async () => {
+          await store.enterStage(jobId, 'export');
+          const xlsx = await buildWorkbook(await store.loadJobResult(jobId));
+          await store.saveWorkbook(jobId, xlsx);
+          await store.finishJob(jobId, 'completed');
+          log.info({ jobId, bytes: xlsx.byteLength }, 'job completed');
+          return { bytes: xlsx.byteLength };
+        }),
+      );
+    },
+
+    async markFailed(jobId, error) {
+      documents.forget(jobId);
+      await store.finishJob(jobId, 'failed', error);
+      log.warn({ jobId, code: error.code }, 'job failed');
+    },
+
+    async markCancelled(jobId) {
+      documents.forget(jobId);
+      await store.finishJob(jobId, 'cancelled');
+      log.info({ jobId }, 'job cancelled');
+    },
+  };
+}
+
+/** Values a reviewer should look at: evidence not found on its page, or low confidence. */
+function countFlagged(x: Extraction): number {
+  let n = 0;
+  const visit = (v: { evidence: { found?: boolean } | null; confidence: number }) => {
+    if (v.evidence?.found === false || v.confidence < 0.6) n++;
+  };
+  for (const f of [...Object.values(x.document), ...Object.values(x.patient)]) if (f.value !== null) visit(f);
+  for (const list of [x.diagnoses, x.medications, x.lab_results, x.vitals, x.procedures, x.allergies]) for (const item of list) visit(item);
+  return n;
+}

@@ -1,0 +1,45 @@
+/**
+ * What the activities are given instead of importing it (as in temporalio/samples-typescript
+ * `activities-dependency-injection`): the worker passes the real stores, OCR pool and extraction
+ * providers; tests pass fakes. Each queue's activities take only the part of a store they use.
+ */
+import type * as jobStore from '../stores/jobs.js';
+import type * as extractionStore from '../stores/extractions.js';
+import type { OcrPool } from '../library/ocr/pool.js';
+import type { extractOffline } from '../library/extraction/offline-provider.js';
+import type { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import type { logger } from '../core/logger.js';
+
+export interface ActivityConfig {
+  maxPages: number;
+  openai: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number };
+  /** LLM_RPM and whose budget it is (the task-queue prefix): see llm-send-window.ts. */
+  llmRate: { requestsPerMinute: number; scope: string };
+}
+
+type JobStore = typeof jobStore;
+type ExtractionStore = typeof extractionStore;
+
+export type BookkeepingStore = Pick<
+  JobStore,
+  'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'savePages' | 'setPagesTotalAndDone' | 'pageTexts' | 'finishJob'
+> &
+  Pick<ExtractionStore, 'listParts' | 'saveExtraction' | 'loadJobResult' | 'saveWorkbook'>;
+
+export type OcrStore = Pick<JobStore, 'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'storedPageNumbers' | 'savePage' | 'refreshPagesDone'>;
+
+export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts'> & Pick<ExtractionStore, 'findPartTokens' | 'savePart'>;
+
+/** Every store function an activity uses (the worker passes stores/jobs.ts and stores/extractions.ts). */
+export type ActivityStore = BookkeepingStore & OcrStore & LlmStore;
+
+/** What the OCR activity needs of an OCR engine: one page image in, text and word boxes out. */
+export type OcrEngine = Pick<OcrPool, 'recognize'>;
+
+/** The extraction providers, selected per job. */
+export interface Extractors {
+  offline: typeof extractOffline;
+  openai: typeof extractWithOpenAI;
+}
+
+export type ActivityLog = Pick<typeof logger, 'info' | 'warn'>;

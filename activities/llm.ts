@@ -1,0 +1,64 @@
+/**
+ * The llm queue's activity: one extraction part of a document, by the job's provider. With `openai`,
+ * one HTTP request per attempt, sent only once the shared LLM_RPM window has a place for it.
+ */
+import { Context } from '@temporalio/activity';
+import type { ExtractionProvider } from '../core/contract/jobs.js';
+import { SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
+import { PipelineError } from '../core/errors.js';
+import { chunkPages } from '../library/extraction/chunk.js';
+import type { ActivityConfig, Extractors, LlmStore } from './dependencies.js';
+import { typed } from './failures.js';
+import { takeLlmSendSlot } from './llm-send-window.js';
+import { timeStage } from './stage-timing.js';
+
+export interface ExtractPartInput {
+  jobId: string;
+  partNo: number;
+  provider: ExtractionProvider;
+  chunkChars: number;
+}
+
+export interface LlmActivities {
+  extractPart(input: ExtractPartInput): Promise<{ tokensIn: number; tokensOut: number }>;
+}
+
+export interface LlmDependencies {
+  cfg: Pick<ActivityConfig, 'openai' | 'llmRate'>;
+  store: LlmStore;
+  extractors: Extractors;
+  /** Waits for a place in the LLM_RPM window (default: the window shared through Postgres). */
+  takeSendSlot?: typeof takeLlmSendSlot;
+}
+
+export function createLlmActivities({ cfg, store, extractors, takeSendSlot = takeLlmSendSlot }: LlmDependencies): LlmActivities {
+  return {
+    async extractPart({ jobId, partNo, provider, chunkChars }) {
+      return typed(() =>
+        timeStage(store, jobId, 'extract', async () => {
+          const existing = await store.findPartTokens(jobId, partNo);
+          if (existing) return existing;
+          const chunk = chunkPages(await store.pageTexts(jobId), chunkChars)[partNo];
+          if (!chunk) throw new PipelineError('NotFound', `extraction part ${partNo} does not exist for this document`);
+          let result: Extraction;
+          let tokensIn = 0;
+          let tokensOut = 0;
+          if (provider === 'openai') {
+            const { apiKey, baseURL, model, timeoutMs } = cfg.openai;
+            if (!apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
+            const ctx = Context.current();
+            await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
+            const r = await extractors.openai(chunk, { apiKey, baseURL, model, timeoutMs }, { signal: ctx.cancellationSignal });
+            result = { schema_version: SCHEMA_VERSION, ...r.extraction };
+            tokensIn = r.tokensIn;
+            tokensOut = r.tokensOut;
+          } else {
+            result = extractors.offline(chunk);
+          }
+          await store.savePart(jobId, partNo, [...new Set(chunk.map((p) => p.page))], { result, tokensIn, tokensOut });
+          return { tokensIn, tokensOut };
+        }),
+      );
+    },
+  };
+}
