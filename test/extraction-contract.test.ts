@@ -1,0 +1,295 @@
+/**
+ * The one extraction contract (core/contract/extraction.ts): the JSON Schema the OpenAI request carries is the
+ * one derived from it and is acceptable to strict Structured Outputs; the validators accept schema v1 and refuse
+ * anything else with the offending path; every provider's output (offline included) satisfies it.
+ *   node --import tsx --test test/extraction-contract.test.ts
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  ExtractionDownloadSchema,
+  ExtractionSchema,
+  ExtractionShapeError,
+  ModelExtractionSchema,
+  STRICT_SCHEMA_KEYWORDS,
+  emptyExtraction,
+  modelResponseJsonSchema,
+  parseExtraction,
+  parseModelExtraction,
+  type Extraction,
+} from '../core/contract/extraction.js';
+import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import { extractOffline } from '../library/extraction/offline-provider.js';
+import { verifyEvidence } from '../library/extraction/evidence.js';
+import { extractionToJson } from '../library/export/workbook.js';
+import { readTextLayer } from '../library/pdf/text-layer.js';
+import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
+import { readCorpus } from './support/env.js';
+
+type Json = { [key: string]: unknown };
+
+/** A model answer with every section filled and every nullable value set: exactly the schema's keys. */
+function fullModelAnswer() {
+  const ev = (page: number, quote: string) => ({ page, quote });
+  const f = <T>(value: T, quote: string) => ({ value, evidence: ev(1, quote), confidence: 0.9 });
+  return {
+    document: {
+      type: f('discharge_summary', 'DISCHARGE SUMMARY'),
+      date: f('2024-03-05', 'Date: 2024-03-05'),
+      facility: f('St. Elsewhere', 'St. Elsewhere'),
+      author: f('Dr. A. Smith', 'Dr. A. Smith'),
+    },
+    patient: {
+      name: f('Jane Roe', 'Patient: Jane Roe'),
+      date_of_birth: f('1961-04-02', 'DOB: 1961-04-02'),
+      sex: f('F', 'Sex: F'),
+      mrn: f('00123', 'MRN: 00123'),
+    },
+    diagnoses: [{ description: 'Pneumonia', icd10: 'J18.9', status: 'active', evidence: ev(1, 'Pneumonia J18.9'), confidence: 0.8 }],
+    medications: [
+      { name: 'Amoxicillin', dose: '500 mg', route: 'PO', frequency: 'TID', status: 'new', evidence: ev(2, 'Amoxicillin 500 mg PO TID'), confidence: 0.8 },
+    ],
+    lab_results: [
+      {
+        test: 'WBC',
+        value: 14200,
+        unit: '/uL',
+        reference_range: '4,000-11,000',
+        flag: 'H',
+        collected_at: '2024-03-04T08:30',
+        evidence: ev(2, 'WBC 14,200 /uL'),
+        confidence: 0.85,
+      },
+    ],
+    vitals: [{ name: 'Temperature', value: '38.2', unit: 'C', taken_at: '2024-03-04', evidence: ev(1, 'Temp 38.2 C'), confidence: 0.7 }],
+    procedures: [{ name: 'Chest X-ray', date: '2024-03-04', evidence: ev(1, 'Chest X-ray 2024-03-04'), confidence: 0.75 }],
+    allergies: [{ substance: 'Penicillin', reaction: 'rash', evidence: ev(1, 'Penicillin (rash)'), confidence: 0.95 }],
+  };
+}
+
+function fullStoredExtraction(): Extraction {
+  const x = { schema_version: 'v1' as const, ...structuredClone(fullModelAnswer()) };
+  x.lab_results[0]!.evidence = { ...x.lab_results[0]!.evidence, found: true } as never;
+  return x as Extraction;
+}
+
+/** Every rule of strict Structured Outputs the schema could break; returns where each one is broken. */
+function strictModeViolations(schema: unknown): string[] {
+  const problems: string[] = [];
+  const walk = (node: unknown, at: string): void => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      problems.push(`${at}: not a schema object`);
+      return;
+    }
+    const s = node as Json;
+    for (const key of Object.keys(s)) if (!STRICT_SCHEMA_KEYWORDS.has(key)) problems.push(`${at}: unsupported keyword "${key}"`);
+    const types = Array.isArray(s.type) ? s.type : [s.type];
+    if (s.anyOf === undefined && s.enum === undefined && s.const === undefined && s.$ref === undefined && s.type === undefined) {
+      problems.push(`${at}: no type`);
+    }
+    if (types.includes('object')) {
+      if (s.additionalProperties !== false) problems.push(`${at}: object not closed (additionalProperties must be false)`);
+      const props = Object.keys((s.properties as Json | undefined) ?? {});
+      const required = (s.required as string[] | undefined) ?? [];
+      const missing = props.filter((p) => !required.includes(p));
+      if (missing.length > 0) problems.push(`${at}: properties not required: ${missing.join(', ')}`);
+      for (const r of required) if (!props.includes(r)) problems.push(`${at}: requires unknown property ${r}`);
+    }
+    for (const [k, v] of Object.entries((s.properties as Json | undefined) ?? {})) walk(v, `${at}/properties/${k}`);
+    if (s.items !== undefined) walk(s.items, `${at}/items`);
+    if (s.anyOf !== undefined) (s.anyOf as unknown[]).forEach((v, i) => walk(v, `${at}/anyOf/${i}`));
+    if (s.enum !== undefined && (!Array.isArray(s.enum) || s.enum.length === 0)) problems.push(`${at}: empty enum`);
+  };
+  const root = schema as Json;
+  if (root.type !== 'object' || root.anyOf !== undefined) problems.push('/: the root must be an object, not a union');
+  walk(schema, '');
+  return problems;
+}
+
+/** The property names at every object level of a JSON Schema, as dotted paths (array items as `[]`). */
+function schemaPaths(schema: Json, at = ''): string[] {
+  const out: string[] = [];
+  const branches = [schema, ...(((schema.anyOf as Json[] | undefined) ?? []) as Json[])];
+  for (const b of branches) {
+    for (const [k, v] of Object.entries((b.properties as Json | undefined) ?? {})) {
+      const p = at ? `${at}.${k}` : k;
+      out.push(p, ...schemaPaths(v as Json, p));
+    }
+    if (b.items) out.push(...schemaPaths(b.items as Json, `${at}[]`));
+  }
+  return out;
+}
+
+/** The same for a value: the keys at every object level. */
+function valuePaths(value: unknown, at = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => valuePaths(v, `${at}[]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const p = at ? `${at}.${k}` : k;
+    return [p, ...valuePaths(v, p)];
+  });
+}
+
+const uniqueSorted = (xs: string[]) => [...new Set(xs)].sort();
+
+/** Expects `fn` to throw an ExtractionShapeError whose message names `path`. */
+function refusedAt(fn: () => unknown, path: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ExtractionShapeError, `expected ExtractionShapeError, got ${String(err)}`);
+    assert.ok(err.message.includes(`${path}:`), `message does not name ${path}: ${err.message}`);
+    return true;
+  });
+}
+
+describe('the JSON Schema sent to the model', () => {
+  let server: OpenAIServer;
+  before(async () => {
+    server = await startOpenAIServer({ respond: () => fullModelAnswer() });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('the OpenAI request carries the schema derived from the contract, strict', async () => {
+    await extractWithOpenAI([{ page: 1, text: 'DISCHARGE SUMMARY' }], { apiKey: 'k', baseURL: server.url, model: 'm' });
+    const format = server.requests[0]!.body.response_format;
+    assert.equal(format.type, 'json_schema');
+    assert.equal(format.json_schema.strict, true);
+    assert.deepEqual(format.json_schema.schema, modelResponseJsonSchema());
+  });
+
+  test('it satisfies the strict Structured Outputs rules: objects closed, all properties required, supported keywords only', () => {
+    assert.deepEqual(strictModeViolations(modelResponseJsonSchema()), []);
+  });
+
+  test('the rule check itself catches an open object, an optional property and an unsupported keyword', () => {
+    const broken = modelResponseJsonSchema();
+    const patient = (broken.properties as Json).patient as Json;
+    delete patient.additionalProperties;
+    (patient.required as string[]).pop();
+    (broken.properties as Json).diagnoses = { type: 'array', items: { type: 'object', properties: {}, required: [], additionalProperties: false }, uniqueItems: true };
+    const problems = strictModeViolations(broken);
+    assert.ok(problems.some((p) => p.startsWith('/properties/patient: object not closed')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('/properties/patient: properties not required: mrn')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes('unsupported keyword "uniqueItems"')), problems.join('\n'));
+  });
+
+  test('nullable values are unions with null, and the evidence the model gives has no "found"', () => {
+    const s = modelResponseJsonSchema() as any;
+    assert.deepEqual(s.properties.patient.properties.mrn.properties.value, { type: ['string', 'null'], description: 'medical record number' });
+    assert.deepEqual(s.properties.document.properties.type.properties.value.anyOf[1], { type: 'null' });
+    assert.deepEqual(s.properties.document.properties.date.properties.evidence.anyOf[1], { type: 'null' });
+    assert.deepEqual(Object.keys(s.properties.lab_results.items.properties.evidence.properties), ['page', 'quote']);
+    assert.equal(s.properties.schema_version, undefined);
+    assert.equal(s.properties.lab_results.items.properties.confidence.description, 'how sure you are, from 0 to 1');
+  });
+
+  test('model and validator agree: an answer with exactly the schema keys parses unchanged', () => {
+    const answer = fullModelAnswer();
+    assert.deepEqual(uniqueSorted(valuePaths(answer)), uniqueSorted(schemaPaths(modelResponseJsonSchema())));
+    assert.deepEqual(parseModelExtraction(answer), answer);
+    assert.deepEqual(ModelExtractionSchema.parse(answer), answer);
+  });
+
+  test('the model can answer through the whole provider and gets back what it sent', async () => {
+    const out = await extractWithOpenAI([{ page: 1, text: 'DISCHARGE SUMMARY' }], { apiKey: 'k', baseURL: server.url, model: 'm' });
+    assert.deepEqual(out.extraction, fullModelAnswer());
+  });
+});
+
+describe('validating a model answer', () => {
+  test('wrong type, missing key and an unknown enum value are refused, naming the path', () => {
+    const wrongType = fullModelAnswer() as any;
+    wrongType.lab_results[0].evidence.page = '2';
+    refusedAt(() => parseModelExtraction(wrongType), 'lab_results.0.evidence.page');
+
+    const missing = fullModelAnswer() as any;
+    delete missing.patient.mrn;
+    refusedAt(() => parseModelExtraction(missing), 'patient.mrn');
+
+    const badEnum = fullModelAnswer() as any;
+    badEnum.patient.sex.value = 'female';
+    refusedAt(() => parseModelExtraction(badEnum), 'patient.sex.value');
+
+    refusedAt(() => parseModelExtraction([]), '(root)');
+  });
+
+  test('the message names paths and expectations but never the offending text', () => {
+    const x = fullModelAnswer() as any;
+    x.diagnoses[0].description = { secret: 'Patient Jane Roe has HIV' };
+    assert.throws(
+      () => parseModelExtraction(x),
+      (err: Error) => err.message.includes('diagnoses.0.description') && !err.message.includes('Jane') && !err.message.includes('HIV'),
+    );
+  });
+
+  test('stray keys (a model-supplied evidence.found) are dropped and confidences clamped', () => {
+    const x = fullModelAnswer() as any;
+    x.lab_results[0].evidence.found = true;
+    x.lab_results[0].note = 'extra';
+    x.patient.name.confidence = 3;
+    x.diagnoses[0].confidence = -1;
+    const parsed = parseModelExtraction(x) as any;
+    assert.deepEqual(parsed.lab_results[0].evidence, { page: 2, quote: 'WBC 14,200 /uL' });
+    assert.equal('note' in parsed.lab_results[0], false);
+    assert.equal(parsed.patient.name.confidence, 1);
+    assert.equal(parsed.diagnoses[0].confidence, 0);
+  });
+});
+
+describe('the stored extraction', () => {
+  test('a complete extraction and the empty one parse', () => {
+    assert.deepEqual(parseExtraction(fullStoredExtraction()), fullStoredExtraction());
+    assert.deepEqual(ExtractionSchema.parse(emptyExtraction()), emptyExtraction());
+  });
+
+  test('wrong type, missing key, extra key, wrong version and an out-of-range confidence are refused, naming the path', () => {
+    const wrongType = fullStoredExtraction() as any;
+    wrongType.vitals[0].unit = 5;
+    refusedAt(() => parseExtraction(wrongType), 'vitals.0.unit');
+
+    const missing = fullStoredExtraction() as any;
+    delete missing.allergies;
+    refusedAt(() => parseExtraction(missing), 'allergies');
+
+    const extra = fullStoredExtraction() as any;
+    extra.medications[0].strength = '500 mg';
+    refusedAt(() => parseExtraction(extra), 'medications.0');
+
+    const version = fullStoredExtraction() as any;
+    version.schema_version = 'v2';
+    refusedAt(() => parseExtraction(version), 'schema_version');
+
+    const confidence = fullStoredExtraction() as any;
+    confidence.document.date.confidence = 1.5;
+    refusedAt(() => parseExtraction(confidence), 'document.date.confidence');
+  });
+
+  test('the offline provider\'s output on a corpus document satisfies the contract, before and after verification', async () => {
+    const pages = await readTextLayer(readCorpus('medical/rcn_discharge_summary.pdf'));
+    const raw = extractOffline(pages);
+    assert.ok(raw.diagnoses.length + raw.medications.length + raw.lab_results.length > 0, 'the document yields items');
+    assert.deepEqual(parseExtraction(raw), raw);
+    const verified = verifyEvidence(raw, pages);
+    assert.deepEqual(parseExtraction(verified), verified);
+  });
+
+  test('the downloadable JSON satisfies ExtractionDownloadSchema', () => {
+    const json = extractionToJson({
+      jobId: '0b8a4c58-7c55-4a43-9a3e-3f3f2f9b9d11',
+      filename: 'a.pdf',
+      pageCount: 2,
+      pageSources: [
+        { page: 1, source: 'text_layer' },
+        { page: 2, source: 'ocr', ocrConfidence: 0.91 },
+      ],
+      provider: 'offline',
+      model: null,
+      extractedAt: new Date('2024-03-05T10:00:00Z'),
+      extraction: fullStoredExtraction(),
+    });
+    assert.deepEqual(ExtractionDownloadSchema.parse(json), json);
+    const negative = ExtractionDownloadSchema.safeParse({ ...json, page_count: -1 });
+    assert.deepEqual(negative.error?.issues.map((i) => i.path.join('.')), ['page_count']);
+  });
+});
