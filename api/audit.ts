@@ -2,7 +2,7 @@
  * The audit trail: who did what, to what, when and from where. Ids, counts and error codes only —
  * never document text, extracted values or passwords.
  */
-import { db } from '../stores/pool.js';
+import { appendAudit } from '../stores/audit.js';
 import { logger } from '../core/logger.js';
 import { clientIp, type AppContext } from './context.js';
 
@@ -35,19 +35,15 @@ export interface AuditEntry {
 
 export async function audit(ctx: AppContext, entry: AuditEntry): Promise<void> {
   const user = ctx.state.user;
-  await db().query(
-    `INSERT INTO audit_log (actor_user_id, actor_username, action, target_type, target_id, ip, user_agent, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      user?.id ?? null,
-      user?.username ?? entry.actorUsername ?? null,
-      entry.action,
-      entry.targetType ?? null,
-      entry.targetId ?? null,
-      clientIp(ctx),
-      (ctx.get('user-agent') || '').slice(0, 300) || null,
-      JSON.stringify(entry.detail ?? {}),
-    ],
-  );
+  await appendAudit({
+    actorUserId: user?.id ?? null,
+    actorUsername: user?.username ?? entry.actorUsername ?? null,
+    action: entry.action,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    ip: clientIp(ctx),
+    userAgent: (ctx.get('user-agent') || '').slice(0, 300) || null,
+    detail: entry.detail ?? {},
+  });
   logger.info({ requestId: ctx.state.requestId, audit: entry.action, actor: user?.id, targetId: entry.targetId }, 'audit');
 }

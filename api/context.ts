@@ -1,6 +1,7 @@
 /** What every request handler can rely on: the signed-in user and the process-wide dependencies. */
 import type Koa from 'koa';
 import type { Client } from '@temporalio/client';
+import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 
 export type Role = 'admin' | 'user';
@@ -27,6 +28,8 @@ export interface AppDeps {
   jwtKey: Uint8Array;
   /** Clock, replaceable so tests can move time. */
   now: () => Date;
+  /** Metrics of workers running in this same process (the embedded `npm start`), served beside the API's own. */
+  workerMetrics?: Registry;
 }
 
 export interface AppContextExtras {

@@ -8,7 +8,7 @@
  */
 import type Koa from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { db } from '../stores/pool.js';
+import { countJobsByStatus, countPagesBySource } from '../stores/jobs.js';
 import { logger } from '../core/logger.js';
 import type { JobStatus } from '../core/contract/jobs.js';
 
@@ -34,10 +34,9 @@ const ALL_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed'
 const PAGE_SOURCES = ['text_layer', 'ocr'] as const;
 
 /** Runs a scrape-time query; a database problem leaves the gauge empty instead of failing the scrape. */
-async function countBy(sql: string): Promise<Map<string, number> | undefined> {
+async function countBy(count: () => Promise<Map<string, number>>): Promise<Map<string, number> | undefined> {
   try {
-    const r = await db().query<{ key: string; n: string }>(sql);
-    return new Map(r.rows.map((row) => [row.key, Number(row.n)]));
+    return await count();
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'metrics: could not read counts from Postgres');
     return undefined;
@@ -51,7 +50,7 @@ new Gauge({
   registers: [registry],
   async collect() {
     this.reset();
-    const counts = await countBy('SELECT status AS key, count(*) AS n FROM jobs GROUP BY status');
+    const counts = await countBy(countJobsByStatus);
     if (!counts) return;
     for (const s of ALL_STATUSES) this.set({ status: s }, counts.get(s) ?? 0);
   },
@@ -64,7 +63,7 @@ new Gauge({
   registers: [registry],
   async collect() {
     this.reset();
-    const counts = await countBy('SELECT source AS key, count(*) AS n FROM pages GROUP BY source');
+    const counts = await countBy(countPagesBySource);
     if (!counts) return;
     for (const s of PAGE_SOURCES) this.set({ source: s }, counts.get(s) ?? 0);
   },

@@ -8,8 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
-import { db } from '../stores/pool.js';
+import { anyUserExists, createUserIfAbsent } from '../stores/users.js';
 import { logger } from '../core/logger.js';
 import { connectClient } from '../services/pipeline-client.js';
 import { createApp } from './app.js';
@@ -37,23 +38,15 @@ export function resolveJwtSecret(cfg: Config): Uint8Array {
  */
 export async function ensureFirstAdmin(cfg: Config): Promise<void> {
   if (cfg.admin) {
-    const r = await db().query(
-      `INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, 'admin')
-       ON CONFLICT ((lower(username))) DO NOTHING`,
-      [crypto.randomUUID(), cfg.admin.username, await hashPassword(cfg.admin.password)],
-    );
-    if (r.rowCount) logger.info({ username: cfg.admin.username }, 'created the first admin from ADMIN_USERNAME');
+    const created = await createUserIfAbsent({ username: cfg.admin.username, passwordHash: await hashPassword(cfg.admin.password), role: 'admin' });
+    if (created) logger.info({ username: cfg.admin.username }, 'created the first admin from ADMIN_USERNAME');
     return;
   }
-  const any = await db().query('SELECT 1 FROM users LIMIT 1');
-  if (any.rowCount) return;
+  if (await anyUserExists()) return;
   const password = crypto.randomBytes(15).toString('base64url');
-  const r = await db().query(
-    `INSERT INTO users (id, username, password_hash, role) VALUES ($1, 'admin', $2, 'admin') ON CONFLICT ((lower(username))) DO NOTHING`,
-    [crypto.randomUUID(), await hashPassword(password)],
-  );
+  const created = await createUserIfAbsent({ username: 'admin', passwordHash: await hashPassword(password), role: 'admin' });
   // Another API process may have won the race; only the one that created the account prints it.
-  if (r.rowCount) {
+  if (created) {
     process.stdout.write(
       `\n  First start: an administrator was created.\n    username: admin\n    password: ${password}\n  It is shown only this once. Log in and change it (POST /me/password).\n\n`,
     );
@@ -67,9 +60,16 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(cfg: Config, temporalAddress: string, opts: { port?: number; host?: string } = {}): Promise<RunningApi> {
+export interface StartApiOptions {
+  port?: number;
+  host?: string;
+  /** The Prometheus registry of workers running in this process, to serve at GET /metrics too. */
+  workerMetrics?: Registry;
+}
+
+export async function startApi(cfg: Config, temporalAddress: string, opts: StartApiOptions = {}): Promise<RunningApi> {
   const temporal = await connectClient(cfg, temporalAddress);
-  const deps: AppDeps = { cfg, temporal, jwtKey: resolveJwtSecret(cfg), now: () => new Date() };
+  const deps: AppDeps = { cfg, temporal, jwtKey: resolveJwtSecret(cfg), now: () => new Date(), workerMetrics: opts.workerMetrics };
   await ensureFirstAdmin(cfg);
   const app = createApp(deps);
   const server = http.createServer(app.callback());

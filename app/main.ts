@@ -10,12 +10,14 @@ import { logger } from '../core/logger.js';
 import { startStack } from './stack.js';
 import { startWorkers } from '../workers/worker.js';
 import { startApi } from '../api/server.js';
+import { workerRegistry } from '../activities/metrics.js';
 
 const cfg = config();
 const stack = await startStack(cfg, { ui: true });
 initPool(stack.databaseUrl);
 const workers = await startWorkers(cfg, stack.temporalAddress);
-const api = await startApi(cfg, stack.temporalAddress);
+// The workers run in this process: GET /metrics serves their metrics beside the API's.
+const api = await startApi(cfg, stack.temporalAddress, { workerMetrics: workerRegistry });
 
 process.stdout.write(
   [

@@ -211,3 +211,72 @@ export async function finishJob(jobId: string, status: Extract<JobStatus, 'compl
     [jobId, status, error?.code ?? null, error?.message ?? null],
   );
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Listing, newest first, with keyset pagination on (created_at, id)
+
+/** Where the previous page ended: its last job's exact creation time (ISO-8601, microseconds) and id. */
+export interface JobListPosition {
+  createdAt: string;
+  id: string;
+}
+
+/** A listed job, with its creation time to the microsecond as stored (a Date keeps only milliseconds). */
+export type ListedJob = JobRow & { created_exact: string };
+
+export async function listJobs(q: { owner?: string; status?: JobStatus; after?: JobListPosition; limit: number }): Promise<ListedJob[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (v: unknown) => `$${params.push(v)}`;
+  if (q.owner !== undefined) where.push(`j.owner = ${param(q.owner)}`);
+  if (q.status !== undefined) where.push(`j.status = ${param(q.status)}`);
+  if (q.after) where.push(`(j.created_at, j.id) < (${param(q.after.createdAt)}::timestamptz, ${param(q.after.id)}::uuid)`);
+  const r = await db().query<ListedJob>(
+    `SELECT ${JOB_COLUMNS}, to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_exact
+       FROM jobs j JOIN documents d ON d.id = j.document_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY j.created_at DESC, j.id DESC LIMIT ${param(q.limit)}`,
+    params,
+  );
+  return r.rows;
+}
+
+/**
+ * Deletes a finished job's document; the job row cascades from it, and its pages, extraction parts,
+ * extraction and workbook from the job. False when there is no such finished job.
+ */
+export async function deleteFinishedJob(jobId: string): Promise<boolean> {
+  const r = await db().query(
+    `DELETE FROM documents d USING jobs j
+      WHERE j.id = $1 AND d.id = j.document_id AND j.status IN ('completed', 'failed', 'cancelled')`,
+    [jobId],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** A stored page's positioned words as the pipeline kept them (OCR word boxes), with the page size. */
+export async function pageWords(
+  jobId: string,
+  pageNo: number,
+): Promise<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null } | undefined> {
+  const r = await db().query<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null }>(
+    'SELECT source, words, width, height FROM pages WHERE job_id = $1 AND page_no = $2',
+    [jobId, pageNo],
+  );
+  return r.rows[0];
+}
+
+/** Jobs in the whole database by status (statuses without jobs are absent). */
+export async function countJobsByStatus(): Promise<Map<string, number>> {
+  return countBy('SELECT status AS key, count(*) AS n FROM jobs GROUP BY status');
+}
+
+/** Stored pages in the whole database by where their text came from. */
+export async function countPagesBySource(): Promise<Map<string, number>> {
+  return countBy('SELECT source AS key, count(*) AS n FROM pages GROUP BY source');
+}
+
+async function countBy(sql: string): Promise<Map<string, number>> {
+  const r = await db().query<{ key: string; n: string }>(sql);
+  return new Map(r.rows.map((row) => [row.key, Number(row.n)]));
+}

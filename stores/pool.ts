@@ -36,3 +36,8 @@ export async function withClient<T>(connectionString: string, fn: (c: pg.Client)
     await c.end();
   }
 }
+
+/** The cheapest round trip to Postgres: resolves when the database answers. */
+export async function ping(): Promise<void> {
+  await db().query('SELECT 1');
+}

@@ -15,8 +15,7 @@
  * one short transaction), so parallel guesses cannot slip past the limit while bcrypt runs; a
  * successful login then deletes the account's rows, a failed one leaves its row as the record.
  */
-import type pg from 'pg';
-import { db } from '../../stores/pool.js';
+import { deleteAccountFailures, deleteFailure, deleteFailuresBefore, underLoginLocks, type FailureSubject, type LoginFailureTx } from '../../stores/login-failures.js';
 import { logger } from '../../core/logger.js';
 
 export const WINDOW_MS = 15 * 60_000;
@@ -25,24 +24,14 @@ export const IP_MAX_FAILURES = 50;
 /** Rows older than this are deleted now and then; they no longer matter for any decision. */
 const PRUNE_AFTER_MS = 24 * 3600_000;
 
-// Advisory-lock namespaces (first key of the two-int form) for the account and the address.
-const LOCK_ACCOUNT = 0x4d58_4101;
-const LOCK_IP = 0x4d58_4102;
-
-export type ThrottleScope = 'account' | 'ip';
+export type ThrottleScope = FailureSubject;
 
 export type Reservation = { ok: true; id: string } | { ok: false; scope: ThrottleScope; retryAfterSeconds: number; lockedUntil: Date };
 
 /** When the subject is locked until, if it is: the `max`-th newest failure within the window + WINDOW_MS. */
-async function lockedUntil(client: pg.PoolClient, column: 'account' | 'ip', value: string, max: number, now: Date): Promise<Date | undefined> {
-  const where = column === 'account' ? 'lower(username) = lower($1)' : 'ip = $1';
-  const r = await client.query<{ at: Date }>(`SELECT at FROM login_failures WHERE ${where} AND at > $2 ORDER BY at DESC OFFSET $3 LIMIT 1`, [
-    value,
-    new Date(now.getTime() - WINDOW_MS),
-    max - 1,
-  ]);
-  const row = r.rows[0];
-  return row ? new Date(row.at.getTime() + WINDOW_MS) : undefined;
+async function lockedUntil(tx: LoginFailureTx, subject: ThrottleScope, value: string, max: number, now: Date): Promise<Date | undefined> {
+  const at = await tx.nthNewestFailure(subject, value, new Date(now.getTime() - WINDOW_MS), max);
+  return at ? new Date(at.getTime() + WINDOW_MS) : undefined;
 }
 
 /**
@@ -50,49 +39,35 @@ async function lockedUntil(client: pg.PoolClient, column: 'account' | 'ip', valu
  * by `loginSucceeded`). Returns the lock otherwise; nothing is recorded for a refused attempt.
  */
 export async function reserveAttempt(username: string, ip: string, now: Date): Promise<Reservation> {
-  const client = await db().connect();
-  try {
-    await client.query('BEGIN');
-    // Always account first, then address: one order, so two attempts can never wait on each other in a cycle.
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [LOCK_ACCOUNT, username]);
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_IP, ip]);
+  const reservation = await underLoginLocks(username, ip, async (tx): Promise<Reservation> => {
     const locks: Array<{ scope: ThrottleScope; until: Date }> = [];
-    const account = await lockedUntil(client, 'account', username, ACCOUNT_MAX_FAILURES, now);
+    const account = await lockedUntil(tx, 'account', username, ACCOUNT_MAX_FAILURES, now);
     if (account && account > now) locks.push({ scope: 'account', until: account });
-    const byIp = await lockedUntil(client, 'ip', ip, IP_MAX_FAILURES, now);
+    const byIp = await lockedUntil(tx, 'ip', ip, IP_MAX_FAILURES, now);
     if (byIp && byIp > now) locks.push({ scope: 'ip', until: byIp });
     if (locks.length) {
-      await client.query('COMMIT');
       const lock = locks.reduce((a, b) => (b.until > a.until ? b : a));
       return { ok: false, scope: lock.scope, lockedUntil: lock.until, retryAfterSeconds: Math.max(1, Math.ceil((lock.until.getTime() - now.getTime()) / 1000)) };
     }
-    const r = await client.query<{ id: string }>('INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3) RETURNING id', [username, ip, now]);
-    await client.query('COMMIT');
-    maybePrune(now);
-    return { ok: true, id: r.rows[0]!.id };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+    return { ok: true, id: await tx.recordFailure(username, ip, now) };
+  });
+  if (reservation.ok) maybePrune(now);
+  return reservation;
 }
 
 /** An attempt that failed on our side (not a wrong password) is taken back. */
 export async function releaseAttempt(id: string): Promise<void> {
-  await db().query('DELETE FROM login_failures WHERE id = $1', [id]);
+  await deleteFailure(id);
 }
 
 /** A successful login: the account starts afresh (its failures from every address are forgotten). */
 export async function loginSucceeded(username: string): Promise<void> {
-  await db().query('DELETE FROM login_failures WHERE lower(username) = lower($1)', [username]);
+  await deleteAccountFailures(username);
 }
 
 let lastPrune = 0;
 function maybePrune(now: Date): void {
   if (now.getTime() - lastPrune < 60_000) return;
   lastPrune = now.getTime();
-  db()
-    .query('DELETE FROM login_failures WHERE at < $1', [new Date(now.getTime() - PRUNE_AFTER_MS)])
-    .catch((err: Error) => logger.warn({ err: err.message }, 'could not prune old login failures'));
+  deleteFailuresBefore(new Date(now.getTime() - PRUNE_AFTER_MS)).catch((err: Error) => logger.warn({ err: err.message }, 'could not prune old login failures'));
 }

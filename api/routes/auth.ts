@@ -8,9 +8,9 @@
  */
 import Router from '@koa/router';
 import { z } from 'zod';
-import { db } from '../../stores/pool.js';
+import { findCredentials, passwordHashOf, setPasswordHash } from '../../stores/users.js';
 import { audit } from '../audit.js';
-import { clientIp, currentUser, type AppContextExtras, type AppState, type AuthUser, type Role } from '../context.js';
+import { clientIp, currentUser, type AppContextExtras, type AppState, type AuthUser } from '../context.js';
 import { ApiError } from '../errors.js';
 import { jsonBody } from '../auth/middleware.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.js';
@@ -36,19 +36,6 @@ const PasswordChangeBody = z.strictObject({
   newPassword: z.string().max(4096),
 });
 
-interface UserRow {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  password_hash: string;
-}
-
-async function findUser(username: string): Promise<UserRow | undefined> {
-  const r = await db().query<UserRow>('SELECT id, username, role, disabled, password_hash FROM users WHERE lower(username) = lower($1)', [username]);
-  return r.rows[0];
-}
-
 export const loginRoutes = new Router<AppState, AppContextExtras>();
 
 loginRoutes.post('/login', jsonBody, async (ctx) => {
@@ -64,7 +51,7 @@ loginRoutes.post('/login', jsonBody, async (ctx) => {
   }
 
   try {
-    const row = await findUser(username);
+    const row = await findCredentials(username);
     // verifyPassword compares against a dummy hash when there is no such user: the same cost either way.
     const passwordOk = await verifyPassword(password, row?.password_hash);
     if (!row || !passwordOk || row.disabled) {
@@ -118,14 +105,13 @@ sessionRoutes.post('/me/password', jsonBody, async (ctx) => {
   // Guessing the current password through this route counts against the same limits as /login.
   const reservation = await reserveAttempt(me.username, clientIp(ctx), ctx.deps.now());
   if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
-  const r = await db().query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [me.id]);
-  if (!(await verifyPassword(currentPassword, r.rows[0]?.password_hash))) {
+  if (!(await verifyPassword(currentPassword, await passwordHashOf(me.id)))) {
     throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
   }
   await loginSucceeded(me.username);
   if (newPassword === currentPassword) throw new ApiError(400, 'SamePassword', 'the new password must differ from the current one');
 
-  await db().query('UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1', [me.id, await hashPassword(newPassword), ctx.deps.now()]);
+  await setPasswordHash(me.id, await hashPassword(newPassword), ctx.deps.now());
   const revoked = await revokeUserSessions(me.id, ctx.state.jti);
   await audit(ctx, { action: 'user.password_change', targetType: 'user', targetId: me.id, detail: { otherSessionsRevoked: revoked } });
   ctx.status = 204;

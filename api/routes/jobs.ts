@@ -31,8 +31,7 @@ import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import { z } from 'zod';
-import { db } from '../../stores/pool.js';
-import { finishJob, getJob, type JobRow } from '../../stores/jobs.js';
+import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, type JobRow, type ListedJob } from '../../stores/jobs.js';
 import { safeFilename, submitDocumentOnce } from '../../services/pipeline-client.js';
 import { logger } from '../../core/logger.js';
 import { workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
@@ -203,12 +202,7 @@ jobRoutes.delete('/jobs/:id', async (ctx) => {
     return;
   }
   // The jobs row cascades from its document, and pages, extraction parts, extraction and workbook from the job.
-  const r = await db().query(
-    `DELETE FROM documents d USING jobs j
-      WHERE j.id = $1 AND d.id = j.document_id AND j.status IN ('completed', 'failed', 'cancelled')`,
-    [job.id],
-  );
-  if (!r.rowCount) throw notFound('the job');
+  if (!(await deleteFinishedJob(job.id))) throw notFound('the job');
   // Its workflow history and search attributes (the file name may name a patient) go too.
   await ctx.deps.temporal.workflowService
     .deleteWorkflowExecution({ namespace: ctx.deps.cfg.temporalNamespace, workflowExecution: { workflowId: workflowIdForJob(job.id) } })
@@ -499,16 +493,11 @@ const GRPC_UNAVAILABLE = 14;
 // ---------------------------------------------------------------------------------------------------
 // Listing (keyset pagination on (created_at, id), newest first)
 
-interface Cursor {
-  createdAt: string; // ISO-8601 with microseconds, exactly as stored
-  id: string;
+function encodeCursor(row: ListedJob): string {
+  return Buffer.from(JSON.stringify([row.created_exact, row.id])).toString('base64url');
 }
 
-function encodeCursor(row: JobRow & { created_exact?: string }): string {
-  return Buffer.from(JSON.stringify([row.created_exact ?? row.created_at.toISOString(), row.id])).toString('base64url');
-}
-
-function decodeCursor(s: string): Cursor {
+function decodeCursor(s: string): JobListPosition {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
@@ -519,24 +508,4 @@ function decodeCursor(s: string): Cursor {
     // fall through
   }
   throw new ApiError(400, 'InvalidRequest', 'cursor: not a cursor returned by this API (use nextCursor as it was given)');
-}
-
-const LIST_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
-  j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.created_at, j.started_at, j.finished_at,
-  to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_exact`;
-
-async function listJobs(q: { owner?: string; status?: JobStatus; after?: Cursor; limit: number }): Promise<Array<JobRow & { created_exact: string }>> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (v: unknown) => `$${params.push(v)}`;
-  if (q.owner !== undefined) where.push(`j.owner = ${param(q.owner)}`);
-  if (q.status !== undefined) where.push(`j.status = ${param(q.status)}`);
-  if (q.after) where.push(`(j.created_at, j.id) < (${param(q.after.createdAt)}::timestamptz, ${param(q.after.id)}::uuid)`);
-  const r = await db().query<JobRow & { created_exact: string }>(
-    `SELECT ${LIST_COLUMNS} FROM jobs j JOIN documents d ON d.id = j.document_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY j.created_at DESC, j.id DESC LIMIT ${param(q.limit)}`,
-    params,
-  );
-  return r.rows;
 }

@@ -8,8 +8,7 @@
  * up), and only for completed jobs, whose PDF a worker has already opened and checked.
  */
 import Router from '@koa/router';
-import { db } from '../../stores/pool.js';
-import { getDocumentBytes, type JobRow } from '../../stores/jobs.js';
+import { getDocumentBytes, pageWords, type JobRow } from '../../stores/jobs.js';
 import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contract/extraction.js';
 import { loadJobResult } from '../../stores/extractions.js';
 import { buildCombinedWorkbook } from '../../library/export/workbook.js';
@@ -26,11 +25,7 @@ export const resultRoutes = new Router<AppState, AppContextExtras>();
 
 resultRoutes.get('/jobs/:id/pages/:page', async (ctx) => {
   const { job, page } = await visiblePage(ctx, ctx.params);
-  const stored = await db().query<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null }>(
-    'SELECT source, words, width, height FROM pages WHERE job_id = $1 AND page_no = $2',
-    [job.id, page],
-  );
-  const row = stored.rows[0];
+  const row = await pageWords(job.id, page);
   if (!row) throw notFound('the page');
   const source = await loadJobResult(job.id);
   let words: PageWord[] = [];

@@ -4,8 +4,7 @@
  * (Prometheus text; an API key may be sent as a bearer token, which suits Prometheus' scrape config).
  */
 import Router from '@koa/router';
-import { runsWorkers, workerRegistry } from '../../activities/metrics.js';
-import { db } from '../../stores/pool.js';
+import { ping } from '../../stores/pool.js';
 import { logger } from '../../core/logger.js';
 import type { AppContextExtras, AppState } from '../context.js';
 import { registry } from '../metrics.js';
@@ -45,9 +44,7 @@ publicSystemRoutes.get('/healthz', (ctx) => {
 publicSystemRoutes.get('/readyz', async (ctx) => {
   const connection = ctx.deps.temporal.connection;
   const [postgres, temporal] = await Promise.all([
-    check('postgres', async () => {
-      await db().query('SELECT 1');
-    }),
+    check('postgres', ping),
     check('temporal', async () => {
       // The frontend answering a cheap call of the workflow service is what the API needs (works on Temporal Cloud too).
       await connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
@@ -70,5 +67,6 @@ export const protectedSystemRoutes = new Router<AppState, AppContextExtras>();
 protectedSystemRoutes.get('/metrics', async (ctx) => {
   ctx.type = registry.contentType;
   // In the embedded mode (`npm start`) the workers run in this process: their metrics are served here too.
-  ctx.body = (await registry.metrics()) + (runsWorkers() ? await workerRegistry.metrics() : '');
+  const workers = ctx.deps.workerMetrics;
+  ctx.body = (await registry.metrics()) + (workers ? await workers.metrics() : '');
 });

@@ -4,12 +4,11 @@
  * disabled owner are refused by `userForApiKey`). An admin cannot disable or demote themselves, so
  * there is always an administrator left.
  */
-import crypto from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { db } from '../../stores/pool.js';
+import { createUserIfAbsent, getUser, listUsers, updateUser, type UserRow } from '../../stores/users.js';
 import { audit } from '../audit.js';
-import { currentUser, type AppContextExtras, type AppState, type Role } from '../context.js';
+import { currentUser, type AppContextExtras, type AppState } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { jsonBody, requireAdmin } from '../auth/middleware.js';
 import { checkPasswordRules, hashPassword } from '../auth/passwords.js';
@@ -34,34 +33,19 @@ const UpdateUserBody = z
   })
   .refine((b) => b.disabled !== undefined || b.role !== undefined || b.password !== undefined, { message: 'nothing to change: give disabled, role or password' });
 
-interface UserRow {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  created_at: Date;
-}
-
 const toApi = (u: UserRow) => ({ id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: u.created_at.toISOString() });
 
 export const userRoutes = new Router<AppState, AppContextExtras>();
 
 userRoutes.get('/users', requireAdmin, async (ctx) => {
-  const r = await db().query<UserRow>('SELECT id, username, role, disabled, created_at FROM users ORDER BY created_at, lower(username)');
-  ctx.body = { users: r.rows.map(toApi) };
+  ctx.body = { users: (await listUsers()).map(toApi) };
 });
 
 userRoutes.post('/users', requireAdmin, jsonBody, async (ctx) => {
   const body = CreateUserBody.parse(ctx.request.body ?? {});
   checkPasswordRules(body.password);
   const now = ctx.deps.now();
-  const r = await db().query<UserRow>(
-    `INSERT INTO users (id, username, password_hash, role, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $5)
-     ON CONFLICT ((lower(username))) DO NOTHING
-     RETURNING id, username, role, disabled, created_at`,
-    [crypto.randomUUID(), body.username, await hashPassword(body.password), body.role, now],
-  );
-  const created = r.rows[0];
+  const created = await createUserIfAbsent({ username: body.username, passwordHash: await hashPassword(body.password), role: body.role, at: now });
   if (!created) throw new ApiError(409, 'UsernameTaken', 'that username is already taken');
   await audit(ctx, { action: 'user.create', targetType: 'user', targetId: created.id, detail: { username: created.username, role: created.role } });
   ctx.status = 201;
@@ -77,23 +61,14 @@ userRoutes.patch('/users/:id', requireAdmin, jsonBody, async (ctx) => {
     throw new ApiError(400, 'CannotChangeSelf', 'you cannot disable your own account or remove your own administrator role');
   }
   if (body.password !== undefined) checkPasswordRules(body.password);
-  const before = (await db().query<UserRow>('SELECT id, username, role, disabled, created_at FROM users WHERE id = $1', [id])).rows[0];
+  const before = await getUser(id);
   if (!before) throw notFound('the user');
 
-  const sets: string[] = [];
-  const values: unknown[] = [id];
-  const set = (column: string, value: unknown) => {
-    values.push(value);
-    sets.push(`${column} = $${values.length}`);
-  };
-  if (body.disabled !== undefined) set('disabled', body.disabled);
-  if (body.role !== undefined) set('role', body.role);
-  if (body.password !== undefined) {
-    set('password_hash', await hashPassword(body.password));
-    set('password_changed_at', ctx.deps.now());
-  }
-  const r = await db().query<UserRow>(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING id, username, role, disabled, created_at`, values);
-  const updated = r.rows[0];
+  const updated = await updateUser(id, {
+    disabled: body.disabled,
+    role: body.role,
+    password: body.password === undefined ? undefined : { hash: await hashPassword(body.password), changedAt: ctx.deps.now() },
+  });
   if (!updated) throw notFound('the user');
 
   // A disabled account or a reset password ends the user's sessions (a reset of one's own password keeps the current one).
