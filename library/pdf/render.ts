@@ -15,26 +15,10 @@
  */
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PipelineError } from '../../core/errors.js';
-import {
-  analysePageContent,
-  closePdf,
-  drawsOversizedImage,
-  findOversizedImages,
-  getPageChecked,
-  MAX_IMAGE_PIXELS,
-  openPdf,
-  planRender,
-  TIMEOUTS,
-  toPipelineError,
-  withTimeout,
-  decideOcr,
-  type ImageSize,
-  type OcrReason,
-  type PageContent,
-  type PDFDocumentProxy,
-  type PDFPageProxy,
-  type PlacedImage,
-} from './document.js';
+import { analysePageContent, drawsOversizedImage, type PageContent, type PlacedImage } from './content.js';
+import { decideOcr, type OcrReason } from './inspect.js';
+import { findOversizedImages, MAX_IMAGE_PIXELS, planRender, type ImageSize } from './limits.js';
+import { closePdf, getPageChecked, openPdf, TIMEOUTS, toPipelineError, withTimeout, type PDFDocumentProxy, type PDFPageProxy } from './open.js';
 import { readPageText } from './text-layer.js';
 
 export interface RenderOptions {

@@ -19,10 +19,11 @@
  *   notes, popups), stamps and ink (hand-drawn marks) carry no text and are left out;
  * - pages are numbered from 1; coordinates follow the page as displayed (after /Rotate).
  */
+import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import type { PageText } from '../../core/contract/extraction.js';
 import { PipelineError } from '../../core/errors.js';
-import { closePdf, getPageChecked, openPdf, withTimeout, TIMEOUTS, type OpenPdfOptions } from './document.js';
+import { closePdf, getPageChecked, openPdf, withTimeout, TIMEOUTS, type OpenPdfOptions } from './open.js';
 
 /** A text item placed in upright display coordinates (y grows downwards, baseline y). */
 export interface PlacedItem {
@@ -58,17 +59,6 @@ export function normaliseItemText(s: string): string {
 
 type Matrix = [number, number, number, number, number, number];
 
-function multiply(m1: Matrix, m2: Matrix): Matrix {
-  return [
-    m1[0] * m2[0] + m1[2] * m2[1],
-    m1[1] * m2[0] + m1[3] * m2[1],
-    m1[0] * m2[2] + m1[2] * m2[3],
-    m1[1] * m2[2] + m1[3] * m2[3],
-    m1[0] * m2[4] + m1[2] * m2[5] + m1[4],
-    m1[1] * m2[4] + m1[3] * m2[5] + m1[5],
-  ];
-}
-
 function isTextItem(item: unknown): item is TextItem {
   return typeof item === 'object' && item !== null && typeof (item as TextItem).str === 'string' && Array.isArray((item as TextItem).transform);
 }
@@ -87,7 +77,7 @@ export function placeItems(items: readonly unknown[], viewportTransform: readonl
     if (str.trim() === '') continue;
     const t = item.transform.slice(0, 6).map(Number) as Matrix;
     if (t.some((v) => !Number.isFinite(v))) continue;
-    const m = multiply(vt, t);
+    const m = pdfjs.Util.transform(vt, t) as Matrix;
     const angle = Math.atan2(m[1], m[0]);
     const q = ((Math.round(angle / (Math.PI / 2)) % 4) + 4) % 4;
     const orientation = q as 0 | 1 | 2 | 3;
