@@ -1,5 +1,6 @@
 /** A finished job's result as every exporter reads it (workbook, JSON, later FHIR). */
 import type { Extraction } from './extraction.js';
+import type { ExtractionProvider } from './jobs.js';
 
 export interface PageSource {
   page: number;
@@ -12,7 +13,7 @@ export interface JobResult {
   filename: string;
   pageCount: number;
   pageSources?: PageSource[];
-  provider: string;
+  provider: ExtractionProvider;
   model?: string | null;
   extractedAt: Date;
   extraction: Extraction;

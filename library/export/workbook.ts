@@ -62,8 +62,7 @@ export function extractionToJson(doc: WorkbookSource): ExtractionDownload {
     page_sources: doc.pageSources
       ? doc.pageSources.map((p) => ({ page: p.page, source: p.source, ocr_confidence: p.ocrConfidence ?? null }))
       : null,
-    // JobResult types provider as a string; every job row holds an ExtractionProvider (stores/jobs.ts).
-    provider: doc.provider as ExtractionDownload['provider'],
+    provider: doc.provider,
     model: doc.model ?? null,
     extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
     document: x.document,
