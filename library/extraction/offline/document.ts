@@ -1,0 +1,121 @@
+/** Document type, date, facility and author. */
+import type { DocumentType, Field } from '../../../core/contract/extraction.js';
+import type { DateContext } from './dates.js';
+import { parseDate } from './dates.js';
+import type { LabelValue } from './labels.js';
+import { LABEL_OF } from './labels.js';
+import { AUTHOR_PRIORITY, DOCUMENT_DATE_PRIORITY, DOCUMENT_TYPE_RULES } from './lexicon.js';
+import type { Candidate, Line } from './lines.js';
+import { best, lineEvidence, round } from './lines.js';
+import { cleanPersonName } from './patient.js';
+import { isBlank, plainText } from './text.js';
+
+/** The type whose phrases score highest (titles count twice, many lab rows point at a lab report). */
+export function documentType(pageLines: Line[][], labCount: number): Field<DocumentType> {
+  const score = new Map<DocumentType, number>();
+  const bestLine = new Map<DocumentType, { line: Line; w: number }>();
+  pageLines.forEach((lines, p) => {
+    for (const line of lines) {
+      // Titles (first lines of the first page) count twice; "Referring Physician" is not a referral.
+      const text = plainText(line.text).replace(/\brefer(ring|red)\s+(physician|doctor|by|provider)\b/gi, '');
+      const titleBonus = p === 0 && line.index < 8 ? 2 : 1;
+      for (const rule of DOCUMENT_TYPE_RULES) {
+        if (!rule.re.test(text)) continue;
+        const w = rule.weight * titleBonus;
+        score.set(rule.type, (score.get(rule.type) ?? 0) + w);
+        const b = bestLine.get(rule.type);
+        if (!b || w > b.w) bestLine.set(rule.type, { line, w });
+      }
+    }
+  });
+  if (labCount >= 3) score.set('lab_report', (score.get('lab_report') ?? 0) + Math.min(6, labCount / 2));
+  const ranked = [...score.entries()].sort((a, b) => b[1] - a[1]);
+  const [top, second] = ranked;
+  const first = pageLines.find((l) => l.length > 0)?.[0];
+  if (!top || top[1] < 3) {
+    return first ? { value: 'other', evidence: lineEvidence(first), confidence: 0.3 } : { value: null, evidence: null, confidence: 0 };
+  }
+  const margin = (top[1] - (second?.[1] ?? 0)) / top[1];
+  const line = bestLine.get(top[0])?.line ?? first!;
+  return { value: top[0], evidence: lineEvidence(line), confidence: round(0.5 + 0.4 * margin) };
+}
+
+/** The date of the most telling date label; the specimen collection date as a fallback. */
+export function documentDate(kvs: LabelValue[], dates: DateContext, collected: Candidate<string> | null): Field<string> {
+  const cands: Array<Candidate<string>> = [];
+  for (const kv of kvs) {
+    const p = LABEL_OF.get(kv.key) === 'docdate' ? DOCUMENT_DATE_PRIORITY[kv.key] : undefined;
+    if (p === undefined) continue;
+    const d = parseDate(kv.value, dates);
+    if (d && d.start <= 2) cands.push({ value: d.iso, line: kv.line, confidence: (d.ambiguous ? 0.8 : 1) * p * (kv.nextLine ? 0.8 : 1) });
+  }
+  if (collected) cands.push({ value: collected.value.slice(0, 10), line: collected.line, confidence: 0.55 });
+  return best(cands);
+}
+
+/** Words that make a line an organisation's name, and words that make it a title or a label instead. */
+const ORG_RE =
+  /\b(health\s*system|hospital|clinic|medical\s+(cent(er|re)|group|college|associates)|health\s*(care|cent(er|re))|healthcare|diagnostics?|laborator(y|ies)|labs|medicine|infirmary|pathology|imaging|associates|polyclinic|nursing home|institute|physicians)\b/i;
+const NOT_ORG_RE =
+  /\b(report|summary|form|claim|insurance|prescription|invoice|bill|patient|name|date|page|accredited|certified|department|services?|results?|test|panel|profile|function|count|note|questionnaire|consent|signature)\b|[:@]|\d{3,}/i;
+
+/** An organisation's name among the first lines of the document, or a facility label. */
+export function facility(pageLines: Line[][], kvs: LabelValue[]): Field<string> {
+  const cands: Array<Candidate<string>> = [];
+  const first = pageLines[0] ?? [];
+  for (const line of first.slice(0, 6)) {
+    const t = line.text;
+    if (t.length > 60 || !ORG_RE.test(t) || NOT_ORG_RE.test(t)) continue;
+    // OCR may put junk before the name ("£Q/7 Not a Memorial Hospital"): start at the first real word.
+    const words = t.split(/\s+/);
+    const first = words.findIndex((w) => /^\p{L}[\p{L}'’&.-]*$/u.test(w));
+    const value = words.slice(Math.max(0, first)).join(' ');
+    cands.push({ value, line, confidence: (first > 0 ? 0.6 : 0.8) - line.index * 0.02 });
+    break;
+  }
+  for (const kv of kvs) {
+    if (LABEL_OF.get(kv.key) !== 'facility' || kv.nextLine) continue;
+    const v = plainText(kv.value).split(/\s+-\s+|\s+\|\s+/)[0]!.trim();
+    if (v.length >= 3 && v.length <= 80 && /\p{L}{3}/u.test(v) && !isBlank(v) && !/_{2,}/.test(v)) {
+      cands.push({ value: v, line: kv.line, confidence: 0.7 });
+    }
+  }
+  return best(cands);
+}
+
+/** A physician or author: cut at a trailing specialty / registration number; must look like a person. */
+function cleanAuthor(raw: string): string | null {
+  let v = plainText(raw)
+    .split(/\s+-\s+|\s*\(|\s+\|\s+|\s+Reg\b|\s+Registration\b|\s+NPI\b/)[0]!
+    .trim()
+    .replace(/[,;]$/, '');
+  if (v.length < 3 || isBlank(v)) return null;
+  // Allow credentials after a comma: "Dr. Ananya Rao, MD".
+  const [person, ...creds] = v.split(',');
+  const name = cleanPersonName((person ?? '').replace(/^(Dr\.?|Doctor)\s+/i, 'Dr. '), 2);
+  if (!name) return null;
+  const credentials = creds.map((c) => c.trim()).filter((c) => /^[A-Z][A-Za-z.]{1,10}$/.test(c));
+  v = [name, ...credentials].join(', ');
+  return v;
+}
+
+/** The person after an author label, or a "Dr." signature line near the end. */
+export function author(pageLines: Line[][], kvs: LabelValue[]): Field<string> {
+  const cands: Array<Candidate<string>> = [];
+  for (const kv of kvs) {
+    const p = LABEL_OF.get(kv.key) === 'author' ? AUTHOR_PRIORITY[kv.key] : undefined;
+    if (p === undefined) continue;
+    const v = cleanAuthor(kv.value);
+    if (v) cands.push({ value: v, line: kv.line, confidence: p * (kv.nextLine ? 0.8 : 1) * (/^Dr\.?\s/.test(v) || /,\s*(MD|DO|MBBS|PhD)\b/.test(v) ? 1 : 0.85) });
+  }
+  if (cands.length === 0) {
+    // A signature block: "Dr. Arun Kapoor, MD (Pathology)" on a line of its own near the end.
+    const last = pageLines[pageLines.length - 1] ?? [];
+    for (const line of last.slice(-10)) {
+      if (!/^Dr\.?\s/i.test(line.text)) continue;
+      const v = cleanAuthor(line.text);
+      if (v) cands.push({ value: v, line, confidence: 0.5 });
+    }
+  }
+  return best(cands);
+}

@@ -1,0 +1,69 @@
+/**
+ * The `offline` extraction provider: deterministic rules over the page text, no network.
+ *
+ * Input is the text of each page as the text-layer reader (or OCR) produced it: visual lines joined by
+ * '\n', items on a line separated by one space, or by two or more spaces where there is a column gap.
+ * The rules read:
+ *  - "Label: value" pairs (several per line, split at column gaps, at ' | ' and at known labels), with
+ *    the value validated for its field, so that a blank form's printed labels never become values;
+ *  - lab rows ("Test  value  unit  range  flag", "Test (LOINC: x):  value unit [Ref: range] HIGH", and
+ *    single-spaced rows with a recognised unit), with garbage (mojibake) units dropped;
+ *  - medications, diagnoses (ICD-10), procedures (CPT or a procedures section), vitals and allergies.
+ * Every value carries evidence: the trimmed line it came from (a verbatim substring of the page text),
+ * and a confidence that is lower for weaker rules.
+ *
+ * One module per part of the result lives beside this file; the words the rules look for are in lexicon.ts.
+ */
+import type { Extraction, PageText } from '../../../core/contract/extraction.js';
+import { emptyExtraction } from '../../../core/contract/extraction.js';
+import { allergies } from './allergies.js';
+import type { DateContext } from './dates.js';
+import { documentDateOrder } from './dates.js';
+import { diagnoses } from './diagnoses.js';
+import { author, documentDate, documentType, facility } from './document.js';
+import { collectLabelValues } from './labels.js';
+import { collectionDate, labResults } from './labs.js';
+import { toLines } from './lines.js';
+import { medications } from './medications.js';
+import { patientFields } from './patient.js';
+import { procedures } from './procedures.js';
+import { sectionOf } from './sections.js';
+import { vitals } from './vitals.js';
+
+export interface OfflineOptions {
+  /** Today: sets the century of two-digit years and rules out dates of birth in the future. Default: the current time. */
+  now?: Date;
+}
+
+/** Rule-based extraction of schema v1 from page text. Deterministic; never throws on odd input. */
+export function extractOffline(pages: PageText[], options: OfflineOptions = {}): Extraction {
+  const result = emptyExtraction();
+  const sorted = [...pages].filter((p) => typeof p.text === 'string').sort((a, b) => a.page - b.page);
+  const pageLines = toLines(sorted);
+  if (pageLines.every((l) => l.length === 0)) return result;
+
+  const dates: DateContext = { order: documentDateOrder(sorted), now: options.now ?? new Date() };
+  const kvs = collectLabelValues(pageLines);
+  const sections = sectionOf(pageLines);
+  const collected = collectionDate(kvs, dates);
+
+  result.patient = patientFields(kvs, dates);
+  result.lab_results = labResults(pageLines, collected?.value ?? null);
+  result.medications = medications(pageLines, sections, kvs);
+  result.diagnoses = diagnoses(pageLines, sections, kvs);
+  result.procedures = procedures(pageLines, sections, dates);
+  result.vitals = vitals(pageLines, sections);
+  result.allergies = allergies(pageLines, sections, kvs);
+
+  // Lines read as medications or vitals are not lab rows too.
+  const used = new Set([...result.medications, ...result.vitals].map((x) => `${x.evidence.page}\u0000${x.evidence.quote}`));
+  result.lab_results = result.lab_results.filter((r) => !used.has(`${r.evidence.page}\u0000${r.evidence.quote}`));
+
+  result.document = {
+    type: documentType(pageLines, result.lab_results.length),
+    date: documentDate(kvs, dates, collected),
+    facility: facility(pageLines, kvs),
+    author: author(pageLines, kvs),
+  };
+  return result;
+}
