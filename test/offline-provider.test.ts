@@ -14,7 +14,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
 import { normaliseForMatch, verifyEvidence } from '../library/extraction/evidence.js';
-import { extractOffline } from '../library/extraction/offline-provider.js';
+import { extractOffline } from '../library/extraction/offline/index.js';
 import { readTextLayer } from '../library/pdf/text-layer.js';
 import type { Evidence, Extraction, LabResult, PageText } from '../core/contract/extraction.js';
 import { emptyExtraction, LIST_SECTIONS } from '../core/contract/extraction.js';
@@ -398,6 +398,17 @@ describe('extractOffline rules', () => {
     assert.deepEqual([egfr?.value, egfr?.unit, egfr?.reference_range, egfr?.flag], [48, 'mL/min/1.73m2', '>= 60', 'L']);
     assert.deepEqual(egfr?.evidence, { page: 1, quote: 'eGFR  48  mL/min/1.73m2\n>= 60  L', found: true });
     assert.equal(y.lab_results.length, 2);
+  });
+
+  test('the clock passed in sets the century of two-digit years and rules out dates of birth in the future', () => {
+    const read = (text: string, now: string): Extraction => extractOffline([{ page: 1, text }], { now: new Date(now) });
+    const dob = (value: string, now: string): string | null => read(`Patient: John Smith\nDOB: ${value}`, now).patient.date_of_birth.value;
+    assert.equal(dob('03/04/26', '2026-06-01T00:00:00Z'), '2026-03-04');
+    assert.equal(dob('03/04/26', '2025-06-01T00:00:00Z'), '1926-03-04');
+    assert.equal(dob('2026-01-15', '2026-06-01T00:00:00Z'), '2026-01-15');
+    assert.equal(dob('2026-01-15', '2025-12-31T23:59:59Z'), null);
+    assert.equal(read('Date of Service: 7-Jul-30', '2030-01-01T00:00:00Z').document.date.value, '2030-07-07');
+    assert.equal(read('Date of Service: 7-Jul-30', '2029-12-31T00:00:00Z').document.date.value, '1930-07-07');
   });
 
   test('empty input gives an empty extraction', () => {
