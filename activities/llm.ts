@@ -10,6 +10,7 @@ import { chunkPages } from '../library/extraction/chunk.js';
 import type { ActivityConfig, Extractors, LlmStore } from './dependencies.js';
 import { typed } from './failures.js';
 import { takeLlmSendSlot } from './llm-send-window.js';
+import { countLlmRequest } from './metrics.js';
 import { timeStage } from './stage-timing.js';
 
 export interface ExtractPartInput {
@@ -48,7 +49,7 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
             if (!apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
             const ctx = Context.current();
             await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
-            const r = await extractors.openai(chunk, { apiKey, baseURL, model, timeoutMs }, { signal: ctx.cancellationSignal });
+            const r = await extractors.openai(chunk, { apiKey, baseURL, model, timeoutMs }, { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest });
             result = { schema_version: SCHEMA_VERSION, ...r.extraction };
             tokensIn = r.tokensIn;
             tokensOut = r.tokensOut;
