@@ -58,6 +58,18 @@ after(async () => {
   await closeOcrPool();
 });
 
+/** Nice value of each thread of this process, by thread id (Linux: /proc/self/task/<tid>/stat). */
+function threadNiceValues(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the command name in parentheses start at field 3; the nice value is field 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(Number(tid), Number(fields[19 - 3]));
+  }
+  return out;
+}
+
 describe('helpers', () => {
   test('PGM parse / encode / rotate', () => {
     // 3×2 image: 1 2 3 / 4 5 6
@@ -178,6 +190,18 @@ describe('OCR pool on corpus scans', () => {
     const r = await again.recognize(encodePgm({ width: 50, height: 50, data: new Uint8Array(2500).fill(255) }));
     assert.equal(r.text, '');
     assert.equal(r.confidence, 0);
+  });
+
+  test('the OCR threads run at the nice value the pool is given; the rest of the process keeps its priority', { skip: process.platform !== 'linux' && 'nice values per thread are a Linux feature' }, async () => {
+    await closeOcrPool();
+    const before = threadNiceValues();
+    const pool = await getOcrPool('eng', { size: 1, nice: 7 });
+    await pool.recognize(encodePgm({ width: 50, height: 50, data: new Uint8Array(2500).fill(255) }));
+    const after = threadNiceValues();
+    const started = [...after].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+    assert.ok(started.includes(7), `the new threads' nice values: ${started.join(', ')}`);
+    assert.equal(after.get(process.pid), before.get(process.pid), "the main thread's priority is not changed");
+    await pool.close();
   });
 });
 
