@@ -76,7 +76,6 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
   let visibleGlyphs = 0;
   let invisibleGlyphs = 0;
   let pathOps = 0;
-
   let otherDrawOps = 0;
   const addImage = (pw: number, ph: number, objId?: string): void => {
     if (!(pw > 0 && ph > 0)) return;

@@ -53,6 +53,7 @@ export interface PageSignals {
   /** The page is too large to render (see planRender). */
   pageTooLarge: boolean;
 }
+
 /** The OCR decision, from signals gathered for one page. Pure (exported for tests). */
 export function decideOcr(s: PageSignals): { needsOcr: boolean; reason: OcrReason } {
   const c = s.content;

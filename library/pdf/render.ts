@@ -2,9 +2,8 @@
  * Render one PDF page to an image for OCR (pdfjs-dist + its @napi-rs/canvas).
  *
  * Output format: a binary PGM (P5, 8-bit grayscale). Tesseract reads PNM through Leptonica, it needs
- * grayscale anyway, and building a PGM from the canvas pixels is a plain loop (~20 ms for a 300-dpi
- * letter page) where PNG encoding costs ~10× more and 4 channels. Use `encodePng` if you need a
- * viewable image.
+ * grayscale anyway, and building a PGM from the canvas pixels is a plain loop, far cheaper than PNG
+ * encoding and a quarter of the bytes. Use `encodePng` if you need a viewable image.
  *
  * Resource limits, all checked BEFORE allocating:
  * - images over MAX_IMAGE_PIXELS are refused (`ImageTooLarge`): pdfjs itself refuses to decode them
@@ -230,7 +229,7 @@ export const EMBEDDED_DPI_RANGE = { min: 250, max: 400 } as const;
  * The page's scan image, if the page is exactly one upright image covering the page at a resolution
  * OCR reads well (EMBEDDED_DPI_RANGE, square pixels) and draws nothing else visible (text, paths,
  * shadings, other images): then that image, decoded once, is exactly what a render would show, and
- * recognising it directly saves the render (≈ 0.3 s of CPU per 300-dpi page). Pure (exported for tests).
+ * recognising it directly saves the render's CPU time. Pure (exported for tests).
  */
 export function embeddedScanImage(content: PageContent, view: readonly number[], rotation: number): PlacedImage | null {
   if (rotation % 360 !== 0 || content.images.length !== 1) return null;
