@@ -4,7 +4,8 @@
  */
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
-import { TIMEOUTS, withTimeout } from './open.js';
+import { TIMEOUTS } from './open.js';
+import { withTimeout } from '../../core/with-timeout.js';
 
 export interface PlacedImage {
   /** Pixel size of the image as stored. */

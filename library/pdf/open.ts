@@ -14,6 +14,7 @@ import path from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { DocumentInitParameters, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { PipelineError } from '../../core/errors.js';
+import { withTimeout } from '../../core/with-timeout.js';
 import { MAX_IMAGE_PIXELS } from './limits.js';
 
 export type { PDFDocumentProxy, PDFPageProxy };
@@ -46,22 +47,6 @@ export interface OpenPdfOptions {
   timeoutMs?: number;
 }
 
-/** Reject after `ms` with a `Timeout` PipelineError; the timer never keeps the process alive. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PipelineError('Timeout', `Timed out after ${Math.round(ms / 1000)} s while ${what}.`)),
-      ms,
-    );
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Does `%PDF-` occur within the first 1024 bytes (where readers accept it)? */
 export function hasPdfHeader(bytes: Uint8Array): boolean {

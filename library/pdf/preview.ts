@@ -8,7 +8,8 @@
  * displayed), so they fit the image at any size.
  */
 import { encodePng, renderPageForOcr } from './render.js';
-import { TIMEOUTS, getPageChecked, withPdf, withTimeout } from './open.js';
+import { TIMEOUTS, getPageChecked, withPdf } from './open.js';
+import { withTimeout } from '../../core/with-timeout.js';
 import { annotationTextItems, placeItems, type AnnotationLike } from './text-layer.js';
 import { PipelineError } from '../../core/errors.js';
 

@@ -17,7 +17,8 @@ import { PipelineError } from '../../core/errors.js';
 import { analysePageContent, drawsOversizedImage, type PageContent, type PlacedImage } from './content.js';
 import { decideOcr, type OcrReason } from './inspect.js';
 import { findOversizedImages, MAX_IMAGE_PIXELS, planRender, type ImageSize } from './limits.js';
-import { closePdf, getPageChecked, openPdf, TIMEOUTS, toPipelineError, withTimeout, type PDFDocumentProxy, type PDFPageProxy } from './open.js';
+import { closePdf, getPageChecked, openPdf, TIMEOUTS, toPipelineError, type PDFDocumentProxy, type PDFPageProxy } from './open.js';
+import { withTimeout } from '../../core/with-timeout.js';
 import { readPageText } from './text-layer.js';
 
 export interface RenderOptions {

@@ -23,7 +23,8 @@ import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import type { PageText } from '../../core/contract/extraction.js';
 import { PipelineError } from '../../core/errors.js';
-import { closePdf, getPageChecked, openPdf, withTimeout, TIMEOUTS, type OpenPdfOptions } from './open.js';
+import { closePdf, getPageChecked, openPdf, TIMEOUTS, type OpenPdfOptions } from './open.js';
+import { withTimeout } from '../../core/with-timeout.js';
 
 /** A text item placed in upright display coordinates (y grows downwards, baseline y). */
 export interface PlacedItem {
