@@ -23,6 +23,8 @@ import { serveWeb } from './static.js';
 
 export type App = Koa<AppState, AppContextExtras>;
 
+const ROUTE_GROUPS = [loginRoutes, publicSystemRoutes, sessionRoutes, userRoutes, apiKeyRoutes, jobRoutes, resultRoutes, protectedSystemRoutes];
+
 const requestContext: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
   const started = performance.now();
   ctx.state.requestId = crypto.randomUUID();
@@ -51,11 +53,11 @@ export function createApp(deps: AppDeps): App {
   app.use(httpMetrics);
   app.use(serveWeb()); // the bundled UI at / and /assets/* (public; it holds no data)
 
+  // Each group is mounted as it declares itself (and as the OpenAPI document describes it): public or behind `authenticate`.
   const open = new Router<AppState, AppContextExtras>();
-  open.use(loginRoutes.routes(), publicSystemRoutes.routes());
   const secured = new Router<AppState, AppContextExtras>();
   secured.use(authenticate);
-  secured.use(sessionRoutes.routes(), userRoutes.routes(), apiKeyRoutes.routes(), jobRoutes.routes(), resultRoutes.routes(), protectedSystemRoutes.routes());
+  for (const group of ROUTE_GROUPS) (group.access === 'public' ? open : secured).use(group.router.routes());
 
   app.use(open.routes()).use(open.allowedMethods());
   app.use(secured.routes()).use(secured.allowedMethods());

@@ -3,8 +3,9 @@ import type Koa from 'koa';
 import type { Client } from '@temporalio/client';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
+import type { Role } from './contract/users.js';
 
-export type Role = 'admin' | 'user';
+export type { Role };
 
 export interface AuthUser {
   id: string;

@@ -5,14 +5,15 @@
  * and is logged with the request id (never with document content).
  */
 import type Koa from 'koa';
-import { ZodError } from 'zod';
+import { ZodError, type core } from 'zod';
 import { PipelineError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import type { ErrorBody, ErrorCode } from './contract/common.js';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -23,9 +24,14 @@ export class ApiError extends Error {
 
 export const notFound = (what = 'the resource') => new ApiError(404, 'NotFound', `${what} was not found`);
 
+/** 400 InvalidRequest naming each broken part, e.g. `limit: Too big: expected number to be <=100`. */
+export function invalidRequest(issues: readonly core.$ZodIssue[]): ApiError {
+  return new ApiError(400, 'InvalidRequest', issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+}
+
 const PIPELINE_STATUS: Partial<Record<string, number>> = { TooLarge: 413, NotFound: 404 };
 
-export function errorBody(code: string, message: string) {
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
@@ -39,7 +45,7 @@ export const errorMiddleware: Koa.Middleware = async (ctx, next) => {
   } catch (err) {
     const e = err as Error & { status?: number; httpCode?: number; expose?: boolean; code?: string | number };
     let status = 500;
-    let code = 'InternalError';
+    let code: ErrorCode = 'InternalError';
     let message = 'an unexpected error occurred; it has been logged';
     if (err instanceof ApiError) {
       ({ status, code, message } = err);
@@ -49,9 +55,7 @@ export const errorMiddleware: Koa.Middleware = async (ctx, next) => {
       code = err.type;
       message = err.message;
     } else if (err instanceof ZodError) {
-      status = 400;
-      code = 'InvalidRequest';
-      message = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      ({ status, code, message } = invalidRequest(err.issues));
     } else if (e.httpCode === 413 || e.status === 413 || /maxFileSize|maxTotalFileSize/.test(e.message)) {
       status = 413;
       code = 'TooLarge';

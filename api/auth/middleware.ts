@@ -4,9 +4,8 @@
  * No credential, a bad signature, an expired or revoked session → 401 with the same error shape.
  */
 import type Koa from 'koa';
-import { koaBody } from 'koa-body';
 import { ApiError } from '../errors.js';
-import type { AppContext, AppContextExtras, AppState } from '../context.js';
+import type { AppContextExtras, AppState } from '../context.js';
 import { API_KEY_PREFIX, userForApiKey } from './api-keys.js';
 import { verifyToken } from './sessions.js';
 
@@ -40,16 +39,10 @@ export const requireAdmin: Koa.Middleware<AppState, AppContextExtras> = async (c
   await next();
 };
 
-export type { AppContext };
-
-/**
- * JSON request bodies for the account routes: parsed by koa-body (JSON only, small limit); a body of
- * another type is refused with 415 instead of being silently ignored. Handlers then validate
- * `ctx.request.body` with zod.
- */
-const parseJson = koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '64kb', jsonStrict: true });
-export const jsonBody: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
-  const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
-  if (hasBody && !ctx.is('application/json', '+json')) throw new ApiError(415, 'UnsupportedMediaType', 'send the request body as application/json');
-  await parseJson(ctx as unknown as Koa.Context, next);
+/** Only a signed-in session (a bearer token from POST /login), not an API key. */
+export const requireSession: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
+  if (ctx.state.authMethod !== 'token') {
+    throw new ApiError(403, 'SessionRequired', 'creating an API key needs a signed-in session, not an API key');
+  }
+  await next();
 };

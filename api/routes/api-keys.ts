@@ -3,21 +3,23 @@
  * no hash), revoke. A key acts as its owner on every protected route (`X-API-Key`, or as a bearer token),
  * except creating further keys, which needs a signed-in session.
  */
-import Router from '@koa/router';
-import { z } from 'zod';
 import { audit } from '../audit.js';
-import { currentUser, type AppContextExtras, type AppState } from '../context.js';
-import { ApiError, notFound } from '../errors.js';
-import { jsonBody } from '../auth/middleware.js';
+import { currentUser } from '../context.js';
+import {
+  ApiKeyCreateSchema,
+  ApiKeyCreatedSchema,
+  ApiKeyIdParams,
+  ApiKeyListSchema,
+  type ApiKey,
+  type ApiKeyCreated,
+  type ApiKeyList,
+} from '../contract/api-keys.js';
+import { notFound } from '../errors.js';
+import { requireSession } from '../auth/middleware.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from '../auth/api-keys.js';
+import { RouteGroup } from '../route.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const CreateKeyBody = z.strictObject({
-  name: z.string().trim().min(1, 'give the key a name').max(100),
-});
-
-const toApi = (k: ApiKeyInfo) => ({
+const toApi = (k: ApiKeyInfo): ApiKey => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
@@ -25,30 +27,61 @@ const toApi = (k: ApiKeyInfo) => ({
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
 });
 
-export const apiKeyRoutes = new Router<AppState, AppContextExtras>();
+export const apiKeyRoutes = new RouteGroup('signed-in');
 
-apiKeyRoutes.post('/me/api-keys', jsonBody, async (ctx) => {
-  const me = currentUser(ctx);
-  // A leaked key must not be able to mint keys that outlive its own revocation: creating keys needs a login.
-  if (ctx.state.authMethod !== 'token') {
-    throw new ApiError(403, 'SessionRequired', 'creating an API key needs a signed-in session, not an API key');
-  }
-  const { name } = CreateKeyBody.parse(ctx.request.body ?? {});
-  const { key, info } = await createApiKey(me.id, name);
-  await audit(ctx, { action: 'apikey.create', targetType: 'api_key', targetId: info.id, detail: { prefix: info.prefix } });
-  ctx.status = 201;
-  ctx.body = { id: info.id, name: info.name, key, prefix: info.prefix, createdAt: info.createdAt.toISOString() };
-});
+apiKeyRoutes.route(
+  {
+    method: 'post',
+    path: '/me/api-keys',
+    tag: 'api-keys',
+    operationId: 'createApiKey',
+    summary: 'Create an API key',
+    description: 'The key is shown once, in this answer; only a hash is kept. It acts as its owner. Creating a key needs a signed-in session, not an API key.',
+    // A leaked key must not be able to mint keys that outlive its own revocation: creating keys needs a login.
+    before: [requireSession],
+    body: ApiKeyCreateSchema,
+    answers: { 201: { description: 'the new key', json: ApiKeyCreatedSchema } },
+    errors: { 403: 'sent with an API key instead of a session token (code SessionRequired)' },
+  },
+  async (ctx, { body: { name } }) => {
+    const me = currentUser(ctx);
+    const { key, info } = await createApiKey(me.id, name);
+    await audit(ctx, { action: 'apikey.create', targetType: 'api_key', targetId: info.id, detail: { prefix: info.prefix } });
+    ctx.status = 201;
+    ctx.body = { id: info.id, name: info.name, key, prefix: info.prefix, createdAt: info.createdAt.toISOString() } satisfies ApiKeyCreated;
+  },
+);
 
-apiKeyRoutes.get('/me/api-keys', async (ctx) => {
-  const me = currentUser(ctx);
-  ctx.body = { apiKeys: (await listApiKeys(me.id)).map(toApi) };
-});
+apiKeyRoutes.route(
+  {
+    method: 'get',
+    path: '/me/api-keys',
+    tag: 'api-keys',
+    operationId: 'listApiKeys',
+    summary: 'Your API keys (without the keys themselves)',
+    answers: { 200: { description: 'your keys', json: ApiKeyListSchema } },
+  },
+  async (ctx) => {
+    const me = currentUser(ctx);
+    ctx.body = { apiKeys: (await listApiKeys(me.id)).map(toApi) } satisfies ApiKeyList;
+  },
+);
 
-apiKeyRoutes.delete('/me/api-keys/:id', async (ctx) => {
-  const me = currentUser(ctx);
-  const id = ctx.params.id ?? '';
-  if (!UUID.test(id) || !(await revokeApiKey(me.id, id))) throw notFound('the API key');
-  await audit(ctx, { action: 'apikey.revoke', targetType: 'api_key', targetId: id });
-  ctx.status = 204;
-});
+apiKeyRoutes.route(
+  {
+    method: 'delete',
+    path: '/me/api-keys/:id',
+    tag: 'api-keys',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key',
+    params: ApiKeyIdParams,
+    answers: { 204: { description: 'revoked' } },
+    errors: { 404: 'no such key of yours' },
+  },
+  async (ctx, { params: { id } }) => {
+    const me = currentUser(ctx);
+    if (!(await revokeApiKey(me.id, id))) throw notFound('the API key');
+    await audit(ctx, { action: 'apikey.revoke', targetType: 'api_key', targetId: id });
+    ctx.status = 204;
+  },
+);

@@ -6,16 +6,16 @@
  * A wrong username, a wrong password and a disabled account all get the same 401 (and cost one bcrypt
  * comparison each); throttling (api/auth/throttle.ts) answers 429 before any password is checked.
  */
-import Router from '@koa/router';
-import { z } from 'zod';
 import { findCredentials, passwordHashOf, setPasswordHash } from '../../stores/users.js';
 import { audit } from '../audit.js';
-import { clientIp, currentUser, type AppContextExtras, type AppState, type AuthUser } from '../context.js';
+import { clientIp, currentUser, type AuthUser } from '../context.js';
+import { LoginRequestSchema, LoginResponseSchema, PasswordChangeSchema, type LoginResponse } from '../contract/auth.js';
+import { UserSchema, type User } from '../contract/users.js';
 import { ApiError } from '../errors.js';
-import { jsonBody } from '../auth/middleware.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { issueToken, revokeSession, revokeUserSessions } from '../auth/sessions.js';
 import { loginSucceeded, releaseAttempt, reserveAttempt } from '../auth/throttle.js';
+import { RouteGroup } from '../route.js';
 
 const INVALID_CREDENTIALS = () => new ApiError(401, 'InvalidCredentials', 'wrong username or password');
 
@@ -23,96 +23,129 @@ const tooManyAttempts = (retryAfterSeconds: number) =>
   new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts; wait before trying again (see Retry-After)', {
     'Retry-After': String(retryAfterSeconds),
   });
+const TOO_MANY_ATTEMPTS = { description: 'too many failed sign-ins (code TooManyAttempts): wait for Retry-After seconds', headers: { 'Retry-After': 'seconds to wait' } };
 
-// Generous upper bounds only guard against abuse; the real rules are checked elsewhere (and a
-// password over 72 bytes simply never matches at login).
-const LoginBody = z.object({
-  username: z.string().trim().min(1).max(256),
-  password: z.string().min(1).max(4096),
-});
+export const loginRoutes = new RouteGroup('public');
 
-const PasswordChangeBody = z.strictObject({
-  currentPassword: z.string().min(1).max(4096),
-  newPassword: z.string().max(4096),
-});
+loginRoutes.route(
+  {
+    method: 'post',
+    path: '/login',
+    tag: 'auth',
+    operationId: 'login',
+    summary: 'Log in with a username and password',
+    description:
+      'Returns a session token valid 8 hours. A wrong username or password gets the same 401. After 10 failures for an account within 15 minutes, further attempts are refused for a while with 429 and `Retry-After`.',
+    body: LoginRequestSchema,
+    answers: { 200: { description: 'signed in', json: LoginResponseSchema } },
+    errors: { 401: 'wrong username or password, or a disabled account (code InvalidCredentials)', 429: TOO_MANY_ATTEMPTS },
+  },
+  async (ctx, { body: { username, password } }) => {
+    const ip = clientIp(ctx);
+    const now = ctx.deps.now();
 
-export const loginRoutes = new Router<AppState, AppContextExtras>();
-
-loginRoutes.post('/login', jsonBody, async (ctx) => {
-  const { username, password } = LoginBody.parse(ctx.request.body ?? {});
-  const ip = clientIp(ctx);
-  const now = ctx.deps.now();
-
-  // Before anything about the account is looked at: the same answer whether or not it exists.
-  const reservation = await reserveAttempt(username, ip, now);
-  if (!reservation.ok) {
-    await audit(ctx, { action: 'login.locked', actorUsername: username, detail: { scope: reservation.scope, retryAfterSeconds: reservation.retryAfterSeconds } });
-    throw tooManyAttempts(reservation.retryAfterSeconds);
-  }
-
-  try {
-    const row = await findCredentials(username);
-    // verifyPassword compares against a dummy hash when there is no such user: the same cost either way.
-    const passwordOk = await verifyPassword(password, row?.password_hash);
-    if (!row || !passwordOk || row.disabled) {
-      const reason = !row ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'disabled';
-      await audit(ctx, {
-        action: 'login.failure',
-        actorUsername: username,
-        ...(row ? { targetType: 'user' as const, targetId: row.id } : {}),
-        detail: { reason },
-      });
-      throw INVALID_CREDENTIALS();
+    // Before anything about the account is looked at: the same answer whether or not it exists.
+    const reservation = await reserveAttempt(username, ip, now);
+    if (!reservation.ok) {
+      await audit(ctx, { action: 'login.locked', actorUsername: username, detail: { scope: reservation.scope, retryAfterSeconds: reservation.retryAfterSeconds } });
+      throw tooManyAttempts(reservation.retryAfterSeconds);
     }
 
-    await loginSucceeded(username);
-    const user: AuthUser = { id: row.id, username: row.username, role: row.role };
-    const issued = await issueToken(ctx.deps, user, { ip, userAgent: ctx.get('user-agent') || undefined });
-    ctx.state.user = user;
-    await audit(ctx, { action: 'login.success', targetType: 'session', targetId: issued.jti });
-    ctx.body = { token: issued.token, expiresAt: issued.expiresAt.toISOString(), user };
-  } catch (err) {
-    // Only a wrong password is a failure: an attempt that broke on our side (database, signing) must
-    // not count towards locking the account.
-    if (!(err instanceof ApiError)) await releaseAttempt(reservation.id).catch(() => {});
-    throw err;
-  }
-});
+    try {
+      const row = await findCredentials(username);
+      // verifyPassword compares against a dummy hash when there is no such user: the same cost either way.
+      const passwordOk = await verifyPassword(password, row?.password_hash);
+      if (!row || !passwordOk || row.disabled) {
+        const reason = !row ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'disabled';
+        await audit(ctx, {
+          action: 'login.failure',
+          actorUsername: username,
+          ...(row ? { targetType: 'user' as const, targetId: row.id } : {}),
+          detail: { reason },
+        });
+        throw INVALID_CREDENTIALS();
+      }
 
-export const sessionRoutes = new Router<AppState, AppContextExtras>();
+      await loginSucceeded(username);
+      const user: AuthUser = { id: row.id, username: row.username, role: row.role };
+      const issued = await issueToken(ctx.deps, user, { ip, userAgent: ctx.get('user-agent') || undefined });
+      ctx.state.user = user;
+      await audit(ctx, { action: 'login.success', targetType: 'session', targetId: issued.jti });
+      ctx.body = { token: issued.token, expiresAt: issued.expiresAt.toISOString(), user } satisfies LoginResponse;
+    } catch (err) {
+      // Only a wrong password is a failure: an attempt that broke on our side (database, signing) must
+      // not count towards locking the account.
+      if (!(err instanceof ApiError)) await releaseAttempt(reservation.id).catch(() => {});
+      throw err;
+    }
+  },
+);
 
-sessionRoutes.post('/logout', async (ctx) => {
-  currentUser(ctx);
-  const jti = ctx.state.jti;
-  if (!jti) {
-    throw new ApiError(400, 'NoSession', 'an API key has no session to end; revoke the key instead (DELETE /me/api-keys/{id})');
-  }
-  await revokeSession(jti);
-  await audit(ctx, { action: 'logout', targetType: 'session', targetId: jti });
-  ctx.status = 204;
-});
+export const sessionRoutes = new RouteGroup('signed-in');
 
-sessionRoutes.get('/me', (ctx) => {
-  const { id, username, role } = currentUser(ctx);
-  ctx.body = { id, username, role };
-});
+sessionRoutes.route(
+  {
+    method: 'post',
+    path: '/logout',
+    tag: 'auth',
+    operationId: 'logout',
+    summary: 'End the current session',
+    description: 'The token is revoked at once, for every API process.',
+    answers: { 204: { description: 'signed out' } },
+    errors: { 400: 'an API key has no session to end (code NoSession)' },
+  },
+  async (ctx) => {
+    currentUser(ctx);
+    const jti = ctx.state.jti;
+    if (!jti) {
+      throw new ApiError(400, 'NoSession', 'an API key has no session to end; revoke the key instead (DELETE /me/api-keys/{id})');
+    }
+    await revokeSession(jti);
+    await audit(ctx, { action: 'logout', targetType: 'session', targetId: jti });
+    ctx.status = 204;
+  },
+);
 
-sessionRoutes.post('/me/password', jsonBody, async (ctx) => {
-  const me = currentUser(ctx);
-  const { currentPassword, newPassword } = PasswordChangeBody.parse(ctx.request.body ?? {});
-  checkPasswordRules(newPassword);
+sessionRoutes.route(
+  { method: 'get', path: '/me', tag: 'auth', operationId: 'getMe', summary: 'The signed-in user', answers: { 200: { description: 'the user', json: UserSchema } } },
+  (ctx) => {
+    const { id, username, role } = currentUser(ctx);
+    ctx.body = { id, username, role } satisfies User;
+  },
+);
 
-  // Guessing the current password through this route counts against the same limits as /login.
-  const reservation = await reserveAttempt(me.username, clientIp(ctx), ctx.deps.now());
-  if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
-  if (!(await verifyPassword(currentPassword, await passwordHashOf(me.id)))) {
-    throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
-  }
-  await loginSucceeded(me.username);
-  if (newPassword === currentPassword) throw new ApiError(400, 'SamePassword', 'the new password must differ from the current one');
+sessionRoutes.route(
+  {
+    method: 'post',
+    path: '/me/password',
+    tag: 'auth',
+    operationId: 'changePassword',
+    summary: 'Change your password',
+    description: "Revokes the user's other sessions.",
+    body: PasswordChangeSchema,
+    answers: { 204: { description: 'password changed' } },
+    errors: {
+      400: 'the request is not valid, or the new password breaks a rule (codes InvalidRequest, WeakPassword, PasswordTooLong, SamePassword)',
+      403: 'the current password is not correct (code WrongPassword)',
+      429: TOO_MANY_ATTEMPTS,
+    },
+  },
+  async (ctx, { body: { currentPassword, newPassword } }) => {
+    const me = currentUser(ctx);
+    checkPasswordRules(newPassword);
 
-  await setPasswordHash(me.id, await hashPassword(newPassword), ctx.deps.now());
-  const revoked = await revokeUserSessions(me.id, ctx.state.jti);
-  await audit(ctx, { action: 'user.password_change', targetType: 'user', targetId: me.id, detail: { otherSessionsRevoked: revoked } });
-  ctx.status = 204;
-});
+    // Guessing the current password through this route counts against the same limits as /login.
+    const reservation = await reserveAttempt(me.username, clientIp(ctx), ctx.deps.now());
+    if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
+    if (!(await verifyPassword(currentPassword, await passwordHashOf(me.id)))) {
+      throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
+    }
+    await loginSucceeded(me.username);
+    if (newPassword === currentPassword) throw new ApiError(400, 'SamePassword', 'the new password must differ from the current one');
+
+    await setPasswordHash(me.id, await hashPassword(newPassword), ctx.deps.now());
+    const revoked = await revokeUserSessions(me.id, ctx.state.jti);
+    await audit(ctx, { action: 'user.password_change', targetType: 'user', targetId: me.id, detail: { otherSessionsRevoked: revoked } });
+    ctx.status = 204;
+  },
+);

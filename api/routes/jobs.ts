@@ -4,13 +4,8 @@
  * the caller may not see — another user's, a deleted one, a malformed id — answers the same 404, so
  * nothing leaks about what exists.
  *
- * Upload (`POST /upload`, multipart, field `files`):
- *  - each file is streamed to a private temporary directory (server-side random names, mode 600) while
- *    its size is counted, its SHA-256 computed and its first 1024 bytes checked for `%PDF-`. A file over
- *    MAX_UPLOAD_MB, a request over MAX_REQUEST_FACTOR × MAX_UPLOAD_MB in total, more than
- *    MAX_FILES_PER_UPLOAD files, or a file that is not a PDF stops the upload at once (413 / 415) — the
- *    rest of the body is not stored anywhere — and nothing of the request is kept: all files are
- *    checked before the first job is created, and the temporary directory is removed in every case.
+ * Upload (`POST /upload`): the files are received and checked by api/upload.ts; all of them are
+ * checked before the first job is created, so nothing of a refused request is kept.
  *  - the same bytes uploaded again by the same owner return the existing job (`duplicate: true`) instead
  *    of a new one, unless that job was deleted or cancelled.
  *  - a file that starts like a PDF but is broken inside is accepted: its job fails with a typed error
@@ -21,14 +16,7 @@
  * `cancelled` moments later (poll `GET /status/:id`). Deleting a finished job (completed, failed or
  * cancelled) removes the document and everything derived from it and answers 204.
  */
-import crypto from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import Router from '@koa/router';
-import { koaBody } from 'koa-body';
 import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import { z } from 'zod';
 import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, type JobRow, type ListedJob } from '../../stores/jobs.js';
@@ -38,64 +26,31 @@ import { workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
 import { getWorkbook, loadJobResult } from '../../stores/extractions.js';
 import { extractionToJson } from '../../library/export/workbook.js';
 import { audit } from '../audit.js';
-import { currentUser, type AppContext, type AppContextExtras, type AppState, type AuthUser } from '../context.js';
+import { currentUser, type AppContext, type AuthUser } from '../context.js';
+import {
+  CancelResultSchema,
+  JobIdParams,
+  JobListQuerySchema,
+  JobListSchema,
+  JobViewSchema,
+  UploadResultSchema,
+  XLSX_TYPE,
+  type CancelResult,
+  type JobList,
+  type JobView,
+  type UploadedJob,
+} from '../contract/jobs.js';
+import { ExtractionResultSchema } from '../contract/results.js';
 import { ApiError, notFound } from '../errors.js';
+import { RouteGroup } from '../route.js';
+import { receivePdfs, type ReceivedFile } from '../upload.js';
 
 export const MAX_FILES_PER_UPLOAD = 50;
 /** One request may carry several files: up to this many times the per-file cap in total. */
 export const MAX_REQUEST_FACTOR = 4;
-/** The PDF signature must start within the first 1024 bytes (as PDF readers accept). */
-const SIGNATURE_WINDOW = 1024;
-const PDF_SIGNATURE = Buffer.from('%PDF-', 'latin1');
 
-export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 const FINISHED: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-// ---------------------------------------------------------------------------------------------------
-// Shapes (also used by the OpenAPI document)
-
-export const JobViewSchema = z
-  .object({
-    id: z.uuid(),
-    owner: z.string().describe('user id of the job owner'),
-    filename: z.string(),
-    status: z.enum(JOB_STATUSES),
-    stage: z.enum(['prepare', 'ocr', 'extract', 'export']).nullable(),
-    progress: z.object({ pagesDone: z.int().min(0), pagesTotal: z.int().min(0).nullable() }),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
-    createdAt: z.iso.datetime(),
-    startedAt: z.iso.datetime().nullable(),
-    finishedAt: z.iso.datetime().nullable(),
-    tokens: z.object({ in: z.int().min(0), out: z.int().min(0) }),
-  });
-export type JobView = z.infer<typeof JobViewSchema>;
-
-export const UploadResultSchema = z
-  .object({
-    jobs: z.array(
-      z.object({
-        id: z.uuid(),
-        filename: z.string(),
-        status: z.enum(JOB_STATUSES),
-        duplicate: z.boolean().describe('true when the same file was uploaded before by the same owner: the existing job is returned'),
-      }),
-    ),
-  });
-
-export const JobListQuerySchema = z.object({
-  status: z.enum(JOB_STATUSES).optional().describe('only jobs with this status'),
-  limit: z.coerce.number().int().min(1).max(100).default(50).describe('page size, 1–100'),
-  cursor: z.string().max(200).optional().describe('`nextCursor` of the previous page'),
-  owner: z.string().min(1).max(200).optional().describe('admin only: the jobs of this user id'),
-});
-
-export const JobListSchema = z
-  .object({ jobs: z.array(JobViewSchema), nextCursor: z.string().nullable().describe('null on the last page') });
-
-export const CancelResultSchema = z
-  .object({ id: z.uuid(), status: z.enum(['cancelling', 'cancelled']) });
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -115,101 +70,210 @@ export function jobView(j: JobRow): JobView {
   };
 }
 
+const NO_SUCH_JOB = 'no such job, or not yours';
+const NOT_READY = 'the job has not completed (code NotReady)';
+/** The workbook answers of GET /download/:id and POST /download/combined. */
+export const XLSX_ANSWER = {
+  description: 'the workbook (.xlsx), as an attachment',
+  media: XLSX_TYPE,
+  headers: { 'Content-Disposition': "`attachment; filename=\"<name>.xlsx\"; filename*=UTF-8''<name>.xlsx`" },
+};
+
 // ---------------------------------------------------------------------------------------------------
 // Routes
 
-export const jobRoutes = new Router<AppState, AppContextExtras>();
+export const jobRoutes = new RouteGroup('signed-in');
 
-jobRoutes.post('/upload', async (ctx) => {
-  const user = currentUser(ctx);
-  const files = await receivePdfs(ctx);
-  const out: Array<{ id: string; filename: string; status: JobStatus; duplicate: boolean }> = [];
-  try {
-    // One at a time: each file is read into memory only while it is being stored.
-    for (const f of files) {
-      const { job, duplicate } = await storeUpload(ctx, user, f);
-      out.push({ id: job.id, filename: job.filename, status: job.status, duplicate });
-      await audit(ctx, { action: 'upload', targetType: 'job', targetId: job.id, detail: { size: f.size, pages: null, duplicate } });
-    }
-  } finally {
-    await fsp.rm(files.dir, { recursive: true, force: true });
-  }
-  ctx.status = 202;
-  ctx.body = { jobs: out };
-});
-
-jobRoutes.get('/status/:id', async (ctx) => {
-  const job = await visibleJob(ctx, ctx.params.id);
-  // Only finished jobs are audited, so clients polling a running job do not flood the log.
-  if (FINISHED.has(job.status)) await audit(ctx, { action: 'job.status_view', targetType: 'job', targetId: job.id, detail: { status: job.status } });
-  ctx.body = jobView(job);
-});
-
-jobRoutes.get('/jobs', async (ctx) => {
-  const user = currentUser(ctx);
-  const q = JobListQuerySchema.parse(ctx.query);
-  if (q.owner !== undefined && user.role !== 'admin' && q.owner !== user.id) {
-    throw new ApiError(403, 'Forbidden', "only an administrator can list other users' jobs");
-  }
-  const owner = user.role === 'admin' ? q.owner : user.id;
-  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-  const rows = await listJobs({ owner, status: q.status, after, limit: q.limit + 1 });
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  ctx.body = { jobs: page.map(jobView), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
-});
-
-jobRoutes.get('/download/:id', async (ctx) => {
-  const job = await visibleJob(ctx, ctx.params.id);
-  requireCompleted(job, 'workbook');
-  const xlsx = await getWorkbook(job.id);
-  if (!xlsx) throw notReady(job, 'workbook');
-  await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', size: xlsx.byteLength } });
-  ctx.type = XLSX_TYPE;
-  ctx.set('Content-Disposition', contentDisposition(`${baseName(job.filename)}.xlsx`));
-  ctx.body = xlsx;
-});
-
-jobRoutes.get('/jobs/:id/result', async (ctx) => {
-  const job = await visibleJob(ctx, ctx.params.id);
-  requireCompleted(job, 'result');
-  const body = extractionToJson(await loadJobResult(job.id));
-  await audit(ctx, { action: 'job.result_view', targetType: 'job', targetId: job.id });
-  ctx.body = body;
-});
-
-jobRoutes.delete('/jobs/:id', async (ctx) => {
-  const job = await visibleJob(ctx, ctx.params.id);
-  if (!FINISHED.has(job.status)) {
-    let status: 'cancelling' | 'cancelled' = 'cancelling';
+jobRoutes.route(
+  {
+    method: 'post',
+    path: '/upload',
+    tag: 'jobs',
+    operationId: 'upload',
+    summary: 'Upload one or more PDFs',
+    description:
+      `Multipart form with the PDFs in the field \`files\` (at most ${MAX_FILES_PER_UPLOAD} per request). Each file may be up to MAX_UPLOAD_MB ` +
+      `(default 50 MB), a request up to ${MAX_REQUEST_FACTOR} × MAX_UPLOAD_MB; limits are enforced while the body streams in. ` +
+      'Every file must start with the `%PDF-` signature. If any file breaks a rule, nothing of the request is stored. ' +
+      'Each PDF becomes a job (one workflow). The same file uploaded again by the same owner returns the existing job with ' +
+      '`duplicate: true`, unless that job was deleted or cancelled. A file that looks like a PDF but cannot be read is accepted; ' +
+      'its job ends `failed` with a typed error (InvalidPdf, PasswordRequired, EmptyPdf, TooManyPages, ImageTooLarge, ...).',
+    streamedBody: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: z.object({
+            files: z
+              .array(z.string().meta({ contentMediaType: 'application/pdf', description: 'a PDF file part' }))
+              .min(1)
+              .max(MAX_FILES_PER_UPLOAD),
+          }),
+          encoding: { files: { contentType: 'application/pdf' } },
+        },
+      },
+    },
+    answers: { 202: { description: 'one job per file, queued (or the existing job for a duplicate)', json: UploadResultSchema } },
+    errors: {
+      400: 'no file, or a body that cannot be read (codes NoFiles, InvalidRequest)',
+      413: 'a file or the request is over the size limit, or too many files (codes TooLarge, TooManyFiles); nothing was stored',
+      415: 'not multipart/form-data, or a file is not a PDF (codes UnsupportedMediaType, NotAPdf); nothing was stored',
+      503: 'the processing service is unreachable (code Unavailable); upload again in a moment',
+    },
+  },
+  async (ctx) => {
+    const user = currentUser(ctx);
+    const files = await receivePdfs(ctx, { maxFileBytes: ctx.deps.cfg.maxUploadBytes, maxFiles: MAX_FILES_PER_UPLOAD, requestFactor: MAX_REQUEST_FACTOR });
+    const out: UploadedJob[] = [];
     try {
-      await ctx.deps.temporal.workflow.getHandle(workflowIdForJob(job.id)).cancel();
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // No running workflow will ever finish this job (it closed, or never started): finish it here —
-      // unless it finished by itself in the meantime, which the caller should hear about.
-      await finishJob(job.id, 'cancelled');
-      const now = await getJob(job.id);
-      if (!now) throw notFound('the job');
-      if (now.status !== 'cancelled') {
-        throw new ApiError(409, 'AlreadyFinished', `the job finished (${now.status}) before it could be cancelled; delete it to remove it`);
+      // One at a time: each file is read into memory only while it is being stored.
+      for (const f of files) {
+        const { job, duplicate } = await storeUpload(ctx, user, f);
+        out.push({ id: job.id, filename: job.filename, status: job.status, duplicate });
+        await audit(ctx, { action: 'upload', targetType: 'job', targetId: job.id, detail: { size: f.size, pages: null, duplicate } });
       }
-      status = 'cancelled';
+    } finally {
+      await fsp.rm(files.dir, { recursive: true, force: true });
     }
-    await audit(ctx, { action: 'job.cancel', targetType: 'job', targetId: job.id, detail: { from: job.status } });
     ctx.status = 202;
-    ctx.body = { id: job.id, status };
-    return;
-  }
-  // The jobs row cascades from its document, and pages, extraction parts, extraction and workbook from the job.
-  if (!(await deleteFinishedJob(job.id))) throw notFound('the job');
-  // Its workflow history and search attributes (the file name may name a patient) go too.
-  await ctx.deps.temporal.workflowService
-    .deleteWorkflowExecution({ namespace: ctx.deps.cfg.temporalNamespace, workflowExecution: { workflowId: workflowIdForJob(job.id) } })
-    .catch((err: Error) => logger.warn({ jobId: job.id, err: err.message }, 'could not delete the job workflow history from Temporal'));
-  await audit(ctx, { action: 'job.delete', targetType: 'job', targetId: job.id, detail: { status: job.status } });
-  ctx.status = 204;
-});
+    ctx.body = { jobs: out };
+  },
+);
+
+jobRoutes.route(
+  {
+    method: 'get',
+    path: '/status/:id',
+    tag: 'jobs',
+    operationId: 'getJobStatus',
+    summary: "A job's status, stage and progress",
+    params: JobIdParams,
+    answers: { 200: { description: 'the job', json: JobViewSchema } },
+    errors: { 404: NO_SUCH_JOB },
+  },
+  async (ctx, { params }) => {
+    const job = await visibleJob(ctx, params.id);
+    // Only finished jobs are audited, so clients polling a running job do not flood the log.
+    if (FINISHED.has(job.status)) await audit(ctx, { action: 'job.status_view', targetType: 'job', targetId: job.id, detail: { status: job.status } });
+    ctx.body = jobView(job);
+  },
+);
+
+jobRoutes.route(
+  {
+    method: 'get',
+    path: '/jobs',
+    tag: 'jobs',
+    operationId: 'listJobs',
+    summary: 'Your jobs, newest first (admin: everyone’s)',
+    description: 'Keyset pagination: pass `nextCursor` as `cursor` for the next page.',
+    query: JobListQuerySchema,
+    answers: { 200: { description: 'a page of jobs', json: JobListSchema } },
+    errors: { 403: "another user's jobs, asked for by a user who is not an administrator (code Forbidden)" },
+  },
+  async (ctx, { query: q }) => {
+    const user = currentUser(ctx);
+    if (q.owner !== undefined && user.role !== 'admin' && q.owner !== user.id) {
+      throw new ApiError(403, 'Forbidden', "only an administrator can list other users' jobs");
+    }
+    const owner = user.role === 'admin' ? q.owner : user.id;
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    const rows = await listJobs({ owner, status: q.status, after, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    ctx.body = { jobs: page.map(jobView), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null } satisfies JobList;
+  },
+);
+
+jobRoutes.route(
+  {
+    method: 'get',
+    path: '/download/:id',
+    tag: 'jobs',
+    operationId: 'downloadWorkbook',
+    summary: "The job's Excel workbook",
+    params: JobIdParams,
+    answers: { 200: XLSX_ANSWER },
+    errors: { 404: NO_SUCH_JOB, 409: NOT_READY },
+  },
+  async (ctx, { params }) => {
+    const job = await visibleJob(ctx, params.id);
+    requireCompleted(job, 'workbook');
+    const xlsx = await getWorkbook(job.id);
+    if (!xlsx) throw notReady(job, 'workbook');
+    await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', size: xlsx.byteLength } });
+    ctx.type = XLSX_TYPE;
+    ctx.set('Content-Disposition', contentDisposition(`${baseName(job.filename)}.xlsx`));
+    ctx.body = xlsx;
+  },
+);
+
+jobRoutes.route(
+  {
+    method: 'get',
+    path: '/jobs/:id/result',
+    tag: 'jobs',
+    operationId: 'getJobResult',
+    summary: 'The extraction as JSON, every value with its page and quote',
+    params: JobIdParams,
+    answers: { 200: { description: 'the extraction', json: ExtractionResultSchema } },
+    errors: { 404: NO_SUCH_JOB, 409: NOT_READY },
+  },
+  async (ctx, { params }) => {
+    const job = await visibleJob(ctx, params.id);
+    requireCompleted(job, 'result');
+    const body = extractionToJson(await loadJobResult(job.id));
+    await audit(ctx, { action: 'job.result_view', targetType: 'job', targetId: job.id });
+    ctx.body = body;
+  },
+);
+
+jobRoutes.route(
+  {
+    method: 'delete',
+    path: '/jobs/:id',
+    tag: 'jobs',
+    operationId: 'deleteJob',
+    summary: 'Cancel a running job, or delete a finished one with all its data',
+    description:
+      'A queued or processing job: its workflow is cancelled and the answer is 202 with `status: "cancelling"` ' +
+      '(`"cancelled"` when no workflow was running); the job becomes `cancelled` shortly — poll `GET /status/{id}`. ' +
+      'A completed, failed or cancelled job: the document, its pages, extraction and workbook are deleted (204).',
+    params: JobIdParams,
+    answers: { 202: { description: 'cancellation requested', json: CancelResultSchema }, 204: { description: 'deleted' } },
+    errors: { 404: NO_SUCH_JOB, 409: 'the job finished by itself before it could be cancelled (code AlreadyFinished); delete it again to remove it' },
+  },
+  async (ctx, { params }) => {
+    const job = await visibleJob(ctx, params.id);
+    if (!FINISHED.has(job.status)) {
+      let status: CancelResult['status'] = 'cancelling';
+      try {
+        await ctx.deps.temporal.workflow.getHandle(workflowIdForJob(job.id)).cancel();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // No running workflow will ever finish this job (it closed, or never started): finish it here —
+        // unless it finished by itself in the meantime, which the caller should hear about.
+        await finishJob(job.id, 'cancelled');
+        const now = await getJob(job.id);
+        if (!now) throw notFound('the job');
+        if (now.status !== 'cancelled') {
+          throw new ApiError(409, 'AlreadyFinished', `the job finished (${now.status}) before it could be cancelled; delete it to remove it`);
+        }
+        status = 'cancelled';
+      }
+      await audit(ctx, { action: 'job.cancel', targetType: 'job', targetId: job.id, detail: { from: job.status } });
+      ctx.status = 202;
+      ctx.body = { id: job.id, status } satisfies CancelResult;
+      return;
+    }
+    if (!(await deleteFinishedJob(job.id))) throw notFound('the job');
+    // Its workflow history and search attributes (the file name may name a patient) go too.
+    await ctx.deps.temporal.workflowService
+      .deleteWorkflowExecution({ namespace: ctx.deps.cfg.temporalNamespace, workflowExecution: { workflowId: workflowIdForJob(job.id) } })
+      .catch((err: Error) => logger.warn({ jobId: job.id, err: err.message }, 'could not delete the job workflow history from Temporal'));
+    await audit(ctx, { action: 'job.delete', targetType: 'job', targetId: job.id, detail: { status: job.status } });
+    ctx.status = 204;
+  },
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Access
@@ -260,215 +324,7 @@ export function contentDisposition(name: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Upload
-
-interface ReceivedFile {
-  /** The client's name, cleaned (never used on disk). */
-  filename: string;
-  tmpPath: string;
-  size: number;
-  sha256: string;
-}
-
-type ReceivedFiles = ReceivedFile[] & { dir: string };
-
-const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
-
-function hasPdfSignature(head: Buffer): boolean {
-  return head.subarray(0, SIGNATURE_WINDOW).indexOf(PDF_SIGNATURE) !== -1;
-}
-
-const notAPdf = (name: string) =>
-  new ApiError(415, 'NotAPdf', `"${name}" is not a PDF (no %PDF- signature at its start); nothing was stored`);
-
-/**
- * Where one uploaded file goes while it streams in: a temporary file of our naming. It counts the
- * bytes (failing the upload as soon as the cap is passed), hashes them, and checks the signature as
- * soon as the first 1024 bytes are in. An error here aborts the whole multipart parse.
- */
-class PdfSink extends Writable {
-  size = 0;
-  sha256 = '';
-  /** Why this file was refused (set before the stream fails, so the caller can name the real reason). */
-  failure: ApiError | undefined;
-  private head = Buffer.alloc(0);
-  private signatureOk = false;
-  private readonly hash = crypto.createHash('sha256');
-  private fh: FileHandle | undefined;
-
-  constructor(
-    readonly tmpPath: string,
-    readonly filename: string,
-    private readonly maxBytes: number,
-  ) {
-    super();
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    fsp.open(this.tmpPath, 'wx', 0o600).then(
-      (fh) => {
-        this.fh = fh;
-        callback();
-      },
-      (err: Error) => callback(err),
-    );
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) {
-      return callback(this.refuse(new ApiError(413, 'TooLarge', `"${this.filename}" is larger than the ${mb(this.maxBytes)} allowed per file; nothing was stored`)));
-    }
-    if (!this.signatureOk) {
-      this.head = Buffer.concat([this.head, chunk.subarray(0, SIGNATURE_WINDOW - this.head.length)]);
-      if (this.head.length >= SIGNATURE_WINDOW) {
-        if (!hasPdfSignature(this.head)) return callback(this.refuse(notAPdf(this.filename)));
-        this.signatureOk = true;
-      }
-    }
-    this.hash.update(chunk);
-    writeAll(this.fh!, chunk).then(() => callback(), (err: Error) => callback(err));
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    if (!this.signatureOk && !hasPdfSignature(this.head)) return callback(this.refuse(notAPdf(this.filename)));
-    this.signatureOk = true;
-    this.sha256 = this.hash.digest('hex');
-    callback();
-  }
-
-  private refuse(err: ApiError): ApiError {
-    this.failure ??= err;
-    return err;
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const fh = this.fh;
-    this.fh = undefined;
-    if (!fh) return callback(error);
-    fh.close().then(
-      () => callback(error),
-      () => callback(error),
-    );
-  }
-}
-
-async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
-    off += bytesWritten;
-  }
-}
-
-/** Formidable's own errors, in words a person can act on. */
-function uploadError(err: Error & { code?: unknown; httpCode?: number }, maxTotal: number): Error {
-  if (err instanceof ApiError) return err;
-  switch (err.code) {
-    case 1015: // maxFilesExceeded
-      return new ApiError(413, 'TooManyFiles', `at most ${MAX_FILES_PER_UPLOAD} files can be sent in one upload; nothing was stored`);
-    case 1009: // biggerThanTotalMaxFileSize
-      return new ApiError(413, 'TooLarge', `the files of one upload may total at most ${mb(maxTotal)}; nothing was stored`);
-    case 1016: // biggerThanMaxFileSize (normally caught first, while streaming, by the file's sink)
-      return new ApiError(413, 'TooLarge', `a file is larger than the ${mb(maxTotal / MAX_REQUEST_FACTOR)} allowed per file; nothing was stored`);
-    case 1006: // maxFieldsSizeExceeded
-    case 1007: // maxFieldsExceeded
-      return new ApiError(413, 'TooLarge', 'the upload carries too many or too large form fields; send only PDFs in the `files` field');
-    case 1002: // aborted
-      return new ApiError(400, 'InvalidRequest', 'the upload was interrupted; nothing was stored');
-    default:
-      if (typeof err.httpCode === 'number' && err.httpCode >= 400 && err.httpCode < 500) {
-        return new ApiError(400, 'InvalidRequest', 'the upload could not be read: send multipart/form-data with the PDFs in the `files` field');
-      }
-      return err;
-  }
-}
-
-/**
- * Streams the multipart body into checked temporary files. Any failure removes them and stops
- * reading the request; the client gets the error and the connection is closed.
- */
-async function receivePdfs(ctx: AppContext): Promise<ReceivedFiles> {
-  if (!ctx.is('multipart/form-data')) {
-    throw new ApiError(415, 'UnsupportedMediaType', 'send multipart/form-data with the PDFs in the `files` field');
-  }
-  const maxFile = ctx.deps.cfg.maxUploadBytes;
-  const maxTotal = maxFile * MAX_REQUEST_FACTOR;
-  const declared = Number(ctx.get('content-length') || NaN);
-  // Multipart framing adds a few hundred bytes per part; a declared length far past the cap is refused unread.
-  if (Number.isFinite(declared) && declared > maxTotal + 1024 * 1024) {
-    discardRestOfBody(ctx, maxTotal);
-    throw new ApiError(413, 'TooLarge', `the upload (${mb(declared)}) is larger than the ${mb(maxTotal)} allowed per request; nothing was stored`);
-  }
-
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'medextract-upload-'));
-  const sinks: PdfSink[] = [];
-  const parse = koaBody({
-    multipart: true,
-    json: false,
-    urlencoded: false,
-    text: false,
-    patchNode: false,
-    patchKoa: true,
-    formidable: {
-      maxFiles: MAX_FILES_PER_UPLOAD,
-      maxFileSize: maxFile,
-      maxTotalFileSize: maxTotal,
-      maxFields: 20,
-      maxFieldsSize: 64 * 1024,
-      allowEmptyFiles: true, // an empty file is refused below as "not a PDF", with its name
-      minFileSize: 0,
-      uploadDir: dir,
-      // Only the `files` field is read; file parts under any other name are skipped unstored.
-      filter: (part) => part.name === 'files',
-      fileWriteStreamHandler: (file) => {
-        const sink = new PdfSink(path.join(dir, `${sinks.length}-${crypto.randomUUID()}`), safeFilename((file as { originalFilename?: string | null } | undefined)?.originalFilename ?? ''), maxFile);
-        sinks.push(sink);
-        return sink;
-      },
-    },
-  });
-  let failure: Error | undefined;
-  try {
-    await parse(ctx, async () => {});
-  } catch (err) {
-    failure = uploadError(err as Error, maxTotal);
-  }
-  // A file refused by its sink is the real reason, even when formidable noticed something else first
-  // (it keeps reading a part for a moment after the sink has failed) or finished without noticing.
-  const refused = sinks.find((s) => s.failure)?.failure;
-  if (refused || failure) {
-    for (const s of sinks) s.destroy();
-    await fsp.rm(dir, { recursive: true, force: true });
-    discardRestOfBody(ctx, maxTotal);
-    throw refused ?? failure;
-  }
-  const received = sinks.filter((s) => s.sha256).map((s) => ({ filename: s.filename, tmpPath: s.tmpPath, size: s.size, sha256: s.sha256 }));
-  if (received.length === 0) {
-    await fsp.rm(dir, { recursive: true, force: true });
-    throw new ApiError(400, 'NoFiles', 'no PDF was sent: put one or more PDFs in the multipart field `files`');
-  }
-  return Object.assign(received, { dir });
-}
-
-/**
- * After refusing an upload, the rest of its body is read and thrown away (never stored), so that
- * clients which only read the answer once they have sent everything (fetch, most HTTP libraries) get
- * the 413/415 instead of a broken pipe. (`Connection: close` would make Node close the socket right
- * after the answer, while the client is still sending.) A client that goes on sending more than twice
- * the request cap (at least 16 MB) is cut off.
- */
-function discardRestOfBody(ctx: AppContext, maxTotal: number): void {
-  const req = ctx.req;
-  if (req.complete) return;
-  const limit = Math.max(2 * maxTotal, 16 * 1024 * 1024);
-  let discarded = 0;
-  req.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > limit) req.socket.destroy();
-  });
-  req.resume();
-}
+// Storing an upload
 
 /** Stores one received file as a job, or returns the owner's live job for the same bytes (on any replica). */
 async function storeUpload(ctx: AppContext, user: AuthUser, f: ReceivedFile): Promise<{ job: JobRow; duplicate: boolean }> {

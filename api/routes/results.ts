@@ -7,7 +7,6 @@
  * process (a render takes tens to a few hundred milliseconds of CPU; requests queue rather than pile
  * up), and only for completed jobs, whose PDF a worker has already opened and checked.
  */
-import Router from '@koa/router';
 import { getDocumentBytes, pageWords, type JobRow } from '../../stores/jobs.js';
 import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contract/extraction.js';
 import { loadJobResult } from '../../stores/extractions.js';
@@ -15,75 +14,116 @@ import { buildCombinedWorkbook } from '../../library/export/workbook.js';
 import { quoteBoxes } from '../../library/extraction/highlight.js';
 import { ocrWordsToPageWords, renderPagePreview, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
 import { audit } from '../audit.js';
-import { jsonBody } from '../auth/middleware.js';
-import type { AppContext, AppContextExtras, AppState } from '../context.js';
+import type { AppContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
-import { XLSX_TYPE, contentDisposition, requireCompleted, visibleJob } from './jobs.js';
-import { CombinedDownloadRequestSchema, type PageView } from './results-shapes.js';
+import { XLSX_TYPE } from '../contract/jobs.js';
+import { CombinedDownloadRequestSchema, JobPageParams, PageViewSchema, type PageView } from '../contract/results.js';
+import { RouteGroup } from '../route.js';
+import { XLSX_ANSWER, contentDisposition, requireCompleted, visibleJob } from './jobs.js';
 
-export const resultRoutes = new Router<AppState, AppContextExtras>();
+export const resultRoutes = new RouteGroup('signed-in');
 
-resultRoutes.get('/jobs/:id/pages/:page', async (ctx) => {
-  const { job, page } = await visiblePage(ctx, ctx.params);
-  const row = await pageWords(job.id, page);
-  if (!row) throw notFound('the page');
-  const source = await loadJobResult(job.id);
-  let words: PageWord[] = [];
-  if (row.source === 'ocr') {
-    words = ocrWordsToPageWords(row.words, row.width ?? 0, row.height ?? 0);
-  } else {
-    words = await withRenderSlot(async () => textLayerWords(await getDocumentBytes(job.id), page));
-  }
-  await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'words' } });
-  const body: PageView = {
-    page,
-    pageCount: job.pages_total ?? page,
-    source: row.source,
-    aspectRatio: row.width && row.height ? row.width / row.height : 8.5 / 11,
-    wordBoxes: words.length > 0,
-    highlights: quotesOnPage(source.extraction, page).map((quote) => ({ quote, boxes: quoteBoxes(words, quote) })),
-  };
-  ctx.body = body;
-});
+const NO_SUCH_PAGE = 'no such job (or not yours), or no such page in it';
+const NOT_READY = 'the job has not completed (code NotReady)';
 
-resultRoutes.get('/jobs/:id/pages/:page/image', async (ctx) => {
-  const { job, page } = await visiblePage(ctx, ctx.params);
-  const preview = await withRenderSlot(async () => renderPagePreview(await getDocumentBytes(job.id), page));
-  await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'image' } });
-  ctx.type = 'image/png';
-  ctx.body = preview.png;
-});
-
-resultRoutes.post('/download/combined', jsonBody, async (ctx) => {
-  const { jobIds } = CombinedDownloadRequestSchema.parse(ctx.request.body ?? {});
-  const ids = [...new Set(jobIds.map((id) => id.toLowerCase()))];
-  const jobs: JobRow[] = [];
-  for (const id of ids) {
-    const job = await visibleJob(ctx, id).catch(() => {
-      throw new ApiError(404, 'NotFound', `job ${id} was not found`);
-    });
-    try {
-      requireCompleted(job, 'workbook');
-    } catch (err) {
-      throw new ApiError(409, 'NotReady', `"${job.filename}": ${(err as Error).message}`);
+resultRoutes.route(
+  {
+    method: 'get',
+    path: '/jobs/:id/pages/:page',
+    tag: 'jobs',
+    operationId: 'getJobPage',
+    summary: 'A page of a completed job: where each quoted value sits on it',
+    description:
+      'For every quote the extraction cites on this page, the boxes of the words that spell it (fractions of the page, origin top left), ' +
+      'from the OCR word boxes or the text layer. Pair it with `GET /jobs/{id}/pages/{page}/image`.',
+    params: JobPageParams,
+    answers: { 200: { description: 'the page', json: PageViewSchema } },
+    errors: { 404: NO_SUCH_PAGE, 409: NOT_READY },
+  },
+  async (ctx, { params }) => {
+    const { job, page } = await visiblePage(ctx, params);
+    const row = await pageWords(job.id, page);
+    if (!row) throw notFound('the page');
+    const source = await loadJobResult(job.id);
+    let words: PageWord[] = [];
+    if (row.source === 'ocr') {
+      words = ocrWordsToPageWords(row.words, row.width ?? 0, row.height ?? 0);
+    } else {
+      words = await withRenderSlot(async () => textLayerWords(await getDocumentBytes(job.id), page));
     }
-    jobs.push(job);
-  }
-  const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => loadJobResult(j.id))));
-  for (const job of jobs) {
-    await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', combined: true, documents: jobs.length } });
-  }
-  ctx.type = XLSX_TYPE;
-  ctx.set('Content-Disposition', contentDisposition(`medextract-${jobs.length}-documents-${new Date().toISOString().slice(0, 10)}.xlsx`));
-  ctx.body = xlsx;
-});
+    await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'words' } });
+    ctx.body = {
+      page,
+      pageCount: job.pages_total ?? page,
+      source: row.source,
+      aspectRatio: row.width && row.height ? row.width / row.height : 8.5 / 11,
+      wordBoxes: words.length > 0,
+      highlights: quotesOnPage(source.extraction, page).map((quote) => ({ quote, boxes: quoteBoxes(words, quote) })),
+    } satisfies PageView;
+  },
+);
+
+resultRoutes.route(
+  {
+    method: 'get',
+    path: '/jobs/:id/pages/:page/image',
+    tag: 'jobs',
+    operationId: 'getJobPageImage',
+    summary: 'A page of a completed job as a PNG at screen resolution (100 dpi)',
+    params: JobPageParams,
+    answers: { 200: { description: 'the page image', media: 'image/png' } },
+    errors: { 404: NO_SUCH_PAGE, 409: NOT_READY },
+  },
+  async (ctx, { params }) => {
+    const { job, page } = await visiblePage(ctx, params);
+    const preview = await withRenderSlot(async () => renderPagePreview(await getDocumentBytes(job.id), page));
+    await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'image' } });
+    ctx.type = 'image/png';
+    ctx.body = preview.png;
+  },
+);
+
+resultRoutes.route(
+  {
+    method: 'post',
+    path: '/download/combined',
+    tag: 'jobs',
+    operationId: 'downloadCombinedWorkbook',
+    summary: 'Several completed jobs as one workbook',
+    description: "One Summary row per document; the section sheets stack every document's rows behind a Document column.",
+    body: CombinedDownloadRequestSchema,
+    answers: { 200: XLSX_ANSWER },
+    errors: { 404: 'a job does not exist or is not yours', 409: 'a job has not completed (code NotReady)' },
+  },
+  async (ctx, { body: { jobIds } }) => {
+    const ids = [...new Set(jobIds.map((id) => id.toLowerCase()))];
+    const jobs: JobRow[] = [];
+    for (const id of ids) {
+      const job = await visibleJob(ctx, id).catch(() => {
+        throw new ApiError(404, 'NotFound', `job ${id} was not found`);
+      });
+      try {
+        requireCompleted(job, 'workbook');
+      } catch (err) {
+        throw new ApiError(409, 'NotReady', `"${job.filename}": ${(err as Error).message}`);
+      }
+      jobs.push(job);
+    }
+    const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => loadJobResult(j.id))));
+    for (const job of jobs) {
+      await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', combined: true, documents: jobs.length } });
+    }
+    ctx.type = XLSX_TYPE;
+    ctx.set('Content-Disposition', contentDisposition(`medextract-${jobs.length}-documents-${new Date().toISOString().slice(0, 10)}.xlsx`));
+    ctx.body = xlsx;
+  },
+);
 
 /** The job (completed, visible to the caller) and a page number it has. */
-async function visiblePage(ctx: AppContext, params: { id?: string; page?: string }): Promise<{ job: JobRow; page: number }> {
+async function visiblePage(ctx: AppContext, params: { id: string; page: string }): Promise<{ job: JobRow; page: number }> {
   const job = await visibleJob(ctx, params.id);
   requireCompleted(job, 'page view');
-  const raw = params.page ?? '';
-  const page = /^[1-9]\d{0,5}$/.test(raw) ? Number(raw) : NaN;
+  const page = Number(params.page);
   if (!(page >= 1 && page <= (job.pages_total ?? 0))) throw notFound('the page');
   return { job, page };
 }

@@ -3,17 +3,15 @@
  * do its work: Postgres and Temporal answer), `GET /openapi.json`. Behind authentication: `GET /metrics`
  * (Prometheus text; an API key may be sent as a bearer token, which suits Prometheus' scrape config).
  */
-import Router from '@koa/router';
 import { ping } from '../../stores/pool.js';
 import { logger } from '../../core/logger.js';
-import type { AppContextExtras, AppState } from '../context.js';
+import { HealthSchema, ReadinessSchema, type Check, type Readiness } from '../contract/system.js';
 import { registry } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
+import { RouteGroup } from '../route.js';
 
 /** How long a readiness probe waits for each dependency. */
 const CHECK_TIMEOUT_MS = 3_000;
-
-type Check = { ok: true; ms: number } | { ok: false; ms: number; error: string };
 
 async function check(what: string, probe: () => Promise<void>): Promise<Check> {
   const started = performance.now();
@@ -35,38 +33,75 @@ async function check(what: string, probe: () => Promise<void>): Promise<Check> {
   }
 }
 
-export const publicSystemRoutes = new Router<AppState, AppContextExtras>();
+export const publicSystemRoutes = new RouteGroup('public');
 
-publicSystemRoutes.get('/healthz', (ctx) => {
-  ctx.body = { status: 'ok' };
-});
+publicSystemRoutes.route(
+  { method: 'get', path: '/healthz', tag: 'system', operationId: 'health', summary: 'The process is up', answers: { 200: { description: 'up', json: HealthSchema } } },
+  (ctx) => {
+    ctx.body = { status: 'ok' };
+  },
+);
 
-publicSystemRoutes.get('/readyz', async (ctx) => {
-  const connection = ctx.deps.temporal.connection;
-  const [postgres, temporal] = await Promise.all([
-    check('postgres', ping),
-    check('temporal', async () => {
-      // The frontend answering a cheap call of the workflow service is what the API needs (works on Temporal Cloud too).
-      await connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
-    }),
-  ]);
-  const ready = postgres.ok && temporal.ok;
-  ctx.status = ready ? 200 : 503;
-  ctx.body = { status: ready ? 'ok' : 'unavailable', checks: { postgres, temporal } };
-});
+publicSystemRoutes.route(
+  {
+    method: 'get',
+    path: '/readyz',
+    tag: 'system',
+    operationId: 'readiness',
+    summary: 'Postgres and Temporal are reachable',
+    answers: {
+      200: { description: 'ready', json: ReadinessSchema },
+      503: { description: 'not ready: the failing dependency is named', json: ReadinessSchema },
+    },
+  },
+  async (ctx) => {
+    const connection = ctx.deps.temporal.connection;
+    const [postgres, temporal] = await Promise.all([
+      check('postgres', ping),
+      check('temporal', async () => {
+        // The frontend answering a cheap call of the workflow service is what the API needs (works on Temporal Cloud too).
+        await connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
+      }),
+    ]);
+    const ready = postgres.ok && temporal.ok;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ok' : 'unavailable', checks: { postgres, temporal } } satisfies Readiness;
+  },
+);
 
 let cachedDocument: string | undefined;
-publicSystemRoutes.get('/openapi.json', (ctx) => {
-  cachedDocument ??= JSON.stringify(openApiDocument());
-  ctx.type = 'application/json';
-  ctx.body = cachedDocument;
-});
+publicSystemRoutes.route(
+  {
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'system',
+    operationId: 'openapi',
+    summary: 'This document',
+    answers: { 200: { description: 'OpenAPI 3.1', media: 'application/json', schema: { type: 'object' } } },
+  },
+  (ctx) => {
+    cachedDocument ??= JSON.stringify(openApiDocument());
+    ctx.type = 'application/json';
+    ctx.body = cachedDocument;
+  },
+);
 
-export const protectedSystemRoutes = new Router<AppState, AppContextExtras>();
+export const protectedSystemRoutes = new RouteGroup('signed-in');
 
-protectedSystemRoutes.get('/metrics', async (ctx) => {
-  ctx.type = registry.contentType;
-  // In the embedded mode (`npm start`) the workers run in this process: their metrics are served here too.
-  const workers = ctx.deps.workerMetrics;
-  ctx.body = (await registry.metrics()) + (workers ? await workers.metrics() : '');
-});
+protectedSystemRoutes.route(
+  {
+    method: 'get',
+    path: '/metrics',
+    tag: 'system',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    description: 'Process metrics, HTTP requests by route and status, jobs by status, pages by source. An API key may also be sent as a bearer token.',
+    answers: { 200: { description: 'Prometheus text format', media: 'text/plain', schema: { type: 'string' } } },
+  },
+  async (ctx) => {
+    ctx.type = registry.contentType;
+    // In the embedded mode (`npm start`) the workers run in this process: their metrics are served here too.
+    const workers = ctx.deps.workerMetrics;
+    ctx.body = (await registry.metrics()) + (workers ? await workers.metrics() : '');
+  },
+);

@@ -3,35 +3,24 @@
  * (gone when the tab closes) and goes out as `Authorization: Bearer`. Any 401 on an authenticated
  * call clears the token and announces `session-ended`, which sends the app back to the login screen.
  * Errors come back as ApiError with the API's own `{ error: { code, message } }`.
+ *
+ * Every request and answer type is the API contract's own (api/contract/, the extraction contract for
+ * results): type-only imports, so nothing of the server, nor zod, enters the bundle.
  */
+import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList } from '../../api/contract/api-keys.js';
+import type { LoginRequest, LoginResponse } from '../../api/contract/auth.js';
+import type { ErrorBody } from '../../api/contract/common.js';
+import type { JobList, JobView, UploadResult, UploadedJob } from '../../api/contract/jobs.js';
+import type { CombinedDownloadRequest, ExtractionResult, PageView } from '../../api/contract/results.js';
+import type { Role, User, UserAccount, UserCreate, UserList, UserUpdate } from '../../api/contract/users.js';
 
-export interface User {
-  id: string;
-  username: string;
-  role: 'admin' | 'user';
-}
-
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
-
-export interface Job {
-  id: string;
-  owner: string;
-  filename: string;
-  status: JobStatus;
-  stage: 'prepare' | 'ocr' | 'extract' | 'export' | null;
-  progress: { pagesDone: number; pagesTotal: number | null };
-  error: { code: string; message: string } | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface UploadedJob {
-  id: string;
-  filename: string;
-  status: JobStatus;
-  duplicate: boolean;
-}
+export type { ExtractionResult, PageView, UploadedJob, User };
+export type { Evidence, Field } from '../../core/contract/extraction.js';
+export type Job = JobView;
+export type JobStatus = JobView['status'];
+export type AdminUser = UserAccount;
+export type ApiKeyInfo = ApiKey;
+export type CreatedApiKey = ApiKeyCreated;
 
 export class ApiError extends Error {
   constructor(
@@ -80,7 +69,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
   let code = `Http${res.status}`;
   let message = `the server answered ${res.status} ${res.statusText}`.trim();
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    const body = (await res.json()) as Partial<ErrorBody>;
     if (body.error?.code) code = body.error.code;
     if (body.error?.message) message = body.error.message;
   } catch {
@@ -90,7 +79,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
 }
 
 /** An authenticated request; a 401 ends the session. */
-async function request(method: string, path: string, init: { json?: unknown } = {}): Promise<Response> {
+async function request(method: string, path: string, init: { json?: object } = {}): Promise<Response> {
   const t = token();
   if (!t) {
     throw new ApiError(401, 'NotSignedIn', 'sign in first');
@@ -121,7 +110,7 @@ export async function login(username: string, password: string): Promise<User> {
     res = await fetch('/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify({ username, password } satisfies LoginRequest),
       cache: 'no-store',
     });
   } catch {
@@ -135,7 +124,7 @@ export async function login(username: string, password: string): Promise<User> {
     }
     throw err;
   }
-  const body = (await res.json()) as { token: string; user: User };
+  const body = (await res.json()) as LoginResponse;
   sessionStorage.setItem(TOKEN_KEY, body.token);
   sessionStorage.setItem(USER_KEY, JSON.stringify(body.user));
   session.dispatchEvent(new CustomEvent('signed-in', { detail: body.user }));
@@ -155,25 +144,17 @@ export async function logout(): Promise<void> {
 
 export async function listJobs(status?: JobStatus): Promise<Job[]> {
   const res = await request('GET', `/jobs?limit=100${status ? `&status=${encodeURIComponent(status)}` : ''}`);
-  const body = (await res.json()) as { jobs: Job[] };
+  const body = (await res.json()) as JobList;
   return body.jobs;
 }
 
-// The result's shape is the server's own (schema v1 with evidence); type-only imports vanish from the bundle.
-export type { Evidence, Field } from '../../core/contract/extraction.js';
 /** `GET /jobs/:id/result`: extraction schema v1 with evidence. */
-export type { ExtractionJson as ExtractionResult } from '../../library/export/workbook.js';
-import type { ExtractionJson as ExtractionResult } from '../../library/export/workbook.js';
-
 export async function getResult(id: string): Promise<ExtractionResult> {
   const res = await request('GET', `/jobs/${encodeURIComponent(id)}/result`);
   return (await res.json()) as ExtractionResult;
 }
 
 /** `GET /jobs/:id/pages/:page`: where each quote cited on the page sits on it (boxes as page fractions). */
-export type { PageView } from '../../api/routes/results-shapes.js';
-import type { PageView } from '../../api/routes/results-shapes.js';
-
 export async function getPageView(id: string, page: number): Promise<PageView> {
   const res = await request('GET', `/jobs/${encodeURIComponent(id)}/pages/${page}`);
   return (await res.json()) as PageView;
@@ -187,7 +168,7 @@ export async function getPageImage(id: string, page: number): Promise<Blob> {
 
 /** Several completed jobs as one workbook, with the name the server gave it. */
 export async function downloadCombined(ids: string[]): Promise<{ blob: Blob; name: string }> {
-  const res = await request('POST', '/download/combined', { json: { jobIds: ids } });
+  const res = await request('POST', '/download/combined', { json: { jobIds: ids } satisfies CombinedDownloadRequest });
   const disposition = res.headers.get('content-disposition') ?? '';
   const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `medextract-${ids.length}-documents.xlsx`;
   return { blob: await res.blob(), name };
@@ -228,7 +209,7 @@ export function uploadFile(file: File, onProgress: (fraction: number) => void): 
     };
     xhr.onerror = () => reject(new ApiError(0, 'NetworkError', 'the upload was interrupted; check your connection'));
     xhr.onload = () => {
-      const body = xhr.response as { jobs?: UploadedJob[]; error?: { code: string; message: string } } | null;
+      const body = xhr.response as (Partial<UploadResult> & Partial<ErrorBody>) | null;
       if (xhr.status === 401) endSession();
       if (xhr.status >= 200 && xhr.status < 300 && body?.jobs?.[0]) {
         onProgress(1);
@@ -264,52 +245,28 @@ export function saveBlob(blob: Blob, name: string): void {
 
 // ---- administration (admins only) and the caller's API keys ----
 
-export interface AdminUser {
-  id: string;
-  username: string;
-  role: 'admin' | 'user';
-  disabled: boolean;
-  createdAt: string;
-}
-
-export interface ApiKeyInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
-export interface CreatedApiKey {
-  id: string;
-  name: string;
-  key: string;
-  prefix: string;
-  createdAt: string;
-}
-
 export async function listUsers(): Promise<AdminUser[]> {
   const res = await request('GET', '/users');
-  return ((await res.json()) as { users: AdminUser[] }).users;
+  return ((await res.json()) as UserList).users;
 }
 
-export async function createUser(username: string, password: string, role: 'admin' | 'user'): Promise<AdminUser> {
-  const res = await request('POST', '/users', { json: { username, password, role } });
+export async function createUser(username: string, password: string, role: Role): Promise<AdminUser> {
+  const res = await request('POST', '/users', { json: { username, password, role } satisfies UserCreate });
   return (await res.json()) as AdminUser;
 }
 
-export async function updateUser(id: string, change: { disabled?: boolean; role?: 'admin' | 'user'; password?: string }): Promise<AdminUser> {
+export async function updateUser(id: string, change: UserUpdate): Promise<AdminUser> {
   const res = await request('PATCH', `/users/${encodeURIComponent(id)}`, { json: change });
   return (await res.json()) as AdminUser;
 }
 
 export async function listApiKeys(): Promise<ApiKeyInfo[]> {
   const res = await request('GET', '/me/api-keys');
-  return ((await res.json()) as { apiKeys: ApiKeyInfo[] }).apiKeys;
+  return ((await res.json()) as ApiKeyList).apiKeys;
 }
 
 export async function createApiKey(name: string): Promise<CreatedApiKey> {
-  const res = await request('POST', '/me/api-keys', { json: { name } });
+  const res = await request('POST', '/me/api-keys', { json: { name } satisfies ApiKeyCreate });
   return (await res.json()) as CreatedApiKey;
 }
 
