@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { z } from 'zod';
+import { LOG_LEVELS, setLogLevel, type LogLevel } from './logger.js';
 
 const int = (name: string, def: number, min: number, max: number) =>
   z
@@ -89,7 +90,7 @@ const EnvSchema = z
       .trim()
       .default('0.0.0.0')
       .refine((v) => /^[\w.:-]+$/.test(v), { message: 'WORKER_HTTP_HOST must be an address to listen on, like 0.0.0.0 or 127.0.0.1' }),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${String(i.input)}")` }).default('info'),
     SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 120, 0, 3600),
     LLM_MAX_CONCURRENT: int('LLM_MAX_CONCURRENT', 32, 1, 1000),
     TASK_QUEUE_PREFIX: z
@@ -187,7 +188,7 @@ export interface Config {
   port: number;
   /** A standalone worker's health and metrics endpoint (/healthz, /readyz, /metrics). */
   workerHttp: { host: string; port: number };
-  logLevel: string;
+  logLevel: LogLevel;
   shutdownGraceSeconds: number;
 }
 
@@ -259,11 +260,12 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
 }
 
 let cached: Config | undefined;
-/** The process-wide configuration; exits with a clear message when the environment is wrong. */
+/** The process-wide configuration (and the logger's level); exits with a clear message when the environment is wrong. */
 export function config(role: ProcessRole = 'all'): Config {
   if (!cached) {
     try {
       cached = loadConfig(process.env, role);
+      setLogLevel(cached.logLevel);
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`${err.message}\n`);

@@ -1,7 +1,24 @@
 /** The configuration module: defaults for embedded mode, and one clear message per bad value. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../core/config.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs `node --import tsx <args>` in the repository with only the given environment (and PATH/HOME). */
+function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', ...args],
+      { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
 
 test('an empty environment gives the embedded defaults', () => {
   const c = loadConfig({});
@@ -23,7 +40,14 @@ test('an OpenAI key selects the openai provider unless told otherwise', () => {
 test('every bad value is reported at once, each with its own readable message', () => {
   let err: unknown;
   try {
-    loadConfig({ LLM_RPM: 'fast', PORT: '70000', DATABASE_URL: 'mysql://u:secret@h/db', TEMPORAL_ADDRESS: 'nohostport', EXTRACTION_PROVIDER: 'openai', OCR_LANG: 'English!' });
+    loadConfig({
+      LLM_RPM: 'fast',
+      PORT: '70000',
+      DATABASE_URL: 'mysql://u:secret@h/db',
+      TEMPORAL_ADDRESS: 'nohostport',
+      EXTRACTION_PROVIDER: 'openai',
+      OCR_LANG: 'English!',
+    });
   } catch (e) {
     err = e;
   }
@@ -40,12 +64,15 @@ test('every bad value is reported at once, each with its own readable message', 
 });
 
 test('production refuses to start without configured secrets', () => {
-  assert.throws(() => loadConfig({ NODE_ENV: 'production' }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.ok(err.problems.some((p) => /NODE_ENV=production needs JWT_SECRET/.test(p)));
-    assert.ok(err.problems.some((p) => /NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD/.test(p)));
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ NODE_ENV: 'production' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(err.problems.some((p) => /NODE_ENV=production needs JWT_SECRET/.test(p)));
+      assert.ok(err.problems.some((p) => /NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD/.test(p)));
+      return true;
+    },
+  );
   assert.throws(() => loadConfig({ JWT_SECRET: 'too-short' }), /JWT_SECRET must be at least 32 characters/);
   assert.throws(() => loadConfig({ ADMIN_USERNAME: 'root' }), /ADMIN_USERNAME and ADMIN_PASSWORD go together/);
   const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'a-long-enough-password' });
@@ -70,10 +97,47 @@ test('Temporal over TLS: an API key implies TLS; a client certificate needs its 
   assert.deepEqual(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporalConnection, { apiKey: 'k', tls: true });
   assert.deepEqual(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }).temporalConnection, { apiKey: 'k', tls: false });
   assert.equal(loadConfig({}).temporalConnection.tls, false);
-  assert.throws(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/nonexistent/client.pem' }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.ok(err.problems.some((p) => /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/.test(p)));
-    assert.ok(err.problems.some((p) => /TEMPORAL_TLS_CERT_PATH: no file at \/nonexistent\/client.pem/.test(p)));
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/nonexistent/client.pem' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(err.problems.some((p) => /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/.test(p)));
+      assert.ok(err.problems.some((p) => /TEMPORAL_TLS_CERT_PATH: no file at \/nonexistent\/client.pem/.test(p)));
+      return true;
+    },
+  );
+});
+
+test('LOG_LEVEL is validated like every other setting: a bad value names the levels pino knows', () => {
+  assert.equal(loadConfig({}).logLevel, 'info');
+  assert.equal(loadConfig({ LOG_LEVEL: 'debug' }).logLevel, 'debug');
+  assert.throws(
+    () => loadConfig({ LOG_LEVEL: 'verbose' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, ['LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")']);
+      return true;
+    },
+  );
+});
+
+test('LOG_LEVEL=verbose medextract --help gives the one-line configuration report, not a stack trace', async () => {
+  const { code, stdout, stderr } = await runNode(['app/cli.ts', '--help'], { LOG_LEVEL: 'verbose' });
+  assert.equal(stderr, 'Invalid configuration:\n  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")\n');
+  assert.doesNotMatch(stderr, /\n\s+at |pino/, 'no stack trace');
+  assert.equal(stdout, '');
+  assert.equal(code, 78, 'EX_CONFIG');
+});
+
+test("the process-wide config() sets the logger's level from LOG_LEVEL (the logger reads no environment itself)", async () => {
+  const script = [
+    "const { config } = await import('./core/config.ts');",
+    "const { logger } = await import('./core/logger.ts');",
+    'const before = logger.level;',
+    "config('cli');",
+    'console.log(JSON.stringify([before, logger.level]));',
+  ].join('\n');
+  const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', script], { LOG_LEVEL: 'warn' });
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), ['info', 'warn']);
 });
