@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../core/config.js';
@@ -140,4 +141,24 @@ test("the process-wide config() sets the logger's level from LOG_LEVEL (the logg
   const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', script], { LOG_LEVEL: 'warn' });
   assert.equal(code, 0, stderr);
   assert.deepEqual(JSON.parse(stdout), ['info', 'warn']);
+});
+
+test('core/config.ts is the only product file that reads the environment (the embedded stack may look up PATH)', () => {
+  const productFolders = ['core', 'library', 'stores', 'activities', 'workflows', 'services', 'workers', 'api', 'app', 'bin', 'web/src'];
+  const readers: string[] = [];
+  for (const folder of productFolders) {
+    const dir = path.join(root, folder);
+    if (!fs.existsSync(dir)) continue;
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !/\.(ts|js|mjs|cjs)$/.test(entry.name)) continue;
+      const file = path.relative(root, path.join(entry.parentPath, entry.name));
+      if (file === path.join('core', 'config.ts')) continue;
+      // Comments may name process.env; code may not (ESLint's no-restricted-properties catches the subtler spellings).
+      const code = fs.readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|(^|[^:'"`])\/\/.*$/gm, '$1');
+      const reads = code.match(/process\s*\.\s*env\b(\s*\.\s*\w+)?|\benv\b[^;]*=\s*process\b|from\s+['"](node:)?process['"]/g) ?? [];
+      const allowed = file === path.join('app', 'embedded', 'temporal.ts') ? reads.filter((r) => !/^process\s*\.\s*env\s*\.\s*PATH$/.test(r)) : reads;
+      if (allowed.length) readers.push(`${file}: ${allowed.join(', ')}`);
+    }
+  }
+  assert.deepEqual(readers, []);
 });
