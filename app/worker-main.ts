@@ -16,7 +16,8 @@ import { startWorkers, type RunningWorkers } from '../workers/worker.js';
 const cfg = config('worker');
 collectDefaultMetrics({ register: workerRegistry });
 
-let workers: RunningWorkers | undefined;
+// Unset while starting: readiness and the signal handlers look at it before the workers exist.
+let workers: RunningWorkers | undefined = undefined;
 let stopping = false;
 
 async function readiness(): Promise<Readiness> {
