@@ -203,12 +203,12 @@ export async function receivePdfs(ctx: AppContext, limits: UploadLimits): Promis
   }
   // A file refused by its sink is the real reason, even when formidable noticed something else first
   // (it keeps reading a part for a moment after the sink has failed) or finished without noticing.
-  const refused = sinks.find((s) => s.failure)?.failure;
-  if (refused || failure) {
+  const refusal = sinks.find((s) => s.failure)?.failure ?? failure;
+  if (refusal) {
     for (const s of sinks) s.destroy();
     await fsp.rm(dir, { recursive: true, force: true });
     discardRestOfBody(ctx, maxTotal);
-    throw refused ?? failure;
+    throw refusal;
   }
   const received = sinks.filter((s) => s.sha256).map((s) => ({ filename: s.filename, tmpPath: s.tmpPath, size: s.size, sha256: s.sha256 }));
   if (received.length === 0) {

@@ -20,6 +20,9 @@ import { MALFORMED_OUTCOMES } from './support/malformed.js';
 import { digitalReportPdf, scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
 import { createApp } from '../api/app.js';
+import { ErrorCodeSchema, ErrorSchema } from '../api/contract/common.js';
+import { JobListSchema, JobViewSchema, UploadResultSchema } from '../api/contract/jobs.js';
+import { ExtractionResultSchema } from '../api/contract/results.js';
 import { loadConfig } from '../core/config.js';
 
 const { tmp, temporalAddress } = requireRunEnv();
@@ -543,6 +546,34 @@ describe('jobs API', () => {
     assert.ok(doc.components.securitySchemes.bearerAuth && doc.components.securitySchemes.apiKey);
     assert.deepEqual(doc.paths['/login'].post.security, [], 'login is public');
     assert.deepEqual(Object.keys(doc.components.schemas.Error.properties.error.properties).sort(), ['code', 'message']);
+  });
+
+  test('real answers match the contract the OpenAPI document is generated from', async () => {
+    const id = jobs['rcn_lab_report.pdf']!;
+    const token = users.alice.token;
+    const result = await call(url(), 'GET', `/jobs/${id}/result`, { token });
+    assert.equal(result.status, 200);
+    // Strict: a field the server sends but the contract lacks (or the reverse) fails here.
+    ExtractionResultSchema.parse(result.body);
+    JobViewSchema.parse((await call(url(), 'GET', `/status/${id}`, { token })).body);
+    JobListSchema.parse((await call(url(), 'GET', '/jobs?limit=2', { token })).body);
+    UploadResultSchema.parse((await call(url(), 'POST', '/upload', { token, body: pdfForm([{ name: 'rcn_lab_report.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]) })).body);
+    const refusals = [
+      await call(url(), 'GET', `/status/${crypto.randomUUID()}`, { token }),
+      await call(url(), 'GET', '/status/not-an-id', { token }),
+      await call(url(), 'GET', '/jobs?limit=0', { token }),
+      await call(url(), 'POST', '/upload', { token, body: pdfForm([{ name: 'notes.pdf', content: Buffer.from('plain text') }]) }),
+    ];
+    assert.deepEqual(refusals.map((r) => [r.status, ErrorSchema.parse(r.body).error.code]), [[404, 'NotFound'], [404, 'NotFound'], [400, 'InvalidRequest'], [415, 'NotAPdf']]);
+    assert.match(refusals[2]!.body.error.message, /^limit: /, 'a bad query names the parameter');
+
+    // The document describes the result with the extraction contract itself, and closes the error codes.
+    const doc = (await call(url(), 'GET', '/openapi.json')).body;
+    const resultSchema = doc.paths['/jobs/{id}/result'].get.responses['200'].content['application/json'].schema;
+    assert.deepEqual(resultSchema, { $ref: '#/components/schemas/ExtractionResult' });
+    assert.deepEqual(Object.keys(doc.components.schemas.ExtractionResult.properties).sort(), Object.keys(result.body).sort());
+    assert.deepEqual(doc.components.schemas.Error.properties.error.properties.code.enum, ErrorCodeSchema.options);
+    assert.deepEqual(doc.paths['/upload'].post.requestBody.content['multipart/form-data'].schema.properties.files.items.contentMediaType, 'application/pdf');
   });
 
   test('/metrics needs authentication and reports requests by route and jobs by status', async () => {

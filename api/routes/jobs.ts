@@ -337,8 +337,10 @@ async function storeUpload(ctx: AppContext, user: AuthUser, f: ReceivedFile): Pr
 /** Temporal unreachable while starting a workflow: the job is stored, and uploading again starts it. */
 function unavailable(err: unknown): never {
   const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
-  if (grpc && (grpc.code === GRPC_UNAVAILABLE || grpc.code === GRPC_DEADLINE_EXCEEDED)) {
-    logger.warn({ code: grpc.code }, 'could not start a workflow: Temporal unreachable');
+  // gRPC status codes, as numbers (the status enum is grpc-js's, not a dependency of ours).
+  const code: number | undefined = grpc?.code;
+  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
+    logger.warn({ code }, 'could not start a workflow: Temporal unreachable');
     throw new ApiError(503, 'Unavailable', 'the processing service is not reachable right now; upload the file again in a moment to start it');
   }
   throw err;

@@ -5,6 +5,7 @@
  */
 import { ping } from '../../stores/pool.js';
 import { logger } from '../../core/logger.js';
+import { withTimeout } from '../../core/with-timeout.js';
 import { HealthSchema, ReadinessSchema, type Check, type Readiness } from '../contract/system.js';
 import { registry } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
@@ -15,21 +16,13 @@ const CHECK_TIMEOUT_MS = 3_000;
 
 async function check(what: string, probe: () => Promise<void>): Promise<Check> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      probe(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withTimeout(probe(), CHECK_TIMEOUT_MS, `checking ${what}`);
     return { ok: true, ms: Math.round(performance.now() - started) };
   } catch (err) {
     // The reason goes to the log; the probe's answer names only what failed (no internals to the public).
     logger.warn({ check: what, err: (err as Error).message }, 'readiness check failed');
     return { ok: false, ms: Math.round(performance.now() - started), error: 'unreachable' };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
