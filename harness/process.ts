@@ -31,7 +31,8 @@ export interface NodeSpawnOptions extends SpawnOptions {
   nodeArgs?: string[];
 }
 
-const readText = (file: string): string => {
+/** A file's text, or '' if it is not there (yet). */
+export const readText = (file: string): string => {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {

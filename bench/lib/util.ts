@@ -1,8 +1,7 @@
 /** Small helpers every benchmark shares: statistics, formatting, the result table, the machine line. */
-import fs from 'node:fs';
 import os from 'node:os';
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { readText, sleep } from '../../harness/process.js';
 
 export function median(xs: readonly number[]): number {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -125,10 +124,3 @@ function fmtNum(n: number): string {
   return n.toFixed(3);
 }
 
-export function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}

@@ -2,8 +2,9 @@
  * Step 5 (batch 3): SIGTERM a worker while it runs OCR: its readiness turns 503 at once and the process
  * exits 0 within its shutdown grace.
  */
+import { sleep } from '../../harness/process.js';
 import type { AppProcess } from '../../harness/stack.js';
-import { record, runningActivities, seconds, sleep, workerRunningOcr } from './system.js';
+import { record, runningActivities, seconds, workerRunningOcr } from './system.js';
 import { GRACE_SECONDS, type Topology } from './topology.js';
 
 export interface Drained {

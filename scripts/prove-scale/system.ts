@@ -25,7 +25,6 @@ export const SCANNED = ['medical/cms1500_nucc_sample_filled_scan.pdf', 'scanned/
 /** The 30-document batch: the scans first, then 26 digital documents. */
 export const BATCH = [...SCANNED, ...Array.from({ length: 26 }, (_, i) => DIGITAL[i % DIGITAL.length]!)];
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function login(base: string): Promise<string> {
