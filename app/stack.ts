@@ -102,7 +102,7 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
     let databaseUrl = cfg.databaseUrl;
     if (!databaseUrl) {
       const pg = await startEmbeddedPostgres(cfg.dataDir);
-      stops.push(pg.stop);
+      stops.push(() => pg.stop());
       databaseUrl = pg.url;
     }
     let temporalAddress = cfg.temporalAddress;
@@ -118,7 +118,7 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
         namespace: cfg.temporalNamespace,
         logFile: path.join(cfg.dataDir, 'temporal.log'),
       });
-      stops.push(t.stop);
+      stops.push(() => t.stop());
       temporalAddress = t.address;
       temporalUiUrl = t.uiUrl;
       temporalPid = t.process.pid;

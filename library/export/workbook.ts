@@ -383,7 +383,7 @@ const SCALAR_FIELDS: ScalarField[] = [
 function fieldValue(f: ScalarField, x: Extraction): Raw {
   const v = f.get(x).value;
   if (v === null || v === undefined) return null;
-  const raw: Raw = typeof v === 'number' ? v : String(v);
+  const raw: Raw = typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v);
   return f.display && typeof raw === 'string' ? f.display(raw) : raw;
 }
 

@@ -84,7 +84,7 @@ function splitText(text: string, limit: number): string[] {
 function k(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return String(value);
-  const s = String(value).normalize('NFKC').trim();
+  const s = (typeof value === 'string' ? value : JSON.stringify(value)).normalize('NFKC').trim();
   if (/^[-+]?\d{1,3}(?:,\d{3})*(?:\.\d+)?$|^[-+]?\d+(?:\.\d+)?$/.test(s)) return String(Number(s.replace(/,/g, '')));
   return s
     .toLowerCase()

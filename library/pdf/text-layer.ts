@@ -53,6 +53,7 @@ export const LINE_TOLERANCE = 0.45;
 /** Collapse whitespace inside an item per the contract and drop control characters. */
 export function normaliseItemText(s: string): string {
   return s
+    // eslint-disable-next-line no-control-regex -- control characters are what this strips
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u00AD]/g, '')
     .replace(/[ \t\r\n\u00A0\u2000-\u200B\u3000]{2,}|\t/g, '  ')
     .replace(/[\r\n\u00A0\u2000-\u200B\u3000]/g, ' ');

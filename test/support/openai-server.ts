@@ -65,7 +65,7 @@ export interface OpenAIServer {
 }
 
 export interface OpenAIServerOptions {
-  respond?: (req: ChatRequest) => unknown | Promise<unknown>;
+  respond?: (req: ChatRequest) => unknown;
   /** Delay before every chat-completion answer. Default 0. */
   latencyMs?: number;
   /** When set, only `Bearer <apiKey>` is accepted; otherwise any non-empty bearer token is. */

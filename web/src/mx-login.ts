@@ -112,8 +112,12 @@ export class MxLogin extends LitElement {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     const data = new FormData(form);
-    const username = String(data.get('username') ?? '').trim();
-    const password = String(data.get('password') ?? '');
+    const field = (name: string): string => {
+      const v = data.get(name);
+      return typeof v === 'string' ? v : '';
+    };
+    const username = field('username').trim();
+    const password = field('password');
     if (!username || !password) {
       this.error = 'enter your username and password';
       return;
