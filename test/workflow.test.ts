@@ -22,7 +22,7 @@ if (!address || !bundlePath) throw new Error('run with scripts/run-tests.ts: it 
 
 // The workflows here fail and get cancelled on purpose, which the worker reports as warnings: the
 // assertions say what matters, so only errors belong in the test output.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
 const progressOf = (handle: WorkflowHandle): Promise<JobProgress> => handle.query<JobProgress>(PROGRESS_QUERY);
 
 let env: TestWorkflowEnvironment;
