@@ -34,7 +34,13 @@ const requestContext: Koa.Middleware<AppState, AppContextExtras> = async (ctx, n
   } finally {
     // Method, path, status and time only: never bodies, tokens or file names.
     logger.debug(
-      { requestId: ctx.state.requestId, method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null, status: ctx.status, ms: Math.round(performance.now() - started) },
+      {
+        requestId: ctx.state.requestId,
+        method: ctx.method,
+        route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null,
+        status: ctx.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   }

@@ -15,7 +15,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     bearerFormat: 'JWT',
     description: 'a session token from POST /login (or an API key)',
   });
-  registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a personal API key from POST /me/api-keys' });
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'a personal API key from POST /me/api-keys',
+  });
   for (const route of declaredRoutes()) registry.registerPath(route);
 
   // OpenAPI 3.1 fields (`info.summary`, `jsonSchemaDialect`) that the library's config type does not list yet.

@@ -102,7 +102,11 @@ export class RouteGroup {
 
     const responses: RouteConfig['responses'] = {};
     for (const [status, a] of Object.entries(spec.answers)) {
-      const content = a.json ? { 'application/json': { schema: a.json } } : a.media ? { [a.media]: { schema: a.schema ?? { type: 'string' as const, contentMediaType: a.media } } } : undefined;
+      const content = a.json
+        ? { 'application/json': { schema: a.json } }
+        : a.media
+          ? { [a.media]: { schema: a.schema ?? { type: 'string' as const, contentMediaType: a.media } } }
+          : undefined;
       responses[status] = { description: a.description, ...headers(a.headers), ...(content ? { content } : {}) };
     }
     for (const [status, e] of Object.entries(errors)) {

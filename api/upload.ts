@@ -41,8 +41,7 @@ export type ReceivedFiles = ReceivedFile[] & { dir: string };
 
 const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 
-const notAPdf = (name: string) =>
-  new ApiError(415, 'NotAPdf', `"${name}" is not a PDF (no %PDF- signature at its start); nothing was stored`);
+const notAPdf = (name: string) => new ApiError(415, 'NotAPdf', `"${name}" is not a PDF (no %PDF- signature at its start); nothing was stored`);
 
 /**
  * Where one uploaded file goes while it streams in: a temporary file of our naming. It counts the
@@ -80,7 +79,9 @@ class PdfSink extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.size += chunk.length;
     if (this.size > this.maxBytes) {
-      return callback(this.refuse(new ApiError(413, 'TooLarge', `"${this.filename}" is larger than the ${mb(this.maxBytes)} allowed per file; nothing was stored`)));
+      return callback(
+        this.refuse(new ApiError(413, 'TooLarge', `"${this.filename}" is larger than the ${mb(this.maxBytes)} allowed per file; nothing was stored`)),
+      );
     }
     if (!this.signatureOk) {
       this.head = Buffer.concat([this.head, chunk.subarray(0, SIGNATURE_WINDOW - this.head.length)]);

@@ -15,7 +15,14 @@
  * one short transaction), so parallel guesses cannot slip past the limit while bcrypt runs; a
  * successful login then deletes the account's rows, a failed one leaves its row as the record.
  */
-import { deleteAccountFailures, deleteFailure, deleteFailuresBefore, underLoginLocks, type FailureSubject, type LoginFailureTx } from '../../stores/login-failures.js';
+import {
+  deleteAccountFailures,
+  deleteFailure,
+  deleteFailuresBefore,
+  underLoginLocks,
+  type FailureSubject,
+  type LoginFailureTx,
+} from '../../stores/login-failures.js';
 import { logger } from '../../core/logger.js';
 
 export const WINDOW_MS = 15 * 60_000;
@@ -47,7 +54,12 @@ export async function reserveAttempt(username: string, ip: string, now: Date): P
     if (byIp && byIp > now) locks.push({ scope: 'ip', until: byIp });
     if (locks.length) {
       const lock = locks.reduce((a, b) => (b.until > a.until ? b : a));
-      return { ok: false, scope: lock.scope, lockedUntil: lock.until, retryAfterSeconds: Math.max(1, Math.ceil((lock.until.getTime() - now.getTime()) / 1000)) };
+      return {
+        ok: false,
+        scope: lock.scope,
+        lockedUntil: lock.until,
+        retryAfterSeconds: Math.max(1, Math.ceil((lock.until.getTime() - now.getTime()) / 1000)),
+      };
     }
     return { ok: true, id: await tx.recordFailure(username, ip, now) };
   });

@@ -67,7 +67,6 @@ export type ErrorBody = z.infer<typeof ErrorSchema>;
  * A path parameter holding a resource's id. A malformed id names nothing, so it fails with
  * `<what> was not found` (answered 404, like an id that exists but is not the caller's).
  */
-export const resourceId = (what: string) =>
-  z.guid({ error: `${what} was not found` }).describe(`${what}'s id`);
+export const resourceId = (what: string) => z.guid({ error: `${what} was not found` }).describe(`${what}'s id`);
 
 export const IsoDateTime = z.iso.datetime();

@@ -39,7 +39,9 @@ export const UserUpdateSchema = z
     role: RoleSchema.optional(),
     password: NewPassword.optional().describe('a new password (reset by an administrator), 12 characters to 72 bytes'),
   })
-  .refine((b) => b.disabled !== undefined || b.role !== undefined || b.password !== undefined, { message: 'nothing to change: give disabled, role or password' })
+  .refine((b) => b.disabled !== undefined || b.role !== undefined || b.password !== undefined, {
+    message: 'nothing to change: give disabled, role or password',
+  })
   .meta({ id: 'UserUpdate' });
 export type UserUpdate = z.input<typeof UserUpdateSchema>;
 

@@ -23,7 +23,10 @@ const tooManyAttempts = (retryAfterSeconds: number) =>
   new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts; wait before trying again (see Retry-After)', {
     'Retry-After': String(retryAfterSeconds),
   });
-const TOO_MANY_ATTEMPTS = { description: 'too many failed sign-ins (code TooManyAttempts): wait for Retry-After seconds', headers: { 'Retry-After': 'seconds to wait' } };
+const TOO_MANY_ATTEMPTS = {
+  description: 'too many failed sign-ins (code TooManyAttempts): wait for Retry-After seconds',
+  headers: { 'Retry-After': 'seconds to wait' },
+};
 
 export const loginRoutes = new RouteGroup('public');
 
@@ -47,7 +50,11 @@ loginRoutes.route(
     // Before anything about the account is looked at: the same answer whether or not it exists.
     const reservation = await reserveAttempt(username, ip, now);
     if (!reservation.ok) {
-      await audit(ctx, { action: 'login.locked', actorUsername: username, detail: { scope: reservation.scope, retryAfterSeconds: reservation.retryAfterSeconds } });
+      await audit(ctx, {
+        action: 'login.locked',
+        actorUsername: username,
+        detail: { scope: reservation.scope, retryAfterSeconds: reservation.retryAfterSeconds },
+      });
       throw tooManyAttempts(reservation.retryAfterSeconds);
     }
 
@@ -107,7 +114,14 @@ sessionRoutes.route(
 );
 
 sessionRoutes.route(
-  { method: 'get', path: '/me', tag: 'auth', operationId: 'getMe', summary: 'The signed-in user', answers: { 200: { description: 'the user', json: UserSchema } } },
+  {
+    method: 'get',
+    path: '/me',
+    tag: 'auth',
+    operationId: 'getMe',
+    summary: 'The signed-in user',
+    answers: { 200: { description: 'the user', json: UserSchema } },
+  },
   (ctx) => {
     const { id, username, role } = currentUser(ctx);
     ctx.body = { id, username, role } satisfies User;

@@ -76,7 +76,7 @@ const NOT_READY = 'the job has not completed (code NotReady)';
 export const XLSX_ANSWER = {
   description: 'the workbook (.xlsx), as an attachment',
   media: XLSX_TYPE,
-  headers: { 'Content-Disposition': "`attachment; filename=\"<name>.xlsx\"; filename*=UTF-8''<name>.xlsx`" },
+  headers: { 'Content-Disposition': '`attachment; filename="<name>.xlsx"; filename*=UTF-8\'\'<name>.xlsx`' },
 };
 
 // ---------------------------------------------------------------------------------------------------

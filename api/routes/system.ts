@@ -29,7 +29,14 @@ async function check(what: string, probe: () => Promise<void>): Promise<Check> {
 export const publicSystemRoutes = new RouteGroup('public');
 
 publicSystemRoutes.route(
-  { method: 'get', path: '/healthz', tag: 'system', operationId: 'health', summary: 'The process is up', answers: { 200: { description: 'up', json: HealthSchema } } },
+  {
+    method: 'get',
+    path: '/healthz',
+    tag: 'system',
+    operationId: 'health',
+    summary: 'The process is up',
+    answers: { 200: { description: 'up', json: HealthSchema } },
+  },
   (ctx) => {
     ctx.body = { status: 'ok' };
   },

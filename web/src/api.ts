@@ -9,7 +9,7 @@
  */
 import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList } from '../../api/contract/api-keys.js';
 import type { LoginRequest, LoginResponse } from '../../api/contract/auth.js';
-import type { ErrorBody } from '../../api/contract/common.js';
+import type { ErrorBody, ErrorCode } from '../../api/contract/common.js';
 import type { JobList, JobView, UploadResult, UploadedJob } from '../../api/contract/jobs.js';
 import type { CombinedDownloadRequest, ExtractionResult, PageView } from '../../api/contract/results.js';
 import type { Role, User, UserAccount, UserCreate, UserList, UserUpdate } from '../../api/contract/users.js';
@@ -274,7 +274,10 @@ export async function revokeApiKey(id: string): Promise<void> {
   await request('DELETE', `/me/api-keys/${encodeURIComponent(id)}`);
 }
 
-const PLAIN: Record<string, string> = {
+/** Codes of this module's own errors, besides the API's. */
+type ClientErrorCode = 'NetworkError' | 'NotSignedIn';
+
+const PLAIN: Partial<Record<ErrorCode | ClientErrorCode, string>> = {
   UsernameTaken: 'that username is already taken; choose another',
   CannotChangeSelf: 'you cannot disable your own account or remove your own administrator role',
   SessionRequired: 'creating an API key needs a signed-in session',
@@ -284,7 +287,7 @@ const PLAIN: Record<string, string> = {
 
 /** An error in plain words with its code, e.g. "the password must be at least 12 characters long (WeakPassword)". */
 export function plainError(err: unknown): string {
-  if (err instanceof ApiError) return `${PLAIN[err.code] ?? err.message} (${err.code})`;
+  if (err instanceof ApiError) return `${PLAIN[err.code as ErrorCode] ?? err.message} (${err.code})`;
   return 'something went wrong; please try again';
 }
 
