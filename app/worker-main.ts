@@ -10,7 +10,8 @@ import { config } from '../core/config.js';
 import { connectStandalone } from '../stores/migrate.js';
 import { closePool, db } from '../stores/pool.js';
 import { logger } from '../core/logger.js';
-import { CHECK_TIMEOUT_MS, startWorkerHttp, withTimeout, type Readiness } from '../workers/worker-http.js';
+import { withTimeout } from '../core/with-timeout.js';
+import { CHECK_TIMEOUT_MS, startWorkerHttp, type Readiness } from '../workers/worker-http.js';
 import { startWorkers, type RunningWorkers } from '../workers/worker.js';
 
 const cfg = config('worker');
@@ -24,7 +25,7 @@ async function readiness(): Promise<Readiness> {
   const temporalWorkers = stopping ? 'stopping' : !workers ? 'starting' : workers.running() ? 'ok' : 'not running';
   let postgres = 'ok';
   try {
-    await withTimeout(db().query('SELECT 1'), CHECK_TIMEOUT_MS);
+    await withTimeout(db().query('SELECT 1'), CHECK_TIMEOUT_MS, 'asking Postgres');
   } catch (err) {
     postgres = 'unreachable';
     logger.warn({ check: 'postgres', err: (err as Error).message }, 'readiness check failed');
