@@ -57,9 +57,7 @@ export class Child {
     };
     proc.stdout?.on('data', onData);
     proc.stderr?.on('data', onData);
-    this.exited = new Promise((resolve) =>
-      proc.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0))),
-    );
+    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0))));
   }
 
   get pid(): number {

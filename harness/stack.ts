@@ -40,8 +40,7 @@ export async function createDatabase(prefix: string, opts: { migrate?: boolean }
     name,
     url: url.toString(),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
-    dropSync: () =>
-      void spawnSync('psql', [ADMIN_DATABASE_URL, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'ignore', timeout: 10_000 }),
+    dropSync: () => void spawnSync('psql', [ADMIN_DATABASE_URL, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'ignore', timeout: 10_000 }),
   };
   if (opts.migrate) {
     await migrate(database.url);
@@ -60,6 +59,8 @@ export interface LocalStackOptions {
   name: string;
   /** Apply the migrations to the new database. */
   migrate?: boolean;
+  /** The run's process group, when it has processes before or besides the stack. */
+  processes?: ProcessGroup;
 }
 
 export interface AppProcessOptions extends Pick<NodeSpawnOptions, 'nodeArgs' | 'isolatedEnv'> {
@@ -75,7 +76,7 @@ export class LocalStack {
   readonly tmp: string;
   readonly logDir: string;
   readonly bundlePath: string;
-  readonly processes = new ProcessGroup();
+  readonly processes: ProcessGroup;
   private temporalServer?: EmbeddedTemporal;
   private temporalPort?: number;
   private db?: Database;
@@ -90,6 +91,7 @@ export class LocalStack {
     this.logDir = path.join(this.tmp, 'logs');
     fs.mkdirSync(this.logDir);
     this.bundlePath = path.join(this.tmp, 'workflow-bundle.js');
+    this.processes = opts.processes ?? new ProcessGroup();
   }
 
   /** Temporal, the database and the workflow bundle, side by side. */

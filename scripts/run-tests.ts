@@ -13,7 +13,13 @@ import { LocalStack } from '../harness/stack.js';
 const args = process.argv.slice(2);
 const testFlags = args.filter((a) => a.startsWith('--')); // e.g. --test-name-pattern=...
 const fileArgs = args.filter((a) => !a.startsWith('--'));
-const files = fileArgs.length ? fileArgs : fs.readdirSync(path.join(ROOT, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('test', f));
+const files = fileArgs.length
+  ? fileArgs
+  : fs
+      .readdirSync(path.join(ROOT, 'test'))
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => path.join('test', f));
 
 let exitCode = 1;
 const stack = new LocalStack({ name: 'test' });
@@ -21,25 +27,21 @@ try {
   await stack.start();
   const { tmp } = stack;
   console.log(`test run: temporal ${stack.temporal.address}, database ${stack.database.name}, ${files.length} test files`);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...testFlags, ...files],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-        TEMPORAL_ADDRESS: stack.temporal.address,
-        DATABASE_URL: stack.database.url,
-        WORKFLOW_BUNDLE: stack.bundlePath,
-        DATA_DIR: path.join(tmp, 'data'),
-        TEST_TMP: tmp,
-        CORPUS_DIR: process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus'),
-      },
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...testFlags, ...files], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      DATABASE_URL: stack.database.url,
+      WORKFLOW_BUNDLE: stack.bundlePath,
+      DATA_DIR: path.join(tmp, 'data'),
+      TEST_TMP: tmp,
+      CORPUS_DIR: process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus'),
     },
-  );
+  });
   exitCode = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 } catch (err) {
   console.error('could not start the test stack:', (err as Error).message);

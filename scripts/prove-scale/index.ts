@@ -49,7 +49,9 @@ let ok = false;
 try {
   const t = await startTopology((s) => (stack = s), LLM_RPM);
   await replaceWorkers(t, 3, FAST_RPM);
-  console.log(`topology up in ${seconds(Date.now() - started)}: temporal ${t.stack.temporal.address}, nginx ${t.nginx.url} -> ${t.apis.map((a) => a.url).join(', ')}`);
+  console.log(
+    `topology up in ${seconds(Date.now() - started)}: temporal ${t.stack.temporal.address}, nginx ${t.nginx.url} -> ${t.apis.map((a) => a.url).join(', ')}`,
+  );
   const token = await login(t.nginx.url);
 
   console.log(`batch 1: ${BATCH.length} documents (${SCANNED.length} scanned), 3 fresh workers`);

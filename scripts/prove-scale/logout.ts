@@ -9,5 +9,9 @@ export async function stepThreeLogout(t: Topology): Promise<void> {
   const before = await me();
   const logout = (await fetch(`${a!.url}/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status;
   const after = await me();
-  record('3. logout on API 1, token refused by API 2', before === 200 && logout === 204 && after === 401, `API 2 before: ${before}; logout on API 1: ${logout}; API 2 after: ${after}`);
+  record(
+    '3. logout on API 1, token refused by API 2',
+    before === 200 && logout === 204 && after === 401,
+    `API 2 before: ${before}; logout on API 1: ${logout}; API 2 after: ${after}`,
+  );
 }

@@ -30,7 +30,10 @@ export async function stepTwoRateLimit(t: Topology, token: string): Promise<void
   const up = await upload(t, token, [...corpusUploads('b4', SCANNED), ...generatedUploads(RATE_BATCH_GENERATED, 9_000)]);
   const rows = await waitForJobs(t, up.ids, 6 * 60_000);
   const completed = rows.filter((r) => r.status === 'completed').length;
-  const arrivals = t.llm.requests.slice(requestsBefore).map((r) => r.at).sort((a, b) => a - b);
+  const arrivals = t.llm.requests
+    .slice(requestsBefore)
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
   const peak = maxInAnyWindow(arrivals, 60_000);
   const backlog = longestBacklog((await activityEvents(t, up.ids, 'extractPart')).scheduled, arrivals);
 

@@ -6,7 +6,18 @@
 import type { AppProcess } from '../../harness/stack.js';
 import { workflowIdForJob } from '../../core/contract/jobs.js';
 import { until } from '../../harness/process.js';
-import { activityEvents, notCompleted, record, runningActivities, seconds, unfinished, workerRunning, workerRunningOcr, type JobState, type Uploaded } from './system.js';
+import {
+  activityEvents,
+  notCompleted,
+  record,
+  runningActivities,
+  seconds,
+  unfinished,
+  workerRunning,
+  workerRunningOcr,
+  type JobState,
+  type Uploaded,
+} from './system.js';
 import type { Topology } from './topology.js';
 
 export interface Killed {
@@ -41,7 +52,8 @@ export async function reportSigkill(
   const { ids, rows } = batch;
   const allCompleted = rows.every((r) => r.status === 'completed');
   const finishedAt = Math.max(...rows.map((r) => r.finished_at!.getTime()));
-  const jobCount = (await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE created_at >= $1', [new Date(batch.first.startedAt)])).rows[0]!.n;
+  const jobCount = (await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE created_at >= $1', [new Date(batch.first.startedAt)])).rows[0]!
+    .n;
   const perJob = await t.pool.query<{ pages_total: number; pages: number; workbooks: number; extractions: number; parts: number }>(
     `SELECT j.pages_total,
             (SELECT count(*)::int FROM pages p WHERE p.job_id = j.id) AS pages,

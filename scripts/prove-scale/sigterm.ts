@@ -23,7 +23,10 @@ export async function sigtermWorkerRunningOcr(t: Topology): Promise<Drained> {
   drainer.proc.kill('SIGTERM');
   let unreadyAfterMs: number | undefined;
   while (unreadyAfterMs === undefined && Date.now() - signalledAt < 5_000) {
-    const status = await fetch(`${drainer.url}/readyz`).then((r) => r.status, () => 0);
+    const status = await fetch(`${drainer.url}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 503) unreadyAfterMs = Date.now() - signalledAt;
     else await sleep(20);
   }

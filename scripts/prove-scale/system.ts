@@ -15,13 +15,26 @@ const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus');
 const UPLOAD_CONCURRENCY = 4;
 
 const DIGITAL = [
-  'medical/rcn_lab_report.pdf', 'medical/rcn_discharge_summary.pdf', 'medical/rcn_prescription.pdf', 'medical/rcn_hospital_bill.pdf',
-  'medical/rcn_insurance_eob.pdf', 'medical/rcn_xray_report.pdf', 'medical/rcn_admission_form.pdf', 'medical/agentforge_lab_report.pdf',
-  'medical/agentforge_intake_form.pdf', 'medical/healthfirst_lab_report_3p.pdf', 'medical/azure_vaccine_consent_form_filled.pdf',
+  'medical/rcn_lab_report.pdf',
+  'medical/rcn_discharge_summary.pdf',
+  'medical/rcn_prescription.pdf',
+  'medical/rcn_hospital_bill.pdf',
+  'medical/rcn_insurance_eob.pdf',
+  'medical/rcn_xray_report.pdf',
+  'medical/rcn_admission_form.pdf',
+  'medical/agentforge_lab_report.pdf',
+  'medical/agentforge_intake_form.pdf',
+  'medical/healthfirst_lab_report_3p.pdf',
+  'medical/azure_vaccine_consent_form_filled.pdf',
   'medical/cms1500_blank_form.pdf',
 ];
 /** One page each, 4-12 s of OCR each on this machine. */
-export const SCANNED = ['medical/cms1500_nucc_sample_filled_scan.pdf', 'scanned/ocrmypdf_ccitt_g4.pdf', 'scanned/ocrmypdf_jbig2.pdf', 'scanned/ocrmypdf_epson_scan.pdf'];
+export const SCANNED = [
+  'medical/cms1500_nucc_sample_filled_scan.pdf',
+  'scanned/ocrmypdf_ccitt_g4.pdf',
+  'scanned/ocrmypdf_jbig2.pdf',
+  'scanned/ocrmypdf_epson_scan.pdf',
+];
 /** The 30-document batch: the scans first, then 26 digital documents. */
 export const BATCH = [...SCANNED, ...Array.from({ length: 26 }, (_, i) => DIGITAL[i % DIGITAL.length]!)];
 
@@ -42,7 +55,8 @@ export interface Upload {
 export function corpusUploads(batch: string, files: string[] = BATCH, offset = 0): Upload[] {
   return files.map((rel, i) => ({
     filename: path.basename(rel),
-    content: () => new Uint8Array(Buffer.concat([fs.readFileSync(path.join(CORPUS, rel)), Buffer.from(`\n%medextract-prove-scale ${batch} ${offset + i}\n`, 'latin1')])),
+    content: () =>
+      new Uint8Array(Buffer.concat([fs.readFileSync(path.join(CORPUS, rel)), Buffer.from(`\n%medextract-prove-scale ${batch} ${offset + i}\n`, 'latin1')])),
   }));
 }
 
