@@ -76,6 +76,10 @@ export class RouteGroup {
     spec: RouteSpec<P, Q, B>,
     handler: (ctx: AppContext, input: RouteInput<P, Q, B>) => unknown,
   ): this {
+    const inPath = [...spec.path.matchAll(/:(\w+)/g)].map((m) => m[1]).sort();
+    const inSchema = Object.keys(spec.params?.shape ?? {}).sort();
+    if (inPath.join() !== inSchema.join())
+      throw new Error(`${spec.method} ${spec.path}: its params schema must name exactly its path parameters (${inPath.join(', ')})`);
     const middleware: Middleware[] = [...(spec.before ?? [])];
     if (spec.body) middleware.push(jsonBody);
     middleware.push(async (ctx) => {
