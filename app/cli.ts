@@ -116,6 +116,10 @@ async function follow(tracked: Tracked[]): Promise<void> {
   bars?.stop();
 }
 
+// The environment is checked before anything else, --help included: a bad value gets the one-line
+// configuration report at once instead of surfacing later in the middle of a command.
+config('cli');
+
 const program = new Command()
   .name('medextract')
   .description('Turn medical PDFs into structured data and Excel workbooks.')
