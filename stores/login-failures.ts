@@ -3,7 +3,7 @@
  * shared by every API process. The throttling rules themselves live in api/auth/throttle.ts.
  */
 import type pg from 'pg';
-import { db } from './pool.js';
+import { db, inTransaction } from './pool.js';
 
 // Advisory-lock namespaces (first key of the two-int form) for the account and the address.
 const LOCK_ACCOUNT = 0x4d58_4101;
@@ -24,21 +24,12 @@ export interface LoginFailureTx {
  * parallel attempts on either are decided one after the other. It commits whatever `work` returns.
  */
 export async function underLoginLocks<T>(username: string, ip: string, work: (tx: LoginFailureTx) => Promise<T>): Promise<T> {
-  const client = await db().connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(async (client) => {
     // Always account first, then address: one order, so two attempts can never wait on each other in a cycle.
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [LOCK_ACCOUNT, username]);
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_IP, ip]);
-    const result = await work(lockedTx(client));
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+    return work(lockedTx(client));
+  });
 }
 
 function lockedTx(client: pg.PoolClient): LoginFailureTx {

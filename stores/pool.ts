@@ -41,3 +41,19 @@ export async function withClient<T>(connectionString: string, fn: (c: pg.Client)
 export async function ping(): Promise<void> {
   await db().query('SELECT 1');
 }
+
+/** A short, self-contained transaction on one pooled connection (nothing else is awaited inside it). */
+export async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db().connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
