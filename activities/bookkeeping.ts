@@ -60,7 +60,16 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
             jobId,
             info.pages
               .filter((p) => !p.needsOcr)
-              .map((p) => ({ page_no: p.page, source: 'text_layer', text: p.text, ocr_confidence: null, words: null, width: p.width, height: p.height, duration_ms: perPageMs })),
+              .map((p) => ({
+                page_no: p.page,
+                source: 'text_layer',
+                text: p.text,
+                ocr_confidence: null,
+                words: null,
+                width: p.width,
+                height: p.height,
+                duration_ms: perPageMs,
+              })),
           );
           await store.setPagesTotalAndDone(jobId, info.pageCount);
           countPages('text_layer', info.pageCount - ocrPages.length);

@@ -49,7 +49,11 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
             if (!apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
             const ctx = Context.current();
             await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
-            const r = await extractors.openai(chunk, { apiKey, baseURL, model, timeoutMs }, { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest });
+            const r = await extractors.openai(
+              chunk,
+              { apiKey, baseURL, model, timeoutMs },
+              { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest },
+            );
             result = { schema_version: SCHEMA_VERSION, ...r.extraction };
             tokensIn = r.tokensIn;
             tokensOut = r.tokensOut;

@@ -31,7 +31,11 @@ export interface OcrDependencies {
   documents?: DocumentCache;
 }
 
-export function createOcrActivities({ store, ocrPool, documents = createDocumentCache((jobId) => store.getDocumentBytes(jobId)) }: OcrDependencies): OcrActivities {
+export function createOcrActivities({
+  store,
+  ocrPool,
+  documents = createDocumentCache((jobId) => store.getDocumentBytes(jobId)),
+}: OcrDependencies): OcrActivities {
   return {
     async ocrPages(jobId, pages) {
       return typed(() =>
@@ -54,8 +58,14 @@ export function createOcrActivities({ store, ocrPool, documents = createDocument
                 if (input.kind === 'no-ocr') {
                   // Nothing drawn to read (blank, or a few characters of text): the text layer as it is.
                   await store.savePage(jobId, {
-                    page_no: pageNo, source: 'text_layer', text: input.text, ocr_confidence: null, words: null,
-                    width: input.widthPt, height: input.heightPt, duration_ms: Math.round(performance.now() - started),
+                    page_no: pageNo,
+                    source: 'text_layer',
+                    text: input.text,
+                    ocr_confidence: null,
+                    words: null,
+                    width: input.widthPt,
+                    height: input.heightPt,
+                    duration_ms: Math.round(performance.now() - started),
                   });
                   countPages('text_layer');
                 } else {
@@ -63,8 +73,14 @@ export function createOcrActivities({ store, ocrPool, documents = createDocument
                   const recognition = engine.recognize(input.image, input.origin === 'embedded-image' ? { dpi: input.dpi } : {});
                   const result = await unlessAborted(ctx.cancellationSignal, recognition);
                   await store.savePage(jobId, {
-                    page_no: pageNo, source: 'ocr', text: result.text, ocr_confidence: result.confidence, words: result.words,
-                    width: input.width, height: input.height, duration_ms: Math.round(performance.now() - started),
+                    page_no: pageNo,
+                    source: 'ocr',
+                    text: result.text,
+                    ocr_confidence: result.confidence,
+                    words: result.words,
+                    width: input.width,
+                    height: input.height,
+                    duration_ms: Math.round(performance.now() - started),
                   });
                   countPages('ocr');
                 }

@@ -120,10 +120,7 @@ async function follow(tracked: Tracked[]): Promise<void> {
 // configuration report at once instead of surfacing later in the middle of a command.
 config('cli');
 
-const program = new Command()
-  .name('medextract')
-  .description('Turn medical PDFs into structured data and Excel workbooks.')
-  .showHelpAfterError();
+const program = new Command().name('medextract').description('Turn medical PDFs into structured data and Excel workbooks.').showHelpAfterError();
 program
   .command('process')
   .description('process PDFs: one durable job each; writes <name>.xlsx and <name>.json')

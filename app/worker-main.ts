@@ -53,7 +53,10 @@ try {
   await workers.done;
 } catch (err) {
   if ((err as Error).name === 'GracefulShutdownPeriodExpiredError') {
-    logger.warn({ graceSeconds: cfg.shutdownGraceSeconds }, 'shutdown grace expired: activities still running were abandoned; Temporal retries them on another worker');
+    logger.warn(
+      { graceSeconds: cfg.shutdownGraceSeconds },
+      'shutdown grace expired: activities still running were abandoned; Temporal retries them on another worker',
+    );
   } else {
     logger.error({ err: (err as Error).message }, 'worker failed');
   }

@@ -57,7 +57,10 @@ test('SIGKILL of a worker mid-OCR: a new worker resumes and the job completes wi
   assert.equal(finished.pages_done, 4);
 
   const pages = (await db().query('SELECT page_no, source, created_at FROM pages WHERE job_id = $1 ORDER BY page_no', [job.id])).rows;
-  assert.deepEqual(pages.map((p) => p.page_no), [1, 2, 3, 4]);
+  assert.deepEqual(
+    pages.map((p) => p.page_no),
+    [1, 2, 3, 4],
+  );
   assert.ok(pages.every((p) => p.source === 'ocr'));
   // Resumed, not redone: pages stored before the kill are the very same rows.
   for (const before of doneBeforeKill) {
@@ -84,7 +87,11 @@ test('SIGTERM during OCR: the worker finishes the pages it holds within the grac
   const client = await connectClient(cfg, temporalAddress);
   const worker = await startWorker({ ...env, SHUTDOWN_GRACE_SECONDS: '90' });
   workers.push(worker);
-  const job = await submitDocument(client, cfg, { owner: 'crash-test', filename: 'graceful.pdf', content: scannedReportPdf(syntheticReport({ pages: 4, seed: 12, rowsPerPage: 6 })) });
+  const job = await submitDocument(client, cfg, {
+    owner: 'crash-test',
+    filename: 'graceful.pdf',
+    content: scannedReportPdf(syntheticReport({ pages: 4, seed: 12, rowsPerPage: 6 })),
+  });
   await waitUntil('OCR to start', async () => ((await getJob(job.id))?.stage === 'ocr' ? true : undefined));
   const atSignal = (await db().query<{ n: number }>('SELECT count(*)::int AS n FROM pages WHERE job_id = $1', [job.id])).rows[0]!.n;
   worker.proc.kill('SIGTERM');

@@ -68,10 +68,13 @@ test('each page is recognised and stored in order, and the heartbeat carries the
   assert.deepEqual(await env.run(ocrPages, JOB, [1, 2]), { recognised: 2 });
   assert.equal(calls(), 2);
   assert.deepEqual(saves, [1, 2]);
-  assert.deepEqual([...pages.values()].map((p) => [p.page_no, p.source, p.text, p.ocr_confidence]), [
-    [1, 'ocr', 'scan 1', 91],
-    [2, 'ocr', 'scan 2', 91],
-  ]);
+  assert.deepEqual(
+    [...pages.values()].map((p) => [p.page_no, p.source, p.text, p.ocr_confidence]),
+    [
+      [1, 'ocr', 'scan 1', 91],
+      [2, 'ocr', 'scan 2', 91],
+    ],
+  );
   const named = beats.map((b) => b.lastPage).filter((p) => p !== undefined);
   assert.deepEqual([...new Set(named)], [1, 2], 'the heartbeats name each stored page, in order');
   assert.equal(beats.at(-1)?.lastPage, 2);
@@ -105,7 +108,14 @@ test('cancelling stops the activity while a page is in the engine; that page is 
 
 test('pages stored by an earlier attempt are skipped; with all stored, the engine is not even started', async () => {
   const earlier = (page_no: number): StoredPage => ({
-    page_no, source: 'ocr', text: `earlier attempt ${page_no}`, ocr_confidence: 88, words: [], width: 2550, height: 3300, duration_ms: 5,
+    page_no,
+    source: 'ocr',
+    text: `earlier attempt ${page_no}`,
+    ocr_confidence: 88,
+    words: [],
+    width: 2550,
+    height: 3300,
+    duration_ms: 5,
   });
   const { store, pages, saves } = memoryStore([earlier(1)]);
   const { engine, calls } = countingEngine();

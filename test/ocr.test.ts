@@ -7,17 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  closeOcrPool,
-  encodePgm,
-  getOcrPool,
-  langDataDir,
-  LANG_DATA_VARIANT,
-  parsePgm,
-  rotateGray,
-  wordsToText,
-  type OcrResult,
-} from '../library/ocr/pool.js';
+import { closeOcrPool, encodePgm, getOcrPool, langDataDir, LANG_DATA_VARIANT, parsePgm, rotateGray, wordsToText, type OcrResult } from '../library/ocr/pool.js';
 import { inspectPdf, type PageContent, type PlacedImage } from '../library/pdf/document.js';
 import { embeddedScanImage, pageImagesForOcr, renderPageForOcr, type OcrPageInput } from '../library/pdf/render.js';
 import { CORPUS, readCorpus } from './support/env.js';
@@ -27,7 +17,11 @@ const read = readCorpus;
 
 /** Share of the reference's words (3+ letters, with multiplicity) found in `text`. */
 function recall(text: string, reference: string): number {
-  const norm = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3);
+  const norm = (s: string): string[] =>
+    s
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length >= 3);
   const got = new Map<string, number>();
   for (const w of norm(text)) got.set(w, (got.get(w) ?? 0) + 1);
   const ref = norm(reference);
@@ -192,17 +186,21 @@ describe('OCR pool on corpus scans', () => {
     assert.equal(r.confidence, 0);
   });
 
-  test('the OCR threads run at the nice value the pool is given; the rest of the process keeps its priority', { skip: process.platform !== 'linux' && 'nice values per thread are a Linux feature' }, async () => {
-    await closeOcrPool();
-    const before = threadNiceValues();
-    const pool = await getOcrPool('eng', { size: 1, nice: 7 });
-    await pool.recognize(encodePgm({ width: 50, height: 50, data: new Uint8Array(2500).fill(255) }));
-    const after = threadNiceValues();
-    const started = [...after].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
-    assert.ok(started.includes(7), `the new threads' nice values: ${started.join(', ')}`);
-    assert.equal(after.get(process.pid), before.get(process.pid), "the main thread's priority is not changed");
-    await pool.close();
-  });
+  test(
+    'the OCR threads run at the nice value the pool is given; the rest of the process keeps its priority',
+    { skip: process.platform !== 'linux' && 'nice values per thread are a Linux feature' },
+    async () => {
+      await closeOcrPool();
+      const before = threadNiceValues();
+      const pool = await getOcrPool('eng', { size: 1, nice: 7 });
+      await pool.recognize(encodePgm({ width: 50, height: 50, data: new Uint8Array(2500).fill(255) }));
+      const after = threadNiceValues();
+      const started = [...after].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+      assert.ok(started.includes(7), `the new threads' nice values: ${started.join(', ')}`);
+      assert.equal(after.get(process.pid), before.get(process.pid), "the main thread's priority is not changed");
+      await pool.close();
+    },
+  );
 });
 
 describe('OCR input: the stored scan image, or a render', () => {
@@ -243,11 +241,27 @@ describe('OCR input: the stored scan image, or a render', () => {
 
   test('embeddedScanImage takes only an upright image covering the page, alone, at 250–400 dpi', () => {
     const image = (over: Partial<PlacedImage> = {}): PlacedImage => ({
-      pixelWidth: 2550, pixelHeight: 3300, x0: 0, y0: 0, x1: 612, y1: 792, dpiX: 300, dpiY: 300,
-      matrix: [612, 0, 0, 792, 0, 0], objId: 'img_p0_1', ...over,
+      pixelWidth: 2550,
+      pixelHeight: 3300,
+      x0: 0,
+      y0: 0,
+      x1: 612,
+      y1: 792,
+      dpiX: 300,
+      dpiY: 300,
+      matrix: [612, 0, 0, 792, 0, 0],
+      objId: 'img_p0_1',
+      ...over,
     });
     const content = (over: Partial<PageContent> = {}): PageContent => ({
-      images: [image()], imageCoverage: 1, visibleGlyphs: 0, invisibleGlyphs: 0, pathOps: 0, otherDrawOps: 0, emptyPlacements: 0, ...over,
+      images: [image()],
+      imageCoverage: 1,
+      visibleGlyphs: 0,
+      invisibleGlyphs: 0,
+      pathOps: 0,
+      otherDrawOps: 0,
+      emptyPlacements: 0,
+      ...over,
     });
     const view = [0, 0, 612, 792];
     assert.equal(embeddedScanImage(content(), view, 0)?.objId, 'img_p0_1');
@@ -270,14 +284,36 @@ describe('OCR input: the stored scan image, or a render', () => {
 
   test("inspectPdf's textlessPages 'defer' leaves text-less pages to the OCR step and decides the rest the same", async () => {
     const analysed = await inspectPdf(scan300, { maxPages: 10 });
-    assert.deepEqual(analysed.pages.map((p) => [p.needsOcr, p.reason, p.imageCoverage]), [[true, 'no-text', 1], [true, 'no-text', 1], [false, 'blank', 0]]);
+    assert.deepEqual(
+      analysed.pages.map((p) => [p.needsOcr, p.reason, p.imageCoverage]),
+      [
+        [true, 'no-text', 1],
+        [true, 'no-text', 1],
+        [false, 'blank', 0],
+      ],
+    );
     const deferred = await inspectPdf(scan300, { maxPages: 10, textlessPages: 'defer' });
-    assert.deepEqual(deferred.pages.map((p) => [p.needsOcr, p.reason, p.imageCoverage]), [[true, 'no-text', null], [true, 'no-text', null], [true, 'no-text', null]]);
+    assert.deepEqual(
+      deferred.pages.map((p) => [p.needsOcr, p.reason, p.imageCoverage]),
+      [
+        [true, 'no-text', null],
+        [true, 'no-text', null],
+        [true, 'no-text', null],
+      ],
+    );
     for (const f of ['medical/healthfirst_lab_report_3p.pdf', 'medical/aws_handwritten_discharge_note.pdf', 'scanned/ocrmypdf_multipage_mixed.pdf']) {
       const a = await inspectPdf(read(f), { maxPages: 10 });
       const d = await inspectPdf(read(f), { maxPages: 10, textlessPages: 'defer' });
-      assert.deepEqual(d.pages.map((p) => p.needsOcr), a.pages.map((p) => p.needsOcr), f);
-      assert.deepEqual(d.pages.filter((p) => p.chars >= 20).map((p) => p.reason), a.pages.filter((p) => p.chars >= 20).map((p) => p.reason), f);
+      assert.deepEqual(
+        d.pages.map((p) => p.needsOcr),
+        a.pages.map((p) => p.needsOcr),
+        f,
+      );
+      assert.deepEqual(
+        d.pages.filter((p) => p.chars >= 20).map((p) => p.reason),
+        a.pages.filter((p) => p.chars >= 20).map((p) => p.reason),
+        f,
+      );
     }
   });
 });

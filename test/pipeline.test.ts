@@ -56,7 +56,10 @@ describe('offline provider', () => {
     assert.equal(json.patient.date_of_birth.value, truth.patient.dob_iso);
     const [jobId] = jobIdsIn(output);
     const pages = await db.query('SELECT source FROM pages WHERE job_id = $1', [jobId]);
-    assert.deepEqual(pages.rows.map((r) => r.source), ['text_layer']);
+    assert.deepEqual(
+      pages.rows.map((r) => r.source),
+      ['text_layer'],
+    );
 
     // The workflow answers a progress query, and the job is findable by its search attributes.
     const client = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
@@ -66,7 +69,8 @@ describe('offline provider', () => {
       let found: string[] = [];
       for (let i = 0; i < 50 && found.length === 0; i++) {
         found = [];
-        for await (const wf of client.workflow.list({ query: `JobId = "${jobId}" AND JobStatus = "completed" AND FileName = "rcn_lab_report.pdf"` })) found.push(wf.workflowId);
+        for await (const wf of client.workflow.list({ query: `JobId = "${jobId}" AND JobStatus = "completed" AND FileName = "rcn_lab_report.pdf"` }))
+          found.push(wf.workflowId);
         if (!found.length) await new Promise((r) => setTimeout(r, 200));
       }
       assert.deepEqual(found, [workflowIdForJob(jobId!)]);
@@ -86,7 +90,14 @@ describe('offline provider', () => {
     assert.equal(code, 0, output);
     const [jobId] = jobIdsIn(output);
     const pages = await db.query('SELECT page_no, source, ocr_confidence, words, width, height, text FROM pages WHERE job_id = $1 ORDER BY page_no', [jobId]);
-    assert.deepEqual(pages.rows.map((r) => [r.page_no, r.source]), [[1, 'ocr'], [2, 'ocr'], [3, 'text_layer']]);
+    assert.deepEqual(
+      pages.rows.map((r) => [r.page_no, r.source]),
+      [
+        [1, 'ocr'],
+        [2, 'ocr'],
+        [3, 'text_layer'],
+      ],
+    );
     assert.equal(pages.rows[2].text, '', 'the blank page has no text');
     // Read from the stored 300-dpi scan itself: word boxes are in its pixels (8.5 × 11 in at 300 dpi).
     assert.deepEqual([pages.rows[0].width, pages.rows[0].height], [2550, 3300]);
@@ -99,13 +110,18 @@ describe('offline provider', () => {
     assert.equal(sheets.get('Summary')![0]!['Patient name'], report.patientName);
     const labs = sheets.get('Lab Results')!;
     const expected = report.pages.flatMap((rows, i) => rows.map((r) => ({ ...r, page: i + 1 })));
-    const found = expected.filter((e) => labs.some((row) => sameValue(row['Value'], e.value) && String(row['Test']).includes(e.test) && row['Page'] === e.page));
+    const found = expected.filter((e) =>
+      labs.some((row) => sameValue(row['Value'], e.value) && String(row['Test']).includes(e.test) && row['Page'] === e.page),
+    );
     assert.ok(found.length >= expected.length * 0.75, `found ${found.length} of ${expected.length} OCR lab values on the right page`);
   });
 
   test('every malformed corpus file ends clearly, and a good PDF after them still completes', async () => {
     const dir = corpus('malformed');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.pdf')).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.pdf'))
+      .sort();
     const good = corpus('medical/agentforge_lab_report.pdf');
     const out = path.join(tmp, 'out-malformed');
     const { output } = await runCli(['process', ...files.map((f) => path.join(dir, f)), '--out', out], env);
@@ -186,7 +202,10 @@ describe('openai provider against an OpenAI-compatible server on loopback', () =
     const w2prefix = uniquePrefix('badkey');
     const w2 = await startWorker({ ...badEnv, TASK_QUEUE_PREFIX: w2prefix });
     try {
-      const { code, output } = await runCli(['process', corpus('medical/rcn_prescription.pdf'), '--out', path.join(tmp, 'out-badkey')], { ...badEnv, TASK_QUEUE_PREFIX: w2prefix });
+      const { code, output } = await runCli(['process', corpus('medical/rcn_prescription.pdf'), '--out', path.join(tmp, 'out-badkey')], {
+        ...badEnv,
+        TASK_QUEUE_PREFIX: w2prefix,
+      });
       assert.equal(code, 1, output);
       assert.match(output, /rcn_prescription\.pdf: ExtractionFailed: /);
     } finally {

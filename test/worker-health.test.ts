@@ -81,14 +81,23 @@ test('a worker that cannot reach Temporal yet is alive but not ready, and stops 
   await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', () => r()));
   const port = (blackHole.address() as net.AddressInfo).port;
   try {
-    const worker = startProcess(['app/worker-main.ts'], { LOG_LEVEL: 'info', WORKER_HTTP_PORT: '0', TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TASK_QUEUE_PREFIX: uniquePrefix('starting') });
+    const worker = startProcess(['app/worker-main.ts'], {
+      LOG_LEVEL: 'info',
+      WORKER_HTTP_PORT: '0',
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      TASK_QUEUE_PREFIX: uniquePrefix('starting'),
+    });
     children.push(worker);
     const url = await endpointOf(worker);
     assert.equal((await get(`${url}/healthz`)).status, 200);
-    const ready = await waitUntil('the database to be checked', async () => {
-      const r = await get(`${url}/readyz`);
-      return JSON.parse(r.text).checks.postgres === 'ok' ? r : undefined;
-    }, 30_000);
+    const ready = await waitUntil(
+      'the database to be checked',
+      async () => {
+        const r = await get(`${url}/readyz`);
+        return JSON.parse(r.text).checks.postgres === 'ok' ? r : undefined;
+      },
+      30_000,
+    );
     assert.equal(ready.status, 503);
     assert.equal(JSON.parse(ready.text).checks.workers, 'starting');
     worker.proc.kill('SIGTERM');
@@ -118,7 +127,11 @@ test('a working worker is ready, counts its work in /metrics, and turns unready 
 
   // One digital document; the LLM server answers its first request with a 429 (Retry-After 1 s).
   llmServer.inject({ kind: '429', retryAfterSeconds: 1 });
-  const digital = await submitDocument(client, cfg, { owner: 'health-test', filename: 'health-digital.pdf', content: digitalReportPdf(syntheticReport({ pages: 1, seed: 71, rowsPerPage: 4 })) });
+  const digital = await submitDocument(client, cfg, {
+    owner: 'health-test',
+    filename: 'health-digital.pdf',
+    content: digitalReportPdf(syntheticReport({ pages: 1, seed: 71, rowsPerPage: 4 })),
+  });
   const done = await waitUntil('the digital job', async () => {
     const j = await getJob(digital.id);
     return j && ['completed', 'failed'].includes(j.status) ? j : undefined;
@@ -129,11 +142,19 @@ test('a working worker is ready, counts its work in /metrics, and turns unready 
   const llmQueue = `${env.TASK_QUEUE_PREFIX}llm`;
   const ocrQueue = `${env.TASK_QUEUE_PREFIX}ocr`;
   // The job is marked completed inside the export activity, a moment before that activity counts as done.
-  const m = await waitUntil('the export activity to be counted', async () => {
-    const text = (await get(`${url}/metrics`)).text;
-    return sample(text, 'medextract_activities_total', { activity: 'exportWorkbook', task_queue: pipelineQueue, outcome: 'completed' }) ? text : undefined;
-  }, 10_000);
-  assert.equal(sample(m, 'medextract_worker_info', { instance_id: `${worker.proc.pid}@${(await import('node:os')).hostname()}` }), 1, 'instance_id is pid@host, the Temporal identity');
+  const m = await waitUntil(
+    'the export activity to be counted',
+    async () => {
+      const text = (await get(`${url}/metrics`)).text;
+      return sample(text, 'medextract_activities_total', { activity: 'exportWorkbook', task_queue: pipelineQueue, outcome: 'completed' }) ? text : undefined;
+    },
+    10_000,
+  );
+  assert.equal(
+    sample(m, 'medextract_worker_info', { instance_id: `${worker.proc.pid}@${(await import('node:os')).hostname()}` }),
+    1,
+    'instance_id is pid@host, the Temporal identity',
+  );
   for (const activity of ['prepareDocument', 'planExtraction', 'finishExtraction', 'exportWorkbook']) {
     assert.equal(sample(m, 'medextract_activities_total', { activity, task_queue: pipelineQueue, outcome: 'completed' }), 1, activity);
   }
@@ -153,7 +174,11 @@ test('a working worker is ready, counts its work in /metrics, and turns unready 
   assert.ok(!m.includes(digital.id) && !m.includes('health-digital'), 'no job id or file name in metrics');
 
   // A scanned document keeps the worker busy with OCR; SIGTERM then makes it unready at once.
-  const scanned = await submitDocument(client, cfg, { owner: 'health-test', filename: 'health-scan.pdf', content: scannedReportPdf(syntheticReport({ pages: 2, seed: 72, rowsPerPage: 4 })) });
+  const scanned = await submitDocument(client, cfg, {
+    owner: 'health-test',
+    filename: 'health-scan.pdf',
+    content: scannedReportPdf(syntheticReport({ pages: 2, seed: 72, rowsPerPage: 4 })),
+  });
   await waitUntil('OCR to start', async () => ((await getJob(scanned.id))?.stage === 'ocr' ? true : undefined));
   const busy = (await get(`${url}/metrics`)).text;
   assert.ok(sample(busy, 'medextract_activity_slots_used', { task_queue: ocrQueue })! >= 1, 'the OCR activity holds a slot of the ocr queue');

@@ -18,7 +18,10 @@ const { History } = proto.temporal.api.history.v1;
 const DIR = path.join(ROOT, 'test/fixtures/histories');
 const bundle = process.env.WORKFLOW_BUNDLE;
 
-const histories = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const histories = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('there are recorded histories to replay', () => {
   assert.deepEqual(histories, ['digital-3-pages.json', 'not-a-pdf.json', 'scanned-3-pages.json']);

@@ -70,7 +70,11 @@ function fakeActivities(pageCount: number, ocrPages: number[], override: Partial
  * Runs one document's workflow on a worker of its own (a task queue no other test uses) with these
  * activities; `drive` gets the workflow's handle while the worker runs.
  */
-async function withWorkflow<T>(name: string, activities: PipelineQueueActivities, drive: (handle: WorkflowHandle<typeof processDocument>, jobId: string) => Promise<T>): Promise<T> {
+async function withWorkflow<T>(
+  name: string,
+  activities: PipelineQueueActivities,
+  drive: (handle: WorkflowHandle<typeof processDocument>, jobId: string) => Promise<T>,
+): Promise<T> {
   const prefix = uniquePrefix(name);
   const taskQueue = `${prefix}pipeline`;
   const worker = await Worker.create({
@@ -152,7 +156,10 @@ test('an OCR activity that stops heartbeating (a hung worker) is timed out by th
     assert.ok(err.cause.cause instanceof ActivityFailure && err.cause.cause.cause instanceof TimeoutFailure, 'the cause is kept');
     assert.equal(err.cause.cause.cause.timeoutType, TimeoutType.HEARTBEAT);
     assert.ok(attempts.includes(6));
-    assert.deepEqual(calls.markFailed.map((e) => e.code), ['Timeout']);
+    assert.deepEqual(
+      calls.markFailed.map((e) => e.code),
+      ['Timeout'],
+    );
     assert.equal((await progressOf(handle)).error?.code, 'Timeout');
   });
 });
@@ -188,9 +195,15 @@ test('120 OCR pages make at most 50 OCR activities that cover every page exactly
     assert.deepEqual(await handle.result(), { jobId, status: 'completed' } satisfies ProcessDocumentResult);
     assert.ok(calls.ocrPages.length <= 50, `${calls.ocrPages.length} OCR activities`);
     assert.ok(calls.ocrPages.length > 1, 'the pages are spread over several activities');
-    assert.deepEqual(calls.ocrPages.flat().sort((a, b) => a - b), pages);
+    assert.deepEqual(
+      calls.ocrPages.flat().sort((a, b) => a - b),
+      pages,
+    );
     const progress = await progressOf(handle);
-    assert.deepEqual({ stage: progress.stage, pagesDone: progress.pagesDone, pagesTotal: progress.pagesTotal }, { stage: 'export', pagesDone: 120, pagesTotal: 120 });
+    assert.deepEqual(
+      { stage: progress.stage, pagesDone: progress.pagesDone, pagesTotal: progress.pagesTotal },
+      { stage: 'export', pagesDone: 120, pagesTotal: 120 },
+    );
   });
 });
 

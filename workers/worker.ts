@@ -118,7 +118,12 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   trackActivitySlots(queues.ocr, ocrSlots, () => ocr.getStatus().numInFlightNonLocalActivities);
   trackActivitySlots(queues.llm, cfg.llmMaxConcurrent, () => llm.getStatus().numInFlightNonLocalActivities);
   logger.info(
-    { identity: workerIdentity, taskQueues: queues, maxConcurrentActivities: cfg.maxConcurrentActivities, llmPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute) },
+    {
+      identity: workerIdentity,
+      taskQueues: queues,
+      maxConcurrentActivities: cfg.maxConcurrentActivities,
+      llmPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute),
+    },
     'workers polling',
   );
   const done = Promise.all([pipeline.run(), ocr.run(), llm.run()]).then(async () => {

@@ -93,9 +93,7 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
 
     progress.stage = 'extract';
     const plan = await bookkeeping.planExtraction(jobId, input.extractionChunkChars ?? DEFAULT_CHUNK_CHARS);
-    await Promise.all(
-      plan.parts.map((part) => llm.extractPart({ jobId, partNo: part, provider: input.provider, chunkChars: plan.chunkChars })),
-    );
+    await Promise.all(plan.parts.map((part) => llm.extractPart({ jobId, partNo: part, provider: input.provider, chunkChars: plan.chunkChars })));
     await bookkeeping.finishExtraction(jobId);
 
     progress.stage = 'export';
