@@ -11,8 +11,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setLogLevel } from '../core/logger.js';
 
-// The bench process's own logs (pino, via the project modules it imports) stay quiet; children get their own level.
+// The bench process's own logs (pino, via the project modules it imports) stay quiet, and so do the
+// worker and API processes it starts (they read LOG_LEVEL through their config).
+setLogLevel('warn');
 process.env.LOG_LEVEL = 'warn';
 
 const BENCHMARKS = ['ocr-engine', 'scanned-e2e', 'digital-e2e', 'rate-limited', 'api-load', 'memory'] as const;
