@@ -11,6 +11,9 @@ const api = await startApi(cfg, temporalAddress);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'API stopping');
-    void api.close().then(closePool).then(() => process.exit(0));
+    void api
+      .close()
+      .then(closePool)
+      .then(() => process.exit(0));
   });
 }

@@ -94,7 +94,10 @@ describe('accounts and sessions', () => {
     assert.equal(disabled.status, 401);
     assert.deepEqual(disabled.body, wrong.body);
     const failures = await auditRows('login.failure', { actor: name });
-    assert.deepEqual(failures.map((a) => a.detail.reason), ['wrong_password', 'disabled']);
+    assert.deepEqual(
+      failures.map((a) => a.detail.reason),
+      ['wrong_password', 'disabled'],
+    );
     assert.equal(failures[0].target_id, id);
     // A password is never written into the audit trail.
     const all = await db.query(`SELECT count(*)::int AS n FROM audit_log WHERE detail::text LIKE '%' || $1 || '%'`, [PASSWORD]);
@@ -171,7 +174,12 @@ describe('accounts and sessions', () => {
       assert.match(r.body.error.message, /not valid/);
       assert.equal(r.headers.get('www-authenticate'), 'Bearer');
     }
-    for (const [method, path] of [['GET', '/me'], ['GET', '/users'], ['GET', '/me/api-keys'], ['POST', '/logout']] as const) {
+    for (const [method, path] of [
+      ['GET', '/me'],
+      ['GET', '/users'],
+      ['GET', '/me/api-keys'],
+      ['POST', '/logout'],
+    ] as const) {
       const r = await call(api.url, method, path);
       assert.equal(r.status, 401, `${method} ${path}`);
       assert.equal(r.body.error.code, 'Unauthorized');
@@ -207,7 +215,10 @@ describe('accounts and sessions', () => {
     assert.ok(!stored.rows[0].key_hash.includes(key.slice(4)));
 
     // An admin sees only their own keys; another user cannot revoke this one.
-    assert.equal((await call(api.url, 'GET', '/me/api-keys', { token: adminToken })).body.apiKeys.some((k: any) => k.id === id), false);
+    assert.equal(
+      (await call(api.url, 'GET', '/me/api-keys', { token: adminToken })).body.apiKeys.some((k: any) => k.id === id),
+      false,
+    );
     assert.equal((await call(api.url, 'DELETE', `/me/api-keys/${id}`, { token: adminToken })).status, 404);
     assert.equal((await call(api.url, 'POST', '/me/api-keys', { token, json: { name: '  ' } })).status, 400);
     const minted = await call(api.url, 'POST', '/me/api-keys', { apiKey: key, json: { name: 'from a key' } });
@@ -348,8 +359,14 @@ describe('accounts and sessions', () => {
     const wrong = await call(api.url, 'POST', '/me/password', { token: t1, json: { currentPassword: 'not-my-password', newPassword: NEW } });
     assert.equal(wrong.status, 403);
     assert.equal(wrong.body.error.code, 'WrongPassword');
-    assert.equal((await call(api.url, 'POST', '/me/password', { token: t1, json: { currentPassword: PASSWORD, newPassword: 'short' } })).body.error.code, 'WeakPassword');
-    assert.equal((await call(api.url, 'POST', '/me/password', { token: t1, json: { currentPassword: PASSWORD, newPassword: PASSWORD } })).body.error.code, 'SamePassword');
+    assert.equal(
+      (await call(api.url, 'POST', '/me/password', { token: t1, json: { currentPassword: PASSWORD, newPassword: 'short' } })).body.error.code,
+      'WeakPassword',
+    );
+    assert.equal(
+      (await call(api.url, 'POST', '/me/password', { token: t1, json: { currentPassword: PASSWORD, newPassword: PASSWORD } })).body.error.code,
+      'SamePassword',
+    );
     const before = (await db.query('SELECT password_changed_at FROM users WHERE id = $1', [id])).rows[0].password_changed_at;
 
     assert.equal((await call(api.url, 'POST', '/me/password', { token: t1, json: { currentPassword: PASSWORD, newPassword: NEW } })).status, 204);
@@ -448,7 +465,10 @@ describe('accounts and sessions', () => {
       const names = Array.from({ length: IP_MAX_FAILURES }, (_, i) => `spray-${rand()}-${i}`);
       for (let i = 0; i < names.length; i += 10) {
         const batch = await Promise.all(names.slice(i, i + 10).map((n) => tryLogin(n, 'password-spraying-1', ip)));
-        assert.deepEqual(batch.map((r) => r.status), batch.map(() => 401));
+        assert.deepEqual(
+          batch.map((r) => r.status),
+          batch.map(() => 401),
+        );
       }
       const blocked = await tryLogin(victim, PASSWORD, ip);
       assert.equal(blocked.status, 429);
@@ -510,7 +530,10 @@ describe('accounts and sessions', () => {
       await call(api.url, 'DELETE', `/me/api-keys/${crypto.randomUUID()}`, { token: userToken }),
       await call(api.url, 'POST', '/login', { json: { username: 'x' } }),
     ];
-    assert.deepEqual(answers.map((r) => r.status), [401, 403, 404, 400]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [401, 403, 404, 400],
+    );
     for (const r of answers) assert.equal(r.headers.get('cache-control'), 'no-store', `a ${r.status} answer`);
   });
 });

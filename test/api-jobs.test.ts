@@ -78,10 +78,7 @@ describe('jobs API', () => {
     fs.mkdirSync(smallTmp, { recursive: true });
     worker = await startWorker(env);
     // Both at once: API processes migrate the database at start-up, and the later one waits its turn.
-    [api, small] = await Promise.all([
-      startApiProcess({ ...env, TMPDIR: apiTmp }),
-      startApiProcess({ ...env, TMPDIR: smallTmp, MAX_UPLOAD_MB: '1' }),
-    ]);
+    [api, small] = await Promise.all([startApiProcess({ ...env, TMPDIR: apiTmp }), startApiProcess({ ...env, TMPDIR: smallTmp, MAX_UPLOAD_MB: '1' })]);
     db = pool();
     temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
     admin = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -184,7 +181,10 @@ describe('jobs API', () => {
   test('the same file uploaded again by the same owner returns the existing job', async () => {
     const id = jobs['rcn_lab_report.pdf']!;
     const before = await docCount();
-    const again = await call(url(), 'POST', '/upload', { token: users.alice.token, body: pdfForm([{ name: 'renamed.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]) });
+    const again = await call(url(), 'POST', '/upload', {
+      token: users.alice.token,
+      body: pdfForm([{ name: 'renamed.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]),
+    });
     assert.equal(again.status, 202, JSON.stringify(again.body));
     assert.deepEqual(again.body.jobs, [{ id, filename: 'rcn_lab_report.pdf', status: 'completed', duplicate: true }]);
     assert.equal(await docCount(), before, 'nothing new stored');
@@ -192,7 +192,10 @@ describe('jobs API', () => {
     assert.equal(audit.rowCount, 1, 'the duplicate upload is audited');
 
     // Another user uploading the same bytes gets a job of their own.
-    const bob = await call(url(), 'POST', '/upload', { token: users.bob.token, body: pdfForm([{ name: 'rcn_lab_report.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]) });
+    const bob = await call(url(), 'POST', '/upload', {
+      token: users.bob.token,
+      body: pdfForm([{ name: 'rcn_lab_report.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]),
+    });
     assert.equal(bob.status, 202);
     assert.equal(bob.body.jobs[0].duplicate, false);
     assert.notEqual(bob.body.jobs[0].id, id);
@@ -232,7 +235,11 @@ describe('jobs API', () => {
 
     assert.equal(await docCount(), before, 'no document stored');
     // Formidable removes a destroyed file a moment later; give it that moment.
-    await waitUntil('temporary files to be removed', async () => (tmpLeftovers(smallTmp).length === 0 && tmpLeftovers(apiTmp).length === 0 ? true : undefined), 5_000);
+    await waitUntil(
+      'temporary files to be removed',
+      async () => (tmpLeftovers(smallTmp).length === 0 && tmpLeftovers(apiTmp).length === 0 ? true : undefined),
+      5_000,
+    );
     // The API is still fine afterwards.
     assert.equal((await call(small.url, 'GET', '/healthz')).status, 200);
   });
@@ -248,7 +255,11 @@ describe('jobs API', () => {
           port: target.port,
           path: target.pathname,
           method: 'POST',
-          headers: { authorization: `Bearer ${users.alice.token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+          headers: {
+            authorization: `Bearer ${users.alice.token}`,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'transfer-encoding': 'chunked',
+          },
         },
         (res) => {
           let text = '';
@@ -277,7 +288,10 @@ describe('jobs API', () => {
 
   test('a non-PDF is refused with NotAPdf and nothing of the request is stored; bad forms get clear 4xx', async () => {
     const before = await docCount();
-    const text = await call(url(), 'POST', '/upload', { token: users.alice.token, body: pdfForm([{ name: 'notes.pdf', content: Buffer.from('hello, this is not a PDF\n') }]) });
+    const text = await call(url(), 'POST', '/upload', {
+      token: users.alice.token,
+      body: pdfForm([{ name: 'notes.pdf', content: Buffer.from('hello, this is not a PDF\n') }]),
+    });
     assert.equal(text.status, 415);
     assert.equal(text.body.error.code, 'NotAPdf');
     assert.match(text.body.error.message, /notes\.pdf/);
@@ -315,7 +329,10 @@ describe('jobs API', () => {
 
   test('every malformed corpus file: a 4xx with a code, or a job that fails typed or completes; never a 5xx', async () => {
     const dir = corpus('malformed');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.pdf')).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.pdf'))
+      .sort();
     // The pipeline's outcomes, except that a file without a PDF signature is refused at upload.
     const expected: Record<string, string> = Object.fromEntries(
       Object.entries(MALFORMED_OUTCOMES).map(([f, o]) => [f, f === 'not_a_pdf__qpdf_bad1.pdf' ? '415/NotAPdf' : o === 'completed' ? o : `failed/${o}`]),
@@ -412,22 +429,41 @@ describe('jobs API', () => {
     };
     const bobs = await listAll(bob);
     assert.ok(bobs.length > 0);
-    assert.ok(bobs.every((j) => j.owner === users.bob.id), "bob's list holds only bob's jobs");
+    assert.ok(
+      bobs.every((j) => j.owner === users.bob.id),
+      "bob's list holds only bob's jobs",
+    );
     const bobDb = await db.query('SELECT id FROM jobs WHERE owner = $1 ORDER BY created_at DESC, id DESC', [users.bob.id]);
-    assert.deepEqual(bobs.map((j) => j.id), bobDb.rows.map((r) => r.id), 'pages walk every job once, newest first');
+    assert.deepEqual(
+      bobs.map((j) => j.id),
+      bobDb.rows.map((r) => r.id),
+      'pages walk every job once, newest first',
+    );
 
     const alices = await listAll(users.alice.token);
     assert.ok(alices.some((j) => j.id === aliceJob));
     const one = await call(url(), 'GET', '/jobs', { token: users.alice.token });
-    assert.deepEqual(one.body.jobs.map((j: any) => j.id), alices.map((j) => j.id), 'default page (50) holds them all');
+    assert.deepEqual(
+      one.body.jobs.map((j: any) => j.id),
+      alices.map((j) => j.id),
+      'default page (50) holds them all',
+    );
     assert.equal(one.body.nextCursor, null);
     const completed = await call(url(), 'GET', '/jobs?status=completed', { token: users.alice.token });
     assert.ok(completed.body.jobs.length > 0 && completed.body.jobs.every((j: any) => j.status === 'completed'));
 
     const everyone = await listAll(admin, '', 100);
-    for (const id of [aliceJob, jobs.bobs]) assert.ok(everyone.some((j) => j.id === id), 'admin sees all jobs');
+    for (const id of [aliceJob, jobs.bobs])
+      assert.ok(
+        everyone.some((j) => j.id === id),
+        'admin sees all jobs',
+      );
     const filtered = await listAll(admin, `&owner=${users.alice.id}`);
-    assert.deepEqual(filtered.map((j) => j.id), alices.map((j) => j.id), 'admin filters by owner');
+    assert.deepEqual(
+      filtered.map((j) => j.id),
+      alices.map((j) => j.id),
+      'admin filters by owner',
+    );
     const adminView = await call(url(), 'GET', `/status/${aliceJob}`, { token: admin });
     assert.equal(adminView.status, 200);
 
@@ -460,17 +496,24 @@ describe('jobs API', () => {
     const st = await waitFinished(users.alice.token, id, 60_000);
     assert.equal(st.status, 'cancelled');
     assert.ok(st.progress.pagesDone < 12, 'stopped before all pages were read');
-    const description = await waitUntil('the workflow to close', async () => {
-      const d = await temporal.workflow.getHandle(workflowIdForJob(id)).describe();
-      return d.status.name === 'RUNNING' ? undefined : d;
-    }, 60_000);
+    const description = await waitUntil(
+      'the workflow to close',
+      async () => {
+        const d = await temporal.workflow.getHandle(workflowIdForJob(id)).describe();
+        return d.status.name === 'RUNNING' ? undefined : d;
+      },
+      60_000,
+    );
     assert.equal(description.status.name, 'CANCELLED');
     const audit = await db.query(`SELECT detail FROM audit_log WHERE action = 'job.cancel' AND target_id = $1`, [id]);
     assert.equal(audit.rowCount, 1);
     assert.equal(audit.rows[0].detail.from, 'processing');
     const views = await db.query(`SELECT detail->>'status' AS status FROM audit_log WHERE action = 'job.status_view' AND target_id = $1`, [id]);
     assert.ok(views.rowCount! >= 1, 'the status view of the finished job is audited');
-    assert.ok(views.rows.every((r) => r.status === 'cancelled'), 'polling the running job was not audited');
+    assert.ok(
+      views.rows.every((r) => r.status === 'cancelled'),
+      'polling the running job was not audited',
+    );
 
     // The same bytes can be uploaded again after a cancel: a new job.
     const again = await call(url(), 'POST', '/upload', { token: users.alice.token, body: pdfForm([{ name: 'long-scan.pdf', content: scan }]) });
@@ -504,19 +547,26 @@ describe('jobs API', () => {
       assert.equal(r.rowCount, 0, `${table} rows are gone`);
     }
     // Its Temporal history goes too: the search attributes held the file name.
-    const gone = await waitUntil('the workflow history to be deleted', async () => {
-      try {
-        await temporal.workflow.getHandle(workflowIdForJob(id)).describe();
-        return undefined;
-      } catch (err) {
-        return (err as Error).name;
-      }
-    }, 30_000);
+    const gone = await waitUntil(
+      'the workflow history to be deleted',
+      async () => {
+        try {
+          await temporal.workflow.getHandle(workflowIdForJob(id)).describe();
+          return undefined;
+        } catch (err) {
+          return (err as Error).name;
+        }
+      },
+      30_000,
+    );
     assert.equal(gone, 'WorkflowNotFoundError');
     const audit = await db.query(`SELECT actor_user_id FROM audit_log WHERE action = 'job.delete' AND target_id = $1`, [id]);
     assert.deepEqual(audit.rows, [{ actor_user_id: users.alice.id }]);
 
-    const again = await call(url(), 'POST', '/upload', { token: users.alice.token, body: pdfForm([{ name: 'agentforge_lab_report.pdf', content: readCorpus('medical/agentforge_lab_report.pdf') }]) });
+    const again = await call(url(), 'POST', '/upload', {
+      token: users.alice.token,
+      body: pdfForm([{ name: 'agentforge_lab_report.pdf', content: readCorpus('medical/agentforge_lab_report.pdf') }]),
+    });
     assert.equal(again.status, 202);
     assert.equal(again.body.jobs[0].duplicate, false, 'a deleted job is not a duplicate');
     assert.notEqual(again.body.jobs[0].id, id);
@@ -534,14 +584,39 @@ describe('jobs API', () => {
     const documented = new Set<string>();
     for (const [p, ops] of Object.entries<Record<string, unknown>>(doc.paths)) for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${p}`);
     const required = [
-      'POST /login', 'POST /logout', 'GET /me', 'POST /me/password', 'GET /users', 'POST /users', 'PATCH /users/{id}',
-      'POST /me/api-keys', 'GET /me/api-keys', 'DELETE /me/api-keys/{id}', 'POST /upload', 'GET /status/{id}', 'GET /jobs',
-      'GET /download/{id}', 'GET /jobs/{id}/result', 'DELETE /jobs/{id}', 'GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /metrics',
+      'POST /login',
+      'POST /logout',
+      'GET /me',
+      'POST /me/password',
+      'GET /users',
+      'POST /users',
+      'PATCH /users/{id}',
+      'POST /me/api-keys',
+      'GET /me/api-keys',
+      'DELETE /me/api-keys/{id}',
+      'POST /upload',
+      'GET /status/{id}',
+      'GET /jobs',
+      'GET /download/{id}',
+      'GET /jobs/{id}/result',
+      'DELETE /jobs/{id}',
+      'GET /healthz',
+      'GET /readyz',
+      'GET /openapi.json',
+      'GET /metrics',
     ];
     const registered = registeredRoutes();
     for (const route of required) assert.ok(registered.includes(route), `the app has ${route}`);
-    assert.deepEqual(registered.filter((x) => !documented.has(x)), [], 'every registered route is documented');
-    assert.deepEqual([...documented].filter((x) => !registered.includes(x)), [], 'nothing documented that does not exist');
+    assert.deepEqual(
+      registered.filter((x) => !documented.has(x)),
+      [],
+      'every registered route is documented',
+    );
+    assert.deepEqual(
+      [...documented].filter((x) => !registered.includes(x)),
+      [],
+      'nothing documented that does not exist',
+    );
 
     assert.ok(doc.components.securitySchemes.bearerAuth && doc.components.securitySchemes.apiKey);
     assert.deepEqual(doc.paths['/login'].post.security, [], 'login is public');
@@ -557,14 +632,25 @@ describe('jobs API', () => {
     ExtractionResultSchema.parse(result.body);
     JobViewSchema.parse((await call(url(), 'GET', `/status/${id}`, { token })).body);
     JobListSchema.parse((await call(url(), 'GET', '/jobs?limit=2', { token })).body);
-    UploadResultSchema.parse((await call(url(), 'POST', '/upload', { token, body: pdfForm([{ name: 'rcn_lab_report.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]) })).body);
+    UploadResultSchema.parse(
+      (await call(url(), 'POST', '/upload', { token, body: pdfForm([{ name: 'rcn_lab_report.pdf', content: readCorpus('medical/rcn_lab_report.pdf') }]) }))
+        .body,
+    );
     const refusals = [
       await call(url(), 'GET', `/status/${crypto.randomUUID()}`, { token }),
       await call(url(), 'GET', '/status/not-an-id', { token }),
       await call(url(), 'GET', '/jobs?limit=0', { token }),
       await call(url(), 'POST', '/upload', { token, body: pdfForm([{ name: 'notes.pdf', content: Buffer.from('plain text') }]) }),
     ];
-    assert.deepEqual(refusals.map((r) => [r.status, ErrorSchema.parse(r.body).error.code]), [[404, 'NotFound'], [404, 'NotFound'], [400, 'InvalidRequest'], [415, 'NotAPdf']]);
+    assert.deepEqual(
+      refusals.map((r) => [r.status, ErrorSchema.parse(r.body).error.code]),
+      [
+        [404, 'NotFound'],
+        [404, 'NotFound'],
+        [400, 'InvalidRequest'],
+        [415, 'NotAPdf'],
+      ],
+    );
     assert.match(refusals[2]!.body.error.message, /^limit: /, 'a bad query names the parameter');
 
     // The document describes the result with the extraction contract itself, and closes the error codes.

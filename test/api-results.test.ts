@@ -135,7 +135,10 @@ describe('result pages and combined workbooks', () => {
   });
 
   test('the page image is a PNG at screen resolution with the page proportions', async () => {
-    for (const [id, page] of [[ids.digital, 1], [ids.scanned, 2]] as const) {
+    for (const [id, page] of [
+      [ids.digital, 1],
+      [ids.scanned, 2],
+    ] as const) {
       const view = (await pageView(id, page)).body;
       const r = await call<Buffer>(api.url, 'GET', `/jobs/${id}/pages/${page}/image`, { token: tokens.alice });
       assert.equal(r.status, 200);
@@ -166,11 +169,15 @@ describe('result pages and combined workbooks', () => {
   });
 
   test('viewing a page is audited with the job and page, never the text', async () => {
-    const rows = (
-      await db.query(`SELECT detail FROM audit_log WHERE action = 'job.page_view' AND target_id = $1`, [ids.scanned])
-    ).rows.map((r) => r.detail);
-    assert.ok(rows.some((d) => d.page === 2 && d.part === 'image'), JSON.stringify(rows));
-    assert.ok(rows.some((d) => d.page === 1 && d.part === 'words'), JSON.stringify(rows));
+    const rows = (await db.query(`SELECT detail FROM audit_log WHERE action = 'job.page_view' AND target_id = $1`, [ids.scanned])).rows.map((r) => r.detail);
+    assert.ok(
+      rows.some((d) => d.page === 2 && d.part === 'image'),
+      JSON.stringify(rows),
+    );
+    assert.ok(
+      rows.some((d) => d.page === 1 && d.part === 'words'),
+      JSON.stringify(rows),
+    );
     assert.ok(!JSON.stringify(rows).includes(report.patientName));
   });
 
@@ -180,16 +187,25 @@ describe('result pages and combined workbooks', () => {
     assert.match(r.headers.get('content-type')!, /spreadsheetml/);
     assert.match(r.headers.get('content-disposition')!, /^attachment; filename="medextract-2-documents-\d{4}-\d{2}-\d{2}\.xlsx"/);
     const wb = await readWorkbook(r.body);
-    assert.deepEqual(wb.get('Summary')!.map((s) => s['File name']), ['scanned-two-pages.pdf', 'rcn_lab_report.pdf']);
+    assert.deepEqual(
+      wb.get('Summary')!.map((s) => s['File name']),
+      ['scanned-two-pages.pdf', 'rcn_lab_report.pdf'],
+    );
     const labs = wb.get('Lab Results')!;
     const perDoc = new Map<unknown, number>();
     for (const row of labs) perDoc.set(row.Document, (perDoc.get(row.Document) ?? 0) + 1);
     const [scanned, digital] = [await result(ids.scanned), await result(ids.digital)];
     assert.deepEqual(
       [...perDoc.entries()].sort(),
-      [['rcn_lab_report.pdf', digital.lab_results.length], ['scanned-two-pages.pdf', scanned.lab_results.length]].sort(),
+      [
+        ['rcn_lab_report.pdf', digital.lab_results.length],
+        ['scanned-two-pages.pdf', scanned.lab_results.length],
+      ].sort(),
     );
-    const audited = await db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'job.download' AND detail->>'combined' = 'true' AND target_id = ANY($1)`, [[ids.scanned, ids.digital]]);
+    const audited = await db.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'job.download' AND detail->>'combined' = 'true' AND target_id = ANY($1)`,
+      [[ids.scanned, ids.digital]],
+    );
     assert.equal(audited.rows[0].n, 2);
   });
 

@@ -10,16 +10,45 @@ function table(rows: Array<{ y: number; cells: Array<[string, number]> }>): Page
 }
 
 const rows = table([
-  { y: 0.1, cells: [['Patient', 0.1], ['Name:', 0.18], ['Jane', 0.25], ['Testcase', 0.3]] },
-  { y: 0.3, cells: [['Hemoglobin', 0.1], ['17.5', 0.35], ['g/dL', 0.5]] },
-  { y: 0.33, cells: [['Hematocrit', 0.1], ['43.2', 0.35], ['%', 0.5], ['36.0', 0.66], ['50.0', 0.76]] },
+  {
+    y: 0.1,
+    cells: [
+      ['Patient', 0.1],
+      ['Name:', 0.18],
+      ['Jane', 0.25],
+      ['Testcase', 0.3],
+    ],
+  },
+  {
+    y: 0.3,
+    cells: [
+      ['Hemoglobin', 0.1],
+      ['17.5', 0.35],
+      ['g/dL', 0.5],
+    ],
+  },
+  {
+    y: 0.33,
+    cells: [
+      ['Hematocrit', 0.1],
+      ['43.2', 0.35],
+      ['%', 0.5],
+      ['36.0', 0.66],
+      ['50.0', 0.76],
+    ],
+  },
 ]);
 // A dash between "36.0" and "50.0" whose box is only a sliver of the line's height.
 rows.push({ text: '-', box: { x0: 0.72, y0: 0.337, x1: 0.725, y1: 0.339 } });
 
 test('words are read line by line, left to right, whatever order OCR listed them in (a dash stays on its line)', () => {
   const shuffled = [...rows].reverse();
-  assert.equal(inReadingOrder(shuffled).map((w) => w.text).join(' '), 'Patient Name: Jane Testcase Hemoglobin 17.5 g/dL Hematocrit 43.2 % 36.0 - 50.0');
+  assert.equal(
+    inReadingOrder(shuffled)
+      .map((w) => w.text)
+      .join(' '),
+    'Patient Name: Jane Testcase Hemoglobin 17.5 g/dL Hematocrit 43.2 % 36.0 - 50.0',
+  );
 });
 
 test('a quote spanning table cells gets one box over its line', () => {
