@@ -1,12 +1,12 @@
 /**
  * Reads and writes of documents, jobs and their results. Every statement is a single, self-contained
- * query or a short transaction (the embedded PGlite serialises sessions; see DESIGN.md).
+ * query or a short transaction (the embedded PGlite serialises sessions, so a transaction must never wait on another connection).
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { JobError, JobStage, JobStatus, ExtractionProvider } from '../core/contract/jobs.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
-import { db } from './pool.js';
+import { db, inTransaction } from './pool.js';
 
 export interface JobRow {
   id: string;
@@ -75,33 +75,26 @@ const UPLOAD_LOCK_NAMESPACE = 'medextract.upload';
 async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: string): Promise<string> {
   const documentId = crypto.randomUUID();
   const jobId = crypto.randomUUID();
-  await client.query(
-    'INSERT INTO documents (id, owner, filename, sha256, size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6)',
-    [documentId, job.owner, job.filename, sha256, job.content.byteLength, Buffer.from(job.content)],
-  );
-  await client.query(
-    'INSERT INTO jobs (id, document_id, owner, workflow_id, provider, model) VALUES ($1, $2, $3, $4, $5, $6)',
-    [jobId, documentId, job.owner, workflowIdForJob(jobId), job.provider, job.model],
-  );
+  await client.query('INSERT INTO documents (id, owner, filename, sha256, size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6)', [
+    documentId,
+    job.owner,
+    job.filename,
+    sha256,
+    job.content.byteLength,
+    Buffer.from(job.content),
+  ]);
+  await client.query('INSERT INTO jobs (id, document_id, owner, workflow_id, provider, model) VALUES ($1, $2, $3, $4, $5, $6)', [
+    jobId,
+    documentId,
+    job.owner,
+    workflowIdForJob(jobId),
+    job.provider,
+    job.model,
+  ]);
   return jobId;
 }
 
 /** A short, self-contained transaction on one pooled connection (nothing else is awaited inside it). */
-async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db().connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
   j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.created_at, j.started_at, j.finished_at`;
 
@@ -111,10 +104,7 @@ export async function getJob(jobId: string): Promise<JobRow | undefined> {
 }
 
 export async function getDocumentBytes(jobId: string): Promise<Uint8Array> {
-  const r = await db().query<{ content: Buffer }>(
-    'SELECT d.content FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1',
-    [jobId],
-  );
+  const r = await db().query<{ content: Buffer }>('SELECT d.content FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1', [jobId]);
   const row = r.rows[0];
   if (!row) throw new Error(`job ${jobId} has no document`);
   return new Uint8Array(row.content.buffer, row.content.byteOffset, row.content.byteLength);
@@ -140,10 +130,7 @@ export async function addStageTime(jobId: string, stage: JobStage, ms: number): 
 
 /** pages_done is derived from stored pages, so a retried batch never counts a page twice. */
 export async function refreshPagesDone(jobId: string): Promise<void> {
-  await db().query(
-    'UPDATE jobs SET pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1',
-    [jobId],
-  );
+  await db().query('UPDATE jobs SET pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1', [jobId]);
 }
 
 export interface StoredPage {
@@ -162,7 +149,17 @@ export async function savePage(jobId: string, p: StoredPage): Promise<void> {
   await db().query(
     `INSERT INTO pages (job_id, page_no, source, text, ocr_confidence, words, width, height, duration_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id, page_no) DO NOTHING`,
-    [jobId, p.page_no, p.source, p.text, p.ocr_confidence, p.words === null || p.words === undefined ? null : JSON.stringify(p.words), p.width, p.height, p.duration_ms],
+    [
+      jobId,
+      p.page_no,
+      p.source,
+      p.text,
+      p.ocr_confidence,
+      p.words === null || p.words === undefined ? null : JSON.stringify(p.words),
+      p.width,
+      p.height,
+      p.duration_ms,
+    ],
   );
 }
 
@@ -180,10 +177,10 @@ export async function savePages(jobId: string, pages: StoredPage[]): Promise<voi
 
 /** After prepare: the page count, and pages_done from the pages stored so far. */
 export async function setPagesTotalAndDone(jobId: string, total: number): Promise<void> {
-  await db().query(
-    'UPDATE jobs SET pages_total = $2, pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1',
-    [jobId, total],
-  );
+  await db().query('UPDATE jobs SET pages_total = $2, pages_done = (SELECT count(*) FROM pages WHERE job_id = $1), updated_at = now() WHERE id = $1', [
+    jobId,
+    total,
+  ]);
 }
 
 export async function storedPageNumbers(jobId: string): Promise<Set<number>> {
