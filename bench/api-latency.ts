@@ -53,7 +53,11 @@ async function run(name: string, opts: Omit<Parameters<typeof load>[0], 'duratio
 // A job to ask about: a small generated digital report (the same bytes each run: dedup returns the same job).
 const token = (await json('POST', '/login', { body: { username, password } })).token as string;
 const form = new FormData();
-form.append('files', new Blob([new Uint8Array(digitalReportPdf(syntheticReport({ pages: 1, seed: 42, rowsPerPage: 8 })))], { type: 'application/pdf' }), 'bench-report.pdf');
+form.append(
+  'files',
+  new Blob([new Uint8Array(digitalReportPdf(syntheticReport({ pages: 1, seed: 42, rowsPerPage: 8 })))], { type: 'application/pdf' }),
+  'bench-report.pdf',
+);
 const jobId = (await json('POST', '/upload', { token, form })).jobs[0].id as string;
 let jobStatus = 'queued';
 for (let i = 0; i < 600 && !['completed', 'failed', 'cancelled'].includes(jobStatus); i++) {
@@ -83,4 +87,6 @@ const table = renderTable(
   ['endpoint', 'conns', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses'],
   rows.map((r) => [r.name, String(r.connections), String(r.requests), fmt(r.rps), fmt(r.p50), fmt(r.p95), fmt(r.p99), fmt(r.max), r.statuses]),
 );
-process.stdout.write(`\nAPI latency on ${base} — ${duration} s per endpoint, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n\n${table}\n\n`);
+process.stdout.write(
+  `\nAPI latency on ${base} — ${duration} s per endpoint, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n\n${table}\n\n`,
+);

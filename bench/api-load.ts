@@ -29,15 +29,26 @@ export async function apiLoad(ctx: BenchContext): Promise<Report> {
   ctx.progress(`api-load: API up, uploading an OCR backlog of ${backlogDocs} × 10 scanned pages (no worker yet)`);
   const api = await startApi(stack, prefix);
   const token = await login(api.url);
-  const uploaded = await uploadAll(api.url, token, backlogDocs, (i) => ({
-    name: `backlog-${i}.pdf`,
-    pdf: uniqueBytes(new Uint8Array(scannedReportPdf(syntheticReport({ pages: 10, seed: 30_000 + i, rowsPerPage: 24 }))), `${prefix}${i}`),
-    pages: 10,
-  }), 2);
+  const uploaded = await uploadAll(
+    api.url,
+    token,
+    backlogDocs,
+    (i) => ({
+      name: `backlog-${i}.pdf`,
+      pdf: uniqueBytes(new Uint8Array(scannedReportPdf(syntheticReport({ pages: 10, seed: 30_000 + i, rowsPerPage: 24 }))), `${prefix}${i}`),
+      pages: 10,
+    }),
+    2,
+  );
   const ids = uploaded.map((u) => u.jobId);
   const jobId = ids[0]!;
 
-  const statusOpts = { url: `${api.url}/status/${jobId}`, headers: { authorization: `Bearer ${token}` }, connections: STATUS_CONNECTIONS, overallRate: STATUS_RATE };
+  const statusOpts = {
+    url: `${api.url}/status/${jobId}`,
+    headers: { authorization: `Bearer ${token}` },
+    connections: STATUS_CONNECTIONS,
+    overallRate: STATUS_RATE,
+  };
   const loginOpts = {
     url: `${api.url}/login`,
     method: 'POST',
@@ -107,7 +118,9 @@ export async function apiLoad(ctx: BenchContext): Promise<Report> {
   return {
     name: 'api-load',
     title: '5. API under load (load generators on loopback)',
-    header: [`1 API process; the load phase runs 1 worker process OCRing ${backlogDocs * 10} scanned pages (OCR_WORKERS=${ctx.cores}); ${statusS} s per status run, ${loginS} s per login run`],
+    header: [
+      `1 API process; the load phase runs 1 worker process OCRing ${backlogDocs * 10} scanned pages (OCR_WORKERS=${ctx.cores}); ${statusS} s per status run, ${loginS} s per login run`,
+    ],
     columns: ['endpoint', 'machine', 'rate', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses', 'CPU busy'],
     rows,
     notes,

@@ -27,17 +27,27 @@ type StageCpu = { prepare: number[]; text: number[]; extract: number[]; export: 
 
 async function stageCpu(ctx: BenchContext, stack: Stack, docs: number): Promise<StageCpu> {
   const llm = await extraLlmServer(0); // latency does not change CPU; 0 keeps this step short
-  const child = spawnChild('stage-cpu', process.execPath, ['--import', 'tsx', 'bench/stage-cpu.ts'], {
-    LOG_LEVEL: 'warn',
-    BENCH_LLM_URL: llm.url,
-    BENCH_LLM_KEY: LLM_KEY,
-    BENCH_DOCS: String(docs),
-    BENCH_WARMUP: '5',
-    BENCH_PAGES: String(PAGES),
-  }, stack.logDir);
+  const child = spawnChild(
+    'stage-cpu',
+    process.execPath,
+    ['--import', 'tsx', 'bench/stage-cpu.ts'],
+    {
+      LOG_LEVEL: 'warn',
+      BENCH_LLM_URL: llm.url,
+      BENCH_LLM_KEY: LLM_KEY,
+      BENCH_DOCS: String(docs),
+      BENCH_WARMUP: '5',
+      BENCH_PAGES: String(PAGES),
+    },
+    stack.logDir,
+  );
   const code = await child.exited;
   await llm.close();
-  const line = readText(child.log).trim().split('\n').reverse().find((l) => l.startsWith('{"prepare"'));
+  const line = readText(child.log)
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"prepare"'));
   if (code !== 0 || !line) throw new Error(`stage-cpu exited ${code}:\n${readText(child.log).slice(-2000)}`);
   void ctx;
   return JSON.parse(line) as StageCpu;
@@ -59,7 +69,12 @@ export async function digitalE2e(ctx: BenchContext): Promise<Report> {
     // Warm-up (not measured): a few documents through every step on every worker.
     const warm = makeDocs(4 * n, 90_000 + n * 100, `${prefix}warm`);
     const warmJobs = await Promise.all(warm.map((d) => upload(api.url, token, d.name, d.pdf, d.pages)));
-    await waitFinished(stack.pool, warmJobs.map((j) => j.jobId), 120_000, [...workers, api.child]);
+    await waitFinished(
+      stack.pool,
+      warmJobs.map((j) => j.jobId),
+      120_000,
+      [...workers, api.child],
+    );
     const runs: BatchResult[] = [];
     for (let r = 0; r < repeats; r++) {
       const docs = makeDocs(docsPerRun, 10_000 + n * 1_000 + r * docsPerRun, prefix);
@@ -84,14 +99,38 @@ export async function digitalE2e(ctx: BenchContext): Promise<Report> {
       `${res.workers} worker process${res.workers > 1 ? 'es' : ''}`,
       String(res.runs[0]!.docs),
       fmt(dph, 0),
-      fmt(m((r) => r.p50S), 2),
-      fmt(m((r) => r.p95S), 2),
-      fmt(m((r) => perDocMs(r, r.cpu.workers)), 1),
-      fmt(m((r) => perDocMs(r, r.cpu.api)), 1),
-      fmt(m((r) => perDocMs(r, r.cpu.temporal)), 1),
-      fmt(m((r) => perDocMs(r, r.cpu.postgres)), 1),
-      fmt(m((r) => perDocMs(r, r.cpu.bench)), 1),
-      fmtPct(m((r) => r.cpu.machineBusy), 0),
+      fmt(
+        m((r) => r.p50S),
+        2,
+      ),
+      fmt(
+        m((r) => r.p95S),
+        2,
+      ),
+      fmt(
+        m((r) => perDocMs(r, r.cpu.workers)),
+        1,
+      ),
+      fmt(
+        m((r) => perDocMs(r, r.cpu.api)),
+        1,
+      ),
+      fmt(
+        m((r) => perDocMs(r, r.cpu.temporal)),
+        1,
+      ),
+      fmt(
+        m((r) => perDocMs(r, r.cpu.postgres)),
+        1,
+      ),
+      fmt(
+        m((r) => perDocMs(r, r.cpu.bench)),
+        1,
+      ),
+      fmtPct(
+        m((r) => r.cpu.machineBusy),
+        0,
+      ),
       results.length > 1 ? `${(dph / baseDph).toFixed(2)}×` : '-',
     ]);
   }
@@ -120,16 +159,31 @@ export async function digitalE2e(ctx: BenchContext): Promise<Report> {
     gapAtMost('target: workflow + database overhead < 10 % of worker CPU per document', (overhead / workerMs) * 100, 10, ' %'),
     `prompt tokens per page: ${fmt(tokensPerPage, 0)} (jobs.tokens_in / pages, median; the test server counts ≈ 4 characters per token)`,
     `${repeats} run(s) of ${docsPerRun} unique 3-page documents uploaded 4 at a time after a warm-up; docs/hour = documents / (first upload sent → last job finished); latency = upload sent → job finished, so it includes waiting behind the rest of the batch (uploads outpace processing); medians over runs.`,
-    'Stage CPU: the activities\' own functions run one document at a time in a separate process (bench/stage-cpu.ts, medians over ' +
+    "Stage CPU: the activities' own functions run one document at a time in a separate process (bench/stage-cpu.ts, medians over " +
       `${stages.prepare.length} documents); overhead = the workers' measured CPU per document minus their sum: Temporal SDK (workflow tasks, polling, ` +
-      'payloads), pg queries and job-status writes, logging and GC under concurrency. Postgres\' and Temporal\'s own CPU are in the table above, not in the overhead.',
+      "payloads), pg queries and job-status writes, logging and GC under concurrency. Postgres' and Temporal's own CPU are in the table above, not in the overhead.",
   ];
   if (failures.length) notes.push(`FAILED jobs: ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? ` and ${failures.length - 5} more` : ''}`);
   return {
     name: 'digital-e2e',
     title: '3. Digital documents end to end (3-page text-layer documents, LLM at 1 s, no rate cap)',
-    header: [`workers: MAX_CONCURRENT_ACTIVITIES=10, LLM_MAX_CONCURRENT=32, LLM_RPM=100000; 1 API process; CPU columns are CPU ms per document of each process group`],
-    columns: ['configuration', 'docs', 'docs/hour', 'p50 s', 'p95 s', 'workers ms', 'API ms', 'Temporal ms', 'postgres ms', 'bench+LLM ms', 'CPU busy', 'ratio'],
+    header: [
+      `workers: MAX_CONCURRENT_ACTIVITIES=10, LLM_MAX_CONCURRENT=32, LLM_RPM=100000; 1 API process; CPU columns are CPU ms per document of each process group`,
+    ],
+    columns: [
+      'configuration',
+      'docs',
+      'docs/hour',
+      'p50 s',
+      'p95 s',
+      'workers ms',
+      'API ms',
+      'Temporal ms',
+      'postgres ms',
+      'bench+LLM ms',
+      'CPU busy',
+      'ratio',
+    ],
     rows,
     extra: [{ columns: ['worker CPU per document, by stage', 'CPU ms', 'share', 'wall ms (stage_ms)'], rows: stageRows }],
     notes,

@@ -22,9 +22,7 @@ const BENCHMARKS = ['ocr-engine', 'scanned-e2e', 'digital-e2e', 'rate-limited', 
 type Name = (typeof BENCHMARKS)[number];
 
 function usage(code: number): never {
-  (code ? process.stderr : process.stdout).write(
-    `usage: npm run bench -- [--quick] [--only ${BENCHMARKS.join('|')}[,...]] [--json FILE] [--keep-logs]\n`,
-  );
+  (code ? process.stderr : process.stdout).write(`usage: npm run bench -- [--quick] [--only ${BENCHMARKS.join('|')}[,...]] [--json FILE] [--keep-logs]\n`);
   process.exit(code);
 }
 
@@ -42,10 +40,11 @@ for (let i = 0; i < argv.length; i++) {
     const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
     if (!v) usage(2);
     const names = v.split(',').map((s) => s.trim());
-    for (const n of names) if (!BENCHMARKS.includes(n as Name)) {
-      process.stderr.write(`unknown benchmark "${n}"; one of: ${BENCHMARKS.join(', ')}\n`);
-      process.exit(2);
-    }
+    for (const n of names)
+      if (!BENCHMARKS.includes(n as Name)) {
+        process.stderr.write(`unknown benchmark "${n}"; one of: ${BENCHMARKS.join(', ')}\n`);
+        process.exit(2);
+      }
     only = names as Name[];
   } else if (a === '--json' || a.startsWith('--json=')) {
     jsonOut = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
@@ -104,7 +103,9 @@ for (const name of selected) {
   try {
     const report = await runOne(name);
     if (report) {
-      process.stdout.write(renderReport({ ...report, header: [`${loadAtStart} at start of this benchmark; took ${((Date.now() - t0) / 1000).toFixed(0)} s`, ...report.header] }));
+      process.stdout.write(
+        renderReport({ ...report, header: [`${loadAtStart} at start of this benchmark; took ${((Date.now() - t0) / 1000).toFixed(0)} s`, ...report.header] }),
+      );
       results.push({ name, report, seconds: (Date.now() - t0) / 1000 });
     }
   } catch (err) {
@@ -133,7 +134,9 @@ async function runOne(name: Name) {
       return await (await import('./api-load.js')).apiLoad(ctx);
     case 'memory':
       if (quick) {
-        process.stdout.write('\n== 6. Memory and size ==\n   skipped in --quick mode (a 300-page scanned document takes many minutes); run `npm run bench -- --only memory`\n');
+        process.stdout.write(
+          '\n== 6. Memory and size ==\n   skipped in --quick mode (a 300-page scanned document takes many minutes); run `npm run bench -- --only memory`\n',
+        );
         return undefined;
       }
       return await (await import('./memory.js')).memory(ctx);

@@ -54,7 +54,13 @@ async function runDoc(stack: Stack, api: Api, token: string, workers: Child[], p
   const sampler = new RssSampler(pids, 1000).start();
   let maxOcr = 0;
   const ocrTimer = setInterval(() => {
-    void Promise.all(workers.map(ocrRunning)).then((ns) => (maxOcr = Math.max(maxOcr, ns.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0))));
+    void Promise.all(workers.map(ocrRunning)).then(
+      (ns) =>
+        (maxOcr = Math.max(
+          maxOcr,
+          ns.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0),
+        )),
+    );
   }, 1000);
   const cpu0 = workers.map((w) => cpuSeconds(w.pid));
   const up = await upload(api.url, token, name, pdf, pages);
@@ -101,7 +107,13 @@ export async function memory(ctx: BenchContext): Promise<Report> {
   // b) and c): the 300-page document with 1, then 3 worker processes.
   ctx.progress(`memory: generating a ${bigPages}-page scanned document (${SCAN_DPI}-dpi JPEG pages)`);
   const bigFile = path.join(ctx.tmp, 'big-scan.pdf');
-  const gen = spawnChild('make-scan', process.execPath, ['--import', 'tsx', 'bench/make-scan.ts', bigFile, String(bigPages), '41000', String(SCAN_DPI)], {}, stack.logDir);
+  const gen = spawnChild(
+    'make-scan',
+    process.execPath,
+    ['--import', 'tsx', 'bench/make-scan.ts', bigFile, String(bigPages), '41000', String(SCAN_DPI)],
+    {},
+    stack.logDir,
+  );
   if ((await gen.exited) !== 0) throw new Error(`generating the ${bigPages}-page document failed:\n${tail(gen)}`);
   const big = new Uint8Array(fs.readFileSync(bigFile));
   fs.rmSync(bigFile);
@@ -158,7 +170,9 @@ export async function memory(ctx: BenchContext): Promise<Report> {
   return {
     name: 'memory',
     title: '6. Memory and size',
-    header: [`workers with defaults (OCR_WORKERS=${ctx.cores}: ${ctx.cores + 1} OCR pages at once per process), except the first row; RSS sampled every second from /proc`],
+    header: [
+      `workers with defaults (OCR_WORKERS=${ctx.cores}: ${ctx.cores + 1} OCR pages at once per process), except the first row; RSS sampled every second from /proc`,
+    ],
     columns: ['run', 'workers', 'wall s', 'pages/min', 'RSS start', 'RSS peak', 'HWM', 'RSS end', 'first → last third', 'CPU s/page', 'status'],
     rows,
     notes,

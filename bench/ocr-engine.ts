@@ -23,7 +23,12 @@ import { fmt, fmtPct, fmtRatio, gapAtLeast, median, type Report } from './lib/ut
 const TESSERACT = process.env.TESSERACT_BIN ?? 'tesseract';
 const DEBIAN_TESSDATA = '/usr/share/tesseract-ocr/5/tessdata';
 /** Real scans from the corpus (first page of each), full mode only: speed on dense pages. */
-const CORPUS_PAGES = ['scanned/ocrmypdf_c02-22_huckfinn.pdf', 'scanned/ocrmypdf_linn_two_column.pdf', 'scanned/ocrmypdf_ccitt_g4.pdf', 'scanned/ocrmypdf_epson_scan.pdf'];
+const CORPUS_PAGES = [
+  'scanned/ocrmypdf_c02-22_huckfinn.pdf',
+  'scanned/ocrmypdf_linn_two_column.pdf',
+  'scanned/ocrmypdf_ccitt_g4.pdf',
+  'scanned/ocrmypdf_epson_scan.pdf',
+];
 
 interface PageImage {
   file: string;
@@ -140,7 +145,14 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
   ];
   if (!ctx.quick) {
     const present = CORPUS_PAGES.filter((f) => fs.existsSync(path.join(CORPUS, f)));
-    if (present.length) groups.push(await pageImagesAll('corpus', present.map((f) => ({ pdf: new Uint8Array(fs.readFileSync(path.join(CORPUS, f))), pageNos: [1] })), dir));
+    if (present.length)
+      groups.push(
+        await pageImagesAll(
+          'corpus',
+          present.map((f) => ({ pdf: new Uint8Array(fs.readFileSync(path.join(CORPUS, f))), pageNos: [1] })),
+          dir,
+        ),
+      );
   }
 
   const rows: string[][] = [];
@@ -202,7 +214,7 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
       `eng ${LANG_DATA_VARIANT} (@tesseract.js-data/eng)`,
       String(n),
       fmt(jsPpm, 1),
-      fmt((median(js.wallMs) / 1000) * workers / n, 2),
+      fmt(((median(js.wallMs) / 1000) * workers) / n, 2),
       fmt(median(js.cpuS) / n, 2),
       hasTruth ? fmtPct(jsCer, 2) : 'n/a',
       fmtRatio(jsPpm / nativePpm),
@@ -217,7 +229,7 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
         nat.data,
         String(n),
         fmt(p, 1),
-        fmt((median(nat.run.wallMs) / 1000) * workers / n, 2),
+        fmt(((median(nat.run.wallMs) / 1000) * workers) / n, 2),
         fmt(median(nat.run.cpuS) / n, 2),
         hasTruth ? fmtPct(c, 2) : 'n/a',
         fmtRatio(p / nativePpm),
@@ -237,7 +249,7 @@ export async function ocrEngine(ctx: BenchContext): Promise<Report> {
           `target: CER no worse than native + 0.5 points: ${fmt(jsCer * 100, 2)} % vs ${fmt(nativeCers[0]! * 100, 2)} % → ${diff <= 0.5 ? 'met' : `missed by ${fmt(diff - 0.5, 2)} points`} (difference ${diff >= 0 ? '+' : ''}${fmt(diff, 2)} points)`,
         );
       }
-      const endToEndPpm = 60 / (imageMedian / 1000 / workers + (median(js.wallMs) / 1000) / n);
+      const endToEndPpm = 60 / (imageMedian / 1000 / workers + median(js.wallMs) / 1000 / n);
       notes.push(`page image + recognise on ${workers} cores (page-image time added, if spread over ${workers} cores): ≈ ${fmt(endToEndPpm, 1)} pages/min`);
     }
   }

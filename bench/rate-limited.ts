@@ -21,7 +21,7 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
   const warmupS = ctx.quick ? 2 : 10;
   const windowS = ctx.quick ? 10 : 60;
   // Enough waiting documents to keep the limit busy through warm-up + window, with 20 % to spare.
-  const docs = Math.ceil(((RPM / 60) * (warmupS + windowS)) * 1.2) + 10;
+  const docs = Math.ceil((RPM / 60) * (warmupS + windowS) * 1.2) + 10;
   const nWorkers = 2;
   const stack = await ctx.stack();
   stack.llm.setLatency(LLM_LATENCY_MS);
@@ -30,11 +30,17 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
   ctx.progress(`rate-limited: building a backlog of ${docs} documents waiting for the LLM (workers at LLM_RPM=1)`);
   const [api, slow] = await Promise.all([startApi(stack, prefix), startWorkers(stack, nWorkers, { prefix, llmRpm: 1 })]);
   const token = await login(api.url);
-  const uploaded = await uploadAll(api.url, token, docs, (i) => ({
-    name: `rate-${i}.pdf`,
-    pdf: uniqueBytes(new Uint8Array(digitalReportPdf(syntheticReport({ pages: 1, seed: 70_000 + i, rowsPerPage: 6 }))), `${prefix}${i}`),
-    pages: 1,
-  }), 4);
+  const uploaded = await uploadAll(
+    api.url,
+    token,
+    docs,
+    (i) => ({
+      name: `rate-${i}.pdf`,
+      pdf: uniqueBytes(new Uint8Array(digitalReportPdf(syntheticReport({ pages: 1, seed: 70_000 + i, rowsPerPage: 6 }))), `${prefix}${i}`),
+      pages: 1,
+    }),
+    4,
+  );
   const ids = uploaded.map((u) => u.jobId);
   // Waiting for the LLM: stage 'extract' entered (planExtraction done), no extraction part stored yet.
   const waiting = async () =>
@@ -51,7 +57,9 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
   await Promise.all(slow.map((w) => stopChild(w)));
   const backlog = await waiting();
 
-  ctx.progress(`rate-limited: ${backlog} documents waiting; starting ${nWorkers} workers at LLM_RPM=${RPM}, measuring ${warmupS} s warm-up + ${windowS} s window`);
+  ctx.progress(
+    `rate-limited: ${backlog} documents waiting; starting ${nWorkers} workers at LLM_RPM=${RPM}, measuring ${warmupS} s warm-up + ${windowS} s window`,
+  );
   const before = stack.llm.requests.length;
   const fast = await startWorkers(stack, nWorkers, { prefix, llmRpm: RPM });
   await until('the first LLM request', async () => (stack.llm.requests.length > before ? true : undefined), 60_000, fast, 50);
@@ -66,8 +74,17 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
   const inWindow = times.filter((t) => t >= wStart && t < wEnd).length;
   const achieved = (inWindow / windowS) * 60;
   const leftover = backlog - times.filter((t) => t < wEnd).length;
-  const max10 = maxInAnyWindow(times.filter((t) => t < wEnd), 10_000);
-  const max60 = windowS + warmupS >= 60 ? maxInAnyWindow(times.filter((t) => t < wEnd), 60_000) : NaN;
+  const max10 = maxInAnyWindow(
+    times.filter((t) => t < wEnd),
+    10_000,
+  );
+  const max60 =
+    windowS + warmupS >= 60
+      ? maxInAnyWindow(
+          times.filter((t) => t < wEnd),
+          60_000,
+        )
+      : NaN;
   const dispatch = llmDispatchPerSecond(RPM);
   const rows = [
     [
@@ -93,7 +110,9 @@ export async function rateLimited(ctx: BenchContext): Promise<Report> {
   return {
     name: 'rate-limited',
     title: '4. Rate-limited LLM: achieved requests/min vs LLM_RPM',
-    header: [`one LLM request per document (1-page digital reports); paced by Temporal's task-queue rate limit, enforced by the send window both workers share`],
+    header: [
+      `one LLM request per document (1-page digital reports); paced by Temporal's task-queue rate limit, enforced by the send window both workers share`,
+    ],
     columns: ['configuration', 'backlog', 'window', 'requests', 'req/min', 'of limit', 'max in 10 s', 'max in 60 s'],
     rows,
     notes,

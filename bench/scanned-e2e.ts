@@ -29,7 +29,12 @@ function makeDocs(count: number, seedBase: number, tag: string): BatchDoc[] {
 async function ceiling(docs: BatchDoc[], size: number): Promise<{ wallS: number; cpuS: number; pages: number }> {
   const images: Uint8Array[] = [];
   for (const d of docs) {
-    for await (const p of renderPagesForOcr(d.pdf, Array.from({ length: d.pages }, (_, i) => i + 1), { dpi: 300 })) images.push(p.image);
+    for await (const p of renderPagesForOcr(
+      d.pdf,
+      Array.from({ length: d.pages }, (_, i) => i + 1),
+      { dpi: 300 },
+    ))
+      images.push(p.image);
   }
   const pool = await getOcrPool('eng', { size });
   const c0 = process.cpuUsage();
@@ -62,7 +67,12 @@ export async function scannedE2e(ctx: BenchContext): Promise<Report> {
     const pool = await getOcrPool('eng', { size: ocrWorkers });
     const warmDoc = makeDocs(1, 9_998, 'ceiling-warm')[0]!;
     const imgs: Uint8Array[] = [];
-    for await (const p of renderPagesForOcr(warmDoc.pdf, Array.from({ length: ocrWorkers }, (_, i) => i + 1), { dpi: 300 })) imgs.push(p.image);
+    for await (const p of renderPagesForOcr(
+      warmDoc.pdf,
+      Array.from({ length: ocrWorkers }, (_, i) => i + 1),
+      { dpi: 300 },
+    ))
+      imgs.push(p.image);
     await Promise.all(imgs.map((im) => pool.recognize(im)));
   }
 
@@ -93,11 +103,23 @@ export async function scannedE2e(ctx: BenchContext): Promise<Report> {
       `end to end: upload → workbook (1 worker process, OCR pool of ${ocrWorkers})`,
       String(runs[0]!.e2e.docs),
       String(pages),
-      fmt(m((x) => x.e2e.docsPerHour), 0),
+      fmt(
+        m((x) => x.e2e.docsPerHour),
+        0,
+      ),
       fmt(e2ePpm, 1),
-      fmt(m((x) => x.e2e.p50S), 1),
-      fmt(m((x) => x.e2e.p95S), 1),
-      fmt(perPage((x) => x.e2e.cpu.workers), 2),
+      fmt(
+        m((x) => x.e2e.p50S),
+        1,
+      ),
+      fmt(
+        m((x) => x.e2e.p95S),
+        1,
+      ),
+      fmt(
+        perPage((x) => x.e2e.cpu.workers),
+        2,
+      ),
       fmtRatio(ratio),
     ],
     [
@@ -108,15 +130,33 @@ export async function scannedE2e(ctx: BenchContext): Promise<Report> {
       fmt(ceilPpm, 1),
       '-',
       '-',
-      fmt(m((x) => x.ceil.cpuS / x.ceil.pages), 2),
+      fmt(
+        m((x) => x.ceil.cpuS / x.ceil.pages),
+        2,
+      ),
       '1.00×',
     ],
   ];
   const notes = [
     gapAtLeast('target: end-to-end pages/min ≥ 90 % of the ceiling', ratio * 100, 90, ' %'),
-    `other CPU per page during the end-to-end runs: API ${fmt(perPage((x) => x.e2e.cpu.api), 3)} s, Temporal ${fmt(perPage((x) => x.e2e.cpu.temporal), 3)} s, ` +
-      `postgres ${fmt(perPage((x) => x.e2e.cpu.postgres), 3)} s (all databases), bench process (uploads, LLM server) ${fmt(perPage((x) => x.e2e.cpu.bench), 3)} s; ` +
-      `machine CPU busy ${fmtPct(m((x) => x.e2e.cpu.machineBusy), 0)}`,
+    `other CPU per page during the end-to-end runs: API ${fmt(
+      perPage((x) => x.e2e.cpu.api),
+      3,
+    )} s, Temporal ${fmt(
+      perPage((x) => x.e2e.cpu.temporal),
+      3,
+    )} s, ` +
+      `postgres ${fmt(
+        perPage((x) => x.e2e.cpu.postgres),
+        3,
+      )} s (all databases), bench process (uploads, LLM server) ${fmt(
+        perPage((x) => x.e2e.cpu.bench),
+        3,
+      )} s; ` +
+      `machine CPU busy ${fmtPct(
+        m((x) => x.e2e.cpu.machineBusy),
+        0,
+      )}`,
     `activity wall time per document (jobs.stage_ms, OCR summed over its parallel batches): prepare ${fmt(stage('prepare'), 2)} s, ocr ${fmt(stage('ocr'), 1)} s, extract ${fmt(stage('extract'), 2)} s, export ${fmt(stage('export'), 2)} s`,
     `${repeats} run(s) of ${docsPerRun} unique generated 10-page scans (${ROWS_PER_PAGE} result rows per page, 300-dpi JPEG) uploaded at once${ctx.quick ? ' (no warm-up in --quick)' : ' after a warm-up document'}; medians over runs; latency = upload request sent → job finished; LLM test server answering at once (no latency, no rate cap).`,
   ];
@@ -124,7 +164,9 @@ export async function scannedE2e(ctx: BenchContext): Promise<Report> {
   return {
     name: 'scanned-e2e',
     title: '2. Scanned documents end to end',
-    header: [`worker: 1 process, OCR_WORKERS=${ocrWorkers}, MAX_CONCURRENT_ACTIVITIES=10 (defaults); API: 1 process; Temporal dev server; PostgreSQL on 127.0.0.1`],
+    header: [
+      `worker: 1 process, OCR_WORKERS=${ocrWorkers}, MAX_CONCURRENT_ACTIVITIES=10 (defaults); API: 1 process; Temporal dev server; PostgreSQL on 127.0.0.1`,
+    ],
     columns: ['run', 'docs', 'pages', 'docs/hour', 'pages/min', 'p50 s', 'p95 s', 'CPU s/page', 'vs ceiling'],
     rows,
     notes,

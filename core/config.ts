@@ -45,83 +45,82 @@ function redact(v: string): string {
   return v.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-const EnvSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    DATABASE_URL: optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
-    TEMPORAL_ADDRESS: z
-      .string()
-      .trim()
-      .optional()
-      .refine((v) => !v || /^[\w.-]+:\d+$/.test(v), { message: 'TEMPORAL_ADDRESS must look like host:port (e.g. localhost:7233)' }),
-    TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
-    // Temporal Cloud / a TLS-protected cluster: an API key (implies TLS), or mutual TLS with a client certificate.
-    TEMPORAL_API_KEY: z.string().trim().optional(),
-    TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
-    TEMPORAL_TLS_CERT_PATH: z.string().trim().optional(),
-    TEMPORAL_TLS_KEY_PATH: z.string().trim().optional(),
-    TEMPORAL_CLI: z.string().trim().optional(),
-    TEMPORAL_UI_PORT: int('TEMPORAL_UI_PORT', 8233, 0, 65535), // 0: no Web UI
-    DATA_DIR: z.string().trim().default('.data'),
-    OPENAI_API_KEY: z.string().trim().optional(),
-    OPENAI_BASE_URL: optionalUrl('OPENAI_BASE_URL', ['http:', 'https:']),
-    OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
-    OPENAI_TIMEOUT_MS: int('OPENAI_TIMEOUT_MS', 120_000, 1_000, 600_000),
-    EXTRACTION_PROVIDER: z
-      .string()
-      .trim()
-      .optional()
-      .refine((v) => !v || v === 'openai' || v === 'offline', { message: 'EXTRACTION_PROVIDER must be "openai" or "offline"' }),
-    LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
-    MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
-    OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
-    OCR_NICE: int('OCR_NICE', 10, 0, 19), // the OCR threads' priority (library/ocr/pool.ts, same default)
-    MAX_UPLOAD_MB: int('MAX_UPLOAD_MB', 50, 1, 2048),
-    MAX_PAGES: int('MAX_PAGES', 500, 1, 100_000),
-    OCR_LANG: z
-      .string()
-      .trim()
-      .default('eng')
-      .refine((v) => /^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(v), { message: 'OCR_LANG must be tesseract language codes like "eng" or "eng+deu"' }),
-    PORT: int('PORT', 8000, 0, 65535), // 0: any free port (tests)
-    WORKER_HTTP_PORT: int('WORKER_HTTP_PORT', 9091, 0, 65535), // 0: any free port, logged
-    WORKER_HTTP_HOST: z
-      .string()
-      .trim()
-      .default('0.0.0.0')
-      .refine((v) => /^[\w.:-]+$/.test(v), { message: 'WORKER_HTTP_HOST must be an address to listen on, like 0.0.0.0 or 127.0.0.1' }),
-    LOG_LEVEL: z.enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${String(i.input)}")` }).default('info'),
-    SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 120, 0, 3600),
-    LLM_MAX_CONCURRENT: int('LLM_MAX_CONCURRENT', 32, 1, 1000),
-    TASK_QUEUE_PREFIX: z
-      .string()
-      .trim()
-      .default('')
-      .refine((v) => /^[\w.-]*$/.test(v), { message: 'TASK_QUEUE_PREFIX may only hold letters, digits, ".", "-" and "_"' }),
-    WORKFLOW_BUNDLE: z.string().trim().optional(),
-    JWT_SECRET: z
-      .string()
-      .optional()
-      .refine((v) => !v || v.length >= 32, { message: 'JWT_SECRET must be at least 32 characters (e.g. `openssl rand -base64 48`)' }),
-    ADMIN_USERNAME: z
-      .string()
-      .trim()
-      .optional()
-      .refine((v) => !v || /^[\w.@-]{3,64}$/.test(v), { message: 'ADMIN_USERNAME must be 3-64 letters, digits or . _ @ -' }),
-    ADMIN_PASSWORD: z
-      .string()
-      .optional()
-      .refine((v) => !v || (v.length >= 12 && Buffer.byteLength(v) <= 72), { message: 'ADMIN_PASSWORD must be 12 to 72 bytes long' }),
-    CORS_ORIGINS: z
-      .string()
-      .trim()
-      .default('')
-      .refine((v) => v.split(',').every((o) => !o.trim() || /^https?:\/\/[^/]+$/.test(o.trim())), {
-        message: 'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.org',
-      }),
-    TRUST_PROXY: z.enum(['true', 'false', '']).default(''),
-    TEMPORAL_UI_URL: optionalUrl('TEMPORAL_UI_URL', ['http:', 'https:']),
-  });
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || /^[\w.-]+:\d+$/.test(v), { message: 'TEMPORAL_ADDRESS must look like host:port (e.g. localhost:7233)' }),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  // Temporal Cloud / a TLS-protected cluster: an API key (implies TLS), or mutual TLS with a client certificate.
+  TEMPORAL_API_KEY: z.string().trim().optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().trim().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().trim().optional(),
+  TEMPORAL_CLI: z.string().trim().optional(),
+  TEMPORAL_UI_PORT: int('TEMPORAL_UI_PORT', 8233, 0, 65535), // 0: no Web UI
+  DATA_DIR: z.string().trim().default('.data'),
+  OPENAI_API_KEY: z.string().trim().optional(),
+  OPENAI_BASE_URL: optionalUrl('OPENAI_BASE_URL', ['http:', 'https:']),
+  OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: int('OPENAI_TIMEOUT_MS', 120_000, 1_000, 600_000),
+  EXTRACTION_PROVIDER: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || v === 'openai' || v === 'offline', { message: 'EXTRACTION_PROVIDER must be "openai" or "offline"' }),
+  LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
+  MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
+  OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+  OCR_NICE: int('OCR_NICE', 10, 0, 19), // the OCR threads' priority (library/ocr/pool.ts, same default)
+  MAX_UPLOAD_MB: int('MAX_UPLOAD_MB', 50, 1, 2048),
+  MAX_PAGES: int('MAX_PAGES', 500, 1, 100_000),
+  OCR_LANG: z
+    .string()
+    .trim()
+    .default('eng')
+    .refine((v) => /^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(v), { message: 'OCR_LANG must be tesseract language codes like "eng" or "eng+deu"' }),
+  PORT: int('PORT', 8000, 0, 65535), // 0: any free port (tests)
+  WORKER_HTTP_PORT: int('WORKER_HTTP_PORT', 9091, 0, 65535), // 0: any free port, logged
+  WORKER_HTTP_HOST: z
+    .string()
+    .trim()
+    .default('0.0.0.0')
+    .refine((v) => /^[\w.:-]+$/.test(v), { message: 'WORKER_HTTP_HOST must be an address to listen on, like 0.0.0.0 or 127.0.0.1' }),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${String(i.input)}")` }).default('info'),
+  SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 120, 0, 3600),
+  LLM_MAX_CONCURRENT: int('LLM_MAX_CONCURRENT', 32, 1, 1000),
+  TASK_QUEUE_PREFIX: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => /^[\w.-]*$/.test(v), { message: 'TASK_QUEUE_PREFIX may only hold letters, digits, ".", "-" and "_"' }),
+  WORKFLOW_BUNDLE: z.string().trim().optional(),
+  JWT_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => !v || v.length >= 32, { message: 'JWT_SECRET must be at least 32 characters (e.g. `openssl rand -base64 48`)' }),
+  ADMIN_USERNAME: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || /^[\w.@-]{3,64}$/.test(v), { message: 'ADMIN_USERNAME must be 3-64 letters, digits or . _ @ -' }),
+  ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .refine((v) => !v || (v.length >= 12 && Buffer.byteLength(v) <= 72), { message: 'ADMIN_PASSWORD must be 12 to 72 bytes long' }),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v.split(',').every((o) => !o.trim() || /^https?:\/\/[^/]+$/.test(o.trim())), {
+      message: 'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.org',
+    }),
+  TRUST_PROXY: z.enum(['true', 'false', '']).default(''),
+  TEMPORAL_UI_URL: optionalUrl('TEMPORAL_UI_URL', ['http:', 'https:']),
+});
 
 /**
  * What the process runs: `api` (HTTP), `worker` (Temporal workers), `all` (the embedded `npm start`),
@@ -133,7 +132,8 @@ export type ProcessRole = 'all' | 'api' | 'worker' | 'cli';
 function crossChecks(env: NodeJS.ProcessEnv, role: ProcessRole): string[] {
   const problems: string[] = [];
   if (env.EXTRACTION_PROVIDER?.trim() === 'openai' && !env.OPENAI_API_KEY?.trim()) problems.push('EXTRACTION_PROVIDER=openai needs OPENAI_API_KEY');
-  if (!!env.TEMPORAL_TLS_CERT_PATH !== !!env.TEMPORAL_TLS_KEY_PATH) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither');
+  if (!!env.TEMPORAL_TLS_CERT_PATH !== !!env.TEMPORAL_TLS_KEY_PATH)
+    problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither');
   for (const name of ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH'] as const) {
     const file = env[name];
     if (file && !fs.existsSync(file)) problems.push(`${name}: no file at ${file}`);
@@ -243,7 +243,9 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
     workflowBundle: e.WORKFLOW_BUNDLE || undefined,
     jwtSecret: e.JWT_SECRET || undefined,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     trustProxy: e.TRUST_PROXY === 'true',
     temporalUiUrl: e.TEMPORAL_UI_URL,
     maxConcurrentActivities: e.MAX_CONCURRENT_ACTIVITIES,

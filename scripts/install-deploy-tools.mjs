@@ -20,7 +20,10 @@ const WANTED = [
 
 function installedVersion(pkg) {
   try {
-    const out = execFileSync(bin('python'), ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(pkg)}))`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(bin('python'), ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(pkg)}))`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return out.trim();
   } catch {
     return undefined;

@@ -5,15 +5,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Config } from '../core/config.js';
 import { createJob, createJobOnce, getJob, type JobRow } from '../stores/jobs.js';
-import {
-  FileNameKey,
-  JobIdKey,
-  JobStatusKey,
-  OwnerKey,
-  taskQueues,
-  workflowIdForJob,
-  type ProcessDocumentInput,
-} from '../core/contract/jobs.js';
+import { FileNameKey, JobIdKey, JobStatusKey, OwnerKey, taskQueues, workflowIdForJob, type ProcessDocumentInput } from '../core/contract/jobs.js';
 
 export async function connectClient(cfg: Config, address: string): Promise<Client> {
   const connection = await Connection.connect({ address, ...cfg.temporalConnection });
@@ -80,7 +72,10 @@ export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow)
 export function safeFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_').trim().slice(0, 200);
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_')
+    .trim()
+    .slice(0, 200);
   return cleaned || 'document.pdf';
 }
 

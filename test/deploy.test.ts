@@ -88,7 +88,11 @@ describe('docker compose', () => {
     const cases: Array<[string, (c: any) => void, RegExp]> = [
       ['service removed', (c) => delete c.services.nginx, /service nginx is missing/],
       ['healthcheck removed', (c) => delete c.services.postgres.healthcheck, /postgres has no healthcheck/],
-      ['condition weakened', (c) => (c.services.temporal.depends_on['temporal-admin-tools'].condition = 'service_started'), /temporal must depend on temporal-admin-tools with condition service_completed_successfully/],
+      [
+        'condition weakened',
+        (c) => (c.services.temporal.depends_on['temporal-admin-tools'].condition = 'service_started'),
+        /temporal must depend on temporal-admin-tools with condition service_completed_successfully/,
+      ],
       ['one-shot restarts forever', (c) => (c.services['temporal-create-namespace'].restart = 'always'), /restarts forever/],
       ['cycle', (c) => (c.services.postgres.depends_on = { nginx: { condition: 'service_started' } }), /cycle/],
       ['unknown env name', (c) => (c.services.worker.environment.MEDEXTRACT_WORKERS = '3'), /MEDEXTRACT_WORKERS is not read by core\/config.ts/],
@@ -96,7 +100,11 @@ describe('docker compose', () => {
       ['api replicas', (c) => delete c.services.api.deploy, /api must run 2 replicas/],
       ['grace period', (c) => (c.services.worker.stop_grace_period = '90s'), /stop_grace_period \(90s\) is shorter than SHUTDOWN_GRACE_SECONDS \(120s\)/],
       ['api port published', (c) => (c.services.api.ports = ['8001:8000']), /api must not publish ports/],
-      ['dynamic config path', (c) => (c.services.temporal.environment.DYNAMIC_CONFIG_FILE_PATH = 'config/dynamicconfig/missing.yaml'), /missing.yaml does not exist/],
+      [
+        'dynamic config path',
+        (c) => (c.services.temporal.environment.DYNAMIC_CONFIG_FILE_PATH = 'config/dynamicconfig/missing.yaml'),
+        /missing.yaml does not exist/,
+      ],
       ['api probe', (c) => (c.services.api.healthcheck.test = ['CMD', 'true']), /api healthcheck must probe \/readyz/],
       ['proxy trust', (c) => delete c.services.api.environment.TRUST_PROXY, /TRUST_PROXY must be "true"/],
     ];
@@ -104,7 +112,10 @@ describe('docker compose', () => {
       const broken = clone(compose);
       mutate(broken);
       const problems = composeProblems(broken, composeRaw, composeCtx);
-      assert.ok(problems.some((p) => expected.test(p)), `${what}: expected ${expected} in ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${what}: expected ${expected} in ${JSON.stringify(problems)}`,
+      );
     }
     assert.ok(composeProblems(compose, `${composeRaw}\n# \${UNDOCUMENTED_VAR:-x}`, composeCtx).some((p) => /UNDOCUMENTED_VAR/.test(p)));
     const lessEnv = new Map(envExample);
@@ -128,7 +139,10 @@ describe('docker compose', () => {
     const schema = readText('deploy/temporal/setup-schema.sh');
     const init = readText('deploy/postgres/init-databases.sh');
     const env = compose.services.temporal.environment;
-    for (const [db, dir] of [[env.DBNAME, 'temporal'], [env.VISIBILITY_DBNAME, 'visibility']]) {
+    for (const [db, dir] of [
+      [env.DBNAME, 'temporal'],
+      [env.VISIBILITY_DBNAME, 'visibility'],
+    ]) {
       assert.match(schema, new RegExp(`--db ${db} setup-schema -v 0\\.0`));
       assert.match(schema, new RegExp(`--db ${db} update-schema -d "\\$SCHEMA_DIR/${dir}/versioned"`));
       assert.match(init, new RegExp(`CREATE DATABASE ${db} OWNER temporal;`));
@@ -149,9 +163,15 @@ describe('docker compose', () => {
   test('the namespace script creates the namespace and search attributes on a real Temporal server, idempotently', (t) => {
     const address = process.env.TEMPORAL_ADDRESS;
     const cli = process.env.TEMPORAL_CLI ?? path.join(tools, 'temporal');
-    if (!address || !fs.existsSync(cli)) return t.skip('needs the test run\'s Temporal server (npx tsx scripts/run-tests.ts)');
+    if (!address || !fs.existsSync(cli)) return t.skip("needs the test run's Temporal server (npx tsx scripts/run-tests.ts)");
     const namespace = `deploy-test-${process.pid}`;
-    const env = { ...process.env, PATH: `${path.dirname(cli)}${path.delimiter}${process.env.PATH}`, TEMPORAL_ADDRESS: address, NAMESPACE: namespace, RETENTION: '24h' };
+    const env = {
+      ...process.env,
+      PATH: `${path.dirname(cli)}${path.delimiter}${process.env.PATH}`,
+      TEMPORAL_ADDRESS: address,
+      NAMESPACE: namespace,
+      RETENTION: '24h',
+    };
     const run = () => spawnSync('sh', [path.join(ROOT, 'deploy/temporal/create-namespace.sh')], { env, encoding: 'utf8', timeout: 180_000 });
     const first = run();
     assert.equal(first.status, 0, first.stderr + first.stdout);
@@ -187,7 +207,10 @@ describe('nginx', () => {
     ];
     for (const [what, broken, expected] of cases) {
       assert.notEqual(broken, conf, `${what}: the mutation changed nothing`);
-      assert.ok(nginxProblems(broken, nginxCtx).some((p) => expected.test(p)), `${what}: expected ${expected}`);
+      assert.ok(
+        nginxProblems(broken, nginxCtx).some((p) => expected.test(p)),
+        `${what}: expected ${expected}`,
+      );
     }
   });
 
@@ -257,7 +280,10 @@ describe('nginx', () => {
     });
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
-      const up = await fetch(`${base}/nginx-health`).then((r) => r.status === 200, () => false);
+      const up = await fetch(`${base}/nginx-health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (up) break;
       assert.ok(i < 50 && proc.exitCode === null, `nginx did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -285,7 +311,9 @@ describe('nginx', () => {
     // Body cap: refused from the declared length, before anything reaches a backend.
     const limit = (requestFactor * maxUploadMb + 1) * 1024 * 1024;
     const status = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=z\r\nContent-Length: ${limit + 1}\r\n\r\n`));
+      const s = net.connect(port, '127.0.0.1', () =>
+        s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=z\r\nContent-Length: ${limit + 1}\r\n\r\n`),
+      );
       s.once('data', (d) => (resolve(d.toString().split('\r\n')[0]!), s.destroy()));
       s.once('error', reject);
     });
@@ -339,14 +367,23 @@ describe('Dockerfile', () => {
     ];
     for (const [what, broken, expected] of cases) {
       assert.notEqual(broken, dockerfile, `${what}: the mutation changed nothing`);
-      assert.ok(dockerfileProblems(broken, dockerignore, ROOT).some((p) => expected.test(p)), `${what}: expected ${expected} in ${JSON.stringify(dockerfileProblems(broken, dockerignore, ROOT))}`);
+      assert.ok(
+        dockerfileProblems(broken, dockerignore, ROOT).some((p) => expected.test(p)),
+        `${what}: expected ${expected} in ${JSON.stringify(dockerfileProblems(broken, dockerignore, ROOT))}`,
+      );
     }
-    assert.ok(dockerfileProblems(dockerfile, dockerignore.replace('!migrations/\n', ''), ROOT).some((p) => /COPY migrations: excluded by .dockerignore/.test(p)));
+    assert.ok(
+      dockerfileProblems(dockerfile, dockerignore.replace('!migrations/\n', ''), ROOT).some((p) => /COPY migrations: excluded by .dockerignore/.test(p)),
+    );
   });
 
   test('the image keeps secrets and local state out of the build context', () => {
     const lines = dockerignore.split('\n').map((l) => l.trim());
-    assert.equal(lines.find((l) => l && !l.startsWith('#')), '*', '.dockerignore must start by excluding everything');
+    assert.equal(
+      lines.find((l) => l && !l.startsWith('#')),
+      '*',
+      '.dockerignore must start by excluding everything',
+    );
     assert.ok(!lines.some((l) => /^!(\.env|\.data|\.tools|node_modules|test)/.test(l)));
   });
 });
@@ -383,7 +420,16 @@ describe('Kubernetes manifests', () => {
   test('probes, selectors, autoscalers, disruption budgets, security and env are wired', () => {
     assert.deepEqual(k8sProblems(docs, ctx), []);
     const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
-    for (const want of ['Deployment/medextract-api', 'Deployment/medextract-worker', 'Service/medextract-api', 'HorizontalPodAutoscaler/medextract-worker', 'HorizontalPodAutoscaler/medextract-api', 'PodDisruptionBudget/medextract-api', 'PodDisruptionBudget/medextract-worker', 'ConfigMap/medextract-config']) {
+    for (const want of [
+      'Deployment/medextract-api',
+      'Deployment/medextract-worker',
+      'Service/medextract-api',
+      'HorizontalPodAutoscaler/medextract-worker',
+      'HorizontalPodAutoscaler/medextract-api',
+      'PodDisruptionBudget/medextract-api',
+      'PodDisruptionBudget/medextract-worker',
+      'ConfigMap/medextract-config',
+    ]) {
       assert.ok(kinds.includes(want), `${want} is missing`);
     }
   });
@@ -392,16 +438,32 @@ describe('Kubernetes manifests', () => {
     const find = (d: any[], kind: string, name: string) => d.find((x) => x.kind === kind && x.metadata.name === name);
     const worker = (d: any[]) => find(d, 'Deployment', 'medextract-worker').spec.template.spec;
     const cases: Array<[string, (d: any[]) => void, RegExp]> = [
-      ['service selector', (d) => (find(d, 'Service', 'medextract-api').spec.selector['app.kubernetes.io/component'] = 'apii'), /Service\/medextract-api: selector matches 0 Deployments/],
+      [
+        'service selector',
+        (d) => (find(d, 'Service', 'medextract-api').spec.selector['app.kubernetes.io/component'] = 'apii'),
+        /Service\/medextract-api: selector matches 0 Deployments/,
+      ],
       ['deployment selector', (d) => (find(d, 'Deployment', 'medextract-api').spec.selector.matchLabels.tier = 'x'), /spec.selector does not match/],
-      ['pdb selector', (d) => (find(d, 'PodDisruptionBudget', 'medextract-worker').spec.selector.matchLabels = { app: 'nope' }), /PodDisruptionBudget\/medextract-worker: selector matches 0/],
-      ['hpa target', (d) => (find(d, 'HorizontalPodAutoscaler', 'medextract-worker').spec.scaleTargetRef.name = 'medextract-workers'), /scaleTargetRef must name an existing/],
+      [
+        'pdb selector',
+        (d) => (find(d, 'PodDisruptionBudget', 'medextract-worker').spec.selector.matchLabels = { app: 'nope' }),
+        /PodDisruptionBudget\/medextract-worker: selector matches 0/,
+      ],
+      [
+        'hpa target',
+        (d) => (find(d, 'HorizontalPodAutoscaler', 'medextract-worker').spec.scaleTargetRef.name = 'medextract-workers'),
+        /scaleTargetRef must name an existing/,
+      ],
       ['hpa range', (d) => (find(d, 'HorizontalPodAutoscaler', 'medextract-worker').spec.maxReplicas = 20), /workers scale from 2 to 10/],
       ['hpa metric', (d) => (find(d, 'HorizontalPodAutoscaler', 'medextract-api').spec.metrics = []), /must scale on CPU/],
       ['probe port', (d) => (worker(d).containers[0].readinessProbe.httpGet.port = 9092), /readinessProbe port 9092 is not a container port/],
       ['probe path', (d) => (worker(d).containers[0].livenessProbe.httpGet.path = '/readyz'), /livenessProbe must GET \/healthz/],
       ['grace period', (d) => (worker(d).terminationGracePeriodSeconds = 60), /terminationGracePeriodSeconds 60 must exceed/],
-      ['secret key', (d) => (worker(d).containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.key = 'JWT'), /key JWT, which the example Secret does not hold/],
+      [
+        'secret key',
+        (d) => (worker(d).containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.key = 'JWT'),
+        /key JWT, which the example Secret does not hold/,
+      ],
       ['env name', (d) => worker(d).containers[0].env.push({ name: 'WORKERS', value: '3' }), /env WORKERS is not read/],
       ['configmap key', (d) => (find(d, 'ConfigMap', 'medextract-config').data.LLM_LIMIT = '5'), /LLM_LIMIT is not read/],
       ['root', (d) => (worker(d).securityContext.runAsNonRoot = false), /runAsNonRoot must be true/],
@@ -414,10 +476,17 @@ describe('Kubernetes manifests', () => {
       const broken = clone(docs);
       mutate(broken);
       const problems = k8sProblems(broken, ctx);
-      assert.ok(problems.some((p) => expected.test(p)), `${what}: expected ${expected} in ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${what}: expected ${expected} in ${JSON.stringify(problems)}`,
+      );
     }
     assert.ok(kustomizationProblems({ ...kustomization, resources: [...resources, 'secret.example.yaml'] }, dir).some((p) => /example Secret/.test(p)));
-    assert.ok(kustomizationProblems({ ...kustomization, resources: resources.filter((r) => r !== 'worker.yaml') }, dir).some((p) => /does not list worker.yaml/.test(p)));
+    assert.ok(
+      kustomizationProblems({ ...kustomization, resources: resources.filter((r) => r !== 'worker.yaml') }, dir).some((p) =>
+        /does not list worker.yaml/.test(p),
+      ),
+    );
   });
 });
 
@@ -435,7 +504,9 @@ describe('monitoring', () => {
     assert.equal(api.dns_sd_configs[0].port, Number(compose.services.api.environment.PORT));
     assert.equal(api.authorization.type, 'Bearer');
     // The credentials file sits in a folder compose mounts into the Prometheus container.
-    const mount = compose.services.prometheus.volumes.map((v: string) => v.split(':')).find(([, target]: string[]) => api.authorization.credentials_file.startsWith(`${target}/`));
+    const mount = compose.services.prometheus.volumes
+      .map((v: string) => v.split(':'))
+      .find(([, target]: string[]) => api.authorization.credentials_file.startsWith(`${target}/`));
     assert.ok(mount, 'the API key file is not inside a mounted folder');
     assert.ok(fs.existsSync(path.join(ROOT, mount[0])));
     assert.deepEqual(worker.dns_sd_configs[0].names, ['worker']);
@@ -447,7 +518,9 @@ describe('monitoring', () => {
     assert.deepEqual(dashboardProblems(dashboard, datasource.uid, metricNames), []);
     // Grafana finds the dashboard where compose mounts it.
     const provider = readYaml('deploy/grafana/provisioning/dashboards/medextract.yml').providers[0];
-    const mounted = compose.services.grafana.volumes.map((v: string) => v.split(':')).find(([src]: string[]) => src === './deploy/grafana/medextract-dashboard.json');
+    const mounted = compose.services.grafana.volumes
+      .map((v: string) => v.split(':'))
+      .find(([src]: string[]) => src === './deploy/grafana/medextract-dashboard.json');
     assert.equal(path.posix.dirname(mounted[1]), provider.options.path);
   });
 
@@ -458,7 +531,10 @@ describe('monitoring', () => {
     panel.datasource = { type: 'prometheus', uid: 'other' };
     const problems = dashboardProblems(broken, datasource.uid, metricNames);
     for (const re of [/medextract_queue_depth is not exported/, /datasource is not the provisioned one/, /no panel shows medextract_jobs/]) {
-      assert.ok(problems.some((p) => re.test(p)), `expected ${re} in ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `expected ${re} in ${JSON.stringify(problems)}`,
+      );
     }
   });
 });

@@ -167,11 +167,24 @@ describe('the JSON Schema sent to the model', () => {
     const patient = (broken.properties as Json).patient as Json;
     delete patient.additionalProperties;
     (patient.required as string[]).pop();
-    (broken.properties as Json).diagnoses = { type: 'array', items: { type: 'object', properties: {}, required: [], additionalProperties: false }, uniqueItems: true };
+    (broken.properties as Json).diagnoses = {
+      type: 'array',
+      items: { type: 'object', properties: {}, required: [], additionalProperties: false },
+      uniqueItems: true,
+    };
     const problems = strictModeViolations(broken);
-    assert.ok(problems.some((p) => p.startsWith('/properties/patient: object not closed')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('/properties/patient: properties not required: mrn')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('unsupported keyword "uniqueItems"')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.startsWith('/properties/patient: object not closed')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('/properties/patient: properties not required: mrn')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('unsupported keyword "uniqueItems"')),
+      problems.join('\n'),
+    );
   });
 
   test('nullable values are unions with null, and the evidence the model gives has no "found"', () => {
@@ -265,7 +278,7 @@ describe('the stored extraction', () => {
     refusedAt(() => parseExtraction(confidence), 'document.date.confidence');
   });
 
-  test('the offline provider\'s output on a corpus document satisfies the contract, before and after verification', async () => {
+  test("the offline provider's output on a corpus document satisfies the contract, before and after verification", async () => {
     const pages = await readTextLayer(readCorpus('medical/rcn_discharge_summary.pdf'));
     const raw = extractOffline(pages);
     assert.ok(raw.diagnoses.length + raw.medications.length + raw.lab_results.length > 0, 'the document yields items');
@@ -290,6 +303,9 @@ describe('the stored extraction', () => {
     });
     assert.deepEqual(ExtractionDownloadSchema.parse(json), json);
     const negative = ExtractionDownloadSchema.safeParse({ ...json, page_count: -1 });
-    assert.deepEqual(negative.error?.issues.map((i) => i.path.join('.')), ['page_count']);
+    assert.deepEqual(
+      negative.error?.issues.map((i) => i.path.join('.')),
+      ['page_count'],
+    );
   });
 });

@@ -36,7 +36,12 @@ const sameName = (a: unknown, b: unknown): boolean => {
   const y = norm(b);
   return x !== '' && y !== '' && (x === y || x.includes(y) || y.includes(x));
 };
-const unitKey = (u: unknown): string => String(u ?? '').normalize('NFKC').toLowerCase().replace(/[µμ]/g, 'u').replace(/\s+/g, '');
+const unitKey = (u: unknown): string =>
+  String(u ?? '')
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[µμ]/g, 'u')
+    .replace(/\s+/g, '');
 const numberOf = (v: unknown): number => Number(String(v).replace(/,/g, ''));
 const sexOf = (s: unknown): string | null => {
   const v = String(s ?? '').toLowerCase();
@@ -46,7 +51,10 @@ const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${((100 * n) /
 
 function allEvidence(x: Extraction): Array<{ where: string; evidence: Evidence }> {
   const out: Array<{ where: string; evidence: Evidence }> = [];
-  for (const [group, fields] of [['document', x.document], ['patient', x.patient]] as const) {
+  for (const [group, fields] of [
+    ['document', x.document],
+    ['patient', x.patient],
+  ] as const) {
     for (const [name, f] of Object.entries(fields)) if (f.evidence) out.push({ where: `${group}.${name}`, evidence: f.evidence });
   }
   for (const s of LIST_SECTIONS) x[s].forEach((item, i) => out.push({ where: `${s}[${i}]`, evidence: item.evidence }));
@@ -112,7 +120,14 @@ describe('offline extraction on the digital corpus', () => {
   test('the corpus is there', () => assert.ok(truths.length > 5, `no corpus at ${CORPUS}`));
   test('the corpus holds the documents this suite is about', () => {
     const files = truths.map((t) => t.file);
-    for (const f of ['rcn_lab_report.pdf', 'agentforge_lab_report.pdf', 'healthfirst_lab_report_3p.pdf', 'rcn_prescription.pdf', 'rcn_discharge_summary.pdf', 'cms1500_blank_form.pdf']) {
+    for (const f of [
+      'rcn_lab_report.pdf',
+      'agentforge_lab_report.pdf',
+      'healthfirst_lab_report_3p.pdf',
+      'rcn_prescription.pdf',
+      'rcn_discharge_summary.pdf',
+      'cms1500_blank_form.pdf',
+    ]) {
       assert.ok(files.includes(f), `${f} missing from ${CORPUS}`);
     }
   });
@@ -179,11 +194,17 @@ describe('offline extraction on the digital corpus', () => {
         assert.ok(precise / Math.max(1, x.lab_results.length) >= 0.9, `lab precision ${pct(precise, x.lab_results.length)}`);
         assert.ok(flagged.length / Math.max(1, found.length) >= 0.9, `flag accuracy ${pct(flagged.length, found.length)}`);
       } else {
-        assert.deepEqual(x.lab_results.map((r) => r.evidence.quote), [], 'lab rows in a document without lab results');
+        assert.deepEqual(
+          x.lab_results.map((r) => r.evidence.quote),
+          [],
+          'lab rows in a document without lab results',
+        );
       }
 
       // Medications (structured truth only).
-      const meds = (truth.discharge_medications ?? truth.medications ?? []).filter((m): m is { name: string; strength?: string; sig?: string } => typeof m === 'object');
+      const meds = (truth.discharge_medications ?? truth.medications ?? []).filter(
+        (m): m is { name: string; strength?: string; sig?: string } => typeof m === 'object',
+      );
       if (meds.length > 0) {
         const found = meds.filter((m) =>
           x.medications.some((e) => sameName(e.name, m.name.split(' (')[0]) && (!m.strength || unitKey(e.dose) === unitKey(m.strength))),
@@ -193,7 +214,14 @@ describe('offline extraction on the digital corpus', () => {
           return !m.sig || (e?.frequency != null && m.sig.toLowerCase().includes(e.frequency.toLowerCase()));
         });
         report.push(`medications ${found.length}/${meds.length}, frequency ${withFreq.length}/${meds.length}, extracted ${x.medications.length}`);
-        assert.equal(found.length, meds.length, `medications missed: ${meds.filter((m) => !found.includes(m)).map((m) => m.name).join(', ')}`);
+        assert.equal(
+          found.length,
+          meds.length,
+          `medications missed: ${meds
+            .filter((m) => !found.includes(m))
+            .map((m) => m.name)
+            .join(', ')}`,
+        );
         assert.equal(withFreq.length, meds.length, 'frequency missing or not from the sig');
         assert.equal(x.medications.length, meds.length, `extra medications: ${x.medications.map((m) => m.name).join(', ')}`);
       }
@@ -203,14 +231,28 @@ describe('offline extraction on the digital corpus', () => {
       if (dx.length > 0) {
         const found = dx.filter((d) => x.diagnoses.some((e) => e.icd10 === d.icd10 && sameName(e.description, d.description)));
         report.push(`ICD-10 diagnoses ${found.length}/${dx.length}`);
-        assert.equal(found.length, dx.length, `diagnoses missed: ${dx.filter((d) => !found.includes(d)).map((d) => d.icd10).join(', ')}`);
+        assert.equal(
+          found.length,
+          dx.length,
+          `diagnoses missed: ${dx
+            .filter((d) => !found.includes(d))
+            .map((d) => d.icd10)
+            .join(', ')}`,
+        );
       } else if (!truth.diagnoses) {
-        assert.deepEqual(x.diagnoses.filter((d) => d.icd10).map((d) => d.icd10), [], 'ICD-10 codes invented');
+        assert.deepEqual(
+          x.diagnoses.filter((d) => d.icd10).map((d) => d.icd10),
+          [],
+          'ICD-10 codes invented',
+        );
       }
 
       // CPT-coded procedures.
       for (const proc of (truth.procedures ?? []).filter((pr) => pr.cpt)) {
-        assert.ok(x.procedures.some((e) => sameName(e.name, proc.description)), `procedure ${proc.description} (${proc.cpt}) missing`);
+        assert.ok(
+          x.procedures.some((e) => sameName(e.name, proc.description)),
+          `procedure ${proc.description} (${proc.cpt}) missing`,
+        );
       }
 
       // Allergies.
@@ -296,7 +338,10 @@ describe('extractOffline rules', () => {
     assert.equal(by('Glucose')?.flag, 'H'); // flag printed before the unit
     assert.equal(by('Glucose')?.unit, 'mg/dL');
     assert.equal(by('Ferritin')?.flag, 'L', 'a printed flag wins over the range');
-    assert.deepEqual([by('Hemoglobin')?.value, by('Hemoglobin')?.unit, by('Hemoglobin')?.reference_range, by('Hemoglobin')?.flag], [13.1, 'g/dL', '12.0-16.0', 'normal']);
+    assert.deepEqual(
+      [by('Hemoglobin')?.value, by('Hemoglobin')?.unit, by('Hemoglobin')?.reference_range, by('Hemoglobin')?.flag],
+      [13.1, 'g/dL', '12.0-16.0', 'normal'],
+    );
     assert.ok((by('Hemoglobin')?.confidence ?? 1) < (by('Sodium')?.confidence ?? 0), 'single-spaced rows are a weaker rule');
     assert.equal(by('Platelets')?.unit, '10³/µL');
     assert.equal(by('Potassium')?.unit, null);
@@ -320,7 +365,10 @@ describe('extractOffline rules', () => {
         ['I10', 'Essential hypertension'],
       ],
     );
-    assert.deepEqual(x.procedures.map((p) => [p.name, p.date]), [['Colonoscopy', '2024-01-15']]);
+    assert.deepEqual(
+      x.procedures.map((p) => [p.name, p.date]),
+      [['Colonoscopy', '2024-01-15']],
+    );
     assert.deepEqual(
       x.vitals.map((v) => [v.name, v.value, v.unit]),
       [
@@ -331,7 +379,10 @@ describe('extractOffline rules', () => {
         ['Weight', 70, 'kg'],
       ],
     );
-    assert.deepEqual(x.allergies.map((a) => [a.substance, a.reaction]), [['Penicillin', 'rash']]);
+    assert.deepEqual(
+      x.allergies.map((a) => [a.substance, a.reaction]),
+      [['Penicillin', 'rash']],
+    );
   });
 
   test('dates of birth in common formats, US vs day-first', () => {
@@ -353,7 +404,12 @@ describe('extractOffline rules', () => {
     assert.equal(y.patient.mrn.value, null);
     assert.equal(y.patient.date_of_birth.value, null);
     assert.equal(y.patient.sex.value, null);
-    const form = extractOffline([{ page: 1, text: "2. PATIENT'S NAME (Last Name, First Name, Middle Initial)  3. PATIENT'S BIRTH DATE\nMM  DD  YY  SEX\nM  F\nPatient Name:  Date of Birth:" }]);
+    const form = extractOffline([
+      {
+        page: 1,
+        text: "2. PATIENT'S NAME (Last Name, First Name, Middle Initial)  3. PATIENT'S BIRTH DATE\nMM  DD  YY  SEX\nM  F\nPatient Name:  Date of Birth:",
+      },
+    ]);
     assert.equal(form.patient.name.value, null);
     assert.equal(form.patient.sex.value, null);
     assert.equal(form.lab_results.length, 0);
@@ -380,7 +436,12 @@ describe('extractOffline rules', () => {
   });
 
   test('several labels on one single-spaced line; qualitative results', () => {
-    const y = extractOffline([{ page: 1, text: "Patient: John Doe Provider's Pt ID: 00988277891 Patient Gender: Male\nDOB: 1/2/1980, MRN: 12345\nHIV  Non-Reactive  Non-Reactive\nHBsAg  Reactive  Non-Reactive" }]);
+    const y = extractOffline([
+      {
+        page: 1,
+        text: "Patient: John Doe Provider's Pt ID: 00988277891 Patient Gender: Male\nDOB: 1/2/1980, MRN: 12345\nHIV  Non-Reactive  Non-Reactive\nHBsAg  Reactive  Non-Reactive",
+      },
+    ]);
     assert.deepEqual([y.patient.name.value, y.patient.sex.value, y.patient.date_of_birth.value, y.patient.mrn.value], ['John Doe', 'M', '1980-01-02', '12345']);
     assert.deepEqual(
       y.lab_results.map((r) => [r.test, r.value, r.reference_range, r.flag]),
@@ -435,7 +496,14 @@ describe('verifyEvidence', () => {
   test('found on the cited page, with tolerant normalisation', () => {
     const x = withItems([1, 'patient name: john doe'], [1, 'The final DIAGNOSIS'], [2, 'Haemoglobin 11.8 g/dL']);
     const y = verifyEvidence(x, pages);
-    assert.deepEqual(y.allergies.map((a) => [a.evidence.page, a.evidence.found]), [[1, true], [1, true], [2, true]]);
+    assert.deepEqual(
+      y.allergies.map((a) => [a.evidence.page, a.evidence.found]),
+      [
+        [1, true],
+        [1, true],
+        [2, true],
+      ],
+    );
     assert.equal(x.allergies[0]?.evidence.found, undefined, 'the input is not modified');
   });
 
@@ -448,7 +516,12 @@ describe('verifyEvidence', () => {
     const y = verifyEvidence(withItems([1, 'Haemoglobin 12.8 g/dL'], [1, 'Footer line'], [2, ''], [9, 'John Doe']), pages);
     assert.deepEqual(
       y.allergies.map((a) => [a.evidence.page, a.evidence.found]),
-      [[1, false], [1, false], [2, false], [1, true]],
+      [
+        [1, false],
+        [1, false],
+        [2, false],
+        [1, true],
+      ],
     );
   });
 
@@ -457,7 +530,10 @@ describe('verifyEvidence', () => {
     x.patient.name = { value: 'John Doe', evidence: { page: 2, quote: 'John Doe' }, confidence: 3 };
     x.patient.mrn = { value: null, evidence: null, confidence: 0 };
     const y = verifyEvidence(x, pages);
-    assert.deepEqual(y.allergies.map((a) => a.confidence), [1, 0, 0]);
+    assert.deepEqual(
+      y.allergies.map((a) => a.confidence),
+      [1, 0, 0],
+    );
     assert.deepEqual(y.patient.name.evidence, { page: 1, quote: 'John Doe', found: true });
     assert.equal(y.patient.name.confidence, 1);
     assert.equal(y.patient.mrn.evidence, null);
@@ -476,7 +552,10 @@ describe('chunkPages', () => {
 
   test('whole pages, in order, within maxChars', () => {
     const chunks = chunkPages([page(1, 40), page(2, 50), page(3, 30), page(4, 100)], 100);
-    assert.deepEqual(chunks.map((c) => c.map((p) => p.page)), [[1, 2], [3], [4]]);
+    assert.deepEqual(
+      chunks.map((c) => c.map((p) => p.page)),
+      [[1, 2], [3], [4]],
+    );
     for (const c of chunks) assert.ok(c.reduce((n, p) => n + p.text.length, 0) <= 100);
   });
 
@@ -490,13 +569,19 @@ describe('chunkPages', () => {
       assert.ok(p.text.length <= 100);
       assert.ok(p.text.endsWith('\n') || p === parts[parts.length - 1], 'cut at line breaks');
     }
-    assert.deepEqual(chunks.flat().map((p) => p.page), [1, ...parts.map(() => 2), 3]);
+    assert.deepEqual(
+      chunks.flat().map((p) => p.page),
+      [1, ...parts.map(() => 2), 3],
+    );
     assert.ok(chunks.every((c) => c.reduce((n, p) => n + p.text.length, 0) <= 100));
   });
 
   test('a page without line breaks is still cut, and edge cases', () => {
     const chunks = chunkPages([page(1, 250)], 100);
-    assert.deepEqual(chunks.map((c) => c.map((p) => [p.page, p.text.length])), [[[1, 100]], [[1, 100]], [[1, 50]]]);
+    assert.deepEqual(
+      chunks.map((c) => c.map((p) => [p.page, p.text.length])),
+      [[[1, 100]], [[1, 100]], [[1, 50]]],
+    );
     assert.deepEqual(chunkPages([], 100), []);
     assert.throws(() => chunkPages([page(1, 1)], 0), RangeError);
   });
@@ -525,13 +610,28 @@ describe('mergeExtractions', () => {
 
   test('lists concatenated and de-duplicated on normalised keys', () => {
     const lab = (test: string, value: number | string, collected_at: string | null, confidence = 0.8): LabResult => ({
-      test, value, unit: '/uL', reference_range: null, flag: null, collected_at, evidence: { page: 1, quote: test }, confidence,
+      test,
+      value,
+      unit: '/uL',
+      reference_range: null,
+      flag: null,
+      collected_at,
+      evidence: { page: 1, quote: test },
+      confidence,
     });
     const a = emptyExtraction();
     const b = emptyExtraction();
     a.lab_results = [lab('WBC Count', 14200, '2024-11-11'), lab('Hemoglobin', 11.8, null)];
     b.lab_results = [lab('wbc  count', '14,200', '2024-11-11', 0.95), lab('WBC Count', 14200, '2024-11-12'), lab('Hemoglobin', 1.18, null)];
-    const med = (name: string, dose: string) => ({ name, dose, route: null, frequency: null, status: null, evidence: { page: 1, quote: name }, confidence: 0.8 });
+    const med = (name: string, dose: string) => ({
+      name,
+      dose,
+      route: null,
+      frequency: null,
+      status: null,
+      evidence: { page: 1, quote: name },
+      confidence: 0.8,
+    });
     a.medications = [med('Metformin', '500 mg')];
     b.medications = [med('metformin', '500mg'), med('Metformin', '1000 mg')];
     const m = mergeExtractions([a, b]);
@@ -544,7 +644,13 @@ describe('mergeExtractions', () => {
         ['Hemoglobin', 1.18, null, 0.8],
       ],
     );
-    assert.deepEqual(m.medications.map((x) => [x.name, x.dose]), [['Metformin', '500 mg'], ['Metformin', '1000 mg']]);
+    assert.deepEqual(
+      m.medications.map((x) => [x.name, x.dose]),
+      [
+        ['Metformin', '500 mg'],
+        ['Metformin', '1000 mg'],
+      ],
+    );
   });
 
   test('no parts: an empty extraction', () => {
@@ -558,7 +664,10 @@ describe('mergeExtractions', () => {
     ];
     const whole = extractOffline(pages);
     const merged = mergeExtractions(chunkPages(pages, 60).map((c) => extractOffline(c)));
-    assert.deepEqual(merged.lab_results.map((r) => [r.test, r.value, r.flag]), whole.lab_results.map((r) => [r.test, r.value, r.flag]));
+    assert.deepEqual(
+      merged.lab_results.map((r) => [r.test, r.value, r.flag]),
+      whole.lab_results.map((r) => [r.test, r.value, r.flag]),
+    );
     assert.equal(merged.patient.name.value, 'Ann Lee');
   });
 });

@@ -140,7 +140,14 @@ describe('extractWithOpenAI against the OpenAI-compatible test server', () => {
   });
 
   test('pages are sent in page order, and blank pages are left out', async () => {
-    await extractWithOpenAI([{ page: 3, text: 'third' }, { page: 2, text: ' \n\t ' }, { page: 1, text: 'first' }], cfg(server));
+    await extractWithOpenAI(
+      [
+        { page: 3, text: 'third' },
+        { page: 2, text: ' \n\t ' },
+        { page: 1, text: 'first' },
+      ],
+      cfg(server),
+    );
     assert.equal(server.requests[0]!.body.messages[1].content, '=== Page 1 ===\nfirst\n=== Page 3 ===\nthird');
   });
 

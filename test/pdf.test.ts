@@ -103,7 +103,10 @@ describe('malformed corpus', () => {
         if (expected.text) assert.match(first.text, expected.text);
         if (expected.needsOcr !== undefined) assert.equal(first.needsOcr, expected.needsOcr, `needsOcr (reason ${first.reason})`);
         const pages = await readTextLayer(bytes);
-        assert.deepEqual(pages.map((p) => p.page), info.pages.map((p) => p.page));
+        assert.deepEqual(
+          pages.map((p) => p.page),
+          info.pages.map((p) => p.page),
+        );
         if (expected.render === 'ok') {
           const img = await renderPageForOcr(bytes, 1);
           assert.ok(img.width > 0 && img.height > 0 && img.width * img.height <= MAX_RENDER_PIXELS);
@@ -197,7 +200,10 @@ describe('text layer of digital medical PDFs', () => {
 
   test('multi-page digital report: page numbers are 1-based and in order', async () => {
     const pages = await readTextLayer(read('medical/healthfirst_lab_report_3p.pdf'));
-    assert.deepEqual(pages.map((p) => p.page), [1, 2, 3]);
+    assert.deepEqual(
+      pages.map((p) => p.page),
+      [1, 2, 3],
+    );
     assert.match(pages[0]!.text, /Hemoglobin {2}10\.2 {2}g\/dL {2}12\.0 - 17\.5/);
     assert.match(pages[1]!.text, /Page 2\/3/);
     assert.match(pages[2]!.text, /Vitamin D {2}18 {2}ng\/mL/);
@@ -228,7 +234,10 @@ describe('text layer of digital medical PDFs', () => {
       { subtype: 'Widget', fieldType: 'Tx', fieldValue: 'secret', hidden: true, rect: [100, 400, 200, 414] },
       { subtype: 'Text', contentsObj: { str: 'reviewer comment' }, rect: [100, 300, 120, 320] },
     ]);
-    assert.deepEqual(items.map((i) => i.str), ['Jane Doe', 'line one', 'line two', '[X]', 'Oral', '04/14/1995']);
+    assert.deepEqual(
+      items.map((i) => i.str),
+      ['Jane Doe', 'line one', 'line two', '[X]', 'Oral', '04/14/1995'],
+    );
     assert.equal(textContentToString(items, [1, 0, 0, -1, 0, 792]), 'Jane Doe  [X]  Oral\nline one\nline two\n04/14/1995');
   });
 
@@ -282,14 +291,17 @@ describe('per-page OCR decision', () => {
     // Page 4 is a chart with someone else's (poor) invisible OCR layer, the others have no text at all.
     assert.deepEqual(reasons, ['no-text', 'no-text', 'no-text', 'untrusted-ocr-layer', 'no-text', 'no-text']);
     assert.ok(info.pages[3]!.chars > 20);
-    assert.deepEqual(info.pages.map((p) => [Math.round(p.width), Math.round(p.height)]), [
-      [384, 471],
-      [2160, 2160],
-      [719, 300],
-      [719, 300],
-      [612, 792],
-      [792, 612],
-    ]);
+    assert.deepEqual(
+      info.pages.map((p) => [Math.round(p.width), Math.round(p.height)]),
+      [
+        [384, 471],
+        [2160, 2160],
+        [719, 300],
+        [719, 300],
+        [612, 792],
+        [792, 612],
+      ],
+    );
   });
 
   test('junk invisible OCR layer over a handwritten note is not trusted', async () => {
@@ -371,7 +383,15 @@ describe('text layout contract', () => {
   });
 
   test('whitespace inside items is normalised; empty items vanish', () => {
-    const raw = (str: string, x: number, y: number) => ({ str, transform: [10, 0, 0, 10, x, y], width: str.length * 5, height: 10, dir: 'ltr', fontName: 'f', hasEOL: false });
+    const raw = (str: string, x: number, y: number) => ({
+      str,
+      transform: [10, 0, 0, 10, x, y],
+      width: str.length * 5,
+      height: 10,
+      dir: 'ltr',
+      fontName: 'f',
+      hasEOL: false,
+    });
     const upright = [1, 0, 0, -1, 0, 792];
     assert.equal(textContentToString([raw('a \t b', 0, 700), raw('   ', 100, 700), raw('c  d', 0, 680), raw('e\u0000f', 0, 660)], upright), 'a  b\nc  d\nef');
   });
@@ -443,7 +463,8 @@ describe('render for OCR', () => {
 
   test('several pages from one open document', async () => {
     const sizes: Array<[number, number]> = [];
-    for await (const img of renderPagesForOcr(read('scanned/ocrmypdf_multipage_mixed.pdf'), [5, 6], { dpi: 100, maxDpi: 100 })) sizes.push([img.width, img.height]);
+    for await (const img of renderPagesForOcr(read('scanned/ocrmypdf_multipage_mixed.pdf'), [5, 6], { dpi: 100, maxDpi: 100 }))
+      sizes.push([img.width, img.height]);
     assert.deepEqual(sizes, [
       [850, 1100],
       [1100, 850],

@@ -60,7 +60,9 @@ describe('admin view in a real browser', () => {
 
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`no chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); the browser test never downloads one`);
+      throw new Error(
+        `no chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); the browser test never downloads one`,
+      );
     }
     if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     fs.mkdirSync(OUT, { recursive: true });
@@ -108,7 +110,11 @@ describe('admin view in a real browser', () => {
     await page.getByLabel("New user's password").fill('short');
     expected = { status: 400, path: '/users' };
     await page.getByRole('button', { name: 'Create user' }).click();
-    await page.locator('mx-admin').getByRole('alert').filter({ hasText: /WeakPassword/ }).waitFor();
+    await page
+      .locator('mx-admin')
+      .getByRole('alert')
+      .filter({ hasText: /WeakPassword/ })
+      .waitFor();
     assert.match(await page.locator('mx-admin').getByRole('alert').innerText(), /at least \d+ characters/);
     expected = null;
 
@@ -118,17 +124,23 @@ describe('admin view in a real browser', () => {
     await page.getByText(`user ${nurse} created`).waitFor();
     assert.equal(await userRow(nurse).getAttribute('data-disabled'), 'false');
 
-    await userRow(nurse).getByRole('button', { name: `disable ${nurse}` }).click();
+    await userRow(nurse)
+      .getByRole('button', { name: `disable ${nurse}` })
+      .click();
     await page.locator(`mx-admin tr[data-user="${nurse}"][data-disabled="true"]`).waitFor();
     assert.equal((await userRow(nurse).locator('td.disabled').innerText()).trim(), 'yes');
-    await userRow(nurse).getByRole('button', { name: `enable ${nurse}` }).click();
+    await userRow(nurse)
+      .getByRole('button', { name: `enable ${nurse}` })
+      .click();
     await page.locator(`mx-admin tr[data-user="${nurse}"][data-disabled="false"]`).waitFor();
     noProblems();
   });
 
-  test('an admin changes a user\'s role and resets their password; the API sees both', async () => {
+  test("an admin changes a user's role and resets their password; the API sees both", async () => {
     const admin = await login(api!.url, TEST_ADMIN.username, TEST_ADMIN.password);
-    const roleOf = async () => ((await call(api!.url, 'GET', '/users', { token: admin })).body.users as Array<{ username: string; role: string }>).find((u) => u.username === nurse)?.role;
+    const roleOf = async () =>
+      ((await call(api!.url, 'GET', '/users', { token: admin })).body.users as Array<{ username: string; role: string }>).find((u) => u.username === nurse)
+        ?.role;
     const role = userRow(nurse).getByLabel(`role of ${nurse}`);
     await role.selectOption('admin');
     await page.getByText(`${nurse} is now an admin`).waitFor();
@@ -140,7 +152,9 @@ describe('admin view in a real browser', () => {
     assert.ok(await userRow(TEST_ADMIN.username).getByLabel(`role of ${TEST_ADMIN.username}`).isDisabled());
 
     const newPassword = 'nurse-new-password-9876543210';
-    await userRow(nurse).getByRole('button', { name: `reset the password of ${nurse}` }).click();
+    await userRow(nurse)
+      .getByRole('button', { name: `reset the password of ${nurse}` })
+      .click();
     const field = userRow(nurse).getByLabel(`New password for ${nurse}`);
     await field.fill(newPassword);
     await userRow(nurse).getByRole('button', { name: 'Save password' }).click();
@@ -149,7 +163,17 @@ describe('admin view in a real browser', () => {
     assert.equal((await call(api!.url, 'POST', '/login', { json: { username: nurse, password: nursePassword } })).status, 401);
     assert.ok(await login(api!.url, nurse, newPassword));
     // Put the old password back for the tests that sign in as the nurse.
-    assert.equal((await call(api!.url, 'PATCH', `/users/${(await call(api!.url, 'GET', '/users', { token: admin })).body.users.find((u: { username: string }) => u.username === nurse).id}`, { token: admin, json: { password: nursePassword } })).status, 200);
+    assert.equal(
+      (
+        await call(
+          api!.url,
+          'PATCH',
+          `/users/${(await call(api!.url, 'GET', '/users', { token: admin })).body.users.find((u: { username: string }) => u.username === nurse).id}`,
+          { token: admin, json: { password: nursePassword } },
+        )
+      ).status,
+      200,
+    );
     noProblems();
   });
 
@@ -157,7 +181,10 @@ describe('admin view in a real browser', () => {
     const admin = await login(api!.url, TEST_ADMIN.username, TEST_ADMIN.password);
     // No worker polls this suite's queues: the job stays queued with its workflow running. Bytes of
     // its own, so no other suite's upload of the same admin is taken for a duplicate of this job.
-    const up = await call(api!.url, 'POST', '/upload', { token: admin, body: pdfForm([{ name: 'workflow-link.pdf', content: digitalReportPdf(syntheticReport({ pages: 1, seed: Date.now() % 100_000 })) }]) });
+    const up = await call(api!.url, 'POST', '/upload', {
+      token: admin,
+      body: pdfForm([{ name: 'workflow-link.pdf', content: digitalReportPdf(syntheticReport({ pages: 1, seed: Date.now() % 100_000 })) }]),
+    });
     assert.equal(up.status, 202, JSON.stringify(up.body));
     const id = up.body.jobs[0].id as string;
     try {
@@ -166,7 +193,7 @@ describe('admin view in a real browser', () => {
       await link.waitFor({ timeout: 10_000 });
       const href = (await link.getAttribute('href'))!;
       assert.equal(await link.getAttribute('target'), '_blank');
-      assert.match(await link.getAttribute('rel') ?? '', /noopener/);
+      assert.match((await link.getAttribute('rel')) ?? '', /noopener/);
       const m = new RegExp(`^${UI_URL}/namespaces/([^/]+)/workflows/([^/]+)$`).exec(href);
       assert.ok(m, href);
       const temporal = new Client({ connection: await Connection.connect({ address: requireRunEnv().temporalAddress }), namespace: decodeURIComponent(m[1]!) });
@@ -219,8 +246,16 @@ describe('admin view in a real browser', () => {
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.setViewportSize({ width: 390, height: 800 });
     try {
-      assert.equal(await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth'), false, 'the page scrolls sideways at 390 px');
-      for (const control of [page.getByLabel('New username'), page.getByRole('button', { name: 'Create user' }), userRow(nurse).getByRole('button', { name: `disable ${nurse}` })]) {
+      assert.equal(
+        await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth'),
+        false,
+        'the page scrolls sideways at 390 px',
+      );
+      for (const control of [
+        page.getByLabel('New username'),
+        page.getByRole('button', { name: 'Create user' }),
+        userRow(nurse).getByRole('button', { name: `disable ${nurse}` }),
+      ]) {
         await control.scrollIntoViewIfNeeded();
         const box = await control.boundingBox();
         assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `within the window: ${JSON.stringify(box)}`);

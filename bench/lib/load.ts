@@ -57,7 +57,9 @@ export function load(opts: AutocannonOptions & { duration: number }): Promise<Lo
         p95: percentile(latencies, 95),
         p99: percentile(latencies, 99),
         max: Math.max(...latencies),
-        statuses: [...statuses.entries()].map(([s, n]) => `${s}×${n}`).join(' ') + (result.errors || result.timeouts ? ` errors×${result.errors} timeouts×${result.timeouts}` : ''),
+        statuses:
+          [...statuses.entries()].map(([s, n]) => `${s}×${n}`).join(' ') +
+          (result.errors || result.timeouts ? ` errors×${result.errors} timeouts×${result.timeouts}` : ''),
         non2xx,
         errors: result.errors + result.timeouts,
       });

@@ -21,7 +21,10 @@ export function cpuParts(pid: number | undefined): { own: number; children: numb
   if (!pid) return { own: NaN, children: NaN };
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // f[0] is field 3 (state): utime = field 14 → f[11], stime f[12], cutime f[13], cstime f[14].
     return { own: (f[11]! + f[12]!) / clkTck, children: (f[13]! + f[14]!) / clkTck };
   } catch {

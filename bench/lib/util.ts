@@ -123,4 +123,3 @@ function fmtNum(n: number): string {
   if (a >= 1) return n.toFixed(2);
   return n.toFixed(3);
 }
-

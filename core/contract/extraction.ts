@@ -221,7 +221,8 @@ function toStrict(node: unknown, path: string): unknown {
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === '$schema') continue;
-    if (!STRICT_SCHEMA_KEYWORDS.has(key)) throw new Error(`the extraction schema uses "${key}" at ${path || '/'}, which strict Structured Outputs does not accept`);
+    if (!STRICT_SCHEMA_KEYWORDS.has(key))
+      throw new Error(`the extraction schema uses "${key}" at ${path || '/'}, which strict Structured Outputs does not accept`);
     if (key === 'properties' || key === '$defs') {
       out[key] = Object.fromEntries(Object.entries(value as JsonSchema).map(([k, v]) => [k, toStrict(v, `${path}/${key}/${k}`)]));
     } else if (key === 'items' || key === 'anyOf' || key === 'additionalProperties') {
@@ -246,10 +247,7 @@ function dropSafeIntegerBounds(ctx: { jsonSchema: JsonSchema }): void {
   }
 }
 
-const modelResponseSchema = toStrict(
-  z.toJSONSchema(ModelExtractionSchema, { io: 'input', override: dropSafeIntegerBounds }),
-  '',
-) as JsonSchema;
+const modelResponseSchema = toStrict(z.toJSONSchema(ModelExtractionSchema, { io: 'input', override: dropSafeIntegerBounds }), '') as JsonSchema;
 
 /** The strict JSON Schema the model must answer in (a fresh copy: callers may change it). */
 export function modelResponseJsonSchema(): JsonSchema {

@@ -59,9 +59,7 @@ export function extractionToJson(doc: WorkbookSource): ExtractionDownload {
     job_id: doc.jobId,
     filename: doc.filename,
     page_count: doc.pageCount,
-    page_sources: doc.pageSources
-      ? doc.pageSources.map((p) => ({ page: p.page, source: p.source, ocr_confidence: p.ocrConfidence ?? null }))
-      : null,
+    page_sources: doc.pageSources ? doc.pageSources.map((p) => ({ page: p.page, source: p.source, ocr_confidence: p.ocrConfidence ?? null })) : null,
     provider: doc.provider,
     model: doc.model ?? null,
     extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
@@ -316,8 +314,7 @@ const SECTIONS: SectionDef[] = [
       { header: 'Result flag', kind: 'text' },
       { header: 'Collected at', kind: 'date' },
     ],
-    items: (x) =>
-      x.lab_results.map((l) => ({ item: l, cells: [l.test, l.value, l.unit, l.reference_range, l.flag, l.collected_at] })),
+    items: (x) => x.lab_results.map((l) => ({ item: l, cells: [l.test, l.value, l.unit, l.reference_range, l.flag, l.collected_at] })),
   },
   {
     sheet: 'Vitals',
@@ -504,8 +501,7 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: R
     const wsRow = ws.getRow(r + 2);
     columns.forEach((col, i) => {
       const input = row.cells[i];
-      const out =
-        input !== null && typeof input === 'object' && !(input instanceof Date) ? toCell(input.v, input.kind) : toCell(input, col.kind);
+      const out = input !== null && typeof input === 'object' && !(input instanceof Date) ? toCell(input.v, input.kind) : toCell(input, col.kind);
       const cell = wsRow.getCell(i + 1);
       cell.value = out.value;
       if (out.numFmt) cell.numFmt = out.numFmt;
@@ -541,11 +537,26 @@ async function build(docs: WorkbookSource[], opts: WorkbookOptions | undefined, 
   const perDoc = docs.map((d) => docRows(d, threshold, combined));
   const lead: Column[] = combined ? [{ header: 'Document', kind: 'text' }] : [];
 
-  addSheet(wb, 'Summary', SUMMARY_COLUMNS, perDoc.map((d) => d.summary));
+  addSheet(
+    wb,
+    'Summary',
+    SUMMARY_COLUMNS,
+    perDoc.map((d) => d.summary),
+  );
   SECTIONS.forEach((s, i) => {
-    addSheet(wb, s.sheet, [...lead, ...s.columns, ...EVIDENCE_COLUMNS], perDoc.flatMap((d) => d.sections[i] ?? []));
+    addSheet(
+      wb,
+      s.sheet,
+      [...lead, ...s.columns, ...EVIDENCE_COLUMNS],
+      perDoc.flatMap((d) => d.sections[i] ?? []),
+    );
   });
-  addSheet(wb, 'Fields', [...lead, ...FIELDS_COLUMNS], perDoc.flatMap((d) => d.fields));
+  addSheet(
+    wb,
+    'Fields',
+    [...lead, ...FIELDS_COLUMNS],
+    perDoc.flatMap((d) => d.fields),
+  );
 
   const out = await wb.xlsx.writeBuffer();
   return Buffer.isBuffer(out) ? out : Buffer.from(out as ArrayBuffer);

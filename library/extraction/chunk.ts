@@ -9,18 +9,7 @@
  *   highest confidence (the first one on ties); list sections concatenated in order and de-duplicated on
  *   normalised key fields, keeping the more confident of two duplicates at the first one's position.
  */
-import type {
-  Allergy,
-  Diagnosis,
-  Extraction,
-  Field,
-  LabResult,
-  ListSection,
-  Medication,
-  PageText,
-  Procedure,
-  Vital,
-} from '../../core/contract/extraction.js';
+import type { Allergy, Diagnosis, Extraction, Field, LabResult, ListSection, Medication, PageText, Procedure, Vital } from '../../core/contract/extraction.js';
 import { emptyExtraction } from '../../core/contract/extraction.js';
 
 export function chunkPages(pages: PageText[], maxChars: number): PageText[][] {
@@ -143,11 +132,29 @@ export function mergeExtractions(parts: Extraction[]): Extraction {
     sex: pickField(parts.map((p) => p.patient.sex)),
     mrn: pickField(parts.map((p) => p.patient.mrn)),
   };
-  merged.diagnoses = dedupe(parts.flatMap((p) => p.diagnoses), KEYS.diagnoses);
-  merged.medications = dedupe(parts.flatMap((p) => p.medications), KEYS.medications);
-  merged.lab_results = dedupe(parts.flatMap((p) => p.lab_results), KEYS.lab_results);
-  merged.vitals = dedupe(parts.flatMap((p) => p.vitals), KEYS.vitals);
-  merged.procedures = dedupe(parts.flatMap((p) => p.procedures), KEYS.procedures);
-  merged.allergies = dedupe(parts.flatMap((p) => p.allergies), KEYS.allergies);
+  merged.diagnoses = dedupe(
+    parts.flatMap((p) => p.diagnoses),
+    KEYS.diagnoses,
+  );
+  merged.medications = dedupe(
+    parts.flatMap((p) => p.medications),
+    KEYS.medications,
+  );
+  merged.lab_results = dedupe(
+    parts.flatMap((p) => p.lab_results),
+    KEYS.lab_results,
+  );
+  merged.vitals = dedupe(
+    parts.flatMap((p) => p.vitals),
+    KEYS.vitals,
+  );
+  merged.procedures = dedupe(
+    parts.flatMap((p) => p.procedures),
+    KEYS.procedures,
+  );
+  merged.allergies = dedupe(
+    parts.flatMap((p) => p.allergies),
+    KEYS.allergies,
+  );
   return merged;
 }

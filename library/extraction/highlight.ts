@@ -98,7 +98,13 @@ export function quoteBoxes(pageWords: readonly PageWord[], quote: string): PageB
   const q = normaliseForMatch(quote);
   let hits = occurrences(spell(normalisedWords, ' '), q);
   if (hits.length === 0) {
-    hits = occurrences(spell(normalisedWords.map((w) => w.replace(/ /g, '')), ''), q.replace(/ /g, ''));
+    hits = occurrences(
+      spell(
+        normalisedWords.map((w) => w.replace(/ /g, '')),
+        '',
+      ),
+      q.replace(/ /g, ''),
+    );
   }
   return hits.flatMap((hit) => lineBoxes(hit.map((i) => words[i]!.box)));
 }

@@ -16,13 +16,7 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { PipelineError } from '../../core/errors.js';
-import {
-  emptyExtraction,
-  modelResponseJsonSchema,
-  parseModelExtraction,
-  type ModelExtraction,
-  type PageText,
-} from '../../core/contract/extraction.js';
+import { emptyExtraction, modelResponseJsonSchema, parseModelExtraction, type ModelExtraction, type PageText } from '../../core/contract/extraction.js';
 
 export interface LlmConfig {
   apiKey: string;
@@ -129,11 +123,7 @@ function malformed(cause: unknown): PipelineError {
 
 // ---- the call ----
 
-export async function extractWithOpenAI(
-  pages: PageText[],
-  cfg: LlmConfig,
-  opts?: ExtractWithOpenAIOptions,
-): Promise<OpenAIExtractionResult> {
+export async function extractWithOpenAI(pages: PageText[], cfg: LlmConfig, opts?: ExtractWithOpenAIOptions): Promise<OpenAIExtractionResult> {
   const report = opts?.onRequestOutcome ?? (() => {});
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
@@ -219,10 +209,7 @@ function interpretCompletion(completion: unknown, userMessage: string, cfg: LlmC
     throw new PipelineError('ExtractionFailed', "the LLM provider's content filter blocked the answer for this document");
   }
   if (choice.finish_reason === 'length') {
-    throw new PipelineError(
-      'ExtractionFailed',
-      "the model's answer was cut off at its output limit; the document (or chunk) is too long for one request",
-    );
+    throw new PipelineError('ExtractionFailed', "the model's answer was cut off at its output limit; the document (or chunk) is too long for one request");
   }
   if (typeof message.content !== 'string' || message.content.length === 0) {
     throw malformed(new Error('message has no content'));
@@ -230,8 +217,7 @@ function interpretCompletion(completion: unknown, userMessage: string, cfg: LlmC
   const extraction = parseExtractionContent(message.content);
 
   const usage = typeof c === 'object' && c !== null ? c.usage : undefined;
-  const tokensIn =
-    usage && Number.isFinite(usage.prompt_tokens) ? usage.prompt_tokens : estimateTokens(SYSTEM_PROMPT) + estimateTokens(userMessage);
+  const tokensIn = usage && Number.isFinite(usage.prompt_tokens) ? usage.prompt_tokens : estimateTokens(SYSTEM_PROMPT) + estimateTokens(userMessage);
   const tokensOut = usage && Number.isFinite(usage.completion_tokens) ? usage.completion_tokens : estimateTokens(message.content);
   const model = typeof c === 'object' && c !== null && typeof c.model === 'string' && c.model ? c.model : cfg.model;
   return { extraction, tokensIn, tokensOut, model };
@@ -239,10 +225,7 @@ function interpretCompletion(completion: unknown, userMessage: string, cfg: LlmC
 
 // ---- error mapping ----
 
-function mapRequestError(
-  err: unknown,
-  ctx: { cfg: LlmConfig; timeoutMs: number; deadlineHit: boolean; callerSignal: AbortSignal | undefined },
-): unknown {
+function mapRequestError(err: unknown, ctx: { cfg: LlmConfig; timeoutMs: number; deadlineHit: boolean; callerSignal: AbortSignal | undefined }): unknown {
   if (err instanceof PipelineError) return err;
   // Cancelled by the caller (e.g. Temporal activity cancellation): surface the caller's reason untouched.
   if (ctx.callerSignal?.aborted) {

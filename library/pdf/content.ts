@@ -111,14 +111,20 @@ export function summariseOperatorList(fnArray: readonly number[], argsArray: rea
     const gx1 = Math.ceil(((x1 - vx0) / vw) * GRID);
     const gy0 = Math.floor(((y0 - vy0) / vh) * GRID);
     const gy1 = Math.ceil(((y1 - vy0) / vh) * GRID);
-    for (let gy = Math.max(gy0, 0); gy < Math.min(gy1, GRID); gy++)
-      for (let gx = Math.max(gx0, 0); gx < Math.min(gx1, GRID); gx++) grid[gy * GRID + gx] = 1;
+    for (let gy = Math.max(gy0, 0); gy < Math.min(gy1, GRID); gy++) for (let gx = Math.max(gx0, 0); gx < Math.min(gx1, GRID); gx++) grid[gy * GRID + gx] = 1;
   };
   const countGlyphs = (glyphs: unknown): number => {
     if (!Array.isArray(glyphs)) return 0;
     let n = 0;
     for (const g of glyphs) {
-      if (g && typeof g === 'object' && !(g as { isSpace?: boolean }).isSpace && typeof (g as { unicode?: unknown }).unicode === 'string' && (g as { unicode: string }).unicode.trim() !== '') n++;
+      if (
+        g &&
+        typeof g === 'object' &&
+        !(g as { isSpace?: boolean }).isSpace &&
+        typeof (g as { unicode?: unknown }).unicode === 'string' &&
+        (g as { unicode: string }).unicode.trim() !== ''
+      )
+        n++;
     }
     return n;
   };
@@ -232,4 +238,3 @@ export function drawsOversizedImage(content: PageContent | null, docHasOversized
   const drawsNothing = content.images.length === 0 && content.visibleGlyphs + content.invisibleGlyphs === 0 && content.pathOps === 0;
   return content.emptyPlacements > 0 || drawsNothing;
 }
-

@@ -47,7 +47,6 @@ export interface OpenPdfOptions {
   timeoutMs?: number;
 }
 
-
 /** Does `%PDF-` occur within the first 1024 bytes (where readers accept it)? */
 export function hasPdfHeader(bytes: Uint8Array): boolean {
   const sig = [0x25, 0x50, 0x44, 0x46, 0x2d]; // %PDF-
@@ -74,7 +73,11 @@ function errorName(err: unknown): string {
   return typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : '';
 }
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : typeof err === 'object' && err !== null && 'message' in err ? String((err as { message: unknown }).message) : String(err);
+  return err instanceof Error
+    ? err.message
+    : typeof err === 'object' && err !== null && 'message' in err
+      ? String((err as { message: unknown }).message)
+      : String(err);
 }
 
 /** Is this pdfjs error the `maxImageSize` refusal? (pdfjs raises it only with `stopAtErrors`, which we do not use; kept so it maps right if it ever surfaces.) */
@@ -93,7 +96,11 @@ export function toPipelineError(err: unknown, context: string): PipelineError {
       : new PipelineError('PasswordRequired', 'This PDF is password-protected: provide its password to process it.', { cause: err });
   }
   if (isImageTooLargeError(err)) {
-    return new PipelineError('ImageTooLarge', `${context}: the page holds an image larger than ${MAX_IMAGE_PIXELS / 1e6} megapixels, which we refuse to decode.`, { cause: err });
+    return new PipelineError(
+      'ImageTooLarge',
+      `${context}: the page holds an image larger than ${MAX_IMAGE_PIXELS / 1e6} megapixels, which we refuse to decode.`,
+      { cause: err },
+    );
   }
   if (name === 'InvalidPDFException') {
     return new PipelineError('InvalidPdf', `${context}: the file is damaged and its structure cannot be read.`, { cause: err });

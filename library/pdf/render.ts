@@ -349,8 +349,16 @@ async function ocrInputOfPage(doc: PDFDocumentProxy, page: PDFPageProxy, oversiz
     const pgm = img ? decodedImageToPgm(img) : null;
     if (img && pgm) {
       return {
-        kind: 'image', pageNo, image: pgm, format: 'pgm', width: img.width, height: img.height,
-        dpi: Math.round(scan.dpiX), widthPt: base.width, heightPt: base.height, origin: 'embedded-image',
+        kind: 'image',
+        pageNo,
+        image: pgm,
+        format: 'pgm',
+        width: img.width,
+        height: img.height,
+        dpi: Math.round(scan.dpiX),
+        widthPt: base.width,
+        heightPt: base.height,
+        origin: 'embedded-image',
       };
     }
   }

@@ -52,11 +52,13 @@ export const LINE_TOLERANCE = 0.45;
 
 /** Collapse whitespace inside an item per the contract and drop control characters. */
 export function normaliseItemText(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex -- control characters are what this strips
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u00AD]/g, '')
-    .replace(/[ \t\r\n\u00A0\u2000-\u200B\u3000]{2,}|\t/g, '  ')
-    .replace(/[\r\n\u00A0\u2000-\u200B\u3000]/g, ' ');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- control characters are what this strips
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u00AD]/g, '')
+      .replace(/[ \t\r\n\u00A0\u2000-\u200B\u3000]{2,}|\t/g, '  ')
+      .replace(/[\r\n\u00A0\u2000-\u200B\u3000]/g, ' ')
+  );
 }
 
 type Matrix = [number, number, number, number, number, number];
@@ -146,9 +148,7 @@ export function layoutItems(placed: readonly PlacedItem[]): string {
     charsByOrientation.set(it.orientation, (charsByOrientation.get(it.orientation) ?? 0) + it.str.length);
   }
   // Dominant orientation first, then the others (0, 1, 2, 3 order among ties).
-  const orientations = [...byOrientation.keys()].sort(
-    (a, b) => (charsByOrientation.get(b) ?? 0) - (charsByOrientation.get(a) ?? 0) || a - b,
-  );
+  const orientations = [...byOrientation.keys()].sort((a, b) => (charsByOrientation.get(b) ?? 0) - (charsByOrientation.get(a) ?? 0) || a - b);
   const lines: string[] = [];
   for (const o of orientations) {
     const items = [...(byOrientation.get(o) ?? [])].sort((a, b) => a.y - b.y || a.x - b.x);
@@ -263,10 +263,7 @@ export async function readPageText(page: PDFPageProxy): Promise<string> {
  * Read the text layer of every page. Validates the file like `openPdf` (typed errors) and always
  * releases the document. Pages without a text layer yield `text: ''`.
  */
-export async function readTextLayer(
-  bytes: Uint8Array,
-  opts: { password?: string; maxPages?: number } = {},
-): Promise<PageText[]> {
+export async function readTextLayer(bytes: Uint8Array, opts: { password?: string; maxPages?: number } = {}): Promise<PageText[]> {
   const openOpts: OpenPdfOptions = { password: opts.password, maxPages: opts.maxPages ?? Number.MAX_SAFE_INTEGER };
   const doc = await openPdf(bytes, openOpts);
   try {

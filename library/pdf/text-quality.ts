@@ -57,7 +57,10 @@ export function textQuality(text: string): TextQuality {
     // Latin-1/Latin-Extended symbols that show up when a font's encoding is wrong.
     else if (/[¹²³¤¦¨¯´¸¼½¾ÃÂ]/.test(ch)) bad += 0.5;
   }
-  const tokens = text.split(/\s+/).map((t) => t.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '')).filter((t) => /^\p{L}{2,}$/u.test(t));
+  const tokens = text
+    .split(/\s+/)
+    .map((t) => t.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, ''))
+    .filter((t) => /^\p{L}{2,}$/u.test(t));
   const plausible = tokens.filter(plausibleWord).length;
   const common = tokens.filter((t) => COMMON_WORDS.has(t.toLowerCase())).length;
   return {

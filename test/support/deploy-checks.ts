@@ -122,7 +122,10 @@ export function startOrder(services: Record<string, Y>): string[] | undefined {
   const pending = new Map(names.map((n) => [n, new Set(Object.keys(dependsOn(services[n])))]));
   const order: string[] = [];
   while (pending.size) {
-    const ready = [...pending].filter(([, deps]) => [...deps].every((d) => !pending.has(d))).map(([n]) => n).sort();
+    const ready = [...pending]
+      .filter(([, deps]) => [...deps].every((d) => !pending.has(d)))
+      .map(([n]) => n)
+      .sort();
     if (!ready.length) return undefined;
     for (const n of ready) {
       order.push(n);
@@ -170,7 +173,8 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
         problems.push(`${name} depends on a service that does not exist: ${target}`);
         continue;
       }
-      if (condition === 'service_healthy' && !healthcheckCommand(services[target])) problems.push(`${name} waits for ${target} to be healthy, but ${target} has no healthcheck`);
+      if (condition === 'service_healthy' && !healthcheckCommand(services[target]))
+        problems.push(`${name} waits for ${target} to be healthy, but ${target} has no healthcheck`);
       if (condition === 'service_completed_successfully' && ['always', 'unless-stopped'].includes(services[target].restart)) {
         problems.push(`${name} waits for ${target} to complete, but ${target} restarts forever`);
       }
@@ -183,7 +187,8 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
     }
   }
   for (const name of ONE_SHOT) {
-    if (services[name] && ['always', 'unless-stopped'].includes(services[name].restart)) problems.push(`${name} is a one-shot job and must not restart forever`);
+    if (services[name] && ['always', 'unless-stopped'].includes(services[name].restart))
+      problems.push(`${name} is a one-shot job and must not restart forever`);
   }
   const order = startOrder(services);
   if (!order) problems.push('depends_on has a cycle');
@@ -212,7 +217,8 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
   if (services.worker?.deploy?.replicas !== 3) problems.push(`worker must run 3 replicas (has ${services.worker?.deploy?.replicas})`);
   const grace = effective(ctx.envExample, 'SHUTDOWN_GRACE_SECONDS', defaults.shutdownGraceSeconds);
   const stop = durationSeconds(services.worker?.stop_grace_period ?? '10s');
-  if (!(stop >= grace)) problems.push(`worker stop_grace_period (${services.worker?.stop_grace_period ?? 'default 10s'}) is shorter than SHUTDOWN_GRACE_SECONDS (${grace}s)`);
+  if (!(stop >= grace))
+    problems.push(`worker stop_grace_period (${services.worker?.stop_grace_period ?? 'default 10s'}) is shorter than SHUTDOWN_GRACE_SECONDS (${grace}s)`);
   for (const name of ['api', 'worker']) {
     if (services[name]?.ports) problems.push(`${name} must not publish ports (replicas would clash; nginx is the entry point)`);
     if (services[name]?.container_name) problems.push(`${name} must not set container_name (it would prevent replicas)`);
@@ -224,7 +230,9 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
   const temporal = services.temporal ?? {};
   const dynPath = String(temporal.environment?.DYNAMIC_CONFIG_FILE_PATH ?? '');
   const inContainer = path.posix.resolve('/etc/temporal', dynPath);
-  const mount = (temporal.volumes ?? []).map((v: unknown) => String(v).split(':')).find(([, target]: string[]) => target && inContainer.startsWith(`${target}/`));
+  const mount = (temporal.volumes ?? [])
+    .map((v: unknown) => String(v).split(':'))
+    .find(([, target]: string[]) => target && inContainer.startsWith(`${target}/`));
   if (!dynPath) problems.push('temporal: DYNAMIC_CONFIG_FILE_PATH is not set');
   else if (!mount) problems.push(`temporal: nothing is mounted at ${path.posix.dirname(inContainer)}`);
   else {
@@ -288,7 +296,8 @@ export function nginxProblems(conf: string, ctx: NginxContext): string[] {
   if (!servers.length) problems.push('the upstream has no server');
   for (const [address, ...params] of servers) {
     if (address !== `api:${ctx.apiPort}`) problems.push(`upstream server ${address} is not the api service on its PORT (api:${ctx.apiPort})`);
-    if (!params.some((p) => /^max_fails=\d+$/.test(p)) || !params.some((p) => /^fail_timeout=\d+s$/.test(p))) problems.push('upstream server needs passive health checks (max_fails, fail_timeout)');
+    if (!params.some((p) => /^max_fails=\d+$/.test(p)) || !params.some((p) => /^fail_timeout=\d+s$/.test(p)))
+      problems.push('upstream server needs passive health checks (max_fails, fail_timeout)');
     if (params.includes('resolve') && !/(^|\s)zone\s+\S+\s+\d+[km]?\s*;/.test(body!)) problems.push('`resolve` needs a shared memory zone in the upstream');
     if (params.includes('resolve') && !directive('resolver').length) problems.push('`resolve` needs a resolver');
   }
@@ -300,11 +309,13 @@ export function nginxProblems(conf: string, ctx: NginxContext): string[] {
   const sizes = directive('client_max_body_size');
   const want = (ctx.requestFactor * ctx.maxUploadMb + 1) * 1024 * 1024;
   if (sizes.length !== 1) problems.push(`client_max_body_size must be set once (found ${sizes.length})`);
-  else if (nginxSizeBytes(sizes[0]!) !== want) problems.push(`client_max_body_size ${sizes[0]} must be ${ctx.requestFactor} x MAX_UPLOAD_MB (${ctx.maxUploadMb}) + 1 = ${want / 1024 / 1024}m`);
+  else if (nginxSizeBytes(sizes[0]!) !== want)
+    problems.push(`client_max_body_size ${sizes[0]} must be ${ctx.requestFactor} x MAX_UPLOAD_MB (${ctx.maxUploadMb}) + 1 = ${want / 1024 / 1024}m`);
 
   const read = directive('proxy_read_timeout').map((v) => durationSeconds(v));
   if (!read.length || read.some((s) => !(s >= 120))) problems.push('proxy_read_timeout must be long (>= 120s): uploads and downloads of large documents');
-  if (!directive('proxy_set_header').some((h) => /^X-Forwarded-For\s+\$proxy_add_x_forwarded_for$/.test(h))) problems.push('X-Forwarded-For must be passed on (the API runs with TRUST_PROXY)');
+  if (!directive('proxy_set_header').some((h) => /^X-Forwarded-For\s+\$proxy_add_x_forwarded_for$/.test(h)))
+    problems.push('X-Forwarded-For must be passed on (the API runs with TRUST_PROXY)');
   if (!directive('listen').some((l) => /^8000\b/.test(l))) problems.push('nginx must listen on 8000');
   return problems;
 }
@@ -371,9 +382,14 @@ export function dockerfileProblems(text: string, dockerignore: string, root: str
     problems.push(`WORKFLOW_BUNDLE=${bundleEnv} is not copied into the runtime stage`);
   }
   if (!stages.some((s) => s.lines.some((l) => l.instr === 'RUN' && /web\/build\.mjs/.test(l.args)))) problems.push('the web UI must be built (web/build.mjs)');
-  if (!stages.some((s) => s.lines.some((l) => l.instr === 'RUN' && /npm ci\b/.test(l.args)))) problems.push('dependencies must be installed with npm ci (the lockfile)');
+  if (!stages.some((s) => s.lines.some((l) => l.instr === 'RUN' && /npm ci\b/.test(l.args))))
+    problems.push('dependencies must be installed with npm ci (the lockfile)');
   // Every file the build copies from the context exists and passes .dockerignore's allow-list.
-  const allowed = dockerignore.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+  const allowed = dockerignore
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('!'))
+    .map((l) => l.slice(1).replace(/\/$/, ''));
   for (const s of stages) {
     for (const c of s.lines.filter((l) => l.instr === 'COPY' && !/--from=/.test(l.args))) {
       const sources = c.args.replace(/--\S+/g, '').trim().split(/\s+/).slice(0, -1);
@@ -418,11 +434,13 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
 
   for (const d of docs) {
     const id = `${d?.kind ?? '?'}/${d?.metadata?.name ?? '?'}`;
-    if (!ALLOWED_KINDS[d?.apiVersion]?.includes(d?.kind)) problems.push(`${id}: apiVersion ${d?.apiVersion} / kind ${d?.kind} is not one of the expected pairs`);
+    if (!ALLOWED_KINDS[d?.apiVersion]?.includes(d?.kind))
+      problems.push(`${id}: apiVersion ${d?.apiVersion} / kind ${d?.kind} is not one of the expected pairs`);
     if (!d?.metadata?.name) problems.push(`${id}: metadata.name is missing`);
   }
   for (const cm of configMaps) {
-    for (const key of Object.keys(cm.data ?? {})) if (!ctx.configNames.has(key)) problems.push(`ConfigMap/${cm.metadata.name}: ${key} is not read by core/config.ts`);
+    for (const key of Object.keys(cm.data ?? {}))
+      if (!ctx.configNames.has(key)) problems.push(`ConfigMap/${cm.metadata.name}: ${key} is not read by core/config.ts`);
   }
 
   for (const dep of deployments) {
@@ -470,7 +488,8 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
         const ref = e.valueFrom?.secretKeyRef;
         if (ref && ref.name !== secretName) problems.push(`${cid}: env ${e.name} refers to Secret ${ref.name}, not ${secretName}`);
         if (ref && !secretKeys.has(ref.key)) problems.push(`${cid}: env ${e.name} refers to key ${ref.key}, which the example Secret does not hold`);
-        if (/SECRET|PASSWORD|API_KEY|DATABASE_URL/.test(e.name) && e.value !== undefined) problems.push(`${cid}: ${e.name} must come from the Secret, not a literal value`);
+        if (/SECRET|PASSWORD|API_KEY|DATABASE_URL/.test(e.name) && e.value !== undefined)
+          problems.push(`${cid}: ${e.name} must come from the Secret, not a literal value`);
       }
       for (const from of c.envFrom ?? []) {
         const name = from.configMapRef?.name ?? from.secretRef?.name;
@@ -483,7 +502,8 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
         if (!ports.some((p) => p.containerPort === port)) problems.push(`${cid}: no container port for WORKER_HTTP_PORT ${port}`);
         const grace = Number(configMaps.map((cm) => cm.data?.SHUTDOWN_GRACE_SECONDS).find(Boolean) ?? defaults.shutdownGraceSeconds);
         const termination = spec.terminationGracePeriodSeconds ?? 30;
-        if (!(termination >= grace + 10)) problems.push(`${id}: terminationGracePeriodSeconds ${termination} must exceed SHUTDOWN_GRACE_SECONDS ${grace} by a margin (>= ${grace + 10})`);
+        if (!(termination >= grace + 10))
+          problems.push(`${id}: terminationGracePeriodSeconds ${termination} must exceed SHUTDOWN_GRACE_SECONDS ${grace} by a margin (>= ${grace + 10})`);
       }
     }
   }
@@ -495,17 +515,21 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
     if (targets.length !== 1) problems.push(`${id}: selector matches ${targets.length} Deployments (want 1)`);
     for (const p of svc.spec?.ports ?? []) {
       const tp = p.targetPort ?? p.port;
-      const exists = targets.some((d) => (d.spec.template.spec.containers ?? []).some((c: Y) => (c.ports ?? []).some((cp: Y) => cp.containerPort === tp || cp.name === tp)));
+      const exists = targets.some((d) =>
+        (d.spec.template.spec.containers ?? []).some((c: Y) => (c.ports ?? []).some((cp: Y) => cp.containerPort === tp || cp.name === tp)),
+      );
       if (!exists) problems.push(`${id}: targetPort ${tp} is not a port of the selected pods`);
     }
   }
   for (const pdb of byKind('PodDisruptionBudget')) {
     const targets = podsOf(pdb.spec?.selector?.matchLabels);
     if (targets.length !== 1) problems.push(`PodDisruptionBudget/${pdb.metadata?.name}: selector matches ${targets.length} Deployments (want 1)`);
-    if (pdb.spec?.minAvailable === undefined && pdb.spec?.maxUnavailable === undefined) problems.push(`PodDisruptionBudget/${pdb.metadata?.name}: set minAvailable or maxUnavailable`);
+    if (pdb.spec?.minAvailable === undefined && pdb.spec?.maxUnavailable === undefined)
+      problems.push(`PodDisruptionBudget/${pdb.metadata?.name}: set minAvailable or maxUnavailable`);
   }
   for (const dep of deployments) {
-    if (!byKind('PodDisruptionBudget').some((p) => labelsMatch(p.spec?.selector?.matchLabels, dep.spec?.template?.metadata?.labels))) problems.push(`Deployment/${dep.metadata?.name} has no PodDisruptionBudget`);
+    if (!byKind('PodDisruptionBudget').some((p) => labelsMatch(p.spec?.selector?.matchLabels, dep.spec?.template?.metadata?.labels)))
+      problems.push(`Deployment/${dep.metadata?.name} has no PodDisruptionBudget`);
   }
 
   const hpas = byKind('HorizontalPodAutoscaler');
@@ -513,7 +537,8 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
     const id = `HorizontalPodAutoscaler/${hpa.metadata?.name}`;
     const ref = hpa.spec?.scaleTargetRef ?? {};
     const target = deployments.find((d) => d.metadata?.name === ref.name);
-    if (ref.kind !== 'Deployment' || ref.apiVersion !== 'apps/v1' || !target) problems.push(`${id}: scaleTargetRef must name an existing apps/v1 Deployment (is ${ref.apiVersion} ${ref.kind} ${ref.name})`);
+    if (ref.kind !== 'Deployment' || ref.apiVersion !== 'apps/v1' || !target)
+      problems.push(`${id}: scaleTargetRef must name an existing apps/v1 Deployment (is ${ref.apiVersion} ${ref.kind} ${ref.name})`);
     const min = hpa.spec?.minReplicas ?? 1;
     const max = hpa.spec?.maxReplicas;
     if (!(min >= 2 && max >= min)) problems.push(`${id}: replicas must be 2 or more, min <= max (is ${min}..${max})`);
@@ -522,13 +547,15 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
     if (target) {
       const isWorker = (target.spec.template.spec.containers ?? []).some((c: Y) => /worker-main/.test((c.args ?? []).join(' ')));
       if (isWorker && (min !== 2 || max !== 10)) problems.push(`${id}: workers scale from 2 to 10 pods (is ${min}..${max})`);
-      for (const c of target.spec.template.spec.containers ?? []) if (!c.resources?.requests?.cpu) problems.push(`${id}: CPU utilisation needs CPU requests on ${c.name}`);
+      for (const c of target.spec.template.spec.containers ?? [])
+        if (!c.resources?.requests?.cpu) problems.push(`${id}: CPU utilisation needs CPU requests on ${c.name}`);
       const r = target.spec.replicas;
       if (r !== undefined && (r < min || r > max)) problems.push(`${id}: Deployment replicas ${r} lie outside ${min}..${max}`);
     }
   }
   for (const dep of deployments) {
-    if (!hpas.some((h) => h.spec?.scaleTargetRef?.name === dep.metadata?.name)) problems.push(`Deployment/${dep.metadata?.name} has no HorizontalPodAutoscaler`);
+    if (!hpas.some((h) => h.spec?.scaleTargetRef?.name === dep.metadata?.name))
+      problems.push(`Deployment/${dep.metadata?.name} has no HorizontalPodAutoscaler`);
   }
   return problems;
 }

@@ -8,7 +8,10 @@ import { extractOffline } from '../../library/extraction/offline-provider.js';
 import type { ChatRequest } from './openai-server.js';
 
 export function pagesFromPrompt(req: ChatRequest): PageText[] {
-  const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+  const user = req.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => m.content)
+    .join('\n');
   const pages: PageText[] = [];
   const re = /^=== Page (\d+) ===$/gm;
   const marks = [...user.matchAll(re)];

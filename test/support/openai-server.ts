@@ -225,17 +225,26 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
     await delay(latencyMs);
     switch (fault?.kind) {
       case '429':
-        return send(res, 429, errorBody(`Rate limit reached for ${body.model} on requests per min (RPM). Please try again later.`, 'requests', 'rate_limit_exceeded'), {
-          ...(fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }),
-          ...fault.headers,
-        });
+        return send(
+          res,
+          429,
+          errorBody(`Rate limit reached for ${body.model} on requests per min (RPM). Please try again later.`, 'requests', 'rate_limit_exceeded'),
+          {
+            ...(fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }),
+            ...fault.headers,
+          },
+        );
       case '500':
         return send(res, 500, errorBody('The server had an error while processing your request. Sorry about that!', 'server_error'));
       case 'status':
         return send(
           res,
           fault.status,
-          errorBody(fault.message ?? `Injected error (HTTP ${fault.status}).`, fault.type ?? (fault.status >= 500 ? 'server_error' : 'invalid_request_error'), fault.code ?? null),
+          errorBody(
+            fault.message ?? `Injected error (HTTP ${fault.status}).`,
+            fault.type ?? (fault.status >= 500 ? 'server_error' : 'invalid_request_error'),
+            fault.code ?? null,
+          ),
           fault.headers,
         );
       case 'drop':
@@ -297,7 +306,11 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
     requests,
     inject: (...f: Fault[]) => void faults.push(...f),
     clearFaults: () => void faults.splice(0),
-    maxRequestsInAnyWindow: (windowMs: number) => maxInAnyWindow(requests.map((r) => r.at), windowMs),
+    maxRequestsInAnyWindow: (windowMs: number) =>
+      maxInAnyWindow(
+        requests.map((r) => r.at),
+        windowMs,
+      ),
     setLatency: (ms: number) => void (latencyMs = ms),
     close: async () => {
       closed = true;

@@ -28,5 +28,10 @@ export async function readWorkbook(file: string | Buffer): Promise<Map<string, S
 export function sameValue(cell: unknown, expected: string): boolean {
   const n = Number(expected.replace(/,/g, ''));
   if (typeof cell === 'number' && Number.isFinite(n)) return Math.abs(cell - n) < 1e-9;
-  return String(cell ?? '').replace(/\s+/g, ' ').trim().toLowerCase() === expected.replace(/\s+/g, ' ').trim().toLowerCase();
+  return (
+    String(cell ?? '')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .toLowerCase() === expected.replace(/\s+/g, ' ').trim().toLowerCase()
+  );
 }

@@ -87,13 +87,15 @@ export class MxAdmin extends LitElement {
                     </button>
                     <button type="button" @click=${() => this.openReset(u)} aria-expanded=${String(this.resetting === u.id)} aria-label="reset the password of ${u.username}">Reset password</button>
                   </div>
-                  ${this.resetting === u.id
-                    ? html`<form class="row" @submit=${(e: SubmitEvent) => this.reset(e, u)}>
+                  ${
+                    this.resetting === u.id
+                      ? html`<form class="row" @submit=${(e: SubmitEvent) => this.reset(e, u)}>
                         <label>New password for ${u.username} <input name="password" type="password" required autocomplete="new-password" /></label>
                         <button type="submit">Save password</button>
                         <button type="button" @click=${() => (this.resetting = null)}>Cancel</button>
                       </form>`
-                    : null}
+                      : null
+                  }
                 </td>
               </tr>`;
             })}

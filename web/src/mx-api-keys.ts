@@ -54,8 +54,9 @@ export class MxApiKeys extends LitElement {
       <h2 id="keys-h">API keys</h2>
       <p class="hint">A key lets a script use the API as you (header <code>X-API-Key</code>).</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : null}
-      ${this.created
-        ? html`<div class="once" role="status">
+      ${
+        this.created
+          ? html`<div class="once" role="status">
             <label>New API key "${this.created.name}"
               <input class="key" readonly .value=${this.created.key} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
             </label>
@@ -65,14 +66,16 @@ export class MxApiKeys extends LitElement {
               <button type="button" @click=${this.dismiss}>Done</button>
             </div>
           </div>`
-        : null}
+          : null
+      }
       <form @submit=${this.create} class="row">
         <label>Key name <input name="name" required maxlength="100" autocomplete="off" /></label>
         <button type="submit" ?disabled=${this.busy}>Create key</button>
       </form>
-      ${this.keys.length === 0
-        ? html`<p class="empty">No API keys yet.</p>`
-        : html`<div class="scroll"><table class="cards">
+      ${
+        this.keys.length === 0
+          ? html`<p class="empty">No API keys yet.</p>`
+          : html`<div class="scroll"><table class="cards">
             <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Actions</th></tr></thead>
             <tbody>
               ${this.keys.map(
@@ -85,7 +88,8 @@ export class MxApiKeys extends LitElement {
                 </tr>`,
               )}
             </tbody>
-          </table></div>`}
+          </table></div>`
+      }
     </section>`;
   }
 

@@ -135,26 +135,32 @@ export class MxApp extends LitElement {
     return html`
       <header>
         <h1>MedExtract</h1>
-        ${u
-          ? html`<span class="who" aria-label="signed in as">${u.username} (${u.role})</span>
+        ${
+          u
+            ? html`<span class="who" aria-label="signed in as">${u.username} (${u.role})</span>
               <nav aria-label="screens">
                 ${this.page !== 'jobs' ? html`<button type="button" @click=${() => this.go('jobs')}>Jobs</button>` : null}
-                ${u.role === 'admin'
-                  ? html`<button type="button" aria-pressed=${String(this.page === 'admin')} @click=${() => this.go('admin')}>Admin</button>`
-                  : html`<button type="button" aria-pressed=${String(this.page === 'keys')} @click=${() => this.go('keys')}>API keys</button>`}
+                ${
+                  u.role === 'admin'
+                    ? html`<button type="button" aria-pressed=${String(this.page === 'admin')} @click=${() => this.go('admin')}>Admin</button>`
+                    : html`<button type="button" aria-pressed=${String(this.page === 'keys')} @click=${() => this.go('keys')}>API keys</button>`
+                }
               </nav>
               <button type="button" @click=${this.signOut}>Logout</button>`
-          : null}
+            : null
+        }
       </header>
-      ${u
-        ? html`<main>
+      ${
+        u
+          ? html`<main>
             ${this.page === 'admin' && u.role === 'admin' ? html`<mx-admin></mx-admin>` : null}
             ${this.page === 'keys' ? html`<mx-api-keys></mx-api-keys>` : null}
             ${this.viewing && this.page === 'jobs' ? html`<mx-result .job=${this.viewing} @close=${this.closeResult}></mx-result>` : null}
             <mx-upload ?hidden=${this.viewing !== null || this.page !== 'jobs'} @uploaded=${this.refreshJobs}></mx-upload>
             <mx-jobs ?hidden=${this.viewing !== null || this.page !== 'jobs'} @view-result=${this.openResult}></mx-jobs>
           </main>`
-        : html`<mx-login .notice=${this.notice}></mx-login>`}
+          : html`<mx-login .notice=${this.notice}></mx-login>`
+      }
     `;
   }
 

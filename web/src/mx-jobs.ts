@@ -7,7 +7,19 @@
  */
 import { LitElement, css, html } from 'lit';
 import { bannerStyles, buttonStyles, cardTableStyles, panelStyles, tableStyles } from './shared-styles.js';
-import { ApiError, currentUser, workflowUrl, cancelJob, deleteJob, downloadCombined, downloadResult, listJobs, saveBlob, type Job, type JobStatus } from './api.js';
+import {
+  ApiError,
+  currentUser,
+  workflowUrl,
+  cancelJob,
+  deleteJob,
+  downloadCombined,
+  downloadResult,
+  listJobs,
+  saveBlob,
+  type Job,
+  type JobStatus,
+} from './api.js';
 
 /** Refresh often while something runs (the progress bars move), rarely when every job has finished. */
 const POLL_RUNNING_MS = 1_000;
@@ -246,11 +258,13 @@ export class MxJobs extends LitElement {
         <div class="head">
           <h2 id="jobs-title">Your jobs</h2>
           <div class="tools">
-          ${this.selected.size
-            ? html`<button type="button" class="combined" @click=${this.downloadSelected} aria-label="download the ${this.selected.size} selected jobs as one workbook">
+          ${
+            this.selected.size
+              ? html`<button type="button" class="combined" @click=${this.downloadSelected} aria-label="download the ${this.selected.size} selected jobs as one workbook">
                 Combined workbook (${this.selected.size})
               </button>`
-            : null}
+              : null
+          }
           <label class="filter"
             >Show
             <select @change=${this.onFilter} .value=${this.filter} aria-label="show jobs with status">
@@ -261,11 +275,12 @@ export class MxJobs extends LitElement {
         </div>
         ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : null}
         ${this.message ? html`<p class="banner" role="status">${this.message}</p>` : null}
-        ${!this.loaded
-          ? html`<p class="empty">Loading…</p>`
-          : this.jobs.length === 0
-            ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : `No ${this.filter} jobs.`}</p>`
-            : html`<div class="scroll">
+        ${
+          !this.loaded
+            ? html`<p class="empty">Loading…</p>`
+            : this.jobs.length === 0
+              ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : `No ${this.filter} jobs.`}</p>`
+              : html`<div class="scroll">
                 <table class="cards">
                   <thead>
                     <tr>
@@ -282,7 +297,8 @@ export class MxJobs extends LitElement {
                     ${this.jobs.map((j) => this.row(j))}
                   </tbody>
                 </table>
-              </div>`}
+              </div>`
+        }
       </section>
     `;
   }
@@ -301,12 +317,14 @@ export class MxJobs extends LitElement {
             : html`<progress aria-label="pages done of ${j.filename}"></progress>`;
     return html`<tr data-job=${j.id} data-status=${j.status}>
       <td class="pick">
-        ${j.status === 'completed'
-          ? html`<input type="checkbox" .checked=${this.selected.has(j.id)} @change=${(e: Event) => this.pick(j, (e.target as HTMLInputElement).checked)} aria-label="select ${j.filename}" />`
-          : null}
+        ${
+          j.status === 'completed'
+            ? html`<input type="checkbox" .checked=${this.selected.has(j.id)} @change=${(e: Event) => this.pick(j, (e.target as HTMLInputElement).checked)} aria-label="select ${j.filename}" />`
+            : null
+        }
       </td>
       <td class="file" data-label="File">${j.filename}</td>
-      <td data-label="Stage">${finished ? '–' : (j.stage && STAGE[j.stage]) ?? 'waiting'}</td>
+      <td data-label="Stage">${finished ? '–' : ((j.stage && STAGE[j.stage]) ?? 'waiting')}</td>
       <td data-label="Pages">${progress}</td>
       <td data-label="Elapsed" class="elapsed">
         <time datetime=${`PT${Math.round(elapsedOf(j) / 1000)}S`}>${formatElapsed(elapsedOf(j))}</time>
@@ -317,16 +335,20 @@ export class MxJobs extends LitElement {
       </td>
       <td data-label="Actions">
         <div class="actions">
-          ${j.status === 'completed'
-            ? html`<button type="button" class="view" data-view=${j.id} @click=${() => this.view(j)} aria-label="view the result of ${j.filename}">View</button>
+          ${
+            j.status === 'completed'
+              ? html`<button type="button" class="view" data-view=${j.id} @click=${() => this.view(j)} aria-label="view the result of ${j.filename}">View</button>
                 <button type="button" @click=${() => this.download(j, 'xlsx')} aria-label="download the workbook of ${j.filename}">Workbook</button>
                 <button type="button" @click=${() => this.download(j, 'json')} aria-label="download the JSON of ${j.filename}">JSON</button>`
-            : null}
-          ${finished
-            ? html`<button type="button" class="danger" @click=${() => this.deleteRow(j)} aria-label="${this.confirming === j.id ? 'confirm deleting' : 'delete'} ${j.filename}">
+              : null
+          }
+          ${
+            finished
+              ? html`<button type="button" class="danger" @click=${() => this.deleteRow(j)} aria-label="${this.confirming === j.id ? 'confirm deleting' : 'delete'} ${j.filename}">
                 ${this.confirming === j.id ? 'Confirm delete' : 'Delete'}
               </button>`
-            : html`<button type="button" class="danger" @click=${() => this.cancel(j)} aria-label="cancel ${j.filename}">Cancel</button>`}
+              : html`<button type="button" class="danger" @click=${() => this.cancel(j)} aria-label="cancel ${j.filename}">Cancel</button>`
+          }
           ${this.workflowLink(j)}
         </div>
       </td>

@@ -149,19 +149,25 @@ export class MxPageView extends LitElement {
         <button type="button" class="close" @click=${this.close} aria-label="close the page view">Close</button>
       </div>
       ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : nothing}
-      ${this.quote && v
-        ? html`<p class="note" role="status">
-            ${selected && selected.boxes.length
-              ? html`Highlighted: <q>${this.quote}</q>`
-              : v.wordBoxes
-                ? html`<q>${this.quote}</q> could not be located on this page image.`
-                : html`This page has no word positions, so <q>${this.quote}</q> cannot be highlighted.`}
+      ${
+        this.quote && v
+          ? html`<p class="note" role="status">
+            ${
+              selected && selected.boxes.length
+                ? html`Highlighted: <q>${this.quote}</q>`
+                : v.wordBoxes
+                  ? html`<q>${this.quote}</q> could not be located on this page image.`
+                  : html`This page has no word positions, so <q>${this.quote}</q> cannot be highlighted.`
+            }
           </p>`
-        : nothing}
+          : nothing
+      }
       <figure aria-labelledby="page-title">
-        ${this.imageUrl
-          ? html`<img src=${this.imageUrl} alt="page ${this.page} of the document" />`
-          : html`<div class="placeholder" style="aspect-ratio: ${v?.aspectRatio ?? 8.5 / 11}" role="status">${this.error ? '' : 'Loading the page…'}</div>`}
+        ${
+          this.imageUrl
+            ? html`<img src=${this.imageUrl} alt="page ${this.page} of the document" />`
+            : html`<div class="placeholder" style="aspect-ratio: ${v?.aspectRatio ?? 8.5 / 11}" role="status">${this.error ? '' : 'Loading the page…'}</div>`
+        }
         ${this.imageUrl ? [...others.flatMap((h) => h.boxes.map((b) => this.box(b, 'other'))), ...(selected?.boxes.map((b) => this.box(b, 'selected')) ?? [])] : nothing}
       </figure>`;
   }

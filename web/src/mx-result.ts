@@ -35,8 +35,18 @@ function listSpec<K extends ListId>(id: K, title: string, columns: Array<[label:
 }
 
 const LISTS = [
-  listSpec('diagnoses', 'Diagnoses', [['Diagnosis', 'description'], ['ICD-10', 'icd10'], ['Status', 'status']]),
-  listSpec('medications', 'Medications', [['Medication', 'name'], ['Dose', 'dose'], ['Route', 'route'], ['Frequency', 'frequency'], ['Status', 'status']]),
+  listSpec('diagnoses', 'Diagnoses', [
+    ['Diagnosis', 'description'],
+    ['ICD-10', 'icd10'],
+    ['Status', 'status'],
+  ]),
+  listSpec('medications', 'Medications', [
+    ['Medication', 'name'],
+    ['Dose', 'dose'],
+    ['Route', 'route'],
+    ['Frequency', 'frequency'],
+    ['Status', 'status'],
+  ]),
   listSpec('lab_results', 'Lab results', [
     ['Test', 'test'],
     ['Value', 'value'],
@@ -45,9 +55,20 @@ const LISTS = [
     ['Flag', 'flag'],
     ['Collected', 'collected_at'],
   ]),
-  listSpec('vitals', 'Vitals', [['Vital', 'name'], ['Value', 'value'], ['Unit', 'unit'], ['Taken', 'taken_at']]),
-  listSpec('procedures', 'Procedures', [['Procedure', 'name'], ['Date', 'date']]),
-  listSpec('allergies', 'Allergies', [['Substance', 'substance'], ['Reaction', 'reaction']]),
+  listSpec('vitals', 'Vitals', [
+    ['Vital', 'name'],
+    ['Value', 'value'],
+    ['Unit', 'unit'],
+    ['Taken', 'taken_at'],
+  ]),
+  listSpec('procedures', 'Procedures', [
+    ['Procedure', 'name'],
+    ['Date', 'date'],
+  ]),
+  listSpec('allergies', 'Allergies', [
+    ['Substance', 'substance'],
+    ['Reaction', 'reaction'],
+  ]),
 ];
 
 const PATIENT: Array<[keyof ExtractionResult['patient'], string]> = [
@@ -226,7 +247,8 @@ export class MxResult extends LitElement {
       if (this.loadedFor === id) this.result = r;
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return;
-      if (this.loadedFor === id) this.error = `the result could not be loaded: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
+      if (this.loadedFor === id)
+        this.error = `the result could not be loaded: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
     }
   }
 
@@ -251,14 +273,18 @@ export class MxResult extends LitElement {
       </div>
       ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : nothing}
       ${!r && !this.error ? html`<p class="empty" role="status">Loading the result…</p>` : nothing}
-      ${r
-        ? html`<div class="layout ${this.viewing ? 'with-page' : ''}">
+      ${
+        r
+          ? html`<div class="layout ${this.viewing ? 'with-page' : ''}">
             <div class="tables">${this.body(r)}</div>
-            ${this.viewing && this.job
-              ? html`<mx-page-view .jobId=${this.job.id} .page=${this.viewing.page} .quote=${this.viewing.quote} @close=${this.closePage}></mx-page-view>`
-              : nothing}
+            ${
+              this.viewing && this.job
+                ? html`<mx-page-view .jobId=${this.job.id} .page=${this.viewing.page} .quote=${this.viewing.quote} @close=${this.closePage}></mx-page-view>`
+                : nothing
+            }
           </div>`
-        : nothing}
+          : nothing
+      }
     </section>`;
   }
 
@@ -269,19 +295,29 @@ export class MxResult extends LitElement {
         ${r.extracted_at ? html` · ${new Date(r.extracted_at).toLocaleString()}` : nothing} · values with a confidence below ${LOW_CONFIDENCE} or a quote not found on
         its page are flagged
       </p>
-      ${this.fields('patient', 'Patient', PATIENT.map(([k, label]) => [label, r.patient[k]] as const))}
-      ${this.fields('document', 'Document', DOCUMENT.map(([k, label]) => [label, r.document[k]] as const))}
+      ${this.fields(
+        'patient',
+        'Patient',
+        PATIENT.map(([k, label]) => [label, r.patient[k]] as const),
+      )}
+      ${this.fields(
+        'document',
+        'Document',
+        DOCUMENT.map(([k, label]) => [label, r.document[k]] as const),
+      )}
       ${LISTS.map((spec) => this.list(spec, r[spec.id]))}`;
   }
 
   private evidenceCells(evidence: Evidence | null, flags: string[]): TemplateResult {
     const page = evidence?.page;
     return html`<td data-col="page">
-        ${page
-          ? html`<button type="button" class="page" @click=${() => this.showPage(page, evidence.quote || null)} aria-label="show page ${page} with this quote"
+        ${
+          page
+            ? html`<button type="button" class="page" @click=${() => this.showPage(page, evidence.quote || null)} aria-label="show page ${page} with this quote"
               >${page}</button
             >`
-          : '–'}
+            : '–'
+        }
       </td>
       <td class="quote" data-col="quote">${evidence?.quote || '–'}</td>
       <td data-col="check">${flags.length ? flags.map((f) => html`<span class="flag">${f}</span>`) : nothing}</td>`;
@@ -324,9 +360,10 @@ export class MxResult extends LitElement {
   /** A section's heading, then its table (the given columns, then page, quote and check), or `emptyText` when there is nothing to show. */
   private section(s: { id: string; heading: unknown; emptyText: string | null; columns: string[]; rows: unknown[] }) {
     return html`<h3 id="sec-${s.id}">${s.heading}</h3>
-      ${s.emptyText !== null
-        ? html`<p class="empty" data-section=${s.id}>${s.emptyText}</p>`
-        : html`<div class="scroll">
+      ${
+        s.emptyText !== null
+          ? html`<p class="empty" data-section=${s.id}>${s.emptyText}</p>`
+          : html`<div class="scroll">
             <table data-section=${s.id} aria-labelledby="sec-${s.id}">
               <thead>
                 <tr>
@@ -337,7 +374,8 @@ export class MxResult extends LitElement {
                 ${s.rows}
               </tbody>
             </table>
-          </div>`}`;
+          </div>`
+      }`;
   }
 }
 

@@ -140,11 +140,13 @@ export class MxUpload extends LitElement {
           /></label>
           <span class="hint">or drop them here · PDF only, up to ${limit} each</span>
         </div>
-        ${this.items.length
-          ? html`<ul aria-label="uploads" aria-live="polite">
+        ${
+          this.items.length
+            ? html`<ul aria-label="uploads" aria-live="polite">
               ${this.items.map((i) => this.renderItem(i))}
             </ul>`
-          : null}
+            : null
+        }
       </section>
     `;
   }

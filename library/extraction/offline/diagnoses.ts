@@ -43,7 +43,14 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
         // An uncoded item of a diagnoses section: a short phrase, not a sentence of narrative.
         if (inSection && /^[\p{Lu}\d•*·▪-]/u.test(text) && !/:\s*\S/.test(text) && !isProse(text)) {
           const description = cleanDescription(text);
-          if (description.length >= 3) out.push({ description, icd10: null, status: DX_STATUS.exec(text)?.[1] ?? null, evidence: lineEvidence(line), confidence: BULLET.test(line.text) ? 0.55 : 0.5 });
+          if (description.length >= 3)
+            out.push({
+              description,
+              icd10: null,
+              status: DX_STATUS.exec(text)?.[1] ?? null,
+              evidence: lineEvidence(line),
+              confidence: BULLET.test(line.text) ? 0.55 : 0.5,
+            });
         }
         continue;
       }
@@ -53,7 +60,8 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
         const nextStart = codes[i + 1]?.index ?? text.length;
         // Description: the text before the code on its side ("Pneumonia (ICD-10: J18.9)"), else after ("E11.9 - Type 2 ...").
         let description = cleanDescription(text.slice(prevEnd, start));
-        if (description.length < 3 || /^(icd|code|dx|diagnosis)$/i.test(description)) description = cleanDescription(text.slice(start + m[0].length, nextStart));
+        if (description.length < 3 || /^(icd|code|dx|diagnosis)$/i.test(description))
+          description = cleanDescription(text.slice(start + m[0].length, nextStart));
         if (description.length < 3) description = m[1]!;
         out.push({
           description,
@@ -76,7 +84,11 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
     }
   }
   // An uncoded diagnosis that repeats a coded one ("Pneumonia (CAP) with moderate severity") is dropped.
-  const norm = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  const norm = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim();
   const coded = out.filter((d) => d.icd10).map((d) => norm(d.description));
   const seen = new Set<string>();
   return out.filter((d) => {

@@ -75,7 +75,9 @@ export function facility(pageLines: Line[][], kvs: LabelValue[]): Field<string> 
   }
   for (const kv of kvs) {
     if (LABEL_OF.get(kv.key) !== 'facility' || kv.nextLine) continue;
-    const v = plainText(kv.value).split(/\s+-\s+|\s+\|\s+/)[0]!.trim();
+    const v = plainText(kv.value)
+      .split(/\s+-\s+|\s+\|\s+/)[0]!
+      .trim();
     if (v.length >= 3 && v.length <= 80 && /\p{L}{3}/u.test(v) && !isBlank(v) && !/_{2,}/.test(v)) {
       cands.push({ value: v, line: kv.line, confidence: 0.7 });
     }
@@ -106,7 +108,8 @@ export function author(pageLines: Line[][], kvs: LabelValue[]): Field<string> {
     const p = LABEL_OF.get(kv.key) === 'author' ? AUTHOR_PRIORITY[kv.key] : undefined;
     if (p === undefined) continue;
     const v = cleanAuthor(kv.value);
-    if (v) cands.push({ value: v, line: kv.line, confidence: p * (kv.nextLine ? 0.8 : 1) * (/^Dr\.?\s/.test(v) || /,\s*(MD|DO|MBBS|PhD)\b/.test(v) ? 1 : 0.85) });
+    if (v)
+      cands.push({ value: v, line: kv.line, confidence: p * (kv.nextLine ? 0.8 : 1) * (/^Dr\.?\s/.test(v) || /,\s*(MD|DO|MBBS|PhD)\b/.test(v) ? 1 : 0.85) });
   }
   if (cands.length === 0) {
     // A signature block: "Dr. Arun Kapoor, MD (Pathology)" on a line of its own near the end.

@@ -71,7 +71,11 @@ function labelValuesOfLine(line: Line): LabelValue[] {
     }
     for (let i = 0; i < found.length; i++) {
       const f = found[i]!;
-      const value = cell.slice(f.end, found[i + 1]?.start ?? cell.length).trim().replace(/[,;|]$/, '').trim();
+      const value = cell
+        .slice(f.end, found[i + 1]?.start ?? cell.length)
+        .trim()
+        .replace(/[,;|]$/, '')
+        .trim();
       out.push({ key: labelKey(f.label), value, line, nextLine: false });
     }
   }

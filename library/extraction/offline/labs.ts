@@ -15,7 +15,8 @@ import { VITAL_LINE } from './vitals.js';
 
 const NOT_A_TEST =
   /\b(date|dob|birth|age|page|phone|tel|fax|mrn|accession|invoice|amount|billed|paid|balance|charges?|zip|room|bed|ward|policy|claim|contact|address|years?|yrs|weight|height|bp|pulse|temp|temperature|spo2|resp|bmi|sig|dose|qty|quantity|refills?|reg|registration|npi|id|no|number|pin|ssn|tax|total billed|copay|year|tablet|capsule|ext)\b/i;
-const TEXT_RESULTS = /^(positive|negative|reactive|non-?reactive|detected|not detected|present|absent|trace|nil|normal|abnormal|pending|see note|yellow|clear|turbid|cloudy)$/i;
+const TEXT_RESULTS =
+  /^(positive|negative|reactive|non-?reactive|detected|not detected|present|absent|trace|nil|normal|abnormal|pending|see note|yellow|clear|turbid|cloudy)$/i;
 
 interface LabRow {
   test: string;
@@ -43,7 +44,7 @@ function cleanTestName(raw: string): string | null {
  * Parses what follows the test name: value, unit, range, flag. `strict` (single-spaced rows, the
  * weakest rule) demands a recognised unit right after the value.
  */
-function parseLabRest(rest: string, strict: boolean): Omit<LabRow, 'test' | 'confidence'> & { garbage: boolean; quality: number } | null {
+function parseLabRest(rest: string, strict: boolean): (Omit<LabRow, 'test' | 'confidence'> & { garbage: boolean; quality: number }) | null {
   const vm = new RegExp(String.raw`^\s*(?<cmp>(?:<=|>=|<|>|≤|≥)\s*)?(?<num>${NUM})(?![\d/:]|\.\d|-\d|,\d)`).exec(rest);
   let value: number | string;
   let after: string;
@@ -82,7 +83,10 @@ function parseLabRest(rest: string, strict: boolean): Omit<LabRow, 'test' | 'con
   // may come before or after it. Mojibake is never copied.
   const uText = beforeRange.replace(/\[\s*(ref(erence)?(\s*range)?\s*:?)?\s*$/i, '').trim();
   const leftovers: string[] = [];
-  for (const cell of uText.split(/\s{2,}/).map((c) => c.trim()).filter((c) => c !== '')) {
+  for (const cell of uText
+    .split(/\s{2,}/)
+    .map((c) => c.trim())
+    .filter((c) => c !== '')) {
     if (unit || garbage) {
       leftovers.push(cell);
       continue;
@@ -103,7 +107,11 @@ function parseLabRest(rest: string, strict: boolean): Omit<LabRow, 'test' | 'con
     }
   }
   flagText = `${leftovers.join(' ')} ${flagText}`;
-  const words = flagText.replace(/[+\][]/g, ' ').trim().split(/\s+/).filter((w) => w !== '');
+  const words = flagText
+    .replace(/[+\][]/g, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length > 6) return null; // prose, not a table row
   const printedFlag = flagFrom(flagText);
   if (strict && (!unit || (!range && !printedFlag))) return null;
@@ -161,7 +169,9 @@ export function labResults(pageLines: Line[][], collectedAt: string | null): Lab
       let evidence = lineEvidence(line);
       const next = lines[i + 1];
       if (!row.range && next) {
-        const wrapped = new RegExp(String.raw`^\s*\[?\s*((?:<=|>=|<|>|≤|≥)\s*(?:${NUM})|(?:${NUM})\s*-\s*(?:${NUM}))\s*%?\s*\]?(\s+.*)?$`).exec(plainText(next.text));
+        const wrapped = new RegExp(String.raw`^\s*\[?\s*((?:<=|>=|<|>|≤|≥)\s*(?:${NUM})|(?:${NUM})\s*-\s*(?:${NUM}))\s*%?\s*\]?(\s+.*)?$`).exec(
+          plainText(next.text),
+        );
         if (wrapped && (wrapped[2] ?? '').trim().split(/\s+/).length <= 2) {
           row.range = wrapped[1]!.replace(/\s+/g, ' ').trim();
           const f = flagFrom(wrapped[2] ?? '');

@@ -48,7 +48,9 @@ export interface Candidate<T> {
 export function best<T>(cands: Array<Candidate<T>>): Field<T> {
   let top: Candidate<T> | null = null;
   for (const c of cands) if (top === null || c.confidence > top.confidence) top = c;
-  return top ? { value: top.value, evidence: top.evidence ?? lineEvidence(top.line), confidence: round(top.confidence) } : { value: null, evidence: null, confidence: 0 };
+  return top
+    ? { value: top.value, evidence: top.evidence ?? lineEvidence(top.line), confidence: round(top.confidence) }
+    : { value: null, evidence: null, confidence: 0 };
 }
 
 export const round = (x: number): number => Math.round(Math.min(1, Math.max(0, x)) * 100) / 100;

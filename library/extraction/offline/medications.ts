@@ -52,7 +52,10 @@ function parseMedItem(raw: string, requireDose: boolean): MedParse | null {
   } else {
     if (requireDose) return null;
     // No dose: "Motrin once/week", "Tums previously" — the name is the words before the first frequency/route word.
-    const n = /^(?<name>[A-Za-z][A-Za-z'/-]*(?:\s+[A-Za-z][A-Za-z'/-]*){0,2}?)(?=\s+(?:once|twice|daily|as|prn|po|iv|at|every|q\d|bid|tid|od|bd|previously|\(|-)|$)/i.exec(t);
+    const n =
+      /^(?<name>[A-Za-z][A-Za-z'/-]*(?:\s+[A-Za-z][A-Za-z'/-]*){0,2}?)(?=\s+(?:once|twice|daily|as|prn|po|iv|at|every|q\d|bid|tid|od|bd|previously|\(|-)|$)/i.exec(
+        t,
+      );
     if (!n) return null;
     name = group(n, 'name')!;
     rest = t.slice(name.length);

@@ -28,7 +28,10 @@ export function cleanPersonName(raw: string, minWords = 2): string | null {
 
 /** A record number: one token with a digit, not a template ("XXXX-1234"). */
 function cleanMrn(raw: string): string | null {
-  const v = raw.trim().replace(/^#\s*/, '').replace(/[.,;]$/, '');
+  const v = raw
+    .trim()
+    .replace(/^#\s*/, '')
+    .replace(/[.,;]$/, '');
   if (!/^[A-Za-z0-9][A-Za-z0-9\-/.]{2,29}$/.test(v)) return null;
   if (!/\d/.test(v) || /x{3,}/i.test(v)) return null;
   return v;

@@ -18,7 +18,8 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
       const date = parseDate(text, dates)?.iso ?? null;
       const inline = /\(?\s*\bCPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\b\s*\)?/i.exec(text);
       if (inline) {
-        const name = cleanDescription(text.slice(0, inline.index)) || cleanDescription(text.slice(inline.index + inline[0].length).split(/\s+[-–]\s+/)[0] ?? '');
+        const name =
+          cleanDescription(text.slice(0, inline.index)) || cleanDescription(text.slice(inline.index + inline[0].length).split(/\s+[-–]\s+/)[0] ?? '');
         if (name.length >= 3) out.push({ name, date, evidence: lineEvidence(line), confidence: 0.85 });
         continue;
       }
