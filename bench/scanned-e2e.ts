@@ -88,7 +88,7 @@ export async function scannedE2e(ctx: BenchContext): Promise<Report> {
   await closeOcrPool();
   await Promise.all([...workers.map((c) => stopChild(c)), stopChild(api.child)]);
 
-  const m = <T>(f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
+  const m = (f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
   const e2ePpm = m((x) => x.e2e.pagesPerMin);
   const ceilPpm = m((x) => (x.ceil.pages / x.ceil.wallS) * 60);
   const ratio = m((x) => x.e2e.pagesPerMin / ((x.ceil.pages / x.ceil.wallS) * 60));

@@ -71,8 +71,8 @@ export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow)
 /** A name safe to show, store and use in a Content-Disposition header: the base name, no controls. */
 export function safeFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   const cleaned = base
+    // eslint-disable-next-line no-control-regex -- control characters are what this replaces
     .replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_')
     .trim()
     .slice(0, 200);
