@@ -1,5 +1,5 @@
 /**
- * Extraction schema v1 (see DESIGN.md), written once as zod: the shape every provider returns and every
+ * Extraction schema v1, written once as zod: the shape every provider returns and every
  * exporter reads. The TypeScript types, the strict JSON Schema sent to the model, the validation of a
  * provider's output and the downloadable JSON's schema (OpenAPI, web UI) all derive from the schemas here.
  * Every scalar field and every list item carries evidence `{page, quote}` and a confidence in [0, 1].
@@ -277,9 +277,3 @@ export const ExtractionDownloadSchema = z
   })
   .describe(`Extraction schema v1 with evidence for every value. Document types: ${DOCUMENT_TYPES.join(', ')}.`);
 export type ExtractionDownload = z.infer<typeof ExtractionDownloadSchema>;
-
-/**
- * @deprecated Transitional name for `modelResponseJsonSchema()` while api/openapi.ts moves to
- * `ExtractionDownloadSchema`; remove once nothing imports it.
- */
-export const EXTRACTION_JSON_SCHEMA: JsonSchema = modelResponseJsonSchema();

@@ -48,9 +48,6 @@ export async function buildCombinedWorkbook(docs: WorkbookSource[], opts?: Workb
 // ---------------------------------------------------------------------------------------------------
 // JSON download
 
-/** @deprecated Transitional name for `ExtractionDownload` (core/contract/extraction.ts) while web/src/api.ts moves to it. */
-export type ExtractionJson = ExtractionDownload;
-
 /** The downloadable JSON: the same data as the workbook, with every value's evidence. A deep copy. */
 export function extractionToJson(doc: WorkbookSource): ExtractionDownload {
   const x = structuredClone(doc.extraction);
