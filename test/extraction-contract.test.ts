@@ -19,7 +19,7 @@ import {
   type Extraction,
 } from '../core/contract/extraction.js';
 import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
-import { extractOffline } from '../library/extraction/offline-provider.js';
+import { extractOffline } from '../library/extraction/offline/index.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
 import { extractionToJson } from '../library/export/workbook.js';
 import { readTextLayer } from '../library/pdf/text-layer.js';

@@ -4,7 +4,7 @@
  * end to end against real ground truth without a real model.
  */
 import type { PageText } from '../../core/contract/extraction.js';
-import { extractOffline } from '../../library/extraction/offline-provider.js';
+import { extractOffline } from '../../library/extraction/offline/index.js';
 import type { ChatRequest } from './openai-server.js';
 
 export function pagesFromPrompt(req: ChatRequest): PageText[] {
