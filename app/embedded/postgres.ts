@@ -2,7 +2,7 @@
  * Embedded Postgres for `npm start` with no DATABASE_URL: PGlite (Postgres compiled to WASM) with its
  * data under DATA_DIR, served over the Postgres wire protocol on loopback so the same `pg` code runs
  * against it as against a real server. All connections share one PGlite session, so transactions must
- * stay short and self-contained (see DESIGN.md).
+ * stay short and self-contained: one that waits on a query of another connection deadlocks.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
