@@ -16,7 +16,8 @@ import { connectClient, submitDocument } from '../services/pipeline-client.js';
 import { startStack } from './stack.js';
 import { startWorkers, type RunningWorkers } from '../workers/worker.js';
 import { loadJobResult } from '../stores/extractions.js';
-import { buildWorkbook, extractionToJson } from '../library/export/workbook.js';
+import { extractionToJson } from '../library/export/json.js';
+import { buildWorkbook } from '../library/export/workbook.js';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 

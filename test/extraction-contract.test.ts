@@ -21,7 +21,7 @@ import {
 import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import { extractOffline } from '../library/extraction/offline/index.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
-import { extractionToJson } from '../library/export/workbook.js';
+import { extractionToJson } from '../library/export/json.js';
 import { readTextLayer } from '../library/pdf/text-layer.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { readCorpus } from './support/env.js';

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
-import { buildCombinedWorkbook, buildWorkbook, extractionToJson, parseIsoDate, safeText, type WorkbookSource } from '../library/export/workbook.js';
+import { parseIsoDate, safeText } from '../library/export/cells.js';
+import { extractionToJson } from '../library/export/json.js';
+import { buildCombinedWorkbook, buildWorkbook, type WorkbookSource } from '../library/export/workbook.js';
 import { emptyExtraction, type Evidence, type Extraction } from '../core/contract/extraction.js';
 
 const ev = (page: number, quote: string, found = true): Evidence => ({ page, quote, found });

@@ -24,7 +24,7 @@ import { safeFilename, submitDocumentOnce } from '../../services/pipeline-client
 import { logger } from '../../core/logger.js';
 import { workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
 import { getWorkbook, loadJobResult } from '../../stores/extractions.js';
-import { extractionToJson } from '../../library/export/workbook.js';
+import { extractionToJson } from '../../library/export/json.js';
 import { audit } from '../audit.js';
 import { currentUser, type AppContext, type AuthUser } from '../context.js';
 import {

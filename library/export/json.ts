@@ -1,0 +1,28 @@
+/** The downloadable JSON: the same data as the workbook, with every value's evidence. */
+import type { ExtractionDownload } from '../../core/contract/extraction.js';
+import { SCHEMA_VERSION } from '../../core/contract/extraction.js';
+import type { JobResult } from '../../core/contract/job-result.js';
+import { isValidDate } from './cells.js';
+
+/** The downloadable JSON: the same data as the workbook, with every value's evidence. A deep copy. */
+export function extractionToJson(doc: JobResult): ExtractionDownload {
+  const x = structuredClone(doc.extraction);
+  return {
+    schema_version: x.schema_version ?? SCHEMA_VERSION,
+    job_id: doc.jobId,
+    filename: doc.filename,
+    page_count: doc.pageCount,
+    page_sources: doc.pageSources ? doc.pageSources.map((p) => ({ page: p.page, source: p.source, ocr_confidence: p.ocrConfidence ?? null })) : null,
+    provider: doc.provider,
+    model: doc.model ?? null,
+    extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
+    document: x.document,
+    patient: x.patient,
+    diagnoses: x.diagnoses,
+    medications: x.medications,
+    lab_results: x.lab_results,
+    vitals: x.vitals,
+    procedures: x.procedures,
+    allergies: x.allergies,
+  };
+}
