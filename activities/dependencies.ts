@@ -6,7 +6,7 @@
 import type * as jobStore from '../stores/jobs.js';
 import type * as extractionStore from '../stores/extractions.js';
 import type { OcrPool } from '../library/ocr/pool.js';
-import type { extractOffline } from '../library/extraction/offline-provider.js';
+import type { extractOffline } from '../library/extraction/offline/index.js';
 import type { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import type { logger } from '../core/logger.js';
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { closeOcrPool, getOcrPool } from '../library/ocr/pool.js';
-import { extractOffline } from '../library/extraction/offline-provider.js';
+import { extractOffline } from '../library/extraction/offline/index.js';
 import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import * as jobStore from '../stores/jobs.js';
 import * as extractionStore from '../stores/extractions.js';

@@ -1,1 +1,0 @@
-export { extractOffline, type OfflineOptions } from './offline/index.js';
