@@ -26,6 +26,11 @@ import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 import { PipelineError } from '../../core/errors.js';
 
+import { cropGray, encodePgm, parsePgm, rotateGray, unrotateBox, type Gray } from './gray-image.js';
+import { probeScore, shape, wordsToText, type TessData } from './tesseract-output.js';
+
+export { encodePgm, parsePgm, rotateGray, wordsToText, type Gray };
+
 const require = createRequire(import.meta.url);
 const OCR_THREAD_SCRIPT = fileURLToPath(new URL('./ocr-thread.cjs', import.meta.url));
 
@@ -120,168 +125,6 @@ export function langDataDir(code: string, variant = LANG_DATA_VARIANT): string {
   }
   return dir;
 }
-
-// ---------------------------------------------------------------------------------------------------
-// PGM helpers (render.ts output): parse, rotate, crop
-// ---------------------------------------------------------------------------------------------------
-
-export interface Gray {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-/** Parse a binary 8-bit PGM (P5); null for anything else. */
-export function parsePgm(bytes: Uint8Array): Gray | null {
-  if (bytes[0] !== 0x50 || bytes[1] !== 0x35) return null; // "P5"
-  const fields: number[] = [];
-  let i = 2;
-  while (fields.length < 3 && i < bytes.length && i < 1024) {
-    const c = bytes[i]!;
-    if (c === 0x23) {
-      while (i < bytes.length && bytes[i] !== 0x0a) i++; // comment
-    } else if (c >= 0x30 && c <= 0x39) {
-      let v = 0;
-      while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) v = v * 10 + (bytes[i++]! - 0x30);
-      fields.push(v);
-      continue;
-    }
-    i++;
-  }
-  const [width, height, max] = fields;
-  if (!width || !height || max !== 255) return null;
-  const start = i + 1; // exactly one whitespace byte follows maxval
-  if (bytes.length - start < width * height) return null;
-  return { width, height, data: bytes.subarray(start, start + width * height) };
-}
-
-export function encodePgm(g: Gray): Uint8Array {
-  const header = Buffer.from(`P5\n${g.width} ${g.height}\n255\n`, 'latin1');
-  const out = new Uint8Array(header.length + g.data.length);
-  out.set(header, 0);
-  out.set(g.data, header.length);
-  return out;
-}
-
-/** Rotate clockwise by 90/180/270°. */
-export function rotateGray(g: Gray, degrees: 0 | 90 | 180 | 270): Gray {
-  if (degrees === 0) return g;
-  const { width: w, height: h, data } = g;
-  const out = new Uint8Array(w * h);
-  if (degrees === 180) {
-    for (let i = 0, n = w * h; i < n; i++) out[n - 1 - i] = data[i]!;
-    return { width: w, height: h, data: out };
-  }
-  // 90° cw: (x, y) → (h-1-y, x) in a h×w image; 270° cw: (x, y) → (y, w-1-x).
-  const nw = h;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      const v = data[row + x]!;
-      if (degrees === 90) out[x * nw + (h - 1 - y)] = v;
-      else out[(w - 1 - x) * nw + y] = v;
-    }
-  }
-  return { width: h, height: w, data: out };
-}
-
-function cropGray(g: Gray, x: number, y: number, w: number, h: number): Gray {
-  const out = new Uint8Array(w * h);
-  for (let r = 0; r < h; r++) out.set(g.data.subarray((y + r) * g.width + x, (y + r) * g.width + x + w), r * w);
-  return { width: w, height: h, data: out };
-}
-
-/** Map a box found in an image rotated clockwise by `deg` back to the original image. */
-function unrotateBox(b: OcrWord['bbox'], deg: 0 | 90 | 180 | 270, origW: number, origH: number): OcrWord['bbox'] {
-  switch (deg) {
-    case 0:
-      return b;
-    case 180:
-      return { x0: origW - b.x1, y0: origH - b.y1, x1: origW - b.x0, y1: origH - b.y0 };
-    case 90: // rotated (X, Y) = (origH-1-y, x)  ⇒  x = Y, y = origH-1-X
-      return { x0: b.y0, y0: origH - b.x1, x1: b.y1, y1: origH - b.x0 };
-    case 270: // rotated (X, Y) = (y, origW-1-x)  ⇒  x = origW-1-Y, y = X
-      return { x0: origW - b.y1, y0: b.x0, x1: origW - b.y0, y1: b.x1 };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Result shaping
-// ---------------------------------------------------------------------------------------------------
-
-interface TessWord {
-  text: string;
-  confidence: number;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
-}
-interface TessData {
-  text: string;
-  confidence: number;
-  rotateRadians?: number | null;
-  blocks?: Array<{ paragraphs: Array<{ lines: Array<{ words: TessWord[] }> }> }> | null;
-}
-
-/**
- * Tesseract's lines → text per the shared text conventions (one visual row per line, two spaces at a
- * column gap). Tesseract orders lines block by block, so a table can come back column by column; lines
- * that share a visual row are put back side by side, left to right, so a lab row reads
- * "Creatinine  1.00  mg/dL  0.60 - 1.30" as it does on paper.
- */
-export function wordsToText(lines: TessWord[][]): string {
-  const segments = lines
-    .map((words) => words.filter((w) => w.text.trim() !== ''))
-    .filter((words) => words.length > 0)
-    .map((words) => ({
-      words,
-      x0: Math.min(...words.map((w) => w.bbox.x0)),
-      y0: Math.min(...words.map((w) => w.bbox.y0)),
-      y1: Math.max(...words.map((w) => w.bbox.y1)),
-    }))
-    .sort((a, b) => a.y0 + a.y1 - (b.y0 + b.y1));
-  // Group segments whose vertical extents overlap by more than half of the smaller one: one row.
-  const rows: Array<{ y0: number; y1: number; segments: typeof segments }> = [];
-  for (const seg of segments) {
-    const row = rows[rows.length - 1];
-    const overlap = row ? Math.min(row.y1, seg.y1) - Math.max(row.y0, seg.y0) : 0;
-    if (row && overlap > 0.5 * Math.min(row.y1 - row.y0, seg.y1 - seg.y0)) {
-      row.segments.push(seg);
-      row.y0 = Math.min(row.y0, seg.y0);
-      row.y1 = Math.max(row.y1, seg.y1);
-    } else rows.push({ y0: seg.y0, y1: seg.y1, segments: [seg] });
-  }
-  const out: string[] = [];
-  for (const row of rows) {
-    let line = '';
-    let prev: TessWord | undefined;
-    for (const w of row.segments.sort((a, b) => a.x0 - b.x0).flatMap((s) => s.words)) {
-      const t = w.text.trim();
-      if (prev) {
-        const charW = ((prev.bbox.x1 - prev.bbox.x0) / Math.max(prev.text.length, 1) + (w.bbox.x1 - w.bbox.x0) / Math.max(t.length, 1)) / 2;
-        line += w.bbox.x0 - prev.bbox.x1 > 1.5 * charW ? '  ' : ' ';
-      }
-      line += t;
-      prev = w;
-    }
-    out.push(line);
-  }
-  return out.join('\n');
-}
-
-function shape(data: TessData): { lines: TessWord[][]; words: TessWord[]; confidence: number } {
-  const lines = (data.blocks ?? []).flatMap((b) => b.paragraphs.flatMap((p) => p.lines.map((l) => l.words)));
-  const words = lines.flat().filter((w) => w.text.trim() !== '');
-  const confidence = words.length ? words.reduce((s, w) => s + w.confidence, 0) / words.length : 0;
-  return { lines, words, confidence };
-}
-
-/** Orientation probe score: words read with good confidence. */
-function probeScore(data: TessData): number {
-  return shape(data).words.filter((w) => w.confidence >= 70 && w.text.replace(/[^\p{L}\p{N}]/gu, '').length >= 2).length;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The pool
-// ---------------------------------------------------------------------------------------------------
 
 interface Slot {
   worker: Tesseract.Worker;
