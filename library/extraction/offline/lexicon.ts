@@ -1,6 +1,7 @@
 /**
  * The words the offline rules look for, as data: labels, date words, stop words, units, section and
  * document-type keywords, priorities of competing labels. The rules that use them live beside this file.
+ * Longer than the other modules because it is one vocabulary: split, a word would be harder to find.
  */
 import type { DocumentType } from '../../../core/contract/extraction.js';
 
