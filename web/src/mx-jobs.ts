@@ -5,7 +5,9 @@
  * (with a second click to confirm) for finished ones. "View" on a completed job fires `view-result`
  * (detail: the job). Completed jobs can be ticked and downloaded together as one combined workbook.
  */
-import { LitElement, css, html } from 'lit';
+import { LitElement, html } from 'lit';
+import { jobsStyles } from './mx-jobs-styles.js';
+import { PollingController } from './polling.js';
 import { bannerStyles, buttonStyles, cardTableStyles, panelStyles, tableStyles } from './shared-styles.js';
 import {
   ApiError,
@@ -65,8 +67,11 @@ export class MxJobs extends LitElement {
   declare filter: JobFilter;
   /** Ids of the completed jobs ticked for a combined workbook. */
   declare selected: ReadonlySet<string>;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly polling = new PollingController(
+    this,
+    () => this.load(),
+    () => (this.jobs.some((j) => !FINISHED.has(j.status)) ? POLL_RUNNING_MS : POLL_IDLE_MS),
+  );
 
   constructor() {
     super();
@@ -79,151 +84,11 @@ export class MxJobs extends LitElement {
     this.selected = new Set();
   }
 
-  static override styles = [
-    panelStyles,
-    buttonStyles,
-    bannerStyles,
-    tableStyles,
-    cardTableStyles(640),
-    css`
-    h2 {
-      margin: 0;
-      font-size: 1.05rem;
-    }
-    .head {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      justify-content: space-between;
-      gap: 0.5rem;
-      margin: 0 0 0.75rem;
-    }
-    .tools {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: 0.5rem;
-    }
-    .sr-only {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      white-space: nowrap;
-    }
-    td.pick {
-      width: 1.5rem;
-    }
-    input[type='checkbox'] {
-      width: 1.1rem;
-      height: 1.1rem;
-      margin: 0.15rem 0 0;
-    }
-    input[type='checkbox']:focus-visible {
-      outline: 3px solid var(--mx-focus, #2563eb);
-      outline-offset: 1px;
-    }
-    .filter {
-      font-size: 0.9rem;
-      display: flex;
-      align-items: center;
-      gap: 0.4rem;
-    }
-    select {
-      font: inherit;
-      padding: 0.2rem 0.35rem;
-      border-radius: 4px;
-      border: 1px solid var(--mx-border, #94a3b8);
-      background: #fff;
-    }
-    select:focus-visible {
-      outline: 3px solid var(--mx-focus, #2563eb);
-      outline-offset: 1px;
-    }
-    td.elapsed {
-      white-space: nowrap;
-      font-variant-numeric: tabular-nums;
-    }
-    table {
-      font-size: 0.9rem;
-    }
-    th,
-    td {
-      padding: 0.45rem 0.5rem;
-    }
-    th {
-      font-weight: 600;
-      color: var(--mx-muted, #475569);
-    }
-    td.file {
-      overflow-wrap: anywhere;
-      min-width: 10rem;
-    }
-    progress {
-      width: 8rem;
-      max-width: 100%;
-    }
-    .status {
-      font-weight: 600;
-    }
-    .status.completed {
-      color: #166534;
-    }
-    .status.failed {
-      color: #991b1b;
-    }
-    .status.cancelled {
-      color: #6b7280;
-    }
-    .err {
-      display: block;
-      font-weight: normal;
-      color: #7f1d1d;
-      max-width: 24rem;
-    }
-    .actions {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.35rem;
-    }
-    a.workflow {
-      font-size: 0.85rem;
-      padding: 0.25rem 0.6rem;
-      align-self: center;
-    }
-    a.workflow:focus-visible {
-      outline: 3px solid var(--mx-focus, #2563eb);
-      outline-offset: 1px;
-    }
-    .empty {
-      color: var(--mx-muted, #475569);
-    }
-  `,
-  ];
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.refresh();
-  }
-
-  override disconnectedCallback(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    super.disconnectedCallback();
-  }
+  static override styles = [panelStyles, buttonStyles, bannerStyles, tableStyles, cardTableStyles(640), jobsStyles];
 
   /** Loads the list now (joining a load in progress) and schedules the next one. */
   refresh(): Promise<void> {
-    this.inFlight ??= this.load().finally(() => {
-      this.inFlight = undefined;
-      if (this.isConnected) {
-        clearTimeout(this.timer);
-        const running = this.jobs.some((j) => !FINISHED.has(j.status));
-        this.timer = setTimeout(() => void this.refresh(), running ? POLL_RUNNING_MS : POLL_IDLE_MS);
-      }
-    });
-    return this.inFlight;
+    return this.polling.refresh();
   }
 
   private async load(): Promise<void> {
@@ -245,7 +110,7 @@ export class MxJobs extends LitElement {
       this.error = '';
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
-        clearTimeout(this.timer);
+        this.polling.stop();
         return;
       }
       this.error = err instanceof ApiError ? `the job list could not be loaded: ${err.message}` : 'the job list could not be loaded';
