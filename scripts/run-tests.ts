@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../harness/process.js';
 import { LocalStack } from '../harness/stack.js';
+import { setLogLevel } from '../core/logger.js';
+
+setLogLevel('warn'); // the runner's own lines are its summary; the stack's progress logs stay quiet
 
 const args = process.argv.slice(2);
 const testFlags = args.filter((a) => a.startsWith('--')); // e.g. --test-name-pattern=...

@@ -7,6 +7,11 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { ROOT, spawnNode, until, WORKER_ENTRY, type Child } from '../../harness/process.js';
+import { LOG_LEVELS, setLogLevel, type LogLevel } from '../../core/logger.js';
+
+// Code a test runs in its own process logs at the run's level (the entry points take it from config).
+const runLogLevel = process.env.LOG_LEVEL;
+if (runLogLevel && (LOG_LEVELS as readonly string[]).includes(runLogLevel)) setLogLevel(runLogLevel as LogLevel);
 
 export { ROOT };
 export const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/corpus');
