@@ -19,7 +19,7 @@ export const logger = pino({
   redact: { paths: ['*.apiKey', '*.password', '*.text', '*.quote', 'req.headers.authorization'], censor: '[redacted]' },
 });
 
-/** Sets the level of every log line from now on (child loggers follow). */
+/** Sets the level of every log line from now on (pino child loggers keep the level they were made with: make none before config). */
 export function setLogLevel(level: LogLevel): void {
   logger.level = level;
 }
