@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { ExtractionProvider } from '../core/contract/jobs.js';
-import { SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
+import { parseExtraction, SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
 import { PipelineError } from '../core/errors.js';
 import { chunkPages } from '../library/extraction/chunk.js';
 import type { ActivityConfig, Extractors, LlmStore } from './dependencies.js';
@@ -60,6 +60,8 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
           } else {
             result = extractors.offline(chunk);
           }
+          // Whatever the provider, a stored part satisfies the one contract (a violation is a defect, not input).
+          result = parseExtraction(result);
           await store.savePart(jobId, partNo, [...new Set(chunk.map((p) => p.page))], { result, tokensIn, tokensOut });
           return { tokensIn, tokensOut };
         }),
