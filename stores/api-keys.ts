@@ -34,6 +34,12 @@ export async function revokeApiKey(userId: string, keyId: string): Promise<boole
   return (r.rowCount ?? 0) > 0;
 }
 
+/** Revokes every live key of the user (a password change, a reset, a disable); returns how many. */
+export async function revokeUserApiKeys(userId: string): Promise<number> {
+  const r = await db().query('UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  return r.rowCount ?? 0;
+}
+
 /** The owner of the live key with this hash, if the owner is enabled; the key's last use is recorded. */
 export async function useApiKey(keyHash: string): Promise<{ id: string; username: string; role: UserRole } | undefined> {
   const r = await db().query<{ id: string; username: string; role: UserRole }>(

@@ -284,10 +284,12 @@ describe('accounts and sessions', () => {
     assert.equal(upd.at(-1).detail.sessionsRevoked, 2);
     assert.equal(upd.at(-1).actor_username, TEST_ADMIN.username);
 
-    // Enabled again: the old sessions stay ended, a new login works, and so does the (unrevoked) key.
+    assert.equal(upd.at(-1).detail.apiKeysRevoked, 1);
+
+    // Enabled again: a new login works, but the old sessions and the key stay ended (re-enabling revives nothing).
     assert.equal((await call(api.url, 'PATCH', `/users/${id}`, { token: adminToken, json: { disabled: false } })).status, 200);
     assert.equal((await call(api.url, 'GET', '/me', { token: userToken })).status, 401);
-    assert.equal((await call(api.url, 'GET', '/me', { apiKey: key })).status, 200);
+    assert.equal((await call(api.url, 'GET', '/me', { apiKey: key })).status, 401);
     await login(api.url, name, PASSWORD);
 
     // Promotion takes effect on the existing session at once (the role is read from the database).
@@ -295,6 +297,70 @@ describe('accounts and sessions', () => {
     assert.equal((await call(api.url, 'PATCH', `/users/${id}`, { token: adminToken, json: { role: 'admin' } })).body.role, 'admin');
     assert.equal((await call(api.url, 'GET', '/users', { token: t })).status, 200);
     assert.equal((await auditRows('user.update', { targetId: id })).at(-1).detail.role, 'admin');
+  });
+
+  test('a leaked admin API key cannot take over accounts: no user administration, no password change, no new key', async () => {
+    const adminKey = (await call(api.url, 'POST', '/me/api-keys', { token: adminToken, json: { name: `script-${rand()}` } })).body.key as string;
+    const victimName = `victim-${rand()}`;
+    const victim = await createUser(victimName);
+    const intruder = `intruder-${rand()}`;
+    const TAKEOVER = 'taken-over-0123456789';
+    for (const [method, path, json] of [
+      ['GET', '/users', undefined],
+      ['POST', '/users', { username: intruder, password: TAKEOVER, role: 'admin' }],
+      ['PATCH', `/users/${victim}`, { password: TAKEOVER }],
+      ['PATCH', `/users/${victim}`, { role: 'admin' }],
+      ['POST', '/me/password', { currentPassword: TEST_ADMIN.password, newPassword: TAKEOVER }],
+      ['POST', '/me/api-keys', { name: 'another' }],
+    ] as const) {
+      const r = await call(api.url, method, path, { apiKey: adminKey, json });
+      assert.equal(r.status, 403, `${method} ${path}`);
+      assert.equal(r.body.error.code, 'SessionRequired', `${method} ${path}`);
+      assert.match(r.body.error.message, /signed-in session, not an API key/);
+    }
+    // Nothing happened: no new account, the victim keeps password and role, the admin's password is unchanged.
+    assert.equal((await db.query('SELECT 1 FROM users WHERE username = $1', [intruder])).rowCount, 0);
+    const victimToken = await login(api.url, victimName, PASSWORD);
+    assert.equal((await call(api.url, 'GET', '/me', { token: victimToken })).body.role, 'user');
+    await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    // The key still does what keys are for.
+    assert.equal((await call(api.url, 'GET', '/jobs', { apiKey: adminKey })).status, 200);
+  });
+
+  test('an admin changing their own password or role steps up with the current password', async () => {
+    const name = `boss-${rand()}`;
+    const id = await createUser(name, 'admin');
+    const token = await login(api.url, name, PASSWORD);
+    const NEW = 'boss-new-password-0123';
+    const missing = await call(api.url, 'PATCH', `/users/${id}`, { token, json: { password: NEW } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.error.code, 'CurrentPasswordRequired');
+    const wrong = await call(api.url, 'PATCH', `/users/${id}`, { token, json: { password: NEW, currentPassword: 'not-the-password-000' } });
+    assert.equal(wrong.status, 403);
+    assert.equal(wrong.body.error.code, 'WrongPassword');
+    assert.equal((await call(api.url, 'PATCH', `/users/${id}`, { token, json: { role: 'admin' } })).body.error.code, 'CurrentPasswordRequired');
+    await login(api.url, name, PASSWORD); // still the old password
+    const ok = await call(api.url, 'PATCH', `/users/${id}`, { token, json: { password: NEW, currentPassword: PASSWORD } });
+    assert.equal(ok.status, 200);
+    await login(api.url, name, NEW);
+    // Another admin resetting someone else's password needs no step-up (they are not the account's owner).
+    assert.equal((await call(api.url, 'PATCH', `/users/${id}`, { token: adminToken, json: { password: PASSWORD } })).status, 200);
+  });
+
+  test('API keys end with a password change and an admin reset', async () => {
+    const name = `keyed-${rand()}`;
+    const id = await createUser(name);
+    const token = await login(api.url, name, PASSWORD);
+    const mint = async () => (await call(api.url, 'POST', '/me/api-keys', { token, json: { name: `k-${rand()}` } })).body.key as string;
+    const first = await mint();
+    const NEW = 'keyed-new-password-012';
+    assert.equal((await call(api.url, 'POST', '/me/password', { token, json: { currentPassword: PASSWORD, newPassword: NEW } })).status, 204);
+    assert.equal((await call(api.url, 'GET', '/me', { apiKey: first })).status, 401, 'the key made before the password change');
+    assert.equal((await auditRows('user.password_change', { targetId: id })).at(-1).detail.apiKeysRevoked, 1);
+    const second = await mint();
+    assert.equal((await call(api.url, 'GET', '/me', { apiKey: second })).status, 200);
+    assert.equal((await call(api.url, 'PATCH', `/users/${id}`, { token: adminToken, json: { password: PASSWORD } })).status, 200);
+    assert.equal((await call(api.url, 'GET', '/me', { apiKey: second })).status, 401, 'the key made before the admin reset');
   });
 
   test('user creation and updates are validated', async () => {

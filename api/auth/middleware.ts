@@ -39,10 +39,13 @@ export const requireAdmin: Koa.Middleware<AppState, AppContextExtras> = async (c
   await next();
 };
 
-/** Only a signed-in session (a bearer token from POST /login), not an API key. */
-export const requireSession: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
-  if (ctx.state.authMethod !== 'token') {
-    throw new ApiError(403, 'SessionRequired', 'creating an API key needs a signed-in session, not an API key');
-  }
-  await next();
-};
+/**
+ * Only a signed-in session (a bearer token from POST /login), not an API key: a leaked script key must
+ * never mint keys, administer users or change a password.
+ */
+export function requireSession(what: string): Koa.Middleware<AppState, AppContextExtras> {
+  return async (ctx, next) => {
+    if (ctx.state.authMethod !== 'token') throw new ApiError(403, 'SessionRequired', `${what} needs a signed-in session, not an API key`);
+    await next();
+  };
+}

@@ -17,6 +17,7 @@ const API_ERROR_CODES = [
   'NoSession',
   'SessionRequired',
   'WrongPassword',
+  'CurrentPasswordRequired',
   'SamePassword',
   'WeakPassword',
   'PasswordTooLong',

@@ -38,6 +38,7 @@ export const UserUpdateSchema = z
     disabled: z.boolean().optional().describe("disabling revokes the user's sessions"),
     role: RoleSchema.optional(),
     password: NewPassword.optional().describe('a new password (reset by an administrator), 12 characters to 72 bytes'),
+    currentPassword: z.string().min(1).max(4096).optional().describe("the administrator's own current password: required to change their own password or role"),
   })
   .refine((b) => b.disabled !== undefined || b.role !== undefined || b.password !== undefined, {
     message: 'nothing to change: give disabled, role or password',

@@ -38,7 +38,7 @@ apiKeyRoutes.route(
     summary: 'Create an API key',
     description: 'The key is shown once, in this answer; only a hash is kept. It acts as its owner. Creating a key needs a signed-in session, not an API key.',
     // A leaked key must not be able to mint keys that outlive its own revocation: creating keys needs a login.
-    before: [requireSession],
+    before: [requireSession('creating an API key')],
     body: ApiKeyCreateSchema,
     answers: { 201: { description: 'the new key', json: ApiKeyCreatedSchema } },
     errors: { 403: 'sent with an API key instead of a session token (code SessionRequired)' },

@@ -6,7 +6,7 @@
  * A wrong username, a wrong password and a disabled account all get the same 401 (and cost one bcrypt
  * comparison each); throttling (api/auth/throttle.ts) answers 429 before any password is checked.
  */
-import { findCredentials, passwordHashOf, setPasswordHash } from '../../stores/users.js';
+import { findCredentials, setPasswordHash } from '../../stores/users.js';
 import { audit } from '../audit.js';
 import { clientIp, currentUser, type AuthUser } from '../context.js';
 import { LoginRequestSchema, LoginResponseSchema, PasswordChangeSchema, type LoginResponse } from '../contract/auth.js';
@@ -15,18 +15,12 @@ import { ApiError } from '../errors.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { issueToken, revokeSession, revokeUserSessions } from '../auth/sessions.js';
 import { loginSucceeded, releaseAttempt, reserveAttempt } from '../auth/throttle.js';
+import { requireSession } from '../auth/middleware.js';
+import { requireCurrentPassword, TOO_MANY_ATTEMPTS, tooManyAttempts } from '../auth/step-up.js';
+import { revokeUserApiKeys } from '../../stores/api-keys.js';
 import { RouteGroup } from '../route.js';
 
 const INVALID_CREDENTIALS = () => new ApiError(401, 'InvalidCredentials', 'wrong username or password');
-
-const tooManyAttempts = (retryAfterSeconds: number) =>
-  new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts; wait before trying again (see Retry-After)', {
-    'Retry-After': String(retryAfterSeconds),
-  });
-const TOO_MANY_ATTEMPTS = {
-  description: 'too many failed sign-ins (code TooManyAttempts): wait for Retry-After seconds',
-  headers: { 'Retry-After': 'seconds to wait' },
-};
 
 export const loginRoutes = new RouteGroup('public');
 
@@ -135,12 +129,13 @@ sessionRoutes.route(
     tag: 'auth',
     operationId: 'changePassword',
     summary: 'Change your password',
-    description: "Revokes the user's other sessions.",
+    description: "Needs a signed-in session (not an API key). Revokes the user's other sessions and every API key.",
+    before: [requireSession('changing a password')],
     body: PasswordChangeSchema,
     answers: { 204: { description: 'password changed' } },
     errors: {
       400: 'the request is not valid, or the new password breaks a rule (codes InvalidRequest, WeakPassword, PasswordTooLong, SamePassword)',
-      403: 'the current password is not correct (code WrongPassword)',
+      403: 'the current password is not correct, or the request came with an API key (codes WrongPassword, SessionRequired)',
       429: TOO_MANY_ATTEMPTS,
     },
   },
@@ -148,18 +143,13 @@ sessionRoutes.route(
     const me = currentUser(ctx);
     checkPasswordRules(newPassword);
 
-    // Guessing the current password through this route counts against the same limits as /login.
-    const reservation = await reserveAttempt(me.username, clientIp(ctx), ctx.deps.now());
-    if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
-    if (!(await verifyPassword(currentPassword, await passwordHashOf(me.id)))) {
-      throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
-    }
-    await loginSucceeded(me.username);
+    await requireCurrentPassword(ctx, me, currentPassword);
     if (newPassword === currentPassword) throw new ApiError(400, 'SamePassword', 'the new password must differ from the current one');
 
     await setPasswordHash(me.id, await hashPassword(newPassword), ctx.deps.now());
     const revoked = await revokeUserSessions(me.id, ctx.state.jti);
-    await audit(ctx, { action: 'user.password_change', targetType: 'user', targetId: me.id, detail: { otherSessionsRevoked: revoked } });
+    const apiKeysRevoked = await revokeUserApiKeys(me.id);
+    await audit(ctx, { action: 'user.password_change', targetType: 'user', targetId: me.id, detail: { otherSessionsRevoked: revoked, apiKeysRevoked } });
     ctx.status = 204;
   },
 );

@@ -1,22 +1,25 @@
 /**
- * User administration (admins only): list, create, and PATCH (disable/enable, change role, reset the
- * password). Disabling an account ends its sessions at once, and its API keys stop working (keys of a
- * disabled owner are refused by `userForApiKey`). An admin cannot disable or demote themselves, so
- * there is always an administrator left.
+ * User administration (admins, in a signed-in session: never with an API key): list, create, and PATCH
+ * (disable/enable, change role, reset the password). Disabling an account or resetting its password ends
+ * its sessions and revokes its API keys at once (re-enabling revives neither). An admin cannot disable
+ * or demote themselves, so there is always an administrator left, and changing their own password or
+ * role needs their current password.
  */
 import { createUserIfAbsent, getUser, listUsers, updateUser, type UserRow } from '../../stores/users.js';
 import { audit } from '../audit.js';
 import { currentUser } from '../context.js';
 import { UserAccountSchema, UserCreateSchema, UserIdParams, UserListSchema, UserUpdateSchema, type UserAccount, type UserList } from '../contract/users.js';
 import { ApiError, notFound } from '../errors.js';
-import { requireAdmin } from '../auth/middleware.js';
+import { requireAdmin, requireSession } from '../auth/middleware.js';
+import { requireCurrentPassword, TOO_MANY_ATTEMPTS } from '../auth/step-up.js';
+import { revokeUserApiKeys } from '../../stores/api-keys.js';
 import { checkPasswordRules, hashPassword } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { RouteGroup } from '../route.js';
 
 const toApi = (u: UserRow): UserAccount => ({ id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: u.created_at.toISOString() });
 
-const NEEDS_ADMIN = 'needs an administrator (code Forbidden)';
+const NEEDS_ADMIN = 'needs an administrator in a signed-in session (codes Forbidden, SessionRequired)';
 
 export const userRoutes = new RouteGroup('signed-in');
 
@@ -27,7 +30,7 @@ userRoutes.route(
     tag: 'users',
     operationId: 'listUsers',
     summary: 'List users (admin)',
-    before: [requireAdmin],
+    before: [requireAdmin, requireSession('administering users')],
     answers: { 200: { description: 'all users', json: UserListSchema } },
     errors: { 403: NEEDS_ADMIN },
   },
@@ -43,7 +46,7 @@ userRoutes.route(
     tag: 'users',
     operationId: 'createUser',
     summary: 'Create a user (admin)',
-    before: [requireAdmin],
+    before: [requireAdmin, requireSession('administering users')],
     body: UserCreateSchema,
     answers: { 201: { description: 'the new user', json: UserAccountSchema } },
     errors: {
@@ -70,15 +73,17 @@ userRoutes.route(
     tag: 'users',
     operationId: 'updateUser',
     summary: 'Change a user (admin): role, disable, reset password',
-    description: "Disabling a user or resetting their password revokes the user's sessions.",
-    before: [requireAdmin],
+    description:
+      "Disabling a user or resetting their password revokes the user's sessions and API keys. An administrator changing their own password or role gives `currentPassword`.",
+    before: [requireAdmin, requireSession('administering users')],
     params: UserIdParams,
     body: UserUpdateSchema,
     answers: { 200: { description: 'the updated user', json: UserAccountSchema } },
     errors: {
-      400: 'the request is not valid, the password breaks a rule, or an admin would disable or demote themselves (codes InvalidRequest, WeakPassword, PasswordTooLong, CannotChangeSelf)',
-      403: NEEDS_ADMIN,
+      400: 'the request is not valid, the password breaks a rule, an admin would disable or demote themselves, or changes their own password or role without currentPassword (codes InvalidRequest, WeakPassword, PasswordTooLong, CannotChangeSelf, CurrentPasswordRequired)',
+      403: `${NEEDS_ADMIN}; or the current password given for a change of one's own account is wrong (code WrongPassword)`,
       404: 'no such user',
+      429: TOO_MANY_ATTEMPTS,
     },
   },
   async (ctx, { params: { id }, body }) => {
@@ -87,6 +92,12 @@ userRoutes.route(
       throw new ApiError(400, 'CannotChangeSelf', 'you cannot disable your own account or remove your own administrator role');
     }
     if (body.password !== undefined) checkPasswordRules(body.password);
+    if (id === me.id && (body.password !== undefined || body.role !== undefined)) {
+      if (body.currentPassword === undefined) {
+        throw new ApiError(400, 'CurrentPasswordRequired', 'changing your own password or role needs your current password (currentPassword)');
+      }
+      await requireCurrentPassword(ctx, me, body.currentPassword);
+    }
     const before = await getUser(id);
     if (!before) throw notFound('the user');
 
@@ -99,13 +110,18 @@ userRoutes.route(
 
     // A disabled account or a reset password ends the user's sessions (a reset of one's own password keeps the current one).
     let sessionsRevoked = 0;
-    if (body.disabled === true || body.password !== undefined) sessionsRevoked = await revokeUserSessions(id, id === me.id ? ctx.state.jti : undefined);
+    let apiKeysRevoked = 0;
+    if (body.disabled === true || body.password !== undefined) {
+      sessionsRevoked = await revokeUserSessions(id, id === me.id ? ctx.state.jti : undefined);
+      apiKeysRevoked = await revokeUserApiKeys(id);
+    }
 
     const detail: Record<string, string | number | boolean> = {};
     if (body.disabled !== undefined && body.disabled !== before.disabled) detail.disabled = body.disabled;
     if (body.role !== undefined && body.role !== before.role) detail.role = body.role;
     if (body.password !== undefined) detail.passwordReset = true;
     if (sessionsRevoked) detail.sessionsRevoked = sessionsRevoked;
+    if (apiKeysRevoked) detail.apiKeysRevoked = apiKeysRevoked;
     await audit(ctx, { action: 'user.update', targetType: 'user', targetId: id, detail });
     ctx.body = toApi(updated);
   },

@@ -280,7 +280,6 @@ type ClientErrorCode = 'NetworkError' | 'NotSignedIn';
 const PLAIN: Partial<Record<ErrorCode | ClientErrorCode, string>> = {
   UsernameTaken: 'that username is already taken; choose another',
   CannotChangeSelf: 'you cannot disable your own account or remove your own administrator role',
-  SessionRequired: 'creating an API key needs a signed-in session',
   Forbidden: 'only an administrator can do that',
   NetworkError: 'the server could not be reached; check your connection',
 };

@@ -91,6 +91,11 @@ export class MxAdmin extends LitElement {
                     this.resetting === u.id
                       ? html`<form class="row" @submit=${(e: SubmitEvent) => this.reset(e, u)}>
                         <label>New password for ${u.username} <input name="password" type="password" required autocomplete="new-password" /></label>
+                        ${
+                          self
+                            ? html`<label>Your current password <input name="currentPassword" type="password" required autocomplete="current-password" /></label>`
+                            : null
+                        }
                         <button type="submit">Save password</button>
                         <button type="button" @click=${() => (this.resetting = null)}>Cancel</button>
                       </form>`
@@ -147,8 +152,12 @@ export class MxAdmin extends LitElement {
 
   private async reset(e: SubmitEvent, u: AdminUser): Promise<void> {
     e.preventDefault();
-    const password = ((e.target as HTMLFormElement).elements.namedItem('password') as HTMLInputElement).value;
-    if (await this.run(() => updateUser(u.id, { password }), `the password of ${u.username} was reset`)) this.resetting = null;
+    const form = e.target as HTMLFormElement;
+    const password = (form.elements.namedItem('password') as HTMLInputElement).value;
+    // Changing one's own password steps up with the current one (the field is only in one's own row).
+    const current = form.elements.namedItem('currentPassword') as HTMLInputElement | null;
+    const change = current ? { password, currentPassword: current.value } : { password };
+    if (await this.run(() => updateUser(u.id, change), `the password of ${u.username} was reset`)) this.resetting = null;
   }
 }
 

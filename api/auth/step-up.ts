@@ -1,0 +1,29 @@
+/**
+ * Step-up: acts that could take an account over (a new password, a role) need the actor's current
+ * password even inside a valid session. Guessing it here counts against the same limits as /login.
+ */
+import { passwordHashOf } from '../../stores/users.js';
+import { clientIp, type AppContext, type AuthUser } from '../context.js';
+import { ApiError } from '../errors.js';
+import { verifyPassword } from './passwords.js';
+import { loginSucceeded, reserveAttempt } from './throttle.js';
+
+export const tooManyAttempts = (retryAfterSeconds: number): ApiError =>
+  new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts; wait before trying again (see Retry-After)', {
+    'Retry-After': String(retryAfterSeconds),
+  });
+
+export const TOO_MANY_ATTEMPTS = {
+  description: 'too many failed sign-ins (code TooManyAttempts): wait for Retry-After seconds',
+  headers: { 'Retry-After': 'seconds to wait' },
+};
+
+/** Throws 403 WrongPassword (or 429) unless `password` is the user's current password. */
+export async function requireCurrentPassword(ctx: AppContext, user: AuthUser, password: string): Promise<void> {
+  const reservation = await reserveAttempt(user.username, clientIp(ctx), ctx.deps.now());
+  if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
+  if (!(await verifyPassword(password, await passwordHashOf(user.id)))) {
+    throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
+  }
+  await loginSucceeded(user.username);
+}
