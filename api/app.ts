@@ -1,6 +1,6 @@
 /**
  * The Koa application, composed in one visible place. Order matters:
- *   request id + access log → error shape → security headers/CORS → metrics → routes
+ *   request id + access log → error shape → known methods only → security headers/CORS → metrics → routes
  * Public routes: the static UI, login, health, readiness, the OpenAPI document.
  * Everything else sits behind `authenticate`.
  */
@@ -9,7 +9,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { logger } from '../core/logger.js';
 import type { AppContextExtras, AppDeps, AppState } from './context.js';
-import { errorMiddleware } from './errors.js';
+import { ApiError, errorMiddleware } from './errors.js';
 import { securityHeaders } from './security.js';
 import { authenticate } from './auth/middleware.js';
 import { loginRoutes, sessionRoutes } from './routes/auth.js';
@@ -46,6 +46,15 @@ const requestContext: Koa.Middleware<AppState, AppContextExtras> = async (ctx, n
   }
 };
 
+/** The methods any route answers; anything else (TRACE, PUT, CONNECT, ...) is a 405, never the router's 501. */
+const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'];
+const knownMethodsOnly: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
+  if (!KNOWN_METHODS.includes(ctx.method)) {
+    throw new ApiError(405, 'MethodNotAllowed', `${ctx.method} is not a method of this API`, { Allow: KNOWN_METHODS.join(', ') });
+  }
+  await next();
+};
+
 export function createApp(deps: AppDeps): App {
   const app: App = new Koa<AppState, AppContextExtras>({
     proxy: deps.cfg.trustProxy,
@@ -55,6 +64,7 @@ export function createApp(deps: AppDeps): App {
   app.context.deps = deps;
   app.use(requestContext);
   app.use(errorMiddleware);
+  app.use(knownMethodsOnly);
   app.use(securityHeaders(deps.cfg));
   app.use(httpMetrics);
   app.use(serveWeb()); // the bundled UI at / and /assets/* (public; it holds no data)

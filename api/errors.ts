@@ -41,6 +41,10 @@ export const errorMiddleware: Koa.Middleware = async (ctx, next) => {
     if (ctx.status === 404 && ctx.body === undefined) {
       ctx.status = 404;
       ctx.body = errorBody('NotFound', `no route for ${ctx.method} ${ctx.path}`);
+    } else if (ctx.status === 405 && ctx.body === undefined) {
+      // The router's answer to a method the path does not have: Allow is set, the body is ours.
+      ctx.status = 405;
+      ctx.body = errorBody('MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow') || 'none'})`);
     }
   } catch (err) {
     const e = err as Error & { status?: number; httpCode?: number; expose?: boolean; code?: string | number };

@@ -145,7 +145,27 @@ function parsePath(schema: ObjectSchema, params: unknown): unknown {
   throw new ApiError(404, 'NotFound', r.error.issues[0]?.message ?? 'the resource was not found');
 }
 
+/**
+ * C0 control characters (but tab, line feed, carriage return) and DEL mean nothing in any field of
+ * this API, and a NUL cannot even be stored in Postgres text: refused before validation, with the path.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/; // eslint-disable-line no-control-regex -- what it finds
+
+function controlCharacterAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return CONTROL_CHARACTER.test(value) ? path : undefined;
+  if (Array.isArray(value)) return value.map((v, i) => controlCharacterAt(v, `${path}.${i}`)).find((p) => p !== undefined);
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const at = controlCharacterAt(k, path) ?? controlCharacterAt(v, path ? `${path}.${k}` : k);
+      if (at !== undefined) return at;
+    }
+  }
+  return undefined;
+}
+
 function parseInput(schema: z.ZodType, value: unknown): unknown {
+  const at = controlCharacterAt(value, '');
+  if (at !== undefined) throw new ApiError(400, 'InvalidRequest', `${at || 'body'}: control characters (such as NUL) are not allowed`);
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw invalidRequest(r.error.issues);

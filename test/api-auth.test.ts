@@ -9,6 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { pool, requireRunEnv } from './support/env.js';
@@ -361,6 +362,50 @@ describe('accounts and sessions', () => {
     assert.equal((await call(api.url, 'GET', '/me', { apiKey: second })).status, 200);
     assert.equal((await call(api.url, 'PATCH', `/users/${id}`, { token: adminToken, json: { password: PASSWORD } })).status, 200);
     assert.equal((await call(api.url, 'GET', '/me', { apiKey: second })).status, 401, 'the key made before the admin reset');
+  });
+
+  test('hostile input: a NUL or other control character is a 400 at validation, never a 500; TRACE and unknown methods are a 405', async () => {
+    const admin = (await call(api.url, 'GET', '/me', { token: adminToken })).body;
+    for (const [method, path, json] of [
+      ['POST', '/login', { username: 'adm\u0000in', password: TEST_ADMIN.password }],
+      ['POST', '/login', { username: TEST_ADMIN.username, password: 'pass\u0007word-0123456' }],
+      ['POST', '/me/api-keys', { name: 'key\u0000name' }],
+      ['POST', '/users', { username: `nul-${rand()}`, password: 'a-long-password\u0000xyz' }],
+      ['GET', '/jobs?owner=%00', undefined],
+      ['GET', `/jobs?owner=${admin.id}%1b`, undefined],
+    ] as const) {
+      const r = await call(api.url, method, path, { token: path === '/login' ? undefined : adminToken, json });
+      assert.equal(r.status, 400, `${method} ${path}`);
+      assert.equal(r.body.error.code, 'InvalidRequest');
+      assert.match(r.body.error.message, /control characters/);
+    }
+
+    const raw = (method: string, path: string) =>
+      new Promise<{ status: number; allow: string | undefined; body: any }>((resolve, reject) => {
+        const req = http.request(`${api.url}${path}`, { method }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body: text ? JSON.parse(text) : undefined }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const [method, path] of [
+      ['TRACE', '/'],
+      ['TRACE', '/jobs'],
+      ['PUT', '/jobs'],
+      ['PROPFIND', '/login'],
+    ] as const) {
+      const r = await raw(method, path);
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(r.body.error.code, 'MethodNotAllowed');
+      assert.ok(r.allow, 'an Allow header');
+    }
+    // A known method on a path that lacks it: the router's 405, in the API's error shape.
+    const wrong = await raw('PATCH', '/login');
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.body.error.code, 'MethodNotAllowed');
+    assert.match(wrong.allow ?? '', /POST/);
   });
 
   test('user creation and updates are validated', async () => {

@@ -9,6 +9,7 @@ import type { FailureType } from '../../core/errors.js';
 /** Codes of the API's own refusals. */
 const API_ERROR_CODES = [
   'InvalidRequest',
+  'MethodNotAllowed',
   'NotFound',
   'Unauthorized',
   'Forbidden',
