@@ -54,6 +54,8 @@ const EnvSchema = z.object({
     .optional()
     .refine((v) => !v || /^[\w.-]+:\d+$/.test(v), { message: 'TEMPORAL_ADDRESS must look like host:port (e.g. localhost:7233)' }),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  // A file name may name a patient, and Temporal's UI shows search attributes to whoever reaches it.
+  TEMPORAL_FILENAME_ATTRIBUTE: z.enum(['true', 'false', '']).default(''),
   // Temporal Cloud / a TLS-protected cluster: an API key (implies TLS), or mutual TLS with a client certificate.
   TEMPORAL_API_KEY: z.string().trim().optional(),
   TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
@@ -153,6 +155,8 @@ export interface Config {
   /** Unset: a Temporal dev server is started as a child process. */
   temporalAddress?: string;
   temporalNamespace: string;
+  /** Put the uploaded file's name into the workflow's FileName search attribute (off: it may name a patient). */
+  temporalFileNameAttribute: boolean;
   /** How to reach a TLS-protected Temporal (Temporal Cloud: API key, or mTLS with a client certificate). */
   temporalConnection: { apiKey?: string; tls: boolean | { clientCertPair: { crt: Buffer; key: Buffer } } };
   temporalCli?: string;
@@ -220,6 +224,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
     databaseUrl: e.DATABASE_URL,
     temporalAddress: e.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalFileNameAttribute: e.TEMPORAL_FILENAME_ATTRIBUTE === 'true',
     temporalConnection: {
       apiKey: e.TEMPORAL_API_KEY,
       tls:

@@ -3,6 +3,7 @@
  * store the PDF and a job row in Postgres, then start the job's workflow.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../core/config.js';
 import { createJob, createJobOnce, getJob, type JobRow } from '../stores/jobs.js';
 import { FileNameKey, JobIdKey, JobStatusKey, OwnerKey, taskQueues, workflowIdForJob, type ProcessDocumentInput } from '../core/contract/jobs.js';
@@ -48,6 +49,20 @@ export async function submitDocumentOnce(client: Client, cfg: Config, s: Submiss
   return { job, duplicate };
 }
 
+/**
+ * What makes a job findable in the Temporal UI. The file name only when TEMPORAL_FILENAME_ATTRIBUTE is
+ * on: it may name a patient, and the UI has no authentication of its own.
+ */
+export function jobSearchAttributes(cfg: Pick<Config, 'temporalFileNameAttribute'>, job: Pick<JobRow, 'id' | 'owner' | 'filename'>): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: JobIdKey, value: job.id },
+    { key: OwnerKey, value: job.owner },
+    { key: JobStatusKey, value: 'queued' },
+  ];
+  if (cfg.temporalFileNameAttribute) pairs.push({ key: FileNameKey, value: job.filename });
+  return pairs;
+}
+
 /** Starting twice is harmless: the workflow id is derived from the job id. */
 export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow): Promise<void> {
   const input: ProcessDocumentInput = { jobId: job.id, provider: job.provider, taskQueues: taskQueues(cfg.taskQueuePrefix) };
@@ -56,12 +71,7 @@ export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow)
       workflowId: workflowIdForJob(job.id),
       taskQueue: input.taskQueues.pipeline,
       args: [input],
-      typedSearchAttributes: [
-        { key: JobIdKey, value: job.id },
-        { key: OwnerKey, value: job.owner },
-        { key: JobStatusKey, value: 'queued' },
-        { key: FileNameKey, value: job.filename },
-      ],
+      typedSearchAttributes: jobSearchAttributes(cfg, job),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -36,7 +36,8 @@ describe('offline provider', () => {
 
   test('a digital lab report becomes a workbook with the patient and lab values from its text layer', async () => {
     const out = path.join(tmp, 'out-digital');
-    const { code, output } = await runCli(['process', corpus('medical/rcn_lab_report.pdf'), '--out', out], env);
+    // With the file-name search attribute on (it is off by default), to find the job by it below.
+    const { code, output } = await runCli(['process', corpus('medical/rcn_lab_report.pdf'), '--out', out], { ...env, TEMPORAL_FILENAME_ATTRIBUTE: 'true' });
     assert.equal(code, 0, output);
     const truth = readTruth('medical/rcn_lab_report.pdf');
     const sheets = await readWorkbook(path.join(out, 'rcn_lab_report.xlsx'));
