@@ -10,7 +10,7 @@
  *   normalised key fields, keeping the more confident of two duplicates at the first one's position.
  */
 import type { Allergy, Diagnosis, Extraction, Field, LabResult, ListSection, Medication, PageText, Procedure, Vital } from '../../core/contract/extraction.js';
-import { emptyExtraction } from '../../core/contract/extraction.js';
+import { emptyExtraction, LIST_SECTIONS } from '../../core/contract/extraction.js';
 
 export function chunkPages(pages: PageText[], maxChars: number): PageText[][] {
   if (!Number.isFinite(maxChars) || maxChars < 1) throw new RangeError(`maxChars must be a positive number, got ${maxChars}`);
@@ -117,6 +117,12 @@ function dedupe<T extends { confidence: number }>(items: T[], key: KeyOf<T>): T[
   return out;
 }
 
+/** One list section of every part, deduplicated by that section's key. */
+function mergeSection<S extends ListSection>(merged: Extraction, parts: Extraction[], section: S): void {
+  const items = parts.flatMap((p) => p[section] as Extraction[S][number][]);
+  (merged[section] as Extraction[S][number][]) = dedupe(items, KEYS[section]);
+}
+
 export function mergeExtractions(parts: Extraction[]): Extraction {
   const merged = emptyExtraction();
   if (parts.length === 0) return merged;
@@ -132,29 +138,6 @@ export function mergeExtractions(parts: Extraction[]): Extraction {
     sex: pickField(parts.map((p) => p.patient.sex)),
     mrn: pickField(parts.map((p) => p.patient.mrn)),
   };
-  merged.diagnoses = dedupe(
-    parts.flatMap((p) => p.diagnoses),
-    KEYS.diagnoses,
-  );
-  merged.medications = dedupe(
-    parts.flatMap((p) => p.medications),
-    KEYS.medications,
-  );
-  merged.lab_results = dedupe(
-    parts.flatMap((p) => p.lab_results),
-    KEYS.lab_results,
-  );
-  merged.vitals = dedupe(
-    parts.flatMap((p) => p.vitals),
-    KEYS.vitals,
-  );
-  merged.procedures = dedupe(
-    parts.flatMap((p) => p.procedures),
-    KEYS.procedures,
-  );
-  merged.allergies = dedupe(
-    parts.flatMap((p) => p.allergies),
-    KEYS.allergies,
-  );
+  for (const section of LIST_SECTIONS) mergeSection(merged, parts, section);
   return merged;
 }
