@@ -18,12 +18,25 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { jobRoutes } from './routes/jobs.js';
 import { resultRoutes } from './routes/results.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
+import { loginLockRoutes } from './routes/login-locks.js';
+import { auditRoutes } from './routes/audit.js';
 import { httpMetrics } from './metrics.js';
 import { serveWeb } from './static.js';
 
 export type App = Koa<AppState, AppContextExtras>;
 
-const ROUTE_GROUPS = [loginRoutes, publicSystemRoutes, sessionRoutes, userRoutes, apiKeyRoutes, jobRoutes, resultRoutes, protectedSystemRoutes];
+const ROUTE_GROUPS = [
+  loginRoutes,
+  publicSystemRoutes,
+  sessionRoutes,
+  userRoutes,
+  apiKeyRoutes,
+  jobRoutes,
+  resultRoutes,
+  protectedSystemRoutes,
+  loginLockRoutes,
+  auditRoutes,
+];
 
 const requestContext: Koa.Middleware<AppState, AppContextExtras> = async (ctx, next) => {
   const started = performance.now();

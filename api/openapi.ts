@@ -46,6 +46,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       { name: 'api-keys', description: 'personal API keys for scripts' },
       { name: 'jobs', description: 'upload, follow, download, cancel and delete' },
       { name: 'system', description: 'health, readiness, metrics and this document' },
+      { name: 'audit', description: 'the audit trail and sign-in locks (administrators)' },
     ],
   };
   return new OpenApiGeneratorV31(registry.definitions).generateDocument(config as unknown as Parameters<OpenApiGeneratorV31['generateDocument']>[0]);

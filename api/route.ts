@@ -14,7 +14,7 @@ import type { AppContext, AppContextExtras, AppState } from './context.js';
 import { ErrorSchema } from './contract/common.js';
 import { ApiError, invalidRequest } from './errors.js';
 
-export type ApiTag = 'auth' | 'users' | 'api-keys' | 'jobs' | 'system';
+export type ApiTag = 'auth' | 'users' | 'api-keys' | 'jobs' | 'system' | 'audit';
 type Method = 'get' | 'post' | 'patch' | 'delete';
 type Middleware = Koa.Middleware<AppState, AppContextExtras>;
 type ObjectSchema = z.ZodObject;

@@ -122,6 +122,27 @@ const EnvSchema = z.object({
     }),
   TRUST_PROXY: z.enum(['true', 'false', '']).default(''),
   TEMPORAL_UI_URL: optionalUrl('TEMPORAL_UI_URL', ['http:', 'https:']),
+  // Where the API listens: unset, 127.0.0.1 for the embedded `npm start`, 0.0.0.0 for a standalone API (a container).
+  HOST: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || /^[\w.:-]+$/.test(v), { message: 'HOST must be an address to listen on, like 127.0.0.1 or 0.0.0.0' }),
+  TLS_CERT_PATH: z.string().trim().optional(),
+  TLS_KEY_PATH: z.string().trim().optional(),
+  SESSION_IDLE_MINUTES: int('SESSION_IDLE_MINUTES', 30, 1, 480),
+  MFA_REQUIRED_FOR_ADMINS: z.enum(['true', 'false', '']).default(''),
+  API_KEY_DEFAULT_DAYS: int('API_KEY_DEFAULT_DAYS', 90, 1, 3650),
+  // Document encryption keys, `id:base64-32-bytes` comma-separated; the first encrypts, all decrypt (rotation).
+  DOCUMENT_KEYS: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || v.split(',').every((k) => /^[\w-]{1,32}:[A-Za-z0-9+/=_-]{43,44}$/.test(k.trim())), {
+      message: 'DOCUMENT_KEYS must be a comma-separated list of id:key, each key 32 bytes in base64 (e.g. `k1:$(openssl rand -base64 32)`)',
+    }),
+  REQUEST_BODY_IDLE_SECONDS: int('REQUEST_BODY_IDLE_SECONDS', 30, 1, 3600),
+  PAGE_RENDER_CONCURRENCY: int('PAGE_RENDER_CONCURRENCY', 2, 1, 64),
 });
 
 /**
@@ -143,6 +164,13 @@ function crossChecks(env: NodeJS.ProcessEnv, role: ProcessRole): string[] {
   if (env.NODE_ENV === 'production' && (role === 'api' || role === 'all')) {
     if (!env.JWT_SECRET) problems.push('NODE_ENV=production needs JWT_SECRET (no generated secret is used in production)');
     if (!env.ADMIN_PASSWORD && !env.ADMIN_USERNAME) problems.push('NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD for the first admin');
+  }
+  if (env.NODE_ENV === 'production' && !env.DOCUMENT_KEYS)
+    problems.push('NODE_ENV=production needs DOCUMENT_KEYS (the keys that encrypt documents at rest; keep them apart from the database backups)');
+  if (!!env.TLS_CERT_PATH !== !!env.TLS_KEY_PATH) problems.push('TLS_CERT_PATH and TLS_KEY_PATH go together: set both or neither');
+  for (const name of ['TLS_CERT_PATH', 'TLS_KEY_PATH'] as const) {
+    const file = env[name];
+    if (file && !fs.existsSync(file)) problems.push(`${name}: no file at ${file}`);
   }
   if (!!env.ADMIN_USERNAME !== !!env.ADMIN_PASSWORD) problems.push('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
   return problems;
@@ -194,6 +222,22 @@ export interface Config {
   workerHttp: { host: string; port: number };
   logLevel: LogLevel;
   shutdownGraceSeconds: number;
+  /** The API's listening address. */
+  host: string;
+  /** HTTPS (and HSTS) when both are set. */
+  tls?: { certPath: string; keyPath: string };
+  /** A session unused this long ends, besides its 8-hour absolute limit. */
+  sessionIdleMinutes: number;
+  /** Admins must enrol a TOTP second factor before they can work. */
+  mfaRequiredForAdmins: boolean;
+  /** A new API key's lifetime when its creator names none. */
+  apiKeyDefaultDays: number;
+  /** Document encryption keys; the first encrypts. Unset outside production: generated once and kept in DATA_DIR. */
+  documentKeys?: Array<{ id: string; key: Buffer }>;
+  /** A request body that sends nothing for this long is cut off (408). */
+  requestBodyIdleSeconds: number;
+  /** Page images rendered at once, shared fairly between users. */
+  pageRenderConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -263,6 +307,17 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
     workerHttp: { host: e.WORKER_HTTP_HOST, port: e.WORKER_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    host: e.HOST || (role === 'all' ? '127.0.0.1' : '0.0.0.0'),
+    tls: e.TLS_CERT_PATH && e.TLS_KEY_PATH ? { certPath: e.TLS_CERT_PATH, keyPath: e.TLS_KEY_PATH } : undefined,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    mfaRequiredForAdmins: e.MFA_REQUIRED_FOR_ADMINS === 'true',
+    apiKeyDefaultDays: e.API_KEY_DEFAULT_DAYS,
+    documentKeys: e.DOCUMENT_KEYS?.split(',').map((k) => {
+      const [id, key] = k.trim().split(':') as [string, string];
+      return { id, key: Buffer.from(key, 'base64') };
+    }),
+    requestBodyIdleSeconds: e.REQUEST_BODY_IDLE_SECONDS,
+    pageRenderConcurrency: e.PAGE_RENDER_CONCURRENCY,
   };
 }
 

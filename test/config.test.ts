@@ -64,6 +64,8 @@ test('every bad value is reported at once, each with its own readable message', 
   assert.equal(err.problems.length, 6);
 });
 
+const KEYS = `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}`;
+
 test('production refuses to start without configured secrets', () => {
   assert.throws(
     () => loadConfig({ NODE_ENV: 'production' }),
@@ -71,19 +73,42 @@ test('production refuses to start without configured secrets', () => {
       assert.ok(err instanceof ConfigError);
       assert.ok(err.problems.some((p) => /NODE_ENV=production needs JWT_SECRET/.test(p)));
       assert.ok(err.problems.some((p) => /NODE_ENV=production needs ADMIN_USERNAME and ADMIN_PASSWORD/.test(p)));
+      assert.ok(err.problems.some((p) => /NODE_ENV=production needs DOCUMENT_KEYS/.test(p)));
       return true;
     },
   );
   assert.throws(() => loadConfig({ JWT_SECRET: 'too-short' }), /JWT_SECRET must be at least 32 characters/);
   assert.throws(() => loadConfig({ ADMIN_USERNAME: 'root' }), /ADMIN_USERNAME and ADMIN_PASSWORD go together/);
-  const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'a-long-enough-password' });
+  const ok = loadConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: 'x'.repeat(40),
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: 'a-long-enough-password',
+    DOCUMENT_KEYS: KEYS,
+  });
   assert.equal(ok.admin?.username, 'admin');
+  assert.deepEqual(
+    ok.documentKeys?.map((k) => [k.id, k.key.length]),
+    [
+      ['k2', 32],
+      ['k1', 32],
+    ],
+  );
+  assert.throws(() => loadConfig({ DOCUMENT_KEYS: 'k1:short' }), /DOCUMENT_KEYS must be/);
 });
 
 test('a worker in production needs no session secret or first admin (only HTTP processes do)', () => {
-  const worker = loadConfig({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', DATABASE_URL: 'postgres://db/x' }, 'worker');
+  const worker = loadConfig({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', DATABASE_URL: 'postgres://db/x', DOCUMENT_KEYS: KEYS }, 'worker');
   assert.equal(worker.nodeEnv, 'production');
   assert.throws(() => loadConfig({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233' }, 'api'), /JWT_SECRET/);
+});
+
+test('the API listens on loopback in the embedded start, on every interface as a standalone API; TLS files go together', () => {
+  assert.equal(loadConfig({}, 'all').host, '127.0.0.1');
+  assert.equal(loadConfig({}, 'api').host, '0.0.0.0');
+  assert.equal(loadConfig({ HOST: '0.0.0.0' }, 'all').host, '0.0.0.0');
+  assert.throws(() => loadConfig({ TLS_CERT_PATH: '/etc/hostname' }), /TLS_CERT_PATH and TLS_KEY_PATH go together/);
+  assert.throws(() => loadConfig({ TLS_CERT_PATH: '/nope.crt', TLS_KEY_PATH: '/nope.key' }), /TLS_CERT_PATH: no file at \/nope.crt/);
 });
 
 test('a variable set to an empty string counts as unset', () => {

@@ -8,22 +8,18 @@ import { ApiError } from '../errors.js';
 import { verifyPassword } from './passwords.js';
 import { loginSucceeded, reserveAttempt } from './throttle.js';
 
-export const tooManyAttempts = (retryAfterSeconds: number): ApiError =>
-  new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts; wait before trying again (see Retry-After)', {
-    'Retry-After': String(retryAfterSeconds),
-  });
+// No Retry-After: telling an attacker when a lock ends tells them when to strike again.
+export const tooManyAttempts = (): ApiError =>
+  new ApiError(429, 'TooManyAttempts', 'too many failed sign-in attempts from here; wait a while before trying again');
 
-export const TOO_MANY_ATTEMPTS = {
-  description: 'too many failed sign-ins (code TooManyAttempts): wait for Retry-After seconds',
-  headers: { 'Retry-After': 'seconds to wait' },
-};
+export const TOO_MANY_ATTEMPTS = 'too many failed sign-ins (code TooManyAttempts): wait a while before trying again';
 
 /** Throws 403 WrongPassword (or 429) unless `password` is the user's current password. */
 export async function requireCurrentPassword(ctx: AppContext, user: AuthUser, password: string): Promise<void> {
   const reservation = await reserveAttempt(user.username, clientIp(ctx), ctx.deps.now());
-  if (!reservation.ok) throw tooManyAttempts(reservation.retryAfterSeconds);
+  if (!reservation.ok) throw tooManyAttempts();
   if (!(await verifyPassword(password, await passwordHashOf(user.id)))) {
     throw new ApiError(403, 'WrongPassword', 'the current password is not correct');
   }
-  await loginSucceeded(user.username);
+  await loginSucceeded(user.username, clientIp(ctx));
 }

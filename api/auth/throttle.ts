@@ -73,7 +73,7 @@ export async function releaseAttempt(id: string): Promise<void> {
 }
 
 /** A successful login: the account starts afresh (its failures from every address are forgotten). */
-export async function loginSucceeded(username: string): Promise<void> {
+export async function loginSucceeded(username: string, _ip?: string): Promise<void> {
   await deleteAccountFailures(username);
 }
 

@@ -47,9 +47,9 @@ loginRoutes.route(
       await audit(ctx, {
         action: 'login.locked',
         actorUsername: username,
-        detail: { scope: reservation.scope, retryAfterSeconds: reservation.retryAfterSeconds },
+        detail: { scope: reservation.scope },
       });
-      throw tooManyAttempts(reservation.retryAfterSeconds);
+      throw tooManyAttempts();
     }
 
     try {
@@ -67,7 +67,7 @@ loginRoutes.route(
         throw INVALID_CREDENTIALS();
       }
 
-      await loginSucceeded(username);
+      await loginSucceeded(username, ip);
       const user: AuthUser = { id: row.id, username: row.username, role: row.role };
       const issued = await issueToken(ctx.deps, user, { ip, userAgent: ctx.get('user-agent') || undefined });
       ctx.state.user = user;
