@@ -22,7 +22,16 @@ export type AuditAction =
   | 'user.update'
   | 'user.password_change'
   | 'apikey.create'
-  | 'apikey.revoke';
+  | 'apikey.revoke'
+  | 'login.mfa_failure'
+  | 'login.unlock'
+  | 'user.mfa_enrol'
+  | 'user.mfa_disable'
+  | 'user.mfa_reset'
+  | 'user.recovery_code_used'
+  | 'access.denied'
+  | 'job.list'
+  | 'audit.view';
 
 export interface AuditEntry {
   action: AuditAction;

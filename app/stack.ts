@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import { migrate } from '../stores/migrate.js';
+import { prepareDataDir } from './embedded/data-dir.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { portIsFree } from './embedded/ports.js';
 import { startTemporalDevServer } from './embedded/temporal.js';
@@ -94,7 +95,7 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
     const other = runningStack(cfg.dataDir);
     if (other) throw new Error(`DataDirInUse: another MedExtract (pid ${other.pid}) runs an embedded stack on ${cfg.dataDir}; stop it or set DATA_DIR`);
     await stopOrphanedTemporal(cfg.dataDir);
-    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    prepareDataDir(cfg.dataDir);
   }
 
   const stops: Array<() => Promise<void>> = [];

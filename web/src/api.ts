@@ -7,7 +7,6 @@
  * Every request and answer type is the API contract's own (api/contract/, the extraction contract for
  * results): type-only imports, so nothing of the server, nor zod, enters the bundle.
  */
-import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList } from '../../api/contract/api-keys.js';
 import type { LoginRequest, LoginResponse } from '../../api/contract/auth.js';
 import type { ErrorBody, ErrorCode } from '../../api/contract/common.js';
 import type { JobList, JobView, UploadResult, UploadedJob } from '../../api/contract/jobs.js';
@@ -19,8 +18,6 @@ export type { Evidence, Field } from '../../core/contract/extraction.js';
 export type Job = JobView;
 export type JobStatus = JobView['status'];
 export type AdminUser = UserAccount;
-export type ApiKeyInfo = ApiKey;
-export type CreatedApiKey = ApiKeyCreated;
 
 export class ApiError extends Error {
   constructor(
@@ -78,8 +75,8 @@ async function errorFrom(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message);
 }
 
-/** An authenticated request; a 401 ends the session. */
-async function request(method: string, path: string, init: { json?: object } = {}): Promise<Response> {
+/** An authenticated request; a 401 ends the session. The area modules (api-*.ts) build on it. */
+export async function request(method: string, path: string, init: { json?: object } = {}): Promise<Response> {
   const t = token();
   if (!t) {
     throw new ApiError(401, 'NotSignedIn', 'sign in first');
@@ -258,20 +255,6 @@ export async function createUser(username: string, password: string, role: Role)
 export async function updateUser(id: string, change: UserUpdate): Promise<AdminUser> {
   const res = await request('PATCH', `/users/${encodeURIComponent(id)}`, { json: change });
   return (await res.json()) as AdminUser;
-}
-
-export async function listApiKeys(): Promise<ApiKeyInfo[]> {
-  const res = await request('GET', '/me/api-keys');
-  return ((await res.json()) as ApiKeyList).apiKeys;
-}
-
-export async function createApiKey(name: string): Promise<CreatedApiKey> {
-  const res = await request('POST', '/me/api-keys', { json: { name } satisfies ApiKeyCreate });
-  return (await res.json()) as CreatedApiKey;
-}
-
-export async function revokeApiKey(id: string): Promise<void> {
-  await request('DELETE', `/me/api-keys/${encodeURIComponent(id)}`);
 }
 
 /** Codes of this module's own errors, besides the API's. */

@@ -5,7 +5,8 @@
  */
 import { LitElement, css, html } from 'lit';
 import { panelStyles } from './shared-styles.js';
-import { createApiKey, listApiKeys, plainError, revokeApiKey, type ApiKeyInfo, type CreatedApiKey } from './api.js';
+import { plainError } from './api.js';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo, type CreatedApiKey } from './api-keys.js';
 import { formStyles } from './mx-admin-styles.js';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');

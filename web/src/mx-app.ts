@@ -10,7 +10,11 @@ import './mx-jobs.js';
 import './mx-result.js';
 import './mx-admin.js';
 import './mx-api-keys.js';
+import './mx-account.js';
+import './mx-audit.js';
 import type { MxJobs } from './mx-jobs.js';
+
+type Page = 'jobs' | 'account' | 'keys' | 'admin' | 'audit';
 
 export class MxApp extends LitElement {
   static override properties = {
@@ -23,8 +27,8 @@ export class MxApp extends LitElement {
   declare user: User | null;
   declare notice: string;
   declare viewing: Job | null;
-  /** Which screen is shown: the jobs (default), the admin view (admins) or the user's API keys. */
-  declare page: 'jobs' | 'admin' | 'keys';
+  /** Which screen is shown: the jobs (default), the user's account or API keys, or (admins) user administration and the audit log. */
+  declare page: Page;
 
   constructor() {
     super();
@@ -140,11 +144,8 @@ export class MxApp extends LitElement {
             ? html`<span class="who" aria-label="signed in as">${u.username} (${u.role})</span>
               <nav aria-label="screens">
                 ${this.page !== 'jobs' ? html`<button type="button" @click=${() => this.go('jobs')}>Jobs</button>` : null}
-                ${
-                  u.role === 'admin'
-                    ? html`<button type="button" aria-pressed=${String(this.page === 'admin')} @click=${() => this.go('admin')}>Admin</button>`
-                    : html`<button type="button" aria-pressed=${String(this.page === 'keys')} @click=${() => this.go('keys')}>API keys</button>`
-                }
+                ${this.navButton('account', 'Account')} ${this.navButton('keys', 'API keys')}
+                ${u.role === 'admin' ? html`${this.navButton('admin', 'Admin')} ${this.navButton('audit', 'Audit log')}` : null}
               </nav>
               <button type="button" @click=${this.signOut}>Logout</button>`
             : null
@@ -154,7 +155,9 @@ export class MxApp extends LitElement {
         u
           ? html`<main>
             ${this.page === 'admin' && u.role === 'admin' ? html`<mx-admin></mx-admin>` : null}
+            ${this.page === 'audit' && u.role === 'admin' ? html`<mx-audit></mx-audit>` : null}
             ${this.page === 'keys' ? html`<mx-api-keys></mx-api-keys>` : null}
+            ${this.page === 'account' ? html`<mx-account .user=${u}></mx-account>` : null}
             ${this.viewing && this.page === 'jobs' ? html`<mx-result .job=${this.viewing} @close=${this.closeResult}></mx-result>` : null}
             <mx-upload ?hidden=${this.viewing !== null || this.page !== 'jobs'} @uploaded=${this.refreshJobs}></mx-upload>
             <mx-jobs ?hidden=${this.viewing !== null || this.page !== 'jobs'} @view-result=${this.openResult}></mx-jobs>
@@ -164,7 +167,11 @@ export class MxApp extends LitElement {
     `;
   }
 
-  private go(page: 'jobs' | 'admin' | 'keys'): void {
+  private navButton(page: Page, label: string) {
+    return html`<button type="button" aria-pressed=${String(this.page === page)} @click=${() => this.go(page)}>${label}</button>`;
+  }
+
+  private go(page: Page): void {
     this.page = page;
   }
 
