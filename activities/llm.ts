@@ -11,7 +11,7 @@ import type { ActivityConfig, Extractors, LlmStore } from './dependencies.js';
 import { typed } from './failures.js';
 import { takeLlmSendSlot } from './llm-send-window.js';
 import { countLlmRequest } from './metrics.js';
-import { timeStage } from './stage-timing.js';
+import { heartbeatWhile, timeStage } from './stage-timing.js';
 
 export interface ExtractPartInput {
   jobId: string;
@@ -36,36 +36,43 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
   return {
     async extractPart({ jobId, partNo, provider, chunkChars }) {
       return typed(() =>
-        timeStage(store, jobId, 'extract', async () => {
-          const existing = await store.findPartTokens(jobId, partNo);
-          if (existing) return existing;
-          const chunk = chunkPages(await store.pageTexts(jobId), chunkChars)[partNo];
-          if (!chunk) throw new PipelineError('NotFound', `extraction part ${partNo} does not exist for this document`);
-          let result: Extraction;
-          let tokensIn = 0;
-          let tokensOut = 0;
-          if (provider === 'openai') {
-            const { apiKey, baseURL, model, timeoutMs } = cfg.openai;
-            if (!apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
-            const ctx = Context.current();
-            await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
-            const r = await extractors.openai(
-              chunk,
-              { apiKey, baseURL, model, timeoutMs },
-              { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest },
-            );
-            result = { schema_version: SCHEMA_VERSION, ...r.extraction };
-            tokensIn = r.tokensIn;
-            tokensOut = r.tokensOut;
-          } else {
-            result = extractors.offline(chunk);
-          }
-          // Whatever the provider, a stored part satisfies the one contract (a violation is a defect, not input).
-          result = parseExtraction(result);
-          await store.savePart(jobId, partNo, [...new Set(chunk.map((p) => p.page))], { result, tokensIn, tokensOut });
-          return { tokensIn, tokensOut };
-        }),
+        timeStage(store, jobId, 'extract', () =>
+          // Heartbeats on a timer while the provider's answer is awaited (a request may take minutes):
+          // a worker that died is noticed by its heartbeat timeout, not after the whole start-to-close.
+          heartbeatWhile(() => extractOnce(jobId, partNo, provider, chunkChars)),
+        ),
       );
     },
   };
+
+  async function extractOnce(
+    jobId: string,
+    partNo: number,
+    provider: ExtractionProvider,
+    chunkChars: number,
+  ): Promise<{ tokensIn: number; tokensOut: number }> {
+    const existing = await store.findPartTokens(jobId, partNo);
+    if (existing) return existing;
+    const chunk = chunkPages(await store.pageTexts(jobId), chunkChars)[partNo];
+    if (!chunk) throw new PipelineError('NotFound', `extraction part ${partNo} does not exist for this document`);
+    let result: Extraction;
+    let tokensIn = 0;
+    let tokensOut = 0;
+    if (provider === 'openai') {
+      const { apiKey, baseURL, model, timeoutMs } = cfg.openai;
+      if (!apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
+      const ctx = Context.current();
+      await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
+      const r = await extractors.openai(chunk, { apiKey, baseURL, model, timeoutMs }, { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest });
+      result = { schema_version: SCHEMA_VERSION, ...r.extraction };
+      tokensIn = r.tokensIn;
+      tokensOut = r.tokensOut;
+    } else {
+      result = extractors.offline(chunk);
+    }
+    // Whatever the provider, a stored part satisfies the one contract (a violation is a defect, not input).
+    result = parseExtraction(result);
+    await store.savePart(jobId, partNo, [...new Set(chunk.map((p) => p.page))], { result, tokensIn, tokensOut });
+    return { tokensIn, tokensOut };
+  }
 }

@@ -10,7 +10,7 @@ import type { Config } from '../core/config.js';
 import { migrate } from '../stores/migrate.js';
 import { prepareDataDir } from './embedded/data-dir.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
-import { portIsFree } from './embedded/ports.js';
+import { freePort, portIsFree } from './embedded/ports.js';
 import { startTemporalDevServer } from './embedded/temporal.js';
 import { logger } from '../core/logger.js';
 
@@ -25,8 +25,11 @@ export interface Stack {
 
 interface StackFile {
   pid: number;
+  /** When `pid` started (/proc/<pid>/stat), so a reused pid is not taken for the process that wrote this file. */
+  pidStart?: string;
   /** The embedded Temporal dev server's own pid, to clean up after a process that died without stopping it. */
   temporalPid?: number;
+  temporalPidStart?: string;
   temporalAddress: string;
   databaseUrl: string;
   temporalUiUrl?: string;
@@ -34,7 +37,33 @@ interface StackFile {
 
 const stackFile = (dataDir: string) => path.join(dataDir, 'stack.json');
 
-function isAlive(pid: number): boolean {
+/**
+ * A process's start time (clock ticks since boot, field 22 of /proc/<pid>/stat), undefined when it does not
+ * exist or has exited (a zombie still answers kill(pid, 0): a killed process whose parent has not reaped
+ * it yet, for ever under a container init that never reaps). Undefined on systems without /proc.
+ */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: the fields after it are counted.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  if (state === 'Z' || state === 'X') return undefined;
+  return fields[19];
+}
+
+const HAS_PROC = fs.existsSync('/proc/self/stat');
+
+/** `pid` is alive and, where it was recorded, is still the process that started at `start`. */
+function isSameProcess(pid: number, start: string | undefined): boolean {
+  if (HAS_PROC) {
+    const now = processStartTime(pid);
+    return now !== undefined && (start === undefined || now === start);
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -43,14 +72,18 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function readStackFile(dataDir: string): StackFile | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(stackFile(dataDir), 'utf8')) as StackFile;
+  } catch {
+    return undefined; // none, or half written by a process killed while writing it: nothing runs
+  }
+}
+
 /** The embedded stack another live process runs on this DATA_DIR, if any. */
 export function runningStack(dataDir: string): StackFile | undefined {
-  try {
-    const s = JSON.parse(fs.readFileSync(stackFile(dataDir), 'utf8')) as StackFile;
-    return isAlive(s.pid) && s.pid !== process.pid ? s : undefined;
-  } catch {
-    return undefined;
-  }
+  const s = readStackFile(dataDir);
+  return s && s.pid !== process.pid && isSameProcess(s.pid, s.pidStart) ? s : undefined;
 }
 
 export interface StackOptions {
@@ -60,20 +93,45 @@ export interface StackOptions {
   ui?: boolean;
 }
 
-/** A previous run that was killed outright can leave its Temporal dev server holding the SQLite file. */
+/**
+ * A previous run that was killed outright can leave its Temporal dev server holding the SQLite file (before
+ * the watchdog in embedded/temporal.ts, or for the few seconds the watchdog's SIGTERM takes). Only a pid
+ * with the recorded start time is signalled: a reused pid belongs to someone else.
+ */
 async function stopOrphanedTemporal(dataDir: string): Promise<void> {
-  let s: StackFile;
-  try {
-    s = JSON.parse(fs.readFileSync(stackFile(dataDir), 'utf8')) as StackFile;
-  } catch {
-    return; // no stack file: nothing was left behind
-  }
-  const pid = s.temporalPid;
-  if (isAlive(s.pid) || !pid || !isAlive(pid)) return;
+  const s = readStackFile(dataDir);
+  const pid = s?.temporalPid;
+  if (!s || !pid || !isSameProcess(pid, s.temporalPidStart)) return;
+  // Without a recorded start time (a file from an older version) only a pid that still looks like the CLI.
+  if (!s.temporalPidStart && HAS_PROC && !commandLine(pid).includes('temporal')) return;
   logger.warn({ pid }, 'stopping a Temporal dev server left behind by a previous run');
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  for (let i = 0; i < 100 && isSameProcess(pid, s.temporalPidStart); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isSameProcess(pid, s.temporalPidStart)) signal('SIGKILL');
+  for (let i = 0; i < 50 && isSameProcess(pid, s.temporalPidStart); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The configured Web UI port, or any free one when it is taken (e.g. by another MedExtract's dev server). */
+async function uiPort(configured: number): Promise<number> {
+  if (configured === 0 || (await portIsFree(configured))) return configured;
+  const port = await freePort();
+  logger.warn({ configured, port }, 'the Temporal Web UI port is in use; serving the UI on a free port instead');
+  return port;
 }
 
 export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<Stack> {
@@ -113,7 +171,7 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
       const t = await startTemporalDevServer({
         cli: cfg.temporalCli,
         dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
-        uiPort: opts.ui ? cfg.temporalUiPort : 0, // 0 = headless
+        uiPort: opts.ui ? await uiPort(cfg.temporalUiPort) : 0, // 0 = headless
         // Temporal's usual port when free, so the `temporal` CLI finds it without flags.
         port: (await portIsFree(7233)) ? 7233 : undefined,
         namespace: cfg.temporalNamespace,
@@ -126,8 +184,19 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
     }
     await migrate(databaseUrl);
     if (needsEmbedded) {
-      const file: StackFile = { pid: process.pid, temporalPid, temporalAddress, databaseUrl, temporalUiUrl };
-      fs.writeFileSync(stackFile(cfg.dataDir), JSON.stringify(file, null, 2), { mode: 0o600 });
+      const file: StackFile = {
+        pid: process.pid,
+        pidStart: processStartTime(process.pid),
+        temporalPid,
+        temporalPidStart: temporalPid ? processStartTime(temporalPid) : undefined,
+        temporalAddress,
+        databaseUrl,
+        temporalUiUrl,
+      };
+      // Written whole or not at all (a kill mid-write must not leave half a file behind).
+      const tmp = `${stackFile(cfg.dataDir)}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(file, null, 2), { mode: 0o600 });
+      fs.renameSync(tmp, stackFile(cfg.dataDir));
       stops.push(async () => fs.rmSync(stackFile(cfg.dataDir), { force: true }));
     }
     return {

@@ -34,6 +34,13 @@ export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
 /** Pages per OCR activity of workflows started before ocrBatches (they keep them on replay, see below). */
 const LEGACY_OCR_BATCH_PAGES = 2;
 const DEFAULT_CHUNK_CHARS = 24_000;
+/**
+ * Heartbeat timeout of the long activities, which heartbeat every 5 s: six missed beats (room for an
+ * event loop busy rendering a page on a loaded machine) before the attempt counts as lost and is retried.
+ * Heartbeat timeouts are not part of the replayed commands' identity: histories recorded with other
+ * values replay (test/workflow-replay.test.ts).
+ */
+const RECOVERY_HEARTBEAT = '30 seconds';
 
 export async function processDocument(input: ProcessDocumentInput): Promise<ProcessDocumentResult> {
   const { jobId } = input;
@@ -50,18 +57,22 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
   const bookkeeping = patched('local-bookkeeping')
     ? proxyLocalActivities<BookkeepingActivities>(bookkeepingOptions)
     : proxyActivities<BookkeepingActivities>({ taskQueue: pipelineQueue, ...bookkeepingOptions });
-  // OCR: minutes per batch on a busy machine; heartbeats each few seconds so a crashed worker is
-  // noticed within a minute and the batch resumes elsewhere from its last stored page.
+  // OCR: minutes per batch on a busy machine; heartbeats every 5 s (activities/stage-timing.ts) so a
+  // crashed worker is noticed within RECOVERY_HEARTBEAT and the batch resumes elsewhere from its last
+  // stored page (after a kill -9 of the whole stack, every in-flight job moves again within a minute).
   const ocr = proxyActivities<OcrActivities>({
     taskQueue: input.taskQueues.ocr ?? pipelineQueue,
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: RECOVERY_HEARTBEAT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
   });
   // One HTTP request per attempt; 429s come back with the provider's Retry-After as the next delay.
+  // Heartbeats while the answer is awaited: a lost worker's part is retried after RECOVERY_HEARTBEAT,
+  // not after the whole start-to-close (what made jobs wait minutes after a crash).
   const llm = proxyActivities<LlmActivities>({
     taskQueue: input.provider === 'openai' ? input.taskQueues.llm : pipelineQueue,
     startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: RECOVERY_HEARTBEAT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
   });
 

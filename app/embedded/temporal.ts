@@ -70,23 +70,33 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
   else args.push('--headless');
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   // Own process group, so Ctrl-C in the terminal reaches us first and we stop Temporal after the workers.
-  const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: true });
+  // Started through the watchdog below: its stdin is a pipe from this process, so it stops with us.
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'temporal-watchdog', cli, ...args], { stdio: ['pipe', out, out], detached: true });
+  if (typeof out === 'number') fs.closeSync(out); // the child has its own copy
+  child.stdin!.on('error', () => {}); // EPIPE once the server has gone: nothing to tell it any more
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Told on purpose (a clean stop, or the server gone): the watchdog leaves without touching the pid.
+  const releaseWatchdog = () => {
+    if (child.stdin!.writable) child.stdin!.end('q\n');
+  };
+  void exited.then(releaseWatchdog);
   const address = `127.0.0.1:${port}`;
   try {
     await waitForTemporal(address, 60_000, exited);
   } catch (err) {
+    releaseWatchdog();
     child.kill('SIGKILL');
     throw err;
   }
   const uiUrl = opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined;
-  logger.info({ address, uiUrl, dbFile: opts.dbFile }, 'embedded temporal dev server ready');
+  logger.info({ address, uiUrl, dbFile: opts.dbFile, temporalPid: child.pid }, 'embedded temporal dev server ready');
   return {
     address,
     uiUrl,
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      releaseWatchdog();
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
@@ -94,6 +104,25 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
     },
   };
 }
+
+/**
+ * The dev server must not outlive the process that started it (a SIGKILLed `npm start` used to leave it
+ * holding DATA_DIR's SQLite file and ports 7233/8233). Node cannot ask for PR_SET_PDEATHSIG, so: a
+ * background subshell reads the stdin pipe from the parent; the shell then execs the CLI, which therefore
+ * keeps this pid (the parent's kill(), stack.json and CPU figures see the server itself). EOF without "q"
+ * means the parent died however it died: the subshell SIGTERMs the server ($$ is the exec'd shell), and
+ * SIGKILLs it if it is still there 10 s later. The liveness poll every 0.2 s leaves no practical window for
+ * the pid to be reused by another process before the SIGKILL.
+ */
+const WATCHDOG = `exec 3<&0
+(
+  while read -r line; do [ "$line" = q ] && exit 0; done
+  kill -TERM $$ 2>/dev/null || exit 0
+  i=0
+  while [ $i -lt 50 ]; do kill -0 $$ 2>/dev/null || exit 0; sleep 0.2; i=$((i + 1)); done
+  kill -KILL $$ 2>/dev/null
+) <&3 >/dev/null 2>&1 &
+exec "$@" </dev/null 3<&-`;
 
 /** Waits until the frontend answers a health check (the CLI takes a few seconds to open SQLite). */
 export async function waitForTemporal(address: string, timeoutMs: number, exited?: Promise<unknown>): Promise<void> {
