@@ -1,18 +1,22 @@
 /**
  * Embedded Postgres for `npm start` with no DATABASE_URL: PGlite (Postgres compiled to WASM) with its
- * data under DATA_DIR, served over the Postgres wire protocol on loopback so the same `pg` code runs
- * against it as against a real server. All connections share one PGlite session, so transactions must
+ * data under DATA_DIR, served over the Postgres wire protocol so the same `pg` code runs against it as
+ * against a real server. It listens on a Unix socket inside DATA_DIR (owner-only directory, socket mode
+ * 600), never on a TCP port: PGlite has no authentication, so whoever can connect owns the data. All connections share one PGlite session, so transactions must
  * stay short and self-contained: one that waits on a query of another connection deadlocks.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { logger } from '../../core/logger.js';
-import { freePort } from './ports.js';
+import { repairModes } from './data-dir.js';
 
 export interface EmbeddedPostgres {
+  /** A `pg` connection string naming the socket's directory (`host=<dir>`). */
   url: string;
+  socketPath: string;
   stop(): Promise<void>;
 }
 
@@ -100,21 +104,49 @@ class SessionQueue {
   }
 }
 
+/** Linux's sun_path holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+/** The name libpq and `pg` look for in a socket directory (`host=<dir>`, default port). */
+const SOCKET_NAME = '.s.PGSQL.5432';
+
+/**
+ * The directory of the socket: DATA_DIR/pg, or — when DATA_DIR is so deep that the socket path would
+ * not fit in sun_path — a fresh owner-only directory under the system temp dir.
+ */
+async function socketDir(dataDir: string): Promise<{ dir: string; temporary: boolean }> {
+  const dir = path.resolve(dataDir, 'pg');
+  if (path.join(dir, SOCKET_NAME).length <= MAX_SOCKET_PATH) {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(dir, 0o700);
+    return { dir, temporary: false };
+  }
+  return { dir: await fs.mkdtemp(path.join(os.tmpdir(), 'medextract-pg-')), temporary: true }; // mkdtemp: mode 700
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   const dir = path.join(dataDir, 'pglite');
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create(dir);
-  const port = await freePort();
-  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections: 20 });
+  // PGlite's file system layer may set modes of its own; whatever it created is made owner-only.
+  await repairModes(dir);
+  const sock = await socketDir(dataDir);
+  const socketPath = path.join(sock.dir, SOCKET_NAME);
+  // A socket file left by a process that was killed would make listen fail with EADDRINUSE; the
+  // caller has made sure no live process serves this DATA_DIR.
+  await fs.rm(socketPath, { force: true });
+  const server = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 20 });
   // Handlers take the server's queue when a connection arrives, so swapping it before start is enough.
   (server as unknown as { queryQueue: SessionQueue }).queryQueue = new SessionQueue(pglite);
   await server.start();
-  logger.info({ dir, port }, 'embedded postgres (PGlite) listening on loopback');
+  await fs.chmod(socketPath, 0o600);
+  logger.info({ dir, socket: socketPath }, 'embedded postgres (PGlite) listening on a private Unix socket');
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    url: `postgres://postgres@/postgres?host=${encodeURIComponent(sock.dir)}`,
+    socketPath,
     async stop() {
       await server.stop();
       await pglite.close();
+      await fs.rm(sock.temporary ? sock.dir : socketPath, { recursive: true, force: true });
     },
   };
 }
