@@ -1,6 +1,6 @@
 /**
  * Security headers on every response (helmet: CSP that lets the bundled UI work, nosniff,
- * frame-ancestors none, referrer policy, ...), `Cache-Control: no-store` on everything that is data,
+ * frame-ancestors none, referrer policy, HSTS when serving HTTPS, ...), `Cache-Control: no-store` on everything that is data,
  * and CORS closed unless CORS_ORIGINS names the origins allowed.
  */
 import type Koa from 'koa';
@@ -29,6 +29,9 @@ export function securityHeaders(cfg: Config): Koa.Middleware {
         },
       },
       referrerPolicy: { policy: 'no-referrer' },
+      // HSTS only means something over HTTPS: sent when this process serves TLS itself (behind a
+      // TLS-terminating proxy, the proxy sends it).
+      strictTransportSecurity: cfg.tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
       crossOriginEmbedderPolicy: false,
     }) as unknown as Koa.Middleware,
     async (ctx, next) => {

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
@@ -16,6 +17,7 @@ import { connectClient } from '../services/pipeline-client.js';
 import { createApp } from './app.js';
 import { hashPassword } from './auth/passwords.js';
 import type { AppDeps } from './context.js';
+import { errorBody } from './errors.js';
 
 /** JWT_SECRET, or outside production a secret generated once and kept (mode 600) in DATA_DIR. */
 export function resolveJwtSecret(cfg: Config): Uint8Array {
@@ -55,7 +57,7 @@ export async function ensureFirstAdmin(cfg: Config): Promise<void> {
 
 export interface RunningApi {
   url: string;
-  server: http.Server;
+  server: http.Server | https.Server;
   deps: AppDeps;
   close(): Promise<void>;
 }
@@ -67,23 +69,64 @@ export interface StartApiOptions {
   workerMetrics?: Registry;
 }
 
+/**
+ * Cuts off a request whose body stops arriving for `idleMs` (headers sent, then nothing, or a trickle
+ * with long gaps) with 408 RequestTimeout, and closes the connection. It measures inactivity, not total
+ * time: a slow upload that keeps sending is never cut. Bytes the server has not yet read (its own
+ * backpressure) count as activity, since then the wait is not the client's doing.
+ */
+export function enforceBodyInactivity(server: http.Server | https.Server, idleMs: number): void {
+  const tick = Math.max(100, Math.min(1000, Math.floor(idleMs / 5)));
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody) return;
+    const socket = req.socket;
+    let seen = socket.bytesRead;
+    let lastActivity = Date.now();
+    const timer = setInterval(() => {
+      if (req.complete || socket.destroyed) return clearInterval(timer);
+      if (socket.bytesRead !== seen || req.readableLength > 0) {
+        seen = socket.bytesRead;
+        lastActivity = Date.now();
+        return;
+      }
+      if (Date.now() - lastActivity < idleMs) return;
+      clearInterval(timer);
+      if (res.headersSent) return void socket.destroy();
+      const body = JSON.stringify(
+        errorBody('RequestTimeout', `the request body stopped arriving: nothing was received for ${Math.round(idleMs / 1000)} s, so the request was cut off`),
+      );
+      res.writeHead(408, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body, () => socket.destroy());
+    }, tick);
+    timer.unref();
+    req.once('close', () => clearInterval(timer));
+  });
+}
+
 export async function startApi(cfg: Config, temporalAddress: string, opts: StartApiOptions = {}): Promise<RunningApi> {
   const temporal = await connectClient(cfg, temporalAddress);
   const deps: AppDeps = { cfg, temporal, jwtKey: resolveJwtSecret(cfg), now: () => new Date(), workerMetrics: opts.workerMetrics };
   await ensureFirstAdmin(cfg);
   const app = createApp(deps);
-  const server = http.createServer(app.callback());
-  // Uploads of MAX_UPLOAD_MB over slow links need time; idle keep-alive sockets do not.
+  const server = cfg.tls
+    ? https.createServer({ cert: fs.readFileSync(cfg.tls.certPath), key: fs.readFileSync(cfg.tls.keyPath) }, app.callback())
+    : http.createServer(app.callback());
+  // Total limits as a backstop; the inactivity limit below is what stops a stalled body early.
+  // Uploads of MAX_UPLOAD_MB over slow links need minutes in total; headers never do.
   server.requestTimeout = 10 * 60_000;
+  server.headersTimeout = 20_000;
   server.keepAliveTimeout = 65_000;
-  const host = opts.host ?? '0.0.0.0';
+  enforceBodyInactivity(server, cfg.requestBodyIdleSeconds * 1000);
+  const host = opts.host ?? cfg.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? cfg.port, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url }, 'API listening');
+  const shown = host === '0.0.0.0' || host === '::' ? (cfg.tls ? 'localhost' : '127.0.0.1') : host.includes(':') ? `[${host}]` : host;
+  const url = `${cfg.tls ? 'https' : 'http'}://${shown}:${port}`;
+  logger.info({ url, host }, 'API listening');
   return {
     url,
     server,
