@@ -141,7 +141,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   await fs.chmod(socketPath, 0o600);
   logger.info({ dir, socket: socketPath }, 'embedded postgres (PGlite) listening on a private Unix socket');
   return {
-    url: `postgres://postgres@/postgres?host=${encodeURIComponent(sock.dir)}`,
+    // No authority at all (not `postgres@/…`): libpq, `pg` and WHATWG URL parsers all accept this form.
+    url: `postgres:///postgres?host=${encodeURIComponent(sock.dir)}&user=postgres`,
     socketPath,
     async stop() {
       await server.stop();
