@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Role } from './contract/users.js';
+import type { ApiScope } from './contract/api-keys.js';
 
 export type { Role };
 
@@ -20,6 +21,8 @@ export interface AppState {
   authMethod?: 'token' | 'api_key';
   /** The session's token id (bearer tokens only): what logout revokes. */
   jti?: string;
+  /** What the API key may do (API keys only; a session is not limited by scopes). */
+  scopes?: readonly ApiScope[];
 }
 
 export interface AppDeps {

@@ -12,6 +12,8 @@ import type { z } from 'zod';
 import type { RouteConfig, ZodMediaTypeObject, ZodRequestBody } from '@asteasolutions/zod-to-openapi';
 import type { AppContext, AppContextExtras, AppState } from './context.js';
 import { ErrorSchema } from './contract/common.js';
+import type { ApiScope } from './contract/api-keys.js';
+import { requireScope, type RequiredScope } from './auth/middleware.js';
 import { ApiError, invalidRequest } from './errors.js';
 
 export type ApiTag = 'auth' | 'users' | 'api-keys' | 'jobs' | 'system' | 'audit';
@@ -45,7 +47,12 @@ export interface RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectS
   body?: B;
   /** A body the handler reads itself (a streamed upload): documented, not parsed here. */
   streamedBody?: ZodRequestBody;
-  /** Checks that come before any input is read (e.g. requireAdmin). */
+  /**
+   * What an API key needs to call this protected route: a scope, or 'session' (keys may never call it).
+   * Sessions are not limited by scopes. When absent it is derived from the route (`scopeOf`).
+   */
+  scope?: ApiScope | 'session';
+  /** Checks that come before any input is read (e.g. requireAdmin); they run after the scope check. */
   before?: Middleware[];
   answers: Record<number, Answer>;
   /** Error answers besides the ones every route of its kind has (400 for input, 401 behind sign-in, 415 for JSON). */
@@ -60,6 +67,34 @@ export interface RouteInput<P, Q, B> {
 }
 
 const declared: RouteConfig[] = [];
+
+/**
+ * The scope an API key needs for a protected route that names none, so that no route is left open to
+ * every key by forgetting to name one:
+ * - tag `jobs`: reading (GET, and POST /download/… which only packs existing results) → `jobs:read`,
+ *   any other change (upload, cancel, delete) → `jobs:write`;
+ * - `GET /metrics` → `metrics`;
+ * - tag `auth`: `GET /me` and `POST /logout` concern only the caller → any valid key; everything else
+ *   (password, second factor) → a session;
+ * - tags `users`, `api-keys`, `audit`, and any route not listed above → a session. A key can never
+ *   administer users, change a password, mint keys or read the audit trail.
+ */
+export function scopeOf(spec: { method: Method; path: string; tag: ApiTag; scope?: ApiScope | 'session' }): RequiredScope {
+  if (spec.scope) return spec.scope;
+  if (spec.tag === 'jobs') return spec.method === 'get' || spec.path.startsWith('/download/') ? 'jobs:read' : 'jobs:write';
+  if (spec.tag === 'system' && spec.method === 'get' && spec.path === '/metrics') return 'metrics';
+  if (spec.tag === 'auth' && ((spec.method === 'get' && spec.path === '/me') || (spec.method === 'post' && spec.path === '/logout'))) return 'any-key';
+  return 'session';
+}
+
+const SCOPE_TEXT: Record<RequiredScope, string> = {
+  'jobs:read': 'API keys need the scope `jobs:read`.',
+  'jobs:write': 'API keys need the scope `jobs:write`.',
+  review: 'API keys need the scope `review`.',
+  metrics: 'API keys need the scope `metrics`.',
+  'any-key': 'Any valid API key may call this.',
+  session: 'Needs a signed-in session: API keys are refused (403 SessionRequired).',
+};
 
 /** Every route declared so far, as zod-to-openapi path registrations. */
 export function declaredRoutes(): readonly RouteConfig[] {
@@ -80,7 +115,9 @@ export class RouteGroup {
     const inSchema = Object.keys(spec.params?.shape ?? {}).sort();
     if (inPath.join() !== inSchema.join())
       throw new Error(`${spec.method} ${spec.path}: its params schema must name exactly its path parameters (${inPath.join(', ')})`);
-    const middleware: Middleware[] = [...(spec.before ?? [])];
+    const middleware: Middleware[] = [];
+    if (this.access !== 'public') middleware.push(requireScope(scopeOf(spec), `${spec.method.toUpperCase()} ${spec.path}`));
+    middleware.push(...(spec.before ?? []));
     if (spec.body) middleware.push(jsonBody);
     middleware.push(async (ctx) => {
       const input = {
@@ -102,7 +139,20 @@ export class RouteGroup {
       errors[401] = { description: 'no credentials, or a bad, expired or revoked token or key', headers: { 'WWW-Authenticate': 'Bearer' } };
     }
     if (spec.body) errors[415] = 'the body is not application/json';
+    const scope = this.access === 'public' ? undefined : scopeOf(spec);
+    if (scope === 'session') errors[403] = 'sent with an API key instead of a session token (code SessionRequired)';
+    else if (scope && scope !== 'any-key') errors[403] = `the API key lacks the scope ${scope} (code ScopeRequired)`;
+    // A route's own 403 (e.g. needs an administrator) names its cases; the key's is added to it.
+    const own403 = spec.errors?.[403];
     Object.assign(errors, spec.errors);
+    if (own403 !== undefined && scope && scope !== 'any-key') {
+      const text = typeof own403 === 'string' ? own403 : own403.description;
+      const keyCase = scope === 'session' ? 'SessionRequired' : 'ScopeRequired';
+      if (!text.includes(keyCase)) {
+        const description = `${text}; or ${scope === 'session' ? 'sent with an API key (code SessionRequired)' : `the API key lacks the scope ${scope} (code ScopeRequired)`}`;
+        errors[403] = typeof own403 === 'string' ? description : { ...own403, description };
+      }
+    }
 
     const responses: RouteConfig['responses'] = {};
     for (const [status, a] of Object.entries(spec.answers)) {
@@ -124,7 +174,8 @@ export class RouteGroup {
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
       operationId: spec.operationId,
       summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
+      ...(spec.description || scope ? { description: [spec.description, scope && SCOPE_TEXT[scope]].filter(Boolean).join('\n\n') } : {}),
+      ...(scope ? { 'x-required-scope': scope } : {}),
       tags: [spec.tag],
       ...(this.access === 'public' ? { security: [] } : {}),
       request: { params: spec.params, query: spec.query, ...(body ? { body } : {}) },

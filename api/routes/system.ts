@@ -1,12 +1,14 @@
 /**
  * Operational routes. Public: `GET /healthz` (the process is up and serving), `GET /readyz` (it can
- * do its work: Postgres and Temporal answer), `GET /openapi.json`. Behind authentication: `GET /metrics`
- * (Prometheus text; an API key may be sent as a bearer token, which suits Prometheus' scrape config).
+ * do its work: Postgres and Temporal answer), `GET /openapi.json`. For administrators: `GET /metrics`
+ * (Prometheus text; installation-wide counts, so an admin session or an admin's API key with the scope
+ * `metrics`, which may be sent as a bearer token, as Prometheus' scrape config does).
  */
 import { ping } from '../../stores/pool.js';
 import { logger } from '../../core/logger.js';
 import { withTimeout } from '../../core/with-timeout.js';
 import { HealthSchema, ReadinessSchema, type Check, type Readiness } from '../contract/system.js';
+import { requireAdmin } from '../auth/middleware.js';
 import { registry } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
 import { RouteGroup } from '../route.js';
@@ -95,7 +97,13 @@ protectedSystemRoutes.route(
     tag: 'system',
     operationId: 'metrics',
     summary: 'Prometheus metrics',
-    description: 'Process metrics, HTTP requests by route and status, jobs by status, pages by source. An API key may also be sent as a bearer token.',
+    description:
+      'Process metrics, HTTP requests by route and status, jobs by status, pages by source: installation-wide, so for ' +
+      'administrators only. For Prometheus, an administrator creates an API key with the scope `metrics` and sends it as a bearer token.',
+    scope: 'metrics',
+    // The key's scope is checked first (api/route.ts); the owner must still be an administrator today.
+    before: [requireAdmin],
+    errors: { 403: 'not an administrator (code Forbidden)' },
     answers: { 200: { description: 'Prometheus text format', media: 'text/plain', schema: { type: 'string' } } },
   },
   async (ctx) => {
