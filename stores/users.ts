@@ -1,4 +1,4 @@
-/** The `users` table: accounts, their role, whether they are disabled, and their password hash. */
+/** The `users` table: accounts, their role, whether they are disabled, their password hash, and whether a second factor is on (its rows: stores/mfa.ts). */
 import crypto from 'node:crypto';
 import { db } from './pool.js';
 
@@ -11,6 +11,7 @@ export interface UserRow {
   role: UserRole;
   disabled: boolean;
   created_at: Date;
+  mfa_enabled: boolean;
 }
 
 export interface UserCredentials {
@@ -19,13 +20,17 @@ export interface UserCredentials {
   role: UserRole;
   disabled: boolean;
   password_hash: string;
+  mfa_enabled: boolean;
 }
 
-const USER_COLUMNS = 'id, username, role, disabled, created_at';
+const USER_COLUMNS = 'id, username, role, disabled, created_at, (mfa_enabled_at IS NOT NULL) AS mfa_enabled';
 
 /** Usernames are matched without regard to case ("Alice" and "alice" are one account). */
 export async function findCredentials(username: string): Promise<UserCredentials | undefined> {
-  const r = await db().query<UserCredentials>('SELECT id, username, role, disabled, password_hash FROM users WHERE lower(username) = lower($1)', [username]);
+  const r = await db().query<UserCredentials>(
+    'SELECT id, username, role, disabled, password_hash, (mfa_enabled_at IS NOT NULL) AS mfa_enabled FROM users WHERE lower(username) = lower($1)',
+    [username],
+  );
   return r.rows[0];
 }
 

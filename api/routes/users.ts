@@ -3,7 +3,9 @@
  * (disable/enable, change role, reset the password). Disabling an account or resetting its password ends
  * its sessions and revokes its API keys at once (re-enabling revives neither). An admin cannot disable
  * or demote themselves, so there is always an administrator left, and changing their own password or
- * role needs their current password.
+ * role needs their current password. DELETE /users/:id/mfa removes someone's second factor (a lost
+ * phone): audited `user.mfa_reset`, their sessions end, and they sign in with the password alone (or
+ * must enrol again when MFA_REQUIRED_FOR_ADMINS applies to them).
  */
 import { createUserIfAbsent, getUser, listUsers, updateUser, type UserRow } from '../../stores/users.js';
 import { audit } from '../audit.js';
@@ -15,9 +17,17 @@ import { requireCurrentPassword, TOO_MANY_ATTEMPTS } from '../auth/step-up.js';
 import { revokeUserApiKeys } from '../../stores/api-keys.js';
 import { checkPasswordRules, hashPassword } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import { disableMfa } from '../auth/totp.js';
 import { RouteGroup } from '../route.js';
 
-const toApi = (u: UserRow): UserAccount => ({ id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: u.created_at.toISOString() });
+const toApi = (u: UserRow): UserAccount => ({
+  id: u.id,
+  username: u.username,
+  role: u.role,
+  disabled: u.disabled,
+  createdAt: u.created_at.toISOString(),
+  mfaEnabled: u.mfa_enabled,
+});
 
 const NEEDS_ADMIN = 'needs an administrator in a signed-in session (codes Forbidden, SessionRequired)';
 
@@ -56,7 +66,7 @@ userRoutes.route(
     },
   },
   async (ctx, { body }) => {
-    checkPasswordRules(body.password);
+    checkPasswordRules(body.password, body.username);
     const now = ctx.deps.now();
     const created = await createUserIfAbsent({ username: body.username, passwordHash: await hashPassword(body.password), role: body.role, at: now });
     if (!created) throw new ApiError(409, 'UsernameTaken', 'that username is already taken');
@@ -91,15 +101,15 @@ userRoutes.route(
     if (id === me.id && (body.disabled === true || body.role === 'user')) {
       throw new ApiError(400, 'CannotChangeSelf', 'you cannot disable your own account or remove your own administrator role');
     }
-    if (body.password !== undefined) checkPasswordRules(body.password);
+    const before = await getUser(id);
+    if (!before) throw notFound('the user');
+    if (body.password !== undefined) checkPasswordRules(body.password, before.username);
     if (id === me.id && (body.password !== undefined || body.role !== undefined)) {
       if (body.currentPassword === undefined) {
         throw new ApiError(400, 'CurrentPasswordRequired', 'changing your own password or role needs your current password (currentPassword)');
       }
       await requireCurrentPassword(ctx, me, body.currentPassword);
     }
-    const before = await getUser(id);
-    if (!before) throw notFound('the user');
 
     const updated = await updateUser(id, {
       disabled: body.disabled,
@@ -124,5 +134,41 @@ userRoutes.route(
     if (apiKeysRevoked) detail.apiKeysRevoked = apiKeysRevoked;
     await audit(ctx, { action: 'user.update', targetType: 'user', targetId: id, detail });
     ctx.body = toApi(updated);
+  },
+);
+
+userRoutes.route(
+  {
+    method: 'delete',
+    path: '/users/:id/mfa',
+    tag: 'users',
+    operationId: 'resetUserMfa',
+    summary: "Remove a user's second factor (admin)",
+    description:
+      "For a user who lost their authenticator: their TOTP secret and recovery codes are deleted and their sessions end. Not for one's own account (use POST /me/mfa/disable, which asks for the password and a code).",
+    before: [requireAdmin, requireSession('administering users')],
+    params: UserIdParams,
+    answers: { 204: { description: 'the second factor is removed' } },
+    errors: {
+      400: 'an administrator resetting their own second factor (code CannotChangeSelf)',
+      403: NEEDS_ADMIN,
+      404: 'no such user',
+      409: 'the user has no second factor (code MfaNotEnabled)',
+    },
+  },
+  async (ctx, { params: { id } }) => {
+    const me = currentUser(ctx);
+    if (id === me.id)
+      throw new ApiError(
+        400,
+        'CannotChangeSelf',
+        'to remove your own second factor use your Account page (POST /me/mfa/disable), which asks for your password and a code',
+      );
+    const user = await getUser(id);
+    if (!user) throw notFound('the user');
+    if (!(await disableMfa(id))) throw new ApiError(409, 'MfaNotEnabled', `${user.username} has no second factor to reset`);
+    const sessionsRevoked = await revokeUserSessions(id);
+    await audit(ctx, { action: 'user.mfa_reset', targetType: 'user', targetId: id, detail: { sessionsRevoked } });
+    ctx.status = 204;
   },
 );
