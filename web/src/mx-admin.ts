@@ -1,13 +1,20 @@
 /**
  * The admin view (role admin only; the API refuses anyone else anyway): the users table (username,
  * role, disabled) with a create-user form, disable/enable, reset password and change role, and below
- * it the admin's own API keys. API errors are shown in plain words with their code.
+ * it the sign-in locks (pairs of account and address, addresses, accounts being slowed down) with a
+ * Clear button each, and the admin's own API keys. API errors are shown in plain words with their code.
+ * The password rule is shown next to every new-password field, before the first attempt.
  */
 import { LitElement, html } from 'lit';
 import { panelStyles } from './shared-styles.js';
 import { formStyles } from './mx-admin-styles.js';
 import { createUser, currentUser, listUsers, plainError, updateUser, type AdminUser } from './api.js';
+import { clearLoginLock, listLoginLocks, type LoginLocks } from './api-locks.js';
 import './mx-api-keys.js';
+
+/** The rule api/auth/passwords.ts enforces, said before anyone has to guess it. */
+const PASSWORD_RULE = 'At least 12 characters; not a common password; must not contain the username.';
+const when = (iso: string) => new Date(iso).toLocaleString();
 
 type Role = 'admin' | 'user';
 
@@ -18,6 +25,7 @@ export class MxAdmin extends LitElement {
     message: { state: true },
     resetting: { state: true },
     busy: { state: true },
+    locks: { state: true },
   };
 
   declare users: AdminUser[];
@@ -26,6 +34,7 @@ export class MxAdmin extends LitElement {
   /** The id of the user whose password-reset form is open. */
   declare resetting: string | null;
   declare busy: boolean;
+  declare locks: LoginLocks | null;
 
   constructor() {
     super();
@@ -34,6 +43,7 @@ export class MxAdmin extends LitElement {
     this.message = '';
     this.resetting = null;
     this.busy = false;
+    this.locks = null;
   }
 
   static override styles = [panelStyles, formStyles];
@@ -45,7 +55,7 @@ export class MxAdmin extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      this.users = await listUsers();
+      [this.users, this.locks] = await Promise.all([listUsers(), listLoginLocks()]);
     } catch (err) {
       this.error = plainError(err);
     }
@@ -60,12 +70,13 @@ export class MxAdmin extends LitElement {
         ${this.message ? html`<p class="ok" role="status">${this.message}</p>` : null}
         <form class="row" @submit=${this.create} aria-label="create a user">
           <label>New username <input name="username" required autocomplete="off" minlength="3" maxlength="64" /></label>
-          <label>New user's password <input name="password" type="password" required autocomplete="new-password" /></label>
+          <label>New user's password <input name="password" type="password" required autocomplete="new-password" aria-describedby="pw-rule" /></label>
           <label>New user's role
             <select name="role"><option value="user" selected>user</option><option value="admin">admin</option></select>
           </label>
           <button type="submit" ?disabled=${this.busy}>Create user</button>
         </form>
+        <p class="hint" id="pw-rule">Passwords: ${PASSWORD_RULE}</p>
         <div class="scroll"><table class="cards">
           <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Disabled</th><th scope="col">Actions</th></tr></thead>
           <tbody>
@@ -90,7 +101,7 @@ export class MxAdmin extends LitElement {
                   ${
                     this.resetting === u.id
                       ? html`<form class="row" @submit=${(e: SubmitEvent) => this.reset(e, u)}>
-                        <label>New password for ${u.username} <input name="password" type="password" required autocomplete="new-password" /></label>
+                        <label>New password for ${u.username} <input name="password" type="password" required autocomplete="new-password" aria-describedby="reset-rule" /></label>
                         ${
                           self
                             ? html`<label>Your current password <input name="currentPassword" type="password" required autocomplete="current-password" /></label>`
@@ -98,6 +109,7 @@ export class MxAdmin extends LitElement {
                         }
                         <button type="submit">Save password</button>
                         <button type="button" @click=${() => (this.resetting = null)}>Cancel</button>
+                        <p class="hint" id="reset-rule">${PASSWORD_RULE}</p>
                       </form>`
                       : null
                   }
@@ -107,8 +119,68 @@ export class MxAdmin extends LitElement {
           </tbody>
         </table></div>
       </section>
+      ${this.renderLocks()}
       <mx-api-keys></mx-api-keys>
     </div>`;
+  }
+
+  private renderLocks() {
+    const l = this.locks;
+    const empty = !l || (!l.pairs.length && !l.addresses.length && !l.accounts.length);
+    const clear = (label: string, which: { username?: string; address?: string }) =>
+      html`<button type="button" @click=${() => this.clearLock(which)} aria-label="clear ${label}">Clear</button>`;
+    return html`<section aria-labelledby="locks-h" class="locks">
+      <h2 id="locks-h">Sign-in locks</h2>
+      <p class="hint">
+        Failed sign-ins of the last 15 minutes. After 3 failures an account is slowed down from that address, after 10 it is refused from that
+        address only; an address with 50 failures is refused for every account. Clearing forgets the failures at once.
+      </p>
+      <div class="row"><button type="button" @click=${() => this.load()}>Refresh</button></div>
+      ${
+        empty
+          ? html`<p class="empty">No account or address is slowed down or locked.</p>`
+          : html`<div class="scroll"><table class="cards">
+            <thead><tr><th scope="col">Account</th><th scope="col">Address</th><th scope="col">State</th><th scope="col">Failures</th><th scope="col">Since</th><th scope="col">Actions</th></tr></thead>
+            <tbody>
+              ${l!.pairs.map(
+                (p) => html`<tr data-lock-user=${p.username} data-lock-address=${p.address} data-state=${p.state}>
+                  <td data-label="Account"><strong>${p.username}</strong></td>
+                  <td data-label="Address"><code>${p.address}</code></td>
+                  <td data-label="State">${p.state === 'locked' ? 'locked from this address' : 'slowed down from this address'}</td>
+                  <td data-label="Failures">${p.failures}</td>
+                  <td data-label="Since">${when(p.since)}</td>
+                  <td>${clear(`${p.username} from ${p.address}`, { username: p.username, address: p.address })}</td>
+                </tr>`,
+              )}
+              ${l!.addresses.map(
+                (a) => html`<tr data-lock-address=${a.address} data-state="locked">
+                  <td data-label="Account">every account (${a.accounts} tried)</td>
+                  <td data-label="Address"><code>${a.address}</code></td>
+                  <td data-label="State">address locked</td>
+                  <td data-label="Failures">${a.failures}</td>
+                  <td data-label="Since">${when(a.since)}</td>
+                  <td>${clear(`the address ${a.address}`, { address: a.address })}</td>
+                </tr>`,
+              )}
+              ${l!.accounts.map(
+                (a) => html`<tr data-lock-user=${a.username} data-state="delayed">
+                  <td data-label="Account"><strong>${a.username}</strong></td>
+                  <td data-label="Address">${a.addresses} addresses</td>
+                  <td data-label="State">slowed down from everywhere (${(a.delayMs / 1000).toFixed(1)} s per attempt)</td>
+                  <td data-label="Failures">${a.failures}</td>
+                  <td data-label="Since">${when(a.since)}</td>
+                  <td>${clear(`every address of ${a.username}`, { username: a.username })}</td>
+                </tr>`,
+              )}
+            </tbody>
+          </table></div>`
+      }
+    </section>`;
+  }
+
+  private clearLock(which: { username?: string; address?: string }): Promise<boolean> {
+    const what = [which.username, which.address].filter(Boolean).join(' from ');
+    return this.run(() => clearLoginLock(which), `sign-in failures cleared: ${what}`);
   }
 
   private async run(action: () => Promise<unknown>, done: string): Promise<boolean> {
