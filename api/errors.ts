@@ -3,12 +3,23 @@
  * a typed PipelineError); this middleware turns every failure into that shape. A client mistake is a
  * 4xx with a message a person understands; anything unexpected is a 500 that says nothing internal,
  * and is logged with the request id (never with document content).
+ *
+ * Denied accesses are audited here, in one place, as `access.denied` (method, route pattern, status and
+ * code — never the body, the query or a file name):
+ * - 403 and 404 answers to a signed-in caller (another user's job, an administrator's route, a key
+ *   without the scope);
+ * - 401 answers to a request that carried a credential that failed (a bad, expired or revoked token or
+ *   key), without an actor. A request with no credential at all is not recorded (the UI before sign-in),
+ *   nor are refused sign-ins, which POST /login records itself.
+ * Repeats are aggregated (api/audit.ts).
  */
 import type Koa from 'koa';
 import { ZodError, type core } from 'zod';
 import { PipelineError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { ErrorBody, ErrorCode } from './contract/common.js';
+import { audit } from './audit.js';
+import type { AppContext } from './context.js';
 
 export class ApiError extends Error {
   constructor(
@@ -73,5 +84,33 @@ export const errorMiddleware: Koa.Middleware = async (ctx, next) => {
     if (status >= 500) logger.error({ requestId: ctx.state.requestId, err: { name: e.name, message: e.message, stack: e.stack } }, 'request failed');
     ctx.status = status;
     ctx.body = errorBody(code, message);
+    await auditDenied(ctx as unknown as AppContext, status, code);
   }
 };
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a route's `:id` names, from its pattern. */
+function targetTypeOf(route: string): 'job' | 'user' | 'api_key' {
+  if (route.startsWith('/users/')) return 'user';
+  if (route.includes('api-keys/')) return 'api_key';
+  return 'job';
+}
+
+async function auditDenied(ctx: AppContext, status: number, code: ErrorCode): Promise<void> {
+  const signedIn = ctx.state.user !== undefined;
+  const deniedUser = signedIn && (status === 403 || status === 404);
+  const failedCredential = !signedIn && status === 401 && code === 'Unauthorized' && (ctx.get('authorization') !== '' || ctx.get('x-api-key') !== '');
+  if (!deniedUser && !failedCredential) return;
+  const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? null;
+  const id = (ctx as { params?: Record<string, string> }).params?.id;
+  const target = route && id && UUID_RE.test(id) ? { targetType: targetTypeOf(route), targetId: id.toLowerCase() } : {};
+  // How the caller presented themselves: the credential that worked, or the header of the one that failed.
+  const credential = signedIn ? (ctx.state.authMethod ?? null) : ctx.get('x-api-key') ? 'x-api-key' : 'authorization';
+  try {
+    await audit(ctx, { action: 'access.denied', ...target, detail: { method: ctx.method, route, status, code, credential } });
+  } catch (err) {
+    // The answer stands; a trail that cannot be written is an operator's problem, logged as such.
+    logger.error({ requestId: ctx.state.requestId, err: (err as Error).message }, 'could not audit a denied access');
+  }
+}

@@ -3,6 +3,10 @@
  * progress bar per document, and writes `<name>.xlsx` and `<name>.json` to DIR. Exits non-zero, with
  * one clear line per document, when any document failed. With no TEMPORAL_ADDRESS it runs (or joins)
  * the embedded stack for the length of the command.
+ *
+ * `medextract audit verify`: walks the audit log's hash chain (DATABASE_URL, else the embedded database
+ * of DATA_DIR, joined when MedExtract runs there); prints `OK: N rows` and exits 0, or names the first
+ * broken row and why and exits 1.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,8 +16,12 @@ import cliProgress from 'cli-progress';
 import { config } from '../core/config.js';
 import { getJob, type JobRow } from '../stores/jobs.js';
 import { closePool, initPool } from '../stores/pool.js';
+import { verifyAuditChain } from '../stores/audit.js';
+import { migrate } from '../stores/migrate.js';
+import { startEmbeddedPostgres } from './embedded/postgres.js';
+import { prepareDataDir } from './embedded/data-dir.js';
 import { connectClient, submitDocument } from '../services/pipeline-client.js';
-import { startStack } from './stack.js';
+import { runningStack, startStack } from './stack.js';
 import { startWorkers, type RunningWorkers } from '../workers/worker.js';
 import { loadJobResult } from '../stores/extractions.js';
 import { extractionToJson } from '../library/export/json.js';
@@ -117,6 +125,33 @@ async function follow(tracked: Tracked[]): Promise<void> {
   bars?.stop();
 }
 
+/** Checks the audit chain on the configured database without starting Temporal. */
+async function auditVerifyCommand(): Promise<number> {
+  const cfg = config('cli');
+  let databaseUrl = cfg.databaseUrl ?? runningStack(cfg.dataDir)?.databaseUrl;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!databaseUrl) {
+    prepareDataDir(cfg.dataDir);
+    const pg = await startEmbeddedPostgres(cfg.dataDir);
+    stopEmbedded = () => pg.stop();
+    databaseUrl = pg.url;
+    await migrate(databaseUrl);
+  }
+  try {
+    initPool(databaseUrl, 2);
+    const verdict = await verifyAuditChain();
+    if (verdict.ok) {
+      process.stdout.write(`OK: the audit chain holds (${verdict.rows} row${verdict.rows === 1 ? '' : 's'})\n`);
+      return 0;
+    }
+    process.stdout.write(`BROKEN at audit row ${verdict.id}: ${verdict.reason} (${verdict.rows} rows before it verified)\n`);
+    return 1;
+  } finally {
+    await closePool();
+    await stopEmbedded?.();
+  }
+}
+
 // The environment is checked before anything else, --help included: a bad value gets the one-line
 // configuration report at once instead of surfacing later in the middle of a command.
 config('cli');
@@ -130,6 +165,14 @@ program
   .option('--owner <name>', 'job owner recorded with each job', `cli:${os.userInfo().username}`)
   .action(async (files: string[], opts: { out: string; owner: string }) => {
     process.exitCode = await processCommand(files, opts);
+  });
+
+const auditCommand = program.command('audit').description('the audit log');
+auditCommand
+  .command('verify')
+  .description('check that no audit row was changed, removed or inserted out of turn (walks the hash chain)')
+  .action(async () => {
+    process.exitCode = await auditVerifyCommand();
   });
 
 await program.parseAsync(process.argv);

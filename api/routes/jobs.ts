@@ -152,7 +152,8 @@ jobRoutes.route(
   },
   async (ctx, { params }) => {
     const job = await visibleJob(ctx, params.id);
-    // Only finished jobs are audited, so clients polling a running job do not flood the log.
+    // Only finished jobs are audited (a running job's progress says nothing new), and repeated views of
+    // one job by one caller are aggregated into a count (api/audit.ts), so polling does not flood the log.
     if (FINISHED.has(job.status)) await audit(ctx, { action: 'job.status_view', targetType: 'job', targetId: job.id, detail: { status: job.status } });
     ctx.body = jobView(job);
   },
@@ -180,6 +181,11 @@ jobRoutes.route(
     const rows = await listJobs({ owner, status: q.status, after, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
+    // The filter and how many jobs were shown, never their names; the UI's polling is aggregated (api/audit.ts).
+    await audit(ctx, {
+      action: 'job.list',
+      detail: { owner: owner ?? 'all', status: q.status ?? null, page: q.cursor === undefined ? 'first' : 'next', returned: page.length },
+    });
     ctx.body = { jobs: page.map(jobView), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null } satisfies JobList;
   },
 );
