@@ -168,14 +168,24 @@ export async function startStack(cfg: Config, opts: StackOptions = {}): Promise<
     let temporalUiUrl: string | undefined;
     let temporalPid: number | undefined;
     if (!temporalAddress) {
-      const t = await startTemporalDevServer({
-        cli: cfg.temporalCli,
-        dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
-        uiPort: opts.ui ? await uiPort(cfg.temporalUiPort) : 0, // 0 = headless
-        // Temporal's usual port when free, so the `temporal` CLI finds it without flags.
-        port: (await portIsFree(7233)) ? 7233 : undefined,
-        namespace: cfg.temporalNamespace,
-        logFile: path.join(cfg.dataDir, 'temporal.log'),
+      const start = (port: number | undefined, ui: number) =>
+        startTemporalDevServer({
+          cli: cfg.temporalCli,
+          dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
+          uiPort: ui, // 0 = headless
+          port,
+          namespace: cfg.temporalNamespace,
+          logFile: path.join(cfg.dataDir, 'temporal.log'),
+        });
+      // Temporal's usual port when free, so the `temporal` CLI finds it without flags.
+      const preferred = (await portIsFree(7233)) ? 7233 : undefined;
+      const ui = opts.ui ? await uiPort(cfg.temporalUiPort) : 0;
+      const t = await start(preferred, ui).catch(async (err: Error) => {
+        // Another process may take a port between the check and the server's bind (two starts at once):
+        // once more on ports nobody holds, rather than failing the start.
+        if (!err.message.startsWith('TemporalStartFailed') || (preferred === undefined && ui === 0)) throw err;
+        logger.warn({ err: err.message }, 'the Temporal dev server did not start on its usual ports; trying free ones');
+        return start(undefined, ui === 0 ? 0 : await freePort());
       });
       stops.push(() => t.stop());
       temporalAddress = t.address;
