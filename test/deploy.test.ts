@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -107,6 +109,20 @@ describe('docker compose', () => {
       ],
       ['api probe', (c) => (c.services.api.healthcheck.test = ['CMD', 'true']), /api healthcheck must probe \/readyz/],
       ['proxy trust', (c) => delete c.services.api.environment.TRUST_PROXY, /TRUST_PROXY must be "true"/],
+      ['no HTTPS port', (c) => (c.services.nginx.ports = ['80:80']), /nginx must publish HTTPS/],
+      ['plain HTTP published', (c) => c.services.nginx.ports.push('8000:8000'), /must not publish plain HTTP/],
+      [
+        'no certificate mount',
+        (c) => (c.services.nginx.volumes = c.services.nginx.volumes.filter((v: string) => !v.includes('/etc/nginx/tls'))),
+        /certificate folder/,
+      ],
+      [
+        'certificate mount writable',
+        (c) => (c.services.nginx.volumes = c.services.nginx.volumes.map((v: string) => v.replace(/:\/etc\/nginx\/tls:ro$/, ':/etc/nginx/tls'))),
+        /read-only/,
+      ],
+      ['document keys optional', (c) => (c.services.worker.environment.DOCUMENT_KEYS = '${DOCUMENT_KEYS:-}'), /worker: DOCUMENT_KEYS must be required/],
+      ['document keys missing', (c) => delete c.services.api.environment.DOCUMENT_KEYS, /api: DOCUMENT_KEYS must be required/],
     ];
     for (const [what, mutate, expected] of cases) {
       const broken = clone(compose);
@@ -204,6 +220,15 @@ describe('nginx', () => {
       ['no passive checks', conf.replace(/ max_fails=\d+/, ''), /passive health checks/],
       ['no XFF', conf.replace(/proxy_set_header X-Forwarded-For [^;]+;/, ''), /X-Forwarded-For/],
       ['wrong port', conf.replace('server api:8000 resolve', 'server api:3000 resolve'), /api:3000/],
+      ['no ssl', conf.replace('listen 443 ssl;', 'listen 443;'), /listen with ssl/],
+      ['other certificate path', conf.replace('/etc/nginx/tls/tls.crt', '/etc/ssl/cert.pem'), /ssl_certificate must be/],
+      ['other key path', conf.replace('/etc/nginx/tls/tls.key', '/etc/ssl/key.pem'), /ssl_certificate_key must be/],
+      ['old protocols', conf.replace(/ssl_protocols [^;]+;/, 'ssl_protocols TLSv1 TLSv1.2;'), /ssl_protocols/],
+      ['no HSTS', conf.replace(/add_header Strict-Transport-Security [^;]+;/, ''), /Strict-Transport-Security/],
+      ['short HSTS', conf.replace('max-age=31536000', 'max-age=600'), /HSTS needs max-age/],
+      ['port 80 serves the app', conf.replace('return 301 https://$host$request_uri;', 'proxy_pass http://medextract_api;'), /port 80 must/],
+      ['plain listener', conf.replace('listen 80;', 'listen 8000;'), /one server must listen on 80/],
+      ['no body timeout', conf.replace(/client_body_timeout [^;]+;/, ''), /client_body_timeout/],
     ];
     for (const [what, broken, expected] of cases) {
       assert.notEqual(broken, conf, `${what}: the mutation changed nothing`);
@@ -218,10 +243,18 @@ describe('nginx', () => {
    * A copy runnable here: the compose-only upstream (`api` through Docker's DNS, with `resolve`, which
    * needs nginx >= 1.27.3) becomes the given local servers; everything else is the file as shipped.
    */
-  function localCopy(dir: string, listenPort: number, backends: number[]): string {
+  function localCopy(dir: string, listenPort: number, backends: number[], httpPort = listenPort + 1): string {
+    // A certificate of the test's own, where the compose mount would put the real one.
+    fs.mkdirSync(path.join(dir, 'tls'));
+    spawnSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '2',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', path.join(dir, 'tls/tls.key'), '-out', path.join(dir, 'tls/tls.crt'),
+    ], { stdio: 'ignore' }); // prettier-ignore
     let text = conf
       .replace(/^\s*server api:\d+ resolve (.*);$/m, (_m, params: string) => backends.map((p) => `    server 127.0.0.1:${p} ${params};`).join('\n'))
-      .replace(/listen 8000;/, `listen 127.0.0.1:${listenPort};`)
+      .replace(/listen 443 ssl;/, `listen 127.0.0.1:${listenPort} ssl;`)
+      .replace(/listen 80;/, `listen 127.0.0.1:${httpPort};`)
+      .replaceAll('/etc/nginx/tls/', `${dir}/tls/`)
       .replace(/worker_processes auto;/, 'worker_processes 1;')
       .replace(/access_log \/var\/log\/nginx\/access\.log/, `access_log ${dir}/access.log`);
     const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k};`).join('\n');
@@ -267,8 +300,10 @@ describe('nginx', () => {
     };
     const [a, b] = await Promise.all([backend('a'), backend('b')]);
     const port = await freePort();
+    const httpPort = await freePort();
     const dir = fs.mkdtempSync(path.join(tmp, 'nginx-run-'));
-    const file = localCopy(dir, port, [(a.address() as net.AddressInfo).port, (b.address() as net.AddressInfo).port]);
+    const file = localCopy(dir, port, [(a.address() as net.AddressInfo).port, (b.address() as net.AddressInfo).port], httpPort);
+    const ca = fs.readFileSync(path.join(dir, 'tls/tls.crt'));
     const proc = spawn(nginx, ['-p', dir, '-c', file, '-g', `daemon off; pid ${dir}/nginx.pid;`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -278,9 +313,21 @@ describe('nginx', () => {
       a.close();
       b.close();
     });
-    const base = `http://127.0.0.1:${port}`;
+    const base = `https://127.0.0.1:${port}`;
+    // HTTPS with the test's certificate as the only CA (fetch cannot be given one).
+    const request = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+        const lib = url.startsWith('https:') ? https : http;
+        const req = lib.request(url, { method: init.method ?? 'GET', headers: init.headers, ca, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+        });
+        req.on('error', reject);
+        req.end(init.body);
+      });
     for (let i = 0; ; i++) {
-      const up = await fetch(`${base}/nginx-health`).then(
+      const up = await request(`${base}/nginx-health`).then(
         (r) => r.status === 200,
         () => false,
       );
@@ -288,10 +335,19 @@ describe('nginx', () => {
       assert.ok(i < 50 && proc.exitCode === null, `nginx did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const get = async (p: string, init?: RequestInit) => {
-      const r = await fetch(`${base}${p}`, init);
-      return { status: r.status, body: r.headers.get('content-type')?.includes('json') ? ((await r.json()) as Record<string, string>) : await r.text() };
+    const get = async (p: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
+      const r = await request(`${base}${p}`, init);
+      const json = String(r.headers['content-type']).includes('json');
+      return { status: r.status, headers: r.headers, body: json ? (JSON.parse(r.text) as Record<string, string>) : r.text };
     };
+
+    // TLS at nginx: HSTS on every answer, port 80 only redirects to HTTPS (nothing reaches a backend).
+    const health = await get('/nginx-health');
+    assert.match(String(health.headers['strict-transport-security']), /max-age=31536000/);
+    assert.match(String((await get('/quick')).headers['strict-transport-security']), /max-age=31536000/, 'HSTS on proxied answers too');
+    const redirect = await request(`http://127.0.0.1:${httpPort}/jobs?x=1`, { headers: { Host: 'medextract.example.org' } });
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers.location, 'https://medextract.example.org/jobs?x=1');
 
     assert.equal((await get('/metrics')).status, 404, '/metrics must not be served through the balancer');
 
@@ -311,7 +367,7 @@ describe('nginx', () => {
     // Body cap: refused from the declared length, before anything reaches a backend.
     const limit = (requestFactor * maxUploadMb + 1) * 1024 * 1024;
     const status = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () =>
+      const s = tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }, () =>
         s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=z\r\nContent-Length: ${limit + 1}\r\n\r\n`),
       );
       s.once('data', (d) => (resolve(d.toString().split('\r\n')[0]!), s.destroy()));
@@ -465,6 +521,16 @@ describe('Kubernetes manifests', () => {
         /key JWT, which the example Secret does not hold/,
       ],
       ['env name', (d) => worker(d).containers[0].env.push({ name: 'WORKERS', value: '3' }), /env WORKERS is not read/],
+      [
+        'document keys dropped',
+        (d) => (worker(d).containers[0].env = worker(d).containers[0].env.filter((e: any) => e.name !== 'DOCUMENT_KEYS')),
+        /DOCUMENT_KEYS must come from the Secret/,
+      ],
+      [
+        'document keys literal',
+        (d) => (worker(d).containers[0].env.find((e: any) => e.name === 'DOCUMENT_KEYS').value = 'k1:x'),
+        /DOCUMENT_KEYS must come from the Secret, not a literal value/,
+      ],
       ['configmap key', (d) => (find(d, 'ConfigMap', 'medextract-config').data.LLM_LIMIT = '5'), /LLM_LIMIT is not read/],
       ['root', (d) => (worker(d).securityContext.runAsNonRoot = false), /runAsNonRoot must be true/],
       ['writable root', (d) => (worker(d).containers[0].securityContext.readOnlyRootFilesystem = false), /readOnlyRootFilesystem/],

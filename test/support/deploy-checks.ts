@@ -85,6 +85,10 @@ export interface ComposeContext {
   root: string;
 }
 
+/** Where nginx reads the certificate (tls.crt, with its chain) and key (tls.key), and the documented host folder. */
+export const NGINX_TLS_DIR = '/etc/nginx/tls';
+export const TLS_SOURCE = './deploy/tls';
+
 const REQUIRED_SERVICES = ['postgres', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'api', 'worker', 'nginx'];
 const NEEDS_HEALTHCHECK = ['postgres', 'temporal', 'api', 'worker', 'nginx'];
 const ONE_SHOT = new Set(['temporal-admin-tools', 'temporal-create-namespace']);
@@ -223,7 +227,24 @@ export function composeProblems(compose: Y, raw: string, ctx: ComposeContext): s
     if (services[name]?.ports) problems.push(`${name} must not publish ports (replicas would clash; nginx is the entry point)`);
     if (services[name]?.container_name) problems.push(`${name} must not set container_name (it would prevent replicas)`);
   }
-  if (!(services.nginx?.ports ?? []).some((p: unknown) => String(p).endsWith(':8000'))) problems.push('nginx must publish port 8000');
+  // TLS ends at nginx: HTTPS published, port 80 for the redirect, the certificate folder mounted read-only.
+  const nginxPorts = (services.nginx?.ports ?? []).map(String);
+  if (!nginxPorts.some((p: string) => p.endsWith(':443'))) problems.push('nginx must publish HTTPS (container port 443)');
+  if (!nginxPorts.some((p: string) => p.endsWith(':80'))) problems.push('nginx must publish port 80 (the redirect to HTTPS)');
+  if (nginxPorts.some((p: string) => /:8000$/.test(p))) problems.push('nginx must not publish plain HTTP to the app (port 8000)');
+  const tlsMount = (services.nginx?.volumes ?? []).map(String).find((v: string) => v.split(':')[1] === NGINX_TLS_DIR);
+  if (!tlsMount) problems.push(`nginx must mount the certificate folder at ${NGINX_TLS_DIR}`);
+  else {
+    if (tlsMount.split(':')[0] !== TLS_SOURCE) problems.push(`the certificate folder must be the documented ${TLS_SOURCE} (is ${tlsMount.split(':')[0]})`);
+    if (tlsMount.split(':')[2] !== 'ro') problems.push('the certificate folder must be mounted read-only (:ro)');
+  }
+  // The document encryption keys: required for both roles, from .env (compose refuses to start without them).
+  for (const name of ['api', 'worker']) {
+    const v = services[name]?.environment?.DOCUMENT_KEYS;
+    if (!/^\$\{DOCUMENT_KEYS:\?[^}]+\}$/.test(String(v ?? '')))
+      problems.push(`${name}: DOCUMENT_KEYS must be required from .env (\${DOCUMENT_KEYS:?...}), is ${v ?? 'unset'}`);
+    if (services[name]?.environment?.TLS_KEY_PATH !== undefined) problems.push(`${name}: TLS ends at nginx; the app gets no TLS key`);
+  }
   if (services.api && services.worker && services.api.image !== services.worker.image) problems.push('api and worker must run the same image');
 
   // Temporal: dynamic config mounted where DYNAMIC_CONFIG_FILE_PATH points, and the file exists.
@@ -316,8 +337,53 @@ export function nginxProblems(conf: string, ctx: NginxContext): string[] {
   if (!read.length || read.some((s) => !(s >= 120))) problems.push('proxy_read_timeout must be long (>= 120s): uploads and downloads of large documents');
   if (!directive('proxy_set_header').some((h) => /^X-Forwarded-For\s+\$proxy_add_x_forwarded_for$/.test(h)))
     problems.push('X-Forwarded-For must be passed on (the API runs with TRUST_PROXY)');
-  if (!directive('listen').some((l) => /^8000\b/.test(l))) problems.push('nginx must listen on 8000');
+
+  // TLS: one server on 443 with ssl that proxies, one on 80 that only redirects to HTTPS, HSTS.
+  const servers_ = serverBlocks(code);
+  const listens = (b: string) => [...b.matchAll(/(?:^|[;{}\s])listen\s+([^;]*);/g)].map((m) => m[1]!.trim());
+  const tls = servers_.filter((b) => listens(b).some((l) => /(^|:)443\b/.test(l)));
+  if (tls.length !== 1) problems.push(`one server must listen on 443 (found ${tls.length})`);
+  for (const b of tls) {
+    if (!listens(b).some((l) => /(^|:)443\s+(.*\s)?ssl\b/.test(l))) problems.push('the server on 443 must listen with ssl');
+    const inBlock = (name: string) => [...b.matchAll(new RegExp(`(?:^|[;{}\\s])${name}\\s+([^;]*);`, 'g'))].map((m) => m[1]!.trim());
+    if (inBlock('ssl_certificate')[0] !== `${NGINX_TLS_DIR}/tls.crt`) problems.push(`ssl_certificate must be the documented ${NGINX_TLS_DIR}/tls.crt`);
+    if (inBlock('ssl_certificate_key')[0] !== `${NGINX_TLS_DIR}/tls.key`) problems.push(`ssl_certificate_key must be the documented ${NGINX_TLS_DIR}/tls.key`);
+    if (inBlock('ssl_protocols').some((p) => /SSLv|TLSv1(\.1)?(\s|$)/.test(p))) problems.push('ssl_protocols must not allow SSL, TLS 1.0 or 1.1');
+    if (!inBlock('proxy_pass').some((p) => p === `http://${upstreamName}`)) problems.push('the HTTPS server must proxy to the API');
+    // Its value holds a `;` inside quotes, which the plain directive reader would cut at.
+    const hsts = /(?:^|[;{}\s])add_header\s+Strict-Transport-Security\s+"([^"]*)"(\s+always)?\s*;/i.exec(b);
+    const maxAge = Number(/max-age=(\d+)/.exec(hsts?.[1] ?? '')?.[1]);
+    if (!hsts) problems.push('the HTTPS server must send Strict-Transport-Security');
+    else if (!(maxAge >= 15_552_000) || !hsts[2]) problems.push(`HSTS needs max-age >= 180 days and "always" (is: ${hsts[0].trim()})`);
+    const bodyIdle = inBlock('client_body_timeout').map((v) => durationSeconds(v));
+    if (bodyIdle.length !== 1 || !(bodyIdle[0]! <= 60)) problems.push('client_body_timeout must cut a stalled body within 60s');
+  }
+  const plain = servers_.filter((b) => listens(b).some((l) => /(^|:)80$/.test(l)));
+  if (plain.length !== 1) problems.push(`one server must listen on 80 for the redirect (found ${plain.length})`);
+  for (const b of plain) {
+    if (!/return\s+30[18]\s+https:\/\/\$host\$request_uri\s*;/.test(b)) problems.push('port 80 must redirect to https://$host$request_uri');
+    if (/proxy_pass/.test(b)) problems.push('port 80 must not proxy to the API (plain HTTP)');
+  }
+  for (const b of servers_) {
+    if (listens(b).some((l) => !/(^|:)(80|443)(\s|$)/.test(l))) problems.push(`nginx listens on an unexpected port: ${listens(b).join(', ')}`);
+  }
   return problems;
+}
+
+/** The bodies of the `server { ... }` blocks (braces matched; comments already removed). */
+export function serverBlocks(code: string): string[] {
+  const blocks: string[] = [];
+  for (const m of code.matchAll(/(?:^|[;{}\s])server\s*\{/g)) {
+    let depth = 1;
+    let i = m.index! + m[0].length;
+    const start = i;
+    for (; i < code.length && depth > 0; i++) {
+      if (code[i] === '{') depth++;
+      else if (code[i] === '}') depth--;
+    }
+    blocks.push(code.slice(start, i - 1));
+  }
+  return blocks;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -488,13 +554,20 @@ export function k8sProblems(docs: Y[], ctx: K8sContext): string[] {
         const ref = e.valueFrom?.secretKeyRef;
         if (ref && ref.name !== secretName) problems.push(`${cid}: env ${e.name} refers to Secret ${ref.name}, not ${secretName}`);
         if (ref && !secretKeys.has(ref.key)) problems.push(`${cid}: env ${e.name} refers to key ${ref.key}, which the example Secret does not hold`);
-        if (/SECRET|PASSWORD|API_KEY|DATABASE_URL/.test(e.name) && e.value !== undefined)
+        if (/SECRET|PASSWORD|API_KEY|DATABASE_URL|DOCUMENT_KEYS/.test(e.name) && e.value !== undefined)
           problems.push(`${cid}: ${e.name} must come from the Secret, not a literal value`);
       }
       for (const from of c.envFrom ?? []) {
         const name = from.configMapRef?.name ?? from.secretRef?.name;
         if (from.configMapRef && !configMaps.some((cm) => cm.metadata?.name === name)) problems.push(`${cid}: envFrom ConfigMap ${name} does not exist`);
         if (from.secretRef) problems.push(`${cid}: envFrom a whole Secret hides which keys are used; use secretKeyRef`);
+      }
+      // Both roles read and write documents: the encryption keys come from the Secret.
+      if (
+        /(api|worker)-main/.test((c.args ?? []).join(' ')) &&
+        !env.some((e) => e.name === 'DOCUMENT_KEYS' && e.valueFrom?.secretKeyRef?.key === 'DOCUMENT_KEYS')
+      ) {
+        problems.push(`${cid}: DOCUMENT_KEYS must come from the Secret (secretKeyRef key DOCUMENT_KEYS)`);
       }
       // Worker: probes on its WORKER_HTTP_PORT, and time to drain before SIGKILL.
       if (/worker-main/.test((c.args ?? []).join(' '))) {
