@@ -2,14 +2,16 @@
  * The admin view in a real browser (Debian chromium via playwright-core) against a real API process
  * serving web/dist, with TEMPORAL_UI_URL set: users (create, WeakPassword, disable/enable, role, password
  * reset), the admin's API keys (shown once, used, revoked), the Temporal meta tags and a job's Workflow
- * link (checked against the real workflow), the admin screen at 390 px, and no Admin button for a
- * normal user.
+ * link (checked against the real workflow), the password rule shown before the first attempt, a
+ * sign-in lock listed and cleared, the admin screen at 390 px, and no Admin button for a normal user.
  * Any browser console error or page error fails the test, except the one the current step provokes.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +20,9 @@ import { digitalReportPdf, syntheticReport } from './fixtures/generate.js';
 import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
 import { closePool } from '../stores/pool.js';
 import { JobIdKey } from '../core/contract/jobs.js';
+import { PAIR_MAX_FAILURES } from '../api/auth/throttle.js';
+
+const PASSWORD_RULE = 'At least 12 characters; not a common password; must not contain the username.';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
@@ -28,7 +33,7 @@ describe('admin view in a real browser', () => {
   const env = { TASK_QUEUE_PREFIX: uniquePrefix('webadm'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '', TEMPORAL_UI_URL: UI_URL };
   // Unique per run, so a reused database does not answer UsernameTaken.
   const nurse = `nurse_${Date.now().toString(36)}`;
-  const nursePassword = 'nurse-password-0123456789';
+  const nursePassword = 'Larch-ember-Quill-5830';
   let api: ApiProcess | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
@@ -56,6 +61,28 @@ describe('admin view in a real browser', () => {
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('heading', { name: 'Your jobs' }).waitFor();
   }
+  /** POST /login from the given source address in 127.0.0.0/8; the status. */
+  const loginFrom = (address: string, username: string, password: string) =>
+    new Promise<number>((resolve, reject) => {
+      const payload = JSON.stringify({ username, password });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: Number(new URL(api!.url).port),
+          method: 'POST',
+          path: '/login',
+          localAddress: address,
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
   const userRow = (name: string) => page.locator(`mx-admin tr[data-user="${name}"]`);
 
   before(async () => {
@@ -105,6 +132,11 @@ describe('admin view in a real browser', () => {
     await page.getByRole('button', { name: 'Admin', exact: true }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await userRow(TEST_ADMIN.username).waitFor();
+    // The rule is there before the first attempt, tied to the password field.
+    const rule = page.locator('mx-admin form[aria-label="create a user"] + p.hint');
+    assert.equal((await rule.innerText()).trim(), `Passwords: ${PASSWORD_RULE}`);
+    assert.ok(await rule.isVisible());
+    assert.equal(await page.getByLabel("New user's password").getAttribute('aria-describedby'), await rule.getAttribute('id'));
 
     await page.getByLabel('New username').fill(nurse);
     await page.getByLabel("New user's password").fill('short');
@@ -151,11 +183,12 @@ describe('admin view in a real browser', () => {
     // The admin cannot take their own role away.
     assert.ok(await userRow(TEST_ADMIN.username).getByLabel(`role of ${TEST_ADMIN.username}`).isDisabled());
 
-    const newPassword = 'nurse-new-password-9876543210';
+    const newPassword = 'Orbit-fjord-Tansy-2917';
     await userRow(nurse)
       .getByRole('button', { name: `reset the password of ${nurse}` })
       .click();
     const field = userRow(nurse).getByLabel(`New password for ${nurse}`);
+    await userRow(nurse).getByText(PASSWORD_RULE).waitFor();
     await field.fill(newPassword);
     await userRow(nurse).getByRole('button', { name: 'Save password' }).click();
     await page.getByText(`the password of ${nurse} was reset`).waitFor();
@@ -174,6 +207,34 @@ describe('admin view in a real browser', () => {
       ).status,
       200,
     );
+    noProblems();
+  });
+
+  test('an admin sees a sign-in lock in the Sign-in locks section and clears it; the pair is then no longer refused', async () => {
+    const victim = `locked_${Date.now().toString(36)}`;
+    const attacker = `127.${2 + crypto.randomInt(250)}.${crypto.randomInt(256)}.${1 + crypto.randomInt(254)}`;
+    // Wrong passwords from a real source address (the API does not trust X-Forwarded-For here).
+    const statuses = await Promise.all(Array.from({ length: PAIR_MAX_FAILURES }, (_, i) => loginFrom(attacker, victim, `wrong-${i}`)));
+    assert.deepEqual(
+      statuses,
+      statuses.map(() => 401),
+    );
+    assert.equal(await loginFrom(attacker, victim, 'wrong-again'), 429);
+
+    await page.getByRole('button', { name: 'Admin', exact: true }).click();
+    const section = page.locator('mx-admin section.locks');
+    await section.getByRole('heading', { name: 'Sign-in locks' }).waitFor();
+    await section.getByRole('button', { name: 'Refresh' }).click();
+    const row = section.locator(`tr[data-lock-user="${victim}"][data-lock-address]`);
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-state'), 'locked');
+    assert.ok((await row.getAttribute('data-lock-address'))!.endsWith(attacker));
+    assert.match(await row.innerText(), new RegExp(`${PAIR_MAX_FAILURES}`));
+    await row.getByRole('button', { name: /^clear / }).click();
+    await page.getByText(`sign-in failures cleared: ${victim} from`).waitFor();
+    await row.waitFor({ state: 'detached' });
+    // Cleared: the pair is answered again (a wrong password is a plain 401, not a 429).
+    assert.equal(await loginFrom(attacker, victim, 'wrong-after-clear'), 401);
     noProblems();
   });
 

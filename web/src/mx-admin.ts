@@ -165,7 +165,7 @@ export class MxAdmin extends LitElement {
               ${l!.accounts.map(
                 (a) => html`<tr data-lock-user=${a.username} data-state="delayed">
                   <td data-label="Account"><strong>${a.username}</strong></td>
-                  <td data-label="Address">${a.addresses} addresses</td>
+                  <td data-label="Address">${a.addresses === 1 ? '1 address' : `${a.addresses} addresses`}</td>
                   <td data-label="State">slowed down from everywhere (${(a.delayMs / 1000).toFixed(1)} s per attempt)</td>
                   <td data-label="Failures">${a.failures}</td>
                   <td data-label="Since">${when(a.since)}</td>
