@@ -3,18 +3,21 @@
  * finished jobs as one combined workbook. Same access rules as the job routes: the caller's own jobs
  * (an admin: anyone's), any other id answers 404.
  *
- * Page images are rendered on demand from the stored PDF at screen resolution, one at a time per API
- * process (a render takes tens to a few hundred milliseconds of CPU; requests queue rather than pile
- * up), and only for completed jobs, whose PDF a worker has already opened and checked.
+ * Page images are rendered on demand from the stored PDF at screen resolution, and only for completed
+ * jobs, whose PDF a worker has already opened and checked. A render takes tens to a few hundred
+ * milliseconds of CPU, so renders go through a fair queue (api/page-render-queue.ts): a few at once
+ * (PAGE_RENDER_CONCURRENCY), users served in turn, a bounded backlog per user (429 beyond), and a
+ * byte-bounded cache of finished images. The access check always runs before the queue and its cache.
  */
 import { getDocumentBytes, pageWords, type JobRow } from '../../stores/jobs.js';
 import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contract/extraction.js';
 import { loadJobResult } from '../../stores/extractions.js';
 import { buildCombinedWorkbook } from '../../library/export/workbook.js';
 import { quoteBoxes } from '../../library/extraction/highlight.js';
-import { ocrWordsToPageWords, renderPagePreview, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
+import { PREVIEW_DPI, ocrWordsToPageWords, renderPagePreview, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
+import { PageRenderQueue, QueueFullError, RenderCancelledError } from '../page-render-queue.js';
 import { audit } from '../audit.js';
-import type { AppContext } from '../context.js';
+import { currentUser, type AppContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { XLSX_TYPE } from '../contract/jobs.js';
 import { CombinedDownloadRequestSchema, JobPageParams, PageViewSchema, type PageView } from '../contract/results.js';
@@ -25,6 +28,14 @@ export const resultRoutes = new RouteGroup('signed-in');
 
 const NO_SUCH_PAGE = 'no such job (or not yours), or no such page in it';
 const NOT_READY = 'the job has not completed (code NotReady)';
+/** What one user may have waiting or running at once: a page view needs one or two, a flood gets 429. */
+const MAX_RENDERS_PER_USER = 16;
+/** Rendered page images kept in memory (a 100 dpi grayscale page is roughly 50-300 kB). */
+const CACHE_BYTES = 32 * 1024 * 1024;
+const QUEUE_FULL = {
+  description: `the caller already has ${MAX_RENDERS_PER_USER} page renders waiting or running (code TooManyAttempts); retry after a second`,
+  headers: { 'Retry-After': 'seconds to wait before retrying' },
+};
 
 resultRoutes.route(
   {
@@ -38,7 +49,7 @@ resultRoutes.route(
       'from the OCR word boxes or the text layer. Pair it with `GET /jobs/{id}/pages/{page}/image`.',
     params: JobPageParams,
     answers: { 200: { description: 'the page', json: PageViewSchema } },
-    errors: { 404: NO_SUCH_PAGE, 409: NOT_READY },
+    errors: { 404: NO_SUCH_PAGE, 409: NOT_READY, 429: QUEUE_FULL },
   },
   async (ctx, { params }) => {
     const { job, page } = await visiblePage(ctx, params);
@@ -49,7 +60,7 @@ resultRoutes.route(
     if (row.source === 'ocr') {
       words = ocrWordsToPageWords(row.words, row.width ?? 0, row.height ?? 0);
     } else {
-      words = await withRenderSlot(async () => textLayerWords(await getDocumentBytes(job.id), page));
+      words = await withRenderSlot(ctx, async () => textLayerWords(await getDocumentBytes(job.id), page));
     }
     await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'words' } });
     ctx.body = {
@@ -72,14 +83,15 @@ resultRoutes.route(
     summary: 'A page of a completed job as a PNG at screen resolution (100 dpi)',
     params: JobPageParams,
     answers: { 200: { description: 'the page image', media: 'image/png' } },
-    errors: { 404: NO_SUCH_PAGE, 409: NOT_READY },
+    errors: { 404: NO_SUCH_PAGE, 409: NOT_READY, 429: QUEUE_FULL },
   },
   async (ctx, { params }) => {
+    // visiblePage is the access check: it runs before the cache, which is keyed by job, not by user
     const { job, page } = await visiblePage(ctx, params);
-    const preview = await withRenderSlot(async () => renderPagePreview(await getDocumentBytes(job.id), page));
+    const png = await withRenderSlot(ctx, async () => (await renderPagePreview(await getDocumentBytes(job.id), page)).png, `${job.id}:${page}:${PREVIEW_DPI}`);
     await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'image' } });
     ctx.type = 'image/png';
-    ctx.body = preview.png;
+    ctx.body = png;
   },
 );
 
@@ -139,10 +151,22 @@ export function quotesOnPage(x: Extraction, page: number): string[] {
   return [...quotes];
 }
 
-// One render at a time in this process.
-let renderTail: Promise<unknown> = Promise.resolve();
-function withRenderSlot<T>(work: () => Promise<T>): Promise<T> {
-  const run = renderTail.catch(() => {}).then(work);
-  renderTail = run;
-  return run;
+let queue: PageRenderQueue | undefined;
+/** Run a render in the process's fair queue, as the calling user; a client that goes away leaves the queue. */
+async function withRenderSlot<T>(ctx: AppContext, work: () => Promise<T>, key?: string): Promise<T> {
+  queue ??= new PageRenderQueue({ concurrency: ctx.deps.cfg.pageRenderConcurrency, maxPerUser: MAX_RENDERS_PER_USER, cacheBytes: CACHE_BYTES });
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!ctx.res.writableFinished) gone.abort();
+  };
+  ctx.res.once('close', onClose);
+  try {
+    return await queue.render({ user: currentUser(ctx).id, key, run: work, signal: gone.signal });
+  } catch (err) {
+    if (err instanceof QueueFullError) throw new ApiError(429, 'TooManyAttempts', err.message, { 'Retry-After': '1' });
+    if (err instanceof RenderCancelledError) throw new ApiError(408, 'RequestTimeout', err.message); // nobody is listening any more
+    throw err;
+  } finally {
+    ctx.res.off('close', onClose);
+  }
 }
