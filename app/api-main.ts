@@ -3,9 +3,12 @@ import { startApi } from '../api/server.js';
 import { config } from '../core/config.js';
 import { connectStandalone } from '../stores/migrate.js';
 import { closePool } from '../stores/pool.js';
+import { resolveDocumentKeys, setDocumentKeys } from '../stores/document-cipher.js';
 import { logger } from '../core/logger.js';
 
 const cfg = config('api');
+// Before anything stores or reads a document: a missing or malformed key stops the start, not a job.
+setDocumentKeys(resolveDocumentKeys(cfg));
 const { temporalAddress } = await connectStandalone(cfg, 'API process');
 const api = await startApi(cfg, temporalAddress);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

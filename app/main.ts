@@ -8,11 +8,14 @@ import { config } from '../core/config.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { logger } from '../core/logger.js';
 import { startStack } from './stack.js';
+import { resolveDocumentKeys, setDocumentKeys } from '../stores/document-cipher.js';
 import { startWorkers } from '../workers/worker.js';
 import { startApi } from '../api/server.js';
 import { workerRegistry } from '../activities/metrics.js';
 
 const cfg = config();
+// Before anything stores or reads a document: a missing or malformed key stops the start, not a job.
+setDocumentKeys(resolveDocumentKeys(cfg));
 const stack = await startStack(cfg, { ui: true });
 initPool(stack.databaseUrl);
 const workers = await startWorkers(cfg, stack.temporalAddress);

@@ -9,12 +9,15 @@ import { workerRegistry } from '../activities/metrics.js';
 import { config } from '../core/config.js';
 import { connectStandalone } from '../stores/migrate.js';
 import { closePool, db } from '../stores/pool.js';
+import { resolveDocumentKeys, setDocumentKeys } from '../stores/document-cipher.js';
 import { logger } from '../core/logger.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { CHECK_TIMEOUT_MS, startWorkerHttp, type Readiness } from '../workers/worker-http.js';
 import { startWorkers, type RunningWorkers } from '../workers/worker.js';
 
 const cfg = config('worker');
+// Before anything stores or reads a document: a missing or malformed key stops the start, not a job.
+setDocumentKeys(resolveDocumentKeys(cfg));
 collectDefaultMetrics({ register: workerRegistry });
 
 // Unset while starting: readiness and the signal handlers look at it before the workers exist.

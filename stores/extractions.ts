@@ -6,6 +6,7 @@
 import type { Extraction } from '../core/contract/extraction.js';
 import type { JobResult } from '../core/contract/job-result.js';
 import { PipelineError } from '../core/errors.js';
+import { open, seal, workbookAad } from './document-cipher.js';
 import { getJob, pageSources, sha256Hex } from './jobs.js';
 import { db } from './pool.js';
 
@@ -55,17 +56,20 @@ export async function saveExtraction(
   await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, updated_at = now() WHERE id = $1', [jobId, e.tokensIn, e.tokensOut]);
 }
 
+/** The workbook holds the extracted patient data: sealed like the document (stores/document-cipher.ts). */
 export async function saveWorkbook(jobId: string, xlsx: Buffer): Promise<void> {
+  const { keyId, sealed } = seal(xlsx, workbookAad(jobId));
   await db().query(
-    `INSERT INTO workbooks (job_id, content, size_bytes, sha256) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256`,
-    [jobId, xlsx, xlsx.byteLength, sha256Hex(xlsx)],
+    `INSERT INTO workbooks (job_id, content, size_bytes, sha256, key_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256, key_id = EXCLUDED.key_id`,
+    [jobId, sealed, xlsx.byteLength, sha256Hex(xlsx), keyId],
   );
 }
 
 export async function getWorkbook(jobId: string): Promise<Buffer | undefined> {
-  const r = await db().query<{ content: Buffer }>('SELECT content FROM workbooks WHERE job_id = $1', [jobId]);
-  return r.rows[0]?.content;
+  const r = await db().query<{ key_id: string | null; content: Buffer }>('SELECT key_id, content FROM workbooks WHERE job_id = $1', [jobId]);
+  const row = r.rows[0];
+  return row ? open(row.key_id, row.content, workbookAad(jobId), `the workbook of job ${jobId}`) : undefined;
 }
 
 /** Everything the exporters need about one finished job. */

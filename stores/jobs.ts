@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { JobError, JobStage, JobStatus, ExtractionProvider } from '../core/contract/jobs.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
+import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
 import { db, inTransaction } from './pool.js';
 
 export interface JobRow {
@@ -75,13 +76,15 @@ const UPLOAD_LOCK_NAMESPACE = 'medextract.upload';
 async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: string): Promise<string> {
   const documentId = crypto.randomUUID();
   const jobId = crypto.randomUUID();
-  await client.query('INSERT INTO documents (id, owner, filename, sha256, size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6)', [
+  const { keyId, sealed } = seal(job.content, documentAad(documentId));
+  await client.query('INSERT INTO documents (id, owner, filename, sha256, size_bytes, content, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
     documentId,
     job.owner,
     job.filename,
     sha256,
     job.content.byteLength,
-    Buffer.from(job.content),
+    sealed,
+    keyId,
   ]);
   await client.query('INSERT INTO jobs (id, document_id, owner, workflow_id, provider, model) VALUES ($1, $2, $3, $4, $5, $6)', [
     jobId,
@@ -104,10 +107,70 @@ export async function getJob(jobId: string): Promise<JobRow | undefined> {
 }
 
 export async function getDocumentBytes(jobId: string): Promise<Uint8Array> {
-  const r = await db().query<{ content: Buffer }>('SELECT d.content FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1', [jobId]);
+  const r = await db().query<{ id: string; key_id: string | null; content: Buffer }>(
+    'SELECT d.id, d.key_id, d.content FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1',
+    [jobId],
+  );
   const row = r.rows[0];
   if (!row) throw new Error(`job ${jobId} has no document`);
-  return new Uint8Array(row.content.buffer, row.content.byteOffset, row.content.byteLength);
+  const plain = open(row.key_id, row.content, documentAad(row.id), `document ${row.id} (job ${jobId})`);
+  return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Key rotation
+
+export interface RotationResult {
+  /** The key every row is now sealed under. */
+  keyId: string;
+  documents: number;
+  workbooks: number;
+}
+
+/**
+ * Re-seals every document and workbook not under the current (first) key — older keys and rows stored
+ * before encryption — in batches of `batchSize` rows, walking each table once by primary key. Each row
+ * is updated only if its key id is still the one read (a concurrent rotation never double-seals), so it
+ * is safe to run beside a live installation and to run again after an interruption. A row under a key
+ * that is not configured stops it with DocumentKeyMissing.
+ */
+export async function rotateDocumentKeys(opts: { batchSize?: number } = {}): Promise<RotationResult> {
+  const batchSize = opts.batchSize ?? 50;
+  const keyId = currentKeyId();
+  const documents = await rotateTable('documents', 'id', documentAad, keyId, batchSize);
+  const workbooks = await rotateTable('workbooks', 'job_id', workbookAad, keyId, batchSize);
+  return { keyId, documents, workbooks };
+}
+
+async function rotateTable(
+  table: 'documents' | 'workbooks',
+  idColumn: 'id' | 'job_id',
+  aadOf: (id: string) => string,
+  keyId: string,
+  batchSize: number,
+): Promise<number> {
+  let after = '00000000-0000-0000-0000-000000000000';
+  let done = 0;
+  for (;;) {
+    const r = await db().query<{ id: string; key_id: string | null; content: Buffer }>(
+      `SELECT ${idColumn} AS id, key_id, content FROM ${table}
+        WHERE ${idColumn} > $1 AND key_id IS DISTINCT FROM $2 ORDER BY ${idColumn} LIMIT $3`,
+      [after, keyId, batchSize],
+    );
+    for (const row of r.rows) {
+      const plain = open(row.key_id, row.content, aadOf(row.id), `${table === 'documents' ? 'document' : 'the workbook of job'} ${row.id}`);
+      const next = seal(plain, aadOf(row.id));
+      const u = await db().query(`UPDATE ${table} SET content = $2, key_id = $3 WHERE ${idColumn} = $1 AND key_id IS NOT DISTINCT FROM $4`, [
+        row.id,
+        next.sealed,
+        next.keyId,
+        row.key_id,
+      ]);
+      done += u.rowCount ?? 0;
+    }
+    if (r.rows.length < batchSize) return done;
+    after = r.rows.at(-1)!.id;
+  }
 }
 
 /** Marks a stage as running; the first call also marks the job as processing. */
