@@ -9,11 +9,12 @@ import type pg from 'pg';
 import { pool, readCorpus, readTruth, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
 import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
 import { readWorkbook } from './support/workbook.js';
-import { scannedReportPdf, syntheticReport } from './fixtures/generate.js';
+import { digitalReportPdf, scannedReportPdf, syntheticReport } from './fixtures/generate.js';
 
 const DIGITAL = 'medical/rcn_lab_report.pdf';
 const ENCRYPTED = 'malformed/encrypted_aes128_user_password__pypdf_r4.pdf';
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+const FLOOD_PAGES = 16;
 
 interface Box {
   x0: number;
@@ -43,7 +44,7 @@ describe('result pages and combined workbooks', () => {
   let api: ApiProcess;
   let db: pg.Pool;
   const tokens: Record<'alice' | 'bob', string> = {} as never;
-  const ids: Record<'digital' | 'scanned' | 'failed', string> = {} as never;
+  const ids: Record<'digital' | 'scanned' | 'failed' | 'many' | 'bobs', string> = {} as never;
 
   async function upload(token: string, name: string, content: Uint8Array): Promise<string> {
     const r = await call(api.url, 'POST', '/upload', { token, body: pdfForm([{ name, content }]) });
@@ -76,7 +77,12 @@ describe('result pages and combined workbooks', () => {
     ids.digital = await upload(tokens.alice, 'rcn_lab_report.pdf', readCorpus(DIGITAL));
     ids.scanned = await upload(tokens.alice, 'scanned-two-pages.pdf', scannedReportPdf(report));
     ids.failed = await upload(tokens.alice, 'locked.pdf', readCorpus(ENCRYPTED));
+    // many pages for a flood of distinct page images (a cache hit would not queue), and a job of bob's own
+    ids.many = await upload(tokens.alice, 'sixteen-pages.pdf', digitalReportPdf(syntheticReport({ pages: FLOOD_PAGES, seed: 43, rowsPerPage: 3 })));
+    ids.bobs = await upload(tokens.bob, 'bobs-report.pdf', digitalReportPdf(syntheticReport({ pages: 1, seed: 44, rowsPerPage: 3 })));
     const [digital, scanned, failed] = await Promise.all([ids.digital, ids.scanned, ids.failed].map((id) => finished(tokens.alice, id)));
+    assert.equal((await finished(tokens.alice, ids.many)).status, 'completed');
+    assert.equal((await finished(tokens.bob, ids.bobs)).status, 'completed');
     assert.equal(digital.status, 'completed', JSON.stringify(digital));
     assert.equal(scanned.status, 'completed', JSON.stringify(scanned));
     assert.equal(failed.status, 'failed', JSON.stringify(failed));
@@ -224,5 +230,37 @@ describe('result pages and combined workbooks', () => {
     assert.match(unfinished.body.error.message, /^"locked\.pdf": the job failed \(PasswordRequired\)/);
     const text = await call(api.url, 'POST', '/download/combined', { token: tokens.alice, body: 'jobIds=1', headers: { 'content-type': 'text/plain' } });
     assert.equal(text.status, 415);
+  });
+
+  test("one user's flood of page images does not hold up another user's page image (fair queue; order, not time)", async () => {
+    const order: string[] = [];
+    const image = (token: string, id: string, page: number, label: string) =>
+      call<Buffer>(api.url, 'GET', `/jobs/${id}/pages/${page}/image`, { token }).then((r) => {
+        order.push(`${label}:${r.status}`);
+        return r;
+      });
+    // 40 renders from alice across her 16 pages (more than her per-user bound, so some are refused)
+    const flood = Array.from({ length: 40 }, (_, i) => image(tokens.alice, ids.many, (i % FLOOD_PAGES) + 1, `alice${i}`));
+    // once alice's first answer is back, her flood has reached the queue: then bob asks for one page
+    await Promise.race(flood);
+    const bob = await image(tokens.bob, ids.bobs, 1, 'bob');
+    const answers = await Promise.all(flood);
+    assert.equal(bob.status, 200, 'bob gets his page');
+    assert.equal(pngSize(bob.body).width > 0, true);
+    const statuses = new Set(answers.map((r) => r.status));
+    assert.deepEqual(
+      [...statuses].filter((s) => s !== 200 && s !== 429),
+      [],
+      `alice gets pages or 429: ${order.join(' ')}`,
+    );
+    const refused = answers.find((r) => r.status === 429);
+    assert.ok(refused, `alice's backlog is bounded: ${order.join(' ')}`);
+    assert.equal((refused.body as any).error.code, 'TooManyAttempts');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'a refused render says when to retry');
+    const bobAt = order.indexOf('bob:200');
+    const aliceOkAfterBob = order.slice(bobAt + 1).filter((o) => o.startsWith('alice') && o.endsWith(':200')).length;
+    assert.ok(aliceOkAfterBob >= 5, `bob's answer came before ${aliceOkAfterBob} of alice's rendered pages: ${order.join(' ')}`);
+    // the queue is not left clogged: alice can view a page again afterwards
+    assert.equal((await image(tokens.alice, ids.many, 1, 'alice-again')).status, 200);
   });
 });
