@@ -7,13 +7,28 @@
  * Every request and answer type is the API contract's own (api/contract/, the extraction contract for
  * results): type-only imports, so nothing of the server, nor zod, enters the bundle.
  */
-import type { LoginRequest, LoginResponse } from '../../api/contract/auth.js';
+import type {
+  LoginRequest,
+  LoginResponse,
+  LoginSession,
+  MfaChallengeConfirm,
+  MfaChallengeRequest,
+  MfaConfirmRequest,
+  MfaDisableRequest,
+  MfaEnrolledSession,
+  MfaEnrolment,
+  MfaEnrolRequest,
+  MfaLoginRequest,
+  MfaRecoveryCodes,
+  MfaStatus,
+  PasswordChange,
+} from '../../api/contract/auth.js';
 import type { ErrorBody, ErrorCode } from '../../api/contract/common.js';
 import type { JobList, JobView, UploadResult, UploadedJob } from '../../api/contract/jobs.js';
 import type { CombinedDownloadRequest, ExtractionResult, PageView } from '../../api/contract/results.js';
 import type { Role, User, UserAccount, UserCreate, UserList, UserUpdate } from '../../api/contract/users.js';
 
-export type { ExtractionResult, PageView, UploadedJob, User };
+export type { ExtractionResult, MfaEnrolment, MfaStatus, PageView, UploadedJob, User };
 export type { Evidence, Field } from '../../core/contract/extraction.js';
 export type Job = JobView;
 export type JobStatus = JobView['status'];
@@ -101,32 +116,87 @@ export async function request(method: string, path: string, init: { json?: objec
   return res;
 }
 
-export async function login(username: string, password: string): Promise<User> {
+/** A public sign-in call (no token): its JSON answer, or the API's error. */
+async function publicPost<T>(path: string, json: object): Promise<T> {
   let res: Response;
   try {
-    res = await fetch('/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password } satisfies LoginRequest),
-      cache: 'no-store',
-    });
+    res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json), cache: 'no-store' });
   } catch {
     throw new ApiError(0, 'NetworkError', 'the server could not be reached; check your connection');
   }
-  if (!res.ok) {
-    const err = await errorFrom(res);
-    const retry = res.headers.get('retry-after');
-    if (res.status === 429 && retry) {
-      throw new ApiError(429, err.code, `${err.message.replace(/ \(see Retry-After\)/, '')} (about ${retry} s)`);
-    }
-    throw err;
-  }
-  const body = (await res.json()) as LoginResponse;
-  sessionStorage.setItem(TOKEN_KEY, body.token);
-  sessionStorage.setItem(USER_KEY, JSON.stringify(body.user));
-  session.dispatchEvent(new CustomEvent('signed-in', { detail: body.user }));
+  if (!res.ok) throw await errorFrom(res);
+  return (await res.json()) as T;
+}
+
+function keepSession(s: LoginSession): void {
+  sessionStorage.setItem(TOKEN_KEY, s.token);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(s.user));
+}
+
+/** Tells the app someone signed in (it then leaves the login screen). */
+export function announceSignedIn(user: User): void {
+  session.dispatchEvent(new CustomEvent('signed-in', { detail: user }));
+}
+
+/** Where a password sign-in got to: signed in, a code is due, or (admins) a second factor must be set up first. */
+export type LoginStep = { step: 'signed-in'; user: User } | { step: 'mfa'; challengeToken: string } | { step: 'enrol'; challengeToken: string };
+
+export async function login(username: string, password: string): Promise<LoginStep> {
+  const body = await publicPost<LoginResponse>('/login', { username, password } satisfies LoginRequest);
+  if ('mfaRequired' in body) return { step: 'mfa', challengeToken: body.challengeToken };
+  if ('mfaEnrolmentRequired' in body) return { step: 'enrol', challengeToken: body.challengeToken };
+  keepSession(body);
+  announceSignedIn(body.user);
+  return { step: 'signed-in', user: body.user };
+}
+
+/** The second step: a code from the authenticator app, or a recovery code. */
+export async function loginWithCode(challengeToken: string, code: { code: string } | { recoveryCode: string }): Promise<User> {
+  const body = await publicPost<LoginSession>('/login/mfa', { challengeToken, ...code } satisfies MfaLoginRequest);
+  keepSession(body);
+  announceSignedIn(body.user);
   return body.user;
 }
+
+/** An administrator who must enrol before signing in: the new secret. */
+export function loginEnrol(challengeToken: string): Promise<MfaEnrolment> {
+  return publicPost<MfaEnrolment>('/login/mfa/enrol', { challengeToken } satisfies MfaChallengeRequest);
+}
+
+/**
+ * Confirms that enrolment with a code. The session is kept but not announced, so the login screen can
+ * show the recovery codes first; call announceSignedIn when the person has saved them.
+ */
+export async function loginConfirm(challengeToken: string, code: string): Promise<{ user: User; recoveryCodes: string[] }> {
+  const body = await publicPost<MfaEnrolledSession>('/login/mfa/confirm', { challengeToken, code } satisfies MfaChallengeConfirm);
+  keepSession(body);
+  return { user: body.user, recoveryCodes: body.recoveryCodes };
+}
+
+// ---- the signed-in user's own account ----
+
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  await request('POST', '/me/password', { json: { currentPassword, newPassword } satisfies PasswordChange });
+}
+
+export async function getMfaStatus(): Promise<MfaStatus> {
+  return (await (await request('GET', '/me/mfa')).json()) as MfaStatus;
+}
+
+export async function enrolMfa(currentPassword: string): Promise<MfaEnrolment> {
+  return (await (await request('POST', '/me/mfa/enrol', { json: { currentPassword } satisfies MfaEnrolRequest })).json()) as MfaEnrolment;
+}
+
+export async function confirmMfa(code: string): Promise<string[]> {
+  return ((await (await request('POST', '/me/mfa/confirm', { json: { code } satisfies MfaConfirmRequest })).json()) as MfaRecoveryCodes).recoveryCodes;
+}
+
+export async function disableMfa(currentPassword: string, code: { code: string } | { recoveryCode: string }): Promise<void> {
+  await request('POST', '/me/mfa/disable', { json: { currentPassword, ...code } satisfies MfaDisableRequest });
+}
+
+/** The password rule, shown before the first attempt (the server checks it: api/auth/passwords.ts). */
+export const PASSWORD_RULE = 'At least 12 characters; not a common password; must not contain the username.';
 
 /** Revokes the session server-side (best effort) and always clears it here. */
 export async function logout(): Promise<void> {
