@@ -25,11 +25,13 @@ function modeReport(dir: string): { wrong: string[]; files: string[] } {
   const walk = (d: string) => {
     for (const name of fs.readdirSync(d)) {
       const p = path.join(d, name);
-      const st = fs.lstatSync(p);
+      // SQLite's and Postgres's short-lived files (journals, temp files) may go between readdir and lstat.
+      const st = fs.lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
       const mode = st.mode & 0o777;
       const want = st.isDirectory() ? 0o700 : 0o600;
       if (mode !== want) wrong.push(`${path.relative(dir, p)} ${mode.toString(8)}`);
-      if (st.isDirectory()) walk(p);
+      if (st.isDirectory() && fs.existsSync(p)) walk(p);
       else files.push(path.relative(dir, p));
     }
   };

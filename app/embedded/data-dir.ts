@@ -30,12 +30,22 @@ export function repairModesSync(dir: string): void {
 
 /** The asynchronous form, for trees the process has just had a library populate (PGlite's data directory). */
 export async function repairModes(dir: string): Promise<void> {
+  try {
+    await repairTree(dir);
+  } catch (err) {
+    // A short-lived file (a temp file of the database) may vanish while the tree is walked.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await repairTree(dir);
+  }
+}
+
+async function repairTree(dir: string): Promise<void> {
   const st = await fsp.lstat(dir);
   if ((st.mode & 0o777) !== 0o700) await fsp.chmod(dir, 0o700);
   for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
     if (entry.isSymbolicLink()) continue;
-    if (entry.isDirectory()) await repairModes(p);
+    if (entry.isDirectory()) await repairTree(p);
     else {
       const s = await fsp.lstat(p);
       if ((s.mode & 0o777) !== 0o600) await fsp.chmod(p, 0o600);
