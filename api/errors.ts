@@ -102,7 +102,9 @@ async function auditDenied(ctx: AppContext, status: number, code: ErrorCode): Pr
   const deniedUser = signedIn && (status === 403 || status === 404);
   const failedCredential = !signedIn && status === 401 && code === 'Unauthorized' && (ctx.get('authorization') !== '' || ctx.get('x-api-key') !== '');
   if (!deniedUser && !failedCredential) return;
-  const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? null;
+  // The route's pattern; a credential refused before any route matched (in `authenticate`) has only the path.
+  const matched = (ctx as { _matchedRoute?: string })._matchedRoute;
+  const route = matched?.startsWith('/') && !matched.includes('(') ? matched : ctx.path.slice(0, 200);
   const id = (ctx as { params?: Record<string, string> }).params?.id;
   const target = route && id && UUID_RE.test(id) ? { targetType: targetTypeOf(route), targetId: id.toLowerCase() } : {};
   // How the caller presented themselves: the credential that worked, or the header of the one that failed.
