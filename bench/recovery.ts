@@ -6,7 +6,7 @@
  * API is ready again, until every job that was in flight shows progress (status, stage or pages done
  * changed), and until all are finished. Figures for bench/README.md, not a pass/fail check.
  *
- * Options (environment): RECOVERY_DOCS (default 6), RECOVERY_PAGES (pages per document, default 3).
+ * Options (environment): RECOVERY_DOCS (default 8), RECOVERY_PAGES (pages per document, default 4).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,8 +16,8 @@ import { Child, ROOT, until } from '../harness/process.js';
 import { scannedReportPdf, syntheticReport } from '../test/fixtures/generate.js';
 import type { JobView } from '../api/contract/jobs.js';
 
-const DOCS = Number(process.env.RECOVERY_DOCS ?? 6);
-const PAGES = Number(process.env.RECOVERY_PAGES ?? 3);
+const DOCS = Number(process.env.RECOVERY_DOCS ?? 8);
+const PAGES = Number(process.env.RECOVERY_PAGES ?? 4);
 const ADMIN = { username: 'recovery', password: 'Tq9-harbour-lantern-Vx4-kestrel' };
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medextract-recovery-'));
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -65,7 +65,7 @@ async function ready(main: Child): Promise<{ api: string; token: string }> {
 
 async function jobs(api: string, token: string, ids: string[]): Promise<Map<string, JobView>> {
   const views = await Promise.all(
-    ids.map(async (id) => (await (await fetch(`${api}/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as JobView),
+    ids.map(async (id) => (await (await fetch(`${api}/status/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as JobView),
   );
   return new Map(views.map((v) => [v.id, v]));
 }
