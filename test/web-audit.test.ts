@@ -59,9 +59,9 @@ describe('audit log in a real browser', () => {
     await table.waitFor();
 
     // Keyboard only: choose the action, then Enter in a field applies the filters.
-    await page.getByLabel('Action').selectOption('login.success');
-    await page.getByLabel('User').fill(TEST_ADMIN.username);
-    await page.getByLabel('User').press('Enter');
+    await page.locator('mx-audit').getByLabel('Action', { exact: true }).selectOption('login.success');
+    await page.locator('mx-audit').getByLabel('User', { exact: true }).fill(TEST_ADMIN.username);
+    await page.locator('mx-audit').getByLabel('User', { exact: true }).press('Enter');
     const rows = page.locator('mx-audit tbody tr[data-action]');
     // The filtered answer replaces the unfiltered one: every row shown is a sign-in (a string, evaluated in the page).
     await page.waitForFunction(`(() => {

@@ -60,11 +60,13 @@ export class MxAudit extends LitElement {
         align-items: flex-end;
         margin-bottom: 0.75rem;
       }
-      label {
+      .field {
         display: flex;
         flex-direction: column;
-        font-size: 0.8rem;
         gap: 0.15rem;
+      }
+      label {
+        font-size: 0.8rem;
       }
       input,
       select {
@@ -149,18 +151,18 @@ export class MxAudit extends LitElement {
     return html`<section aria-labelledby="audit-h">
       <h2 id="audit-h">Audit log</h2>
       <form @submit=${this.apply} aria-label="Filter the audit log">
-        <label>User <input name="actor" autocomplete="off" /></label>
-        <label
-          >Action
-          <select name="action">
+        <div class="field"><label for="f-actor">User</label><input id="f-actor" name="actor" autocomplete="off" /></div>
+        <div class="field">
+          <label for="f-action">Action</label>
+          <select id="f-action" name="action">
             <option value="">any</option>
             ${AUDIT_ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
           </select>
-        </label>
-        <label>Target id <input name="targetId" autocomplete="off" /></label>
-        <label>Address <input name="ip" autocomplete="off" /></label>
-        <label>From (UTC) <input name="from" type="datetime-local" /></label>
-        <label>To (UTC) <input name="to" type="datetime-local" /></label>
+        </div>
+        <div class="field"><label for="f-target">Target id</label><input id="f-target" name="targetId" autocomplete="off" /></div>
+        <div class="field"><label for="f-ip">Address</label><input id="f-ip" name="ip" autocomplete="off" /></div>
+        <div class="field"><label for="f-from">From (UTC)</label><input id="f-from" name="from" type="datetime-local" /></div>
+        <div class="field"><label for="f-to">To (UTC)</label><input id="f-to" name="to" type="datetime-local" /></div>
         <button type="submit" ?disabled=${this.loading}>Apply filters</button>
         <button type="button" @click=${this.clear} ?disabled=${this.loading}>Clear</button>
       </form>
