@@ -83,7 +83,7 @@ describe('jobs API', () => {
     temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
     admin = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
     for (const name of ['alice', 'bob'] as const) {
-      const password = `${name}-password-123456`;
+      const password = `Quiet-harbour-${name.length}-lantern-84`;
       const r = await call(api.url, 'POST', '/users', { token: admin, json: { username: name, password, role: 'user' } });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       users[name] = { id: r.body.id, token: await login(api.url, name, password) };

@@ -69,7 +69,7 @@ describe('result pages and combined workbooks', () => {
     const admin = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
     for (const name of ['alice', 'bob'] as const) {
       const username = `${name}_${Date.now().toString(36)}`;
-      const password = `${name}-password-123456`;
+      const password = `Quiet-harbour-${name.length}-lantern-84`;
       const r = await call(api.url, 'POST', '/users', { token: admin, json: { username, password, role: 'user' } });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       tokens[name] = await login(api.url, username, password);

@@ -2,14 +2,8 @@
 import { z } from 'zod';
 import { IsoDateTime } from './common.js';
 
-// Control characters (a NUL above all) can never be in a stored username or address: refused as input.
-const plain = (what: string, max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, `${what} must not be empty`)
-    .max(max, `${what} is too long`)
-    .regex(/^[^\p{Cc}]*$/u, `${what} must not contain control characters`);
+// Control characters (a NUL above all) are refused for every route before validation (api/route.ts).
+const plain = (what: string, max: number) => z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is too long`);
 
 export const LoginLockPairSchema = z
   .object({
