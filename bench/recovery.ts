@@ -132,11 +132,16 @@ try {
   );
   const all = await jobs(api, token, ids);
   const slowestMove = Math.max(...moved.values());
+  // Jobs whose activity ran on the killed worker (the ones recovery is about), apart from jobs that were
+  // only waiting for an OCR slot: those move when capacity frees, which measures throughput, not recovery.
+  const active = inFlight.filter((id) => before.get(id)!.stage !== 'prepare');
+  for (const id of inFlight) console.log(`  ${stateOf(before.get(id)!).padEnd(24)} moved ${s(moved.get(id)!)}, finished ${s(done.get(id)!)} after the kill`);
   console.log(
     [
       `recovery after kill -9 (${DOCS} documents x ${PAGES} scanned pages, ${inFlight.length} in flight, OCR_WORKERS=1, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(1)}):`,
       `  restarted stack ready:            ${s(readyAt - killedAt)} after the kill`,
       `  every in-flight job moving again: ${s(slowestMove)} after the kill (${s(slowestMove - (readyAt - killedAt))} after ready; first ${s(Math.min(...moved.values()))})`,
+      `  jobs running an activity at the kill (${active.length}) moving again: ${active.length ? s(Math.max(...active.map((id) => moved.get(id)!))) : '-'} after the kill`,
       `  all in-flight jobs finished:      ${s(Math.max(...done.values()))} after the kill; ${[...all.values()].filter((j) => j.status === 'completed').length}/${DOCS} completed`,
     ].join('\n'),
   );
