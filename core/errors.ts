@@ -13,6 +13,8 @@ export type FailureType =
   | 'ExtractionFailed' // the model answered with something unusable, after retries
   | 'RateLimited' // the LLM provider answered 429 (retryable)
   | 'ProviderUnavailable' // the LLM provider failed (5xx, network) (retryable)
+  | 'DocumentKeyMissing' // the row was encrypted under a key id that DOCUMENT_KEYS does not list
+  | 'DocumentUnreadable' // the stored bytes do not authenticate under their key (altered, moved, or the key changed)
   | 'NotFound';
 
 /** Failures that retrying cannot fix: the workflow ends the job as `failed` with this type. */
@@ -24,6 +26,8 @@ export const NON_RETRYABLE: ReadonlySet<FailureType> = new Set<FailureType>([
   'ImageTooLarge',
   'TooLarge',
   'ExtractionFailed',
+  'DocumentKeyMissing',
+  'DocumentUnreadable',
   'NotFound',
 ]);
 

@@ -38,7 +38,7 @@ export class DocumentKeyMissing extends PipelineError {
     readonly what: string,
     readonly keyId: string,
   ) {
-    super('NotFound', `DocumentKeyMissing: ${what} was encrypted with key "${keyId}", which is not in DOCUMENT_KEYS`);
+    super('DocumentKeyMissing', `${what} was encrypted with key "${keyId}", which is not in DOCUMENT_KEYS`);
     this.name = 'DocumentKeyMissing';
   }
 }
@@ -47,8 +47,8 @@ export class DocumentKeyMissing extends PipelineError {
 export class DocumentUnreadable extends PipelineError {
   constructor(readonly what: string) {
     super(
-      'NotFound',
-      `DocumentUnreadable: ${what} does not decrypt with its key (the stored bytes were altered, moved from another row, or the key under that id changed)`,
+      'DocumentUnreadable',
+      `${what} does not decrypt with its key (the stored bytes were altered, moved from another row, or the key under that id changed)`,
     );
     this.name = 'DocumentUnreadable';
   }

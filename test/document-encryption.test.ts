@@ -70,7 +70,8 @@ describe('seal and open', () => {
       (err: unknown) =>
         err instanceof DocumentKeyMissing &&
         !err.retryable &&
-        err.message === 'DocumentKeyMissing: document 1234 was encrypted with key "k2", which is not in DOCUMENT_KEYS',
+        err.type === 'DocumentKeyMissing' &&
+        err.message === 'document 1234 was encrypted with key "k2", which is not in DOCUMENT_KEYS',
     );
   });
 

@@ -54,6 +54,8 @@ const PIPELINE_ERROR_CODES = [
   'ExtractionFailed',
   'RateLimited',
   'ProviderUnavailable',
+  'DocumentKeyMissing',
+  'DocumentUnreadable',
 ] as const satisfies readonly FailureType[];
 
 export const ErrorCodeSchema = z.enum([...API_ERROR_CODES, ...PIPELINE_ERROR_CODES]).describe('stable, machine-readable code');
