@@ -18,6 +18,7 @@ import { createApp } from './app.js';
 import { hashPassword } from './auth/passwords.js';
 import type { AppDeps } from './context.js';
 import { errorBody } from './errors.js';
+import { flushAudit } from './audit.js';
 
 /** JWT_SECRET, or outside production a secret generated once and kept (mode 600) in DATA_DIR. */
 export function resolveJwtSecret(cfg: Config): Uint8Array {
@@ -134,6 +135,7 @@ export async function startApi(cfg: Config, temporalAddress: string, opts: Start
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await flushAudit();
       await temporal.connection.close();
     },
   };

@@ -7,6 +7,8 @@
  * `medextract audit verify`: walks the audit log's hash chain (DATABASE_URL, else the embedded database
  * of DATA_DIR, joined when MedExtract runs there); prints `OK: N rows` and exits 0, or names the first
  * broken row and why and exits 1.
+ *
+ * `medextract keys rotate`: re-encrypts stored documents and workbooks under the first DOCUMENT_KEYS key.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +16,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { config } from '../core/config.js';
-import { getJob, type JobRow } from '../stores/jobs.js';
+import { getJob, rotateDocumentKeys, type JobRow } from '../stores/jobs.js';
+import { resolveDocumentKeys, setDocumentKeys } from '../stores/document-cipher.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { verifyAuditChain } from '../stores/audit.js';
 import { migrate } from '../stores/migrate.js';
@@ -125,8 +128,11 @@ async function follow(tracked: Tracked[]): Promise<void> {
   bars?.stop();
 }
 
-/** Checks the audit chain on the configured database without starting Temporal. */
-async function auditVerifyCommand(): Promise<number> {
+/**
+ * Runs `work` on the configured database without starting Temporal: DATABASE_URL, else the embedded
+ * database of a MedExtract running on DATA_DIR, else the embedded database started for this command.
+ */
+async function withDatabase(work: () => Promise<number>): Promise<number> {
   const cfg = config('cli');
   let databaseUrl = cfg.databaseUrl ?? runningStack(cfg.dataDir)?.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -135,21 +141,40 @@ async function auditVerifyCommand(): Promise<number> {
     const pg = await startEmbeddedPostgres(cfg.dataDir);
     stopEmbedded = () => pg.stop();
     databaseUrl = pg.url;
-    await migrate(databaseUrl);
+    await migrate(databaseUrl); // a database someone else serves was migrated by its API
   }
   try {
     initPool(databaseUrl, 2);
-    const verdict = await verifyAuditChain();
-    if (verdict.ok) {
-      process.stdout.write(`OK: the audit chain holds (${verdict.rows} row${verdict.rows === 1 ? '' : 's'})\n`);
-      return 0;
-    }
-    process.stdout.write(`BROKEN at audit row ${verdict.id}: ${verdict.reason} (${verdict.rows} rows before it verified)\n`);
-    return 1;
+    return await work();
   } finally {
     await closePool();
     await stopEmbedded?.();
   }
+}
+
+async function auditVerifyCommand(): Promise<number> {
+  const verdict = await verifyAuditChain();
+  if (verdict.ok) {
+    process.stdout.write(`OK: the audit chain holds (${verdict.rows} row${verdict.rows === 1 ? '' : 's'})\n`);
+    return 0;
+  }
+  process.stdout.write(`BROKEN at audit row ${verdict.id}: ${verdict.reason} (${verdict.rows} rows before it verified)\n`);
+  return 1;
+}
+
+/** Re-encrypts every stored document and workbook not yet under the first of DOCUMENT_KEYS. */
+async function keysRotateCommand(opts: { batchSize: string }): Promise<number> {
+  const batchSize = Number(opts.batchSize);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+    process.stderr.write('--batch-size must be a whole number from 1 to 10000\n');
+    return 2;
+  }
+  setDocumentKeys(resolveDocumentKeys(config('cli')));
+  const r = await rotateDocumentKeys({ batchSize });
+  process.stdout.write(
+    `rotated ${r.documents} document${r.documents === 1 ? '' : 's'} and ${r.workbooks} workbook${r.workbooks === 1 ? '' : 's'} to key "${r.keyId}"\n`,
+  );
+  return 0;
 }
 
 // The environment is checked before anything else, --help included: a bad value gets the one-line
@@ -172,7 +197,17 @@ auditCommand
   .command('verify')
   .description('check that no audit row was changed, removed or inserted out of turn (walks the hash chain)')
   .action(async () => {
-    process.exitCode = await auditVerifyCommand();
+    process.exitCode = await withDatabase(auditVerifyCommand);
+  });
+
+program
+  .command('keys')
+  .description('document encryption keys')
+  .command('rotate')
+  .description('re-encrypt every document and workbook under the first key of DOCUMENT_KEYS (safe on a live system, and to rerun)')
+  .option('--batch-size <n>', 'rows per transaction', '50')
+  .action(async (opts: { batchSize: string }) => {
+    process.exitCode = await withDatabase(() => keysRotateCommand(opts));
   });
 
 await program.parseAsync(process.argv);
