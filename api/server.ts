@@ -15,9 +15,9 @@ import { anyUserExists, createUserIfAbsent } from '../stores/users.js';
 import { logger } from '../core/logger.js';
 import { connectClient } from '../services/pipeline-client.js';
 import { createApp } from './app.js';
-import { hashPassword } from './auth/passwords.js';
+import { checkPasswordRules, hashPassword } from './auth/passwords.js';
 import type { AppDeps } from './context.js';
-import { errorBody } from './errors.js';
+import { ApiError, errorBody } from './errors.js';
 import { flushAudit } from './audit.js';
 
 /** JWT_SECRET, or outside production a secret generated once and kept (mode 600) in DATA_DIR. */
@@ -41,6 +41,13 @@ export function resolveJwtSecret(cfg: Config): Uint8Array {
  */
 export async function ensureFirstAdmin(cfg: Config): Promise<void> {
   if (cfg.admin) {
+    try {
+      checkPasswordRules(cfg.admin.password, cfg.admin.username);
+    } catch (err) {
+      // The same rule as every other password: a weak first admin would be the easiest way in.
+      if (err instanceof ApiError) throw new Error(`ADMIN_PASSWORD is refused: ${err.message}`, { cause: err });
+      throw err;
+    }
     const created = await createUserIfAbsent({ username: cfg.admin.username, passwordHash: await hashPassword(cfg.admin.password), role: 'admin' });
     if (created) logger.info({ username: cfg.admin.username }, 'created the first admin from ADMIN_USERNAME');
     return;

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
 import { checkPasswordRules, hashPassword, passwordLength, verifyPassword } from '../api/auth/passwords.js';
 import { ApiError } from '../api/errors.js';
+import { ensureFirstAdmin } from '../api/server.js';
+import { loadConfig } from '../core/config.js';
 
 /** The 400 a password gets, or undefined when it is accepted. */
 function refusal(password: string, username = 'bob'): { code: string; message: string } | undefined {
@@ -81,5 +83,12 @@ describe('password rules', () => {
     const legacy = await bcrypt.hash(decomposed, 4);
     assert.equal(await verifyPassword(decomposed, legacy), true);
     assert.equal(await verifyPassword('wrong-tundra-Oboe-58', legacy), false);
+  });
+
+  test('a weak ADMIN_PASSWORD stops the start with the rule it breaks, before any account is made', async () => {
+    const cfg = loadConfig({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'root-password-1' }, 'api');
+    await assert.rejects(ensureFirstAdmin(cfg), /ADMIN_PASSWORD is refused: the password must not be or contain your username/);
+    const common = loadConfig({ ADMIN_USERNAME: 'chief', ADMIN_PASSWORD: 'password1234' }, 'api');
+    await assert.rejects(ensureFirstAdmin(common), /ADMIN_PASSWORD is refused: the password is too easy to guess/);
   });
 });

@@ -19,7 +19,7 @@ export const CORPUS = process.env.CORPUS_DIR ?? path.resolve(ROOT, '../shared/co
 /** Extra node flags for worker processes, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
 const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
-export const BENCH_ADMIN = { username: 'bench', password: 'bench-admin-password-0123' };
+export const BENCH_ADMIN = { username: 'bench', password: 'Orchard-kestrel-lantern-7730' };
 const JWT_SECRET = `bench-${crypto.randomBytes(24).toString('hex')}`;
 export const LLM_KEY = 'bench-llm-key';
 

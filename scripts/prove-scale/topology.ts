@@ -17,7 +17,7 @@ import { writeLoopbackNginxConfig } from './nginx.js';
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 export const GRACE_SECONDS = 60;
-export const ADMIN = { username: 'admin', password: 'prove-scale-admin-password' };
+export const ADMIN = { username: 'admin', password: 'Prove-scale-meadow-lantern-41' };
 const JWT_SECRET = 'prove-scale-jwt-secret-0123456789abcdefghijklmnop';
 const READY_TIMEOUT_MS = 120_000;
 

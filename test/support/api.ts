@@ -4,7 +4,7 @@
  */
 import { startProcess, type ChildHandle } from './env.js';
 
-export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password-123' };
+export const TEST_ADMIN = { username: 'admin', password: 'Quill-harbour-lantern-5830' };
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
 
 export interface ApiProcess extends ChildHandle {

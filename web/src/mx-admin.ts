@@ -8,12 +8,11 @@
 import { LitElement, html } from 'lit';
 import { panelStyles } from './shared-styles.js';
 import { formStyles } from './mx-admin-styles.js';
-import { createUser, currentUser, listUsers, plainError, updateUser, type AdminUser } from './api.js';
+import { createUser, currentUser, listUsers, PASSWORD_RULE, plainError, request, updateUser, type AdminUser } from './api.js';
 import { clearLoginLock, listLoginLocks, type LoginLocks } from './api-locks.js';
 import './mx-api-keys.js';
 
 /** The rule api/auth/passwords.ts enforces, said before anyone has to guess it. */
-const PASSWORD_RULE = 'At least 12 characters; not a common password; must not contain the username.';
 const when = (iso: string) => new Date(iso).toLocaleString();
 
 type Role = 'admin' | 'user';
@@ -78,7 +77,7 @@ export class MxAdmin extends LitElement {
         </form>
         <p class="hint" id="pw-rule">Passwords: ${PASSWORD_RULE}</p>
         <div class="scroll"><table class="cards">
-          <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Disabled</th><th scope="col">Actions</th></tr></thead>
+          <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Disabled</th><th scope="col">Second factor</th><th scope="col">Actions</th></tr></thead>
           <tbody>
             ${this.users.map((u) => {
               const self = me?.id === u.id;
@@ -91,12 +90,18 @@ export class MxAdmin extends LitElement {
                   </select>
                 </td>
                 <td class="disabled" data-label="Disabled">${u.disabled ? 'yes' : 'no'}</td>
+                <td class="mfa" data-label="Second factor">${u.mfaEnabled ? 'on' : 'off'}</td>
                 <td>
                   <div class="row">
                     <button type="button" ?disabled=${self} @click=${() => this.setDisabled(u, !u.disabled)} aria-label="${u.disabled ? 'enable' : 'disable'} ${u.username}">
                       ${u.disabled ? 'Enable' : 'Disable'}
                     </button>
                     <button type="button" @click=${() => this.openReset(u)} aria-expanded=${String(this.resetting === u.id)} aria-label="reset the password of ${u.username}">Reset password</button>
+                    ${
+                      u.mfaEnabled && !self
+                        ? html`<button type="button" @click=${() => this.resetMfa(u)} aria-label="reset the second factor of ${u.username}">Reset second factor</button>`
+                        : null
+                    }
                   </div>
                   ${
                     this.resetting === u.id
@@ -214,6 +219,14 @@ export class MxAdmin extends LitElement {
 
   private setRole(u: AdminUser, role: Role): Promise<boolean> {
     return this.run(() => updateUser(u.id, { role }), `${u.username} is now ${role === 'admin' ? 'an admin' : 'a user'}`);
+  }
+
+  /** For a lost authenticator: the user then signs in with the password alone and may enrol again. */
+  private resetMfa(u: AdminUser): Promise<boolean> {
+    return this.run(
+      () => request('DELETE', `/users/${encodeURIComponent(u.id)}/mfa`),
+      `the second factor of ${u.username} was reset; they sign in with the password alone`,
+    );
   }
 
   private async openReset(u: AdminUser): Promise<void> {
