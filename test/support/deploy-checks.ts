@@ -280,7 +280,7 @@ export function envExampleProblems(envExample: Map<string, { value: string; acti
   for (const [name, { value, active }] of envExample) {
     if (!names.has(name) && !composeVars.has(name)) problems.push(`.env.example mentions ${name}, which neither core/config.ts nor docker-compose.yml uses`);
     // Secrets ship empty: compose refuses to start until each is filled in (its ${NAME:?...}).
-    if (/SECRET|PASSWORD|API_KEY|TOKEN/.test(name) && value !== '') problems.push(`.env.example must not carry a value for ${name}`);
+    if (/SECRET|PASSWORD|API_KEY$|TOKEN|^DOCUMENT_KEYS$/.test(name) && value !== '') problems.push(`.env.example must not carry a value for ${name}`);
     if (/SECRET|PASSWORD/.test(name) && active && !new RegExp(`\\$\\{${name}:\\?`).test(composeRaw)) {
       problems.push(`${name} must be required in docker-compose.yml (\${${name}:?...})`);
     }
