@@ -249,7 +249,7 @@ describe('admin view in a real browser', () => {
     assert.equal(up.status, 202, JSON.stringify(up.body));
     const id = up.body.jobs[0].id as string;
     try {
-      await page.getByRole('button', { name: 'Jobs' }).click();
+      await page.getByRole('button', { name: 'Jobs', exact: true }).click();
       const link = page.locator(`mx-jobs tr[data-job="${id}"]`).getByRole('link', { name: 'workflow of workflow-link.pdf in the Temporal Web UI' });
       await link.waitFor({ timeout: 10_000 });
       const href = (await link.getAttribute('href'))!;
