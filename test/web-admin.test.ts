@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import * as OTPAuth from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { Client, Connection } from '@temporalio/client';
 import { ROOT, requireRunEnv, uniquePrefix } from './support/env.js';
@@ -235,6 +236,41 @@ describe('admin view in a real browser', () => {
     await row.waitFor({ state: 'detached' });
     // Cleared: the pair is answered again (a wrong password is a plain 401, not a 429).
     assert.equal(await loginFrom(attacker, victim, 'wrong-after-clear'), 401);
+    noProblems();
+  });
+
+  test('an admin sees who has a second factor and resets a lost one; the user then signs in with the password alone', async () => {
+    const admin = await login(api!.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const lost = `mfa_${Date.now().toString(36)}`;
+    const password = 'Heron-basalt-Quince-4406';
+    assert.equal((await call(api!.url, 'POST', '/users', { token: admin, json: { username: lost, password, role: 'user' } })).status, 201);
+    const token = await login(api!.url, lost, password);
+    const enrol = await call(api!.url, 'POST', '/me/mfa/enrol', { token, json: { currentPassword: password } });
+    assert.equal(enrol.status, 200, JSON.stringify(enrol.body));
+    const code = OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(enrol.body.secret as string), algorithm: 'SHA1', digits: 6, period: 30 });
+    assert.equal((await call(api!.url, 'POST', '/me/mfa/confirm', { token, json: { code } })).status, 200);
+    assert.equal((await call(api!.url, 'POST', '/login', { json: { username: lost, password } })).body.mfaRequired, true);
+
+    // Back and forth so the admin screen loads the users afresh.
+    await page.getByRole('button', { name: 'Jobs', exact: true }).click();
+    await page.getByRole('button', { name: 'Admin', exact: true }).click();
+    await userRow(lost).waitFor();
+    assert.equal((await userRow(lost).locator('td.mfa').innerText()).trim(), 'on');
+    assert.equal(
+      await userRow(TEST_ADMIN.username)
+        .getByRole('button', { name: /reset the second factor/ })
+        .count(),
+      0,
+      'no reset for a user without one',
+    );
+    await userRow(lost)
+      .getByRole('button', { name: `reset the second factor of ${lost}` })
+      .click();
+    await page.getByText(`the second factor of ${lost} was reset; they sign in with the password alone`).waitFor();
+    assert.equal((await userRow(lost).locator('td.mfa').innerText()).trim(), 'off');
+    const after = await call(api!.url, 'POST', '/login', { json: { username: lost, password } });
+    assert.equal(after.status, 200);
+    assert.ok(after.body.token, 'the password alone gives a session again');
     noProblems();
   });
 
