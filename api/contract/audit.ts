@@ -36,7 +36,6 @@ export type AuditAction = z.infer<typeof AuditActionSchema>;
 export const AUDIT_TARGET_TYPES = ['job', 'user', 'api_key', 'session'] as const;
 export const MAX_AUDIT_PAGE = 500;
 
-// No control characters (a NUL cannot even be compared in Postgres text).
 // Control characters are refused for every route before validation (api/route.ts).
 const text = (what: string, max: number) => z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is too long`);
 
