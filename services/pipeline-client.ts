@@ -5,6 +5,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../core/config.js';
+import { logger } from '../core/logger.js';
 import { createJob, createJobOnce, getJob, type JobRow } from '../stores/jobs.js';
 import { FileNameKey, JobIdKey, JobStatusKey, OwnerKey, taskQueues, workflowIdForJob, type ProcessDocumentInput } from '../core/contract/jobs.js';
 
@@ -90,3 +91,33 @@ export function safeFilename(name: string): string {
 }
 
 export { getJob };
+
+const HISTORY_DELETE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+
+/**
+ * Deletes a finished job's workflow history (its search attributes may name a patient). Temporal
+ * refuses the delete while the run's close tasks are still pending, which happens right after a
+ * job finishes on a busy server, so a refused delete is retried in the background for about a
+ * minute; the namespace retention period is the backstop if every try fails.
+ */
+export async function deleteJobHistory(client: Client, cfg: Pick<Config, 'temporalNamespace'>, jobId: string): Promise<void> {
+  const attempt = async (): Promise<boolean> => {
+    try {
+      await client.workflowService.deleteWorkflowExecution({ namespace: cfg.temporalNamespace, workflowExecution: { workflowId: workflowIdForJob(jobId) } });
+      return true;
+    } catch (err) {
+      // NOT_FOUND: nothing (left) to delete.
+      if ((err as { code?: number }).code === 5) return true;
+      logger.warn({ jobId, err: (err as Error).message }, 'the job workflow history could not be deleted yet; retrying');
+      return false;
+    }
+  };
+  if (await attempt()) return;
+  void (async () => {
+    for (const ms of HISTORY_DELETE_RETRY_MS) {
+      await new Promise((r) => setTimeout(r, ms).unref());
+      if (await attempt()) return;
+    }
+    logger.error({ jobId }, 'gave up deleting the job workflow history; the namespace retention period will remove it');
+  })();
+}

@@ -557,7 +557,7 @@ describe('jobs API', () => {
           return (err as Error).name;
         }
       },
-      30_000,
+      90_000,
     );
     assert.equal(gone, 'WorkflowNotFoundError');
     const audit = await db.query(`SELECT actor_user_id FROM audit_log WHERE action = 'job.delete' AND target_id = $1`, [id]);

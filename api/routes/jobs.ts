@@ -20,7 +20,7 @@ import fsp from 'node:fs/promises';
 import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import { z } from 'zod';
 import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, type JobRow, type ListedJob } from '../../stores/jobs.js';
-import { safeFilename, submitDocumentOnce } from '../../services/pipeline-client.js';
+import { deleteJobHistory, safeFilename, submitDocumentOnce } from '../../services/pipeline-client.js';
 import { logger } from '../../core/logger.js';
 import { workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
 import { getWorkbook, loadJobResult } from '../../stores/extractions.js';
@@ -273,9 +273,7 @@ jobRoutes.route(
     }
     if (!(await deleteFinishedJob(job.id))) throw notFound('the job');
     // Its workflow history and search attributes (the file name may name a patient) go too.
-    await ctx.deps.temporal.workflowService
-      .deleteWorkflowExecution({ namespace: ctx.deps.cfg.temporalNamespace, workflowExecution: { workflowId: workflowIdForJob(job.id) } })
-      .catch((err: Error) => logger.warn({ jobId: job.id, err: err.message }, 'could not delete the job workflow history from Temporal'));
+    await deleteJobHistory(ctx.deps.temporal, ctx.deps.cfg, job.id);
     await audit(ctx, { action: 'job.delete', targetType: 'job', targetId: job.id, detail: { status: job.status } });
     ctx.status = 204;
   },
