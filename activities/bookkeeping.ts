@@ -6,7 +6,7 @@
  */
 import type { JobError } from '../core/contract/jobs.js';
 import { SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
-import { inspectPdf } from '../library/pdf/document.js';
+import { inspectDocument } from '../library/document/index.js';
 import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
 import { buildWorkbook } from '../library/export/workbook.js';
@@ -51,9 +51,10 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
         timeStage(store, jobId, 'prepare', async () => {
           await store.enterStage(jobId, 'prepare');
           const bytes = await store.getDocumentBytes(jobId);
+          const password = await store.documentPassword(jobId);
           const started = performance.now();
           // Text-less pages are looked at by the OCR step, which decodes their images anyway.
-          const info = await inspectPdf(bytes, { maxPages: cfg.maxPages, textlessPages: 'defer' });
+          const info = await inspectDocument(bytes, { maxPages: cfg.maxPages, textlessPages: 'defer', password });
           const perPageMs = Math.round((performance.now() - started) / Math.max(1, info.pageCount));
           const ocrPages = info.pages.filter((p) => p.needsOcr).map((p) => p.page);
           await store.savePages(

@@ -5,6 +5,7 @@
  */
 import type * as jobStore from '../stores/jobs.js';
 import type * as extractionStore from '../stores/extractions.js';
+import type * as jobSecretStore from '../stores/job-secrets.js';
 import type { OcrPool } from '../library/ocr/pool.js';
 import type { extractOffline } from '../library/extraction/offline/index.js';
 import type { extractWithOpenAI } from '../library/extraction/openai-provider.js';
@@ -19,14 +20,17 @@ export interface ActivityConfig {
 
 type JobStore = typeof jobStore;
 type ExtractionStore = typeof extractionStore;
+type JobSecretStore = typeof jobSecretStore;
 
 export type BookkeepingStore = Pick<
   JobStore,
   'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'savePages' | 'setPagesTotalAndDone' | 'pageTexts' | 'finishJob'
 > &
-  Pick<ExtractionStore, 'listParts' | 'saveExtraction' | 'loadJobResult' | 'saveWorkbook'>;
+  Pick<ExtractionStore, 'listParts' | 'saveExtraction' | 'loadJobResult' | 'saveWorkbook'> &
+  Pick<JobSecretStore, 'documentPassword'>;
 
-export type OcrStore = Pick<JobStore, 'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'storedPageNumbers' | 'savePage' | 'refreshPagesDone'>;
+export type OcrStore = Pick<JobStore, 'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'storedPageNumbers' | 'savePage' | 'refreshPagesDone'> &
+  Pick<JobSecretStore, 'documentPassword'>;
 
 export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts'> & Pick<ExtractionStore, 'findPartTokens' | 'savePart'>;
 

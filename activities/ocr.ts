@@ -4,7 +4,7 @@
  * last stored page, so a retry after a crash resumes after it.
  */
 import { Context } from '@temporalio/activity';
-import { pageImagesForOcr } from '../library/pdf/render.js';
+import { documentPagesForOcr } from '../library/document/index.js';
 import type { OcrEngine, OcrStore } from './dependencies.js';
 import { createDocumentCache, type DocumentCache } from './document-bytes.js';
 import { typed } from './failures.js';
@@ -47,12 +47,13 @@ export function createOcrActivities({
           if (todo.length === 0) return { recognised: 0 };
           const ctx = Context.current();
           const bytes = await documents.get(jobId);
+          const password = await store.documentPassword(jobId);
           const engine = await ocrPool();
           let lastPage: number | undefined;
           await heartbeatWhile(
             async () => {
               let started = performance.now();
-              for await (const input of pageImagesForOcr(bytes, todo, { dpi: OCR_DPI })) {
+              for await (const input of documentPagesForOcr(bytes, todo, { dpi: OCR_DPI, password })) {
                 ctx.cancellationSignal.throwIfAborted();
                 const pageNo = input.pageNo;
                 if (input.kind === 'no-ocr') {

@@ -16,6 +16,7 @@ import { loginRoutes, sessionRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { jobRoutes } from './routes/jobs.js';
+import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
 import { loginLockRoutes } from './routes/login-locks.js';
@@ -31,6 +32,7 @@ const ROUTE_GROUPS = [
   sessionRoutes,
   userRoutes,
   apiKeyRoutes,
+  uploadRoutes,
   jobRoutes,
   resultRoutes,
   protectedSystemRoutes,

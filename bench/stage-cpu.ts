@@ -70,6 +70,8 @@ for (let i = 0; i < warmup + docs; i++) {
       pageSources: info.pages.map((p) => ({ page: p.page, source: 'text_layer' as const, ocrConfidence: null })),
       provider: 'openai',
       model: 'gpt-4o-mini',
+      warnings: [],
+      needsReview: false,
       extractedAt: new Date(),
       extraction: merged,
     }),

@@ -4,7 +4,10 @@
  */
 export type FailureType =
   | 'InvalidPdf' // not a PDF, or too damaged to read
-  | 'PasswordRequired' // encrypted and no (or a wrong) password was given
+  | 'PasswordRequired' // encrypted and no password was given
+  | 'PasswordIncorrect' // encrypted, and the password given does not open it
+  | 'InvalidImage' // an image file that is corrupt or truncated
+  | 'UnsupportedFormat' // a file kind the pipeline does not read (GIF, HEIC, ...)
   | 'TooManyPages' // over MAX_PAGES
   | 'EmptyPdf' // zero pages
   | 'ImageTooLarge' // a page or image would need more pixels than we allow (pixel/decompression bomb)
@@ -21,6 +24,9 @@ export type FailureType =
 export const NON_RETRYABLE: ReadonlySet<FailureType> = new Set<FailureType>([
   'InvalidPdf',
   'PasswordRequired',
+  'PasswordIncorrect',
+  'InvalidImage',
+  'UnsupportedFormat',
   'TooManyPages',
   'EmptyPdf',
   'ImageTooLarge',

@@ -88,5 +88,7 @@ export async function loadJobResult(jobId: string): Promise<JobResult> {
     model: job.provider === 'openai' ? job.model : null,
     extractedAt: row.created_at,
     extraction: row.data,
+    warnings: [],
+    needsReview: false,
   };
 }

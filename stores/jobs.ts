@@ -318,9 +318,9 @@ export async function deleteFinishedJob(jobId: string): Promise<boolean> {
 export async function pageWords(
   jobId: string,
   pageNo: number,
-): Promise<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null } | undefined> {
-  const r = await db().query<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null }>(
-    'SELECT source, words, width, height FROM pages WHERE job_id = $1 AND page_no = $2',
+): Promise<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null; ocr_confidence: number | null } | undefined> {
+  const r = await db().query<{ source: 'text_layer' | 'ocr'; words: unknown; width: number | null; height: number | null; ocr_confidence: number | null }>(
+    'SELECT source, words, width, height, ocr_confidence FROM pages WHERE job_id = $1 AND page_no = $2',
     [jobId, pageNo],
   );
   return r.rows[0];

@@ -21,7 +21,8 @@ import { digitalReportPdf, scannedReportPdf, syntheticReport } from './fixtures/
 import { workflowIdForJob } from '../core/contract/jobs.js';
 import { createApp } from '../api/app.js';
 import { ErrorCodeSchema, ErrorSchema } from '../api/contract/common.js';
-import { JobListSchema, JobViewSchema, UploadResultSchema } from '../api/contract/jobs.js';
+import { JobListSchema, JobViewSchema } from '../api/contract/jobs.js';
+import { UploadResultSchema } from '../api/contract/upload.js';
 import { ExtractionResultSchema } from '../api/contract/results.js';
 import { loadConfig } from '../core/config.js';
 

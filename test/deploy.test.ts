@@ -48,7 +48,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medextract-deploy-test-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The per-request upload cap factor the API enforces (api/routes/jobs.ts), read from its source. */
-const requestFactor = Number(/export const MAX_REQUEST_FACTOR = (\d+);/.exec(readText('api/routes/jobs.ts'))?.[1]);
+const requestFactor = Number(/export const MAX_REQUEST_FACTOR = (\d+);/.exec(readText('api/routes/upload.ts'))?.[1]);
 const maxUploadMb = (() => {
   const v = envExample.get('MAX_UPLOAD_MB');
   return v?.active && v.value ? Number(v.value) : configDefaults().maxUploadBytes / 1024 / 1024;
@@ -74,7 +74,7 @@ test('the config names are read from core/config.ts itself', () => {
   // Guards the recording trick in configNames(): if it ever read nothing, every subset check would pass.
   for (const n of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'JWT_SECRET', 'SHUTDOWN_GRACE_SECONDS', 'WORKER_HTTP_PORT']) assert.ok(names.has(n), n);
   assert.ok(names.size >= 25, `only ${names.size} names`);
-  assert.ok(Number.isInteger(requestFactor) && requestFactor >= 1, 'MAX_REQUEST_FACTOR not found in api/routes/jobs.ts');
+  assert.ok(Number.isInteger(requestFactor) && requestFactor >= 1, 'MAX_REQUEST_FACTOR not found in api/routes/upload.ts');
 });
 
 describe('docker compose', () => {

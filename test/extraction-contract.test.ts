@@ -298,6 +298,8 @@ describe('the stored extraction', () => {
       ],
       provider: 'offline',
       model: null,
+      warnings: [],
+      needsReview: false,
       extractedAt: new Date('2024-03-05T10:00:00Z'),
       extraction: fullStoredExtraction(),
     });

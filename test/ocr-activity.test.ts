@@ -27,6 +27,7 @@ function memoryStore(initial: StoredPage[] = []) {
     enterStage: async () => undefined,
     addStageTime: async () => undefined,
     getDocumentBytes: async () => SCAN,
+    documentPassword: async () => undefined,
     storedPageNumbers: async () => new Set(pages.keys()),
     savePage: async (_jobId, page) => {
       saves.push(page.page_no);

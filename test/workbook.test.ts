@@ -111,6 +111,8 @@ function source(extraction: Extraction, filename = 'cbc-jane.pdf', jobId = 'job-
     ],
     provider: 'openai',
     model: 'gpt-test',
+    warnings: [],
+    needsReview: false,
     extractedAt: new Date('2024-03-06T10:15:30Z'),
     extraction,
   };

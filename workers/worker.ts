@@ -17,6 +17,7 @@ import { extractOffline } from '../library/extraction/offline/index.js';
 import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import * as jobStore from '../stores/jobs.js';
 import * as extractionStore from '../stores/extractions.js';
+import * as jobSecretStore from '../stores/job-secrets.js';
 import { instrumentActivities, setWorkerInfo, trackActivitySlots, workerIdentity } from '../activities/metrics.js';
 import { taskQueues } from '../core/contract/jobs.js';
 import type { Config } from '../core/config.js';
@@ -57,7 +58,7 @@ export function activityDependencies(cfg: Config): ActivityDependencies {
       openai: { apiKey: cfg.extraction.apiKey, baseURL: cfg.extraction.baseURL, model: cfg.extraction.model, timeoutMs: cfg.extraction.timeoutMs },
       llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
     },
-    store: { ...jobStore, ...extractionStore },
+    store: { ...jobStore, ...extractionStore, ...jobSecretStore },
     ocrPool: () => getOcrPool(cfg.ocrLang, { size: cfg.ocrWorkers, nice: cfg.ocrNice }),
     extractors: { offline: extractOffline, openai: extractWithOpenAI },
     log: logger,

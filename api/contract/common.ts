@@ -47,6 +47,9 @@ const API_ERROR_CODES = [
 const PIPELINE_ERROR_CODES = [
   'InvalidPdf',
   'PasswordRequired',
+  'PasswordIncorrect',
+  'InvalidImage',
+  'UnsupportedFormat',
   'TooManyPages',
   'EmptyPdf',
   'ImageTooLarge',

@@ -26,17 +26,6 @@ export const JobViewSchema = z
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobViewSchema>;
 
-export const UploadedJobSchema = z.object({
-  id: z.uuid(),
-  filename: z.string(),
-  status: JobStatusSchema,
-  duplicate: z.boolean().describe('true when the same file was uploaded before by the same owner: the existing job is returned'),
-});
-export type UploadedJob = z.infer<typeof UploadedJobSchema>;
-
-export const UploadResultSchema = z.object({ jobs: z.array(UploadedJobSchema) }).meta({ id: 'UploadResult' });
-export type UploadResult = z.infer<typeof UploadResultSchema>;
-
 export const JobListQuerySchema = z.object({
   status: JobStatusSchema.optional().describe('only jobs with this status'),
   limit: z.coerce.number().int().min(1).max(100).default(50).describe('page size, 1–100'),

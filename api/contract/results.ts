@@ -21,6 +21,7 @@ export const PageViewSchema = z
     page: z.int().min(1),
     pageCount: z.int().min(1),
     source: z.enum(['text_layer', 'ocr']).describe('where the page text came from'),
+    ocrConfidence: z.number().min(0).max(1).nullable().describe("mean confidence of the page's OCR words (null for a text-layer page)"),
     aspectRatio: z.number().positive().describe('width / height of the page as displayed'),
     wordBoxes: z.boolean().describe('false when the page has no positioned words (nothing can be highlighted)'),
     highlights: z

@@ -14,7 +14,8 @@ import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contra
 import { loadJobResult } from '../../stores/extractions.js';
 import { buildCombinedWorkbook } from '../../library/export/workbook.js';
 import { quoteBoxes } from '../../library/extraction/highlight.js';
-import { PREVIEW_DPI, ocrWordsToPageWords, renderPagePreview, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
+import { PREVIEW_DPI, ocrWordsToPageWords, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
+import { renderDocumentPagePreview } from '../../library/document/index.js';
 import { PageRenderQueue, QueueFullError, RenderCancelledError } from '../page-render-queue.js';
 import { audit } from '../audit.js';
 import { currentUser, type AppContext } from '../context.js';
@@ -67,6 +68,7 @@ resultRoutes.route(
       page,
       pageCount: job.pages_total ?? page,
       source: row.source,
+      ocrConfidence: row.source === 'ocr' ? row.ocr_confidence : null,
       aspectRatio: row.width && row.height ? row.width / row.height : 8.5 / 11,
       wordBoxes: words.length > 0,
       highlights: quotesOnPage(source.extraction, page).map((quote) => ({ quote, boxes: quoteBoxes(words, quote) })),
@@ -88,7 +90,11 @@ resultRoutes.route(
   async (ctx, { params }) => {
     // visiblePage is the access check: it runs before the cache, which is keyed by job, not by user
     const { job, page } = await visiblePage(ctx, params);
-    const png = await withRenderSlot(ctx, async () => (await renderPagePreview(await getDocumentBytes(job.id), page)).png, `${job.id}:${page}:${PREVIEW_DPI}`);
+    const png = await withRenderSlot(
+      ctx,
+      async () => (await renderDocumentPagePreview(await getDocumentBytes(job.id), page)).png,
+      `${job.id}:${page}:${PREVIEW_DPI}`,
+    );
     await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'image' } });
     ctx.type = 'image/png';
     ctx.body = png;

@@ -6,6 +6,7 @@
  * After extraction, `verifyEvidence` sets `evidence.found` to whether the quote occurs on the cited page.
  */
 import { z } from 'zod';
+import { JOB_WARNING_CODES } from './jobs.js';
 
 export const SCHEMA_VERSION = 'v1' as const;
 
@@ -273,6 +274,14 @@ export const ExtractionDownloadSchema = z
     provider: z.enum(EXTRACTION_PROVIDERS),
     model: z.string().nullable(),
     extracted_at: z.iso.datetime().nullable(),
+    needs_review: z.boolean().describe('true when a warning says a person should look before trusting the values'),
+    warnings: z.array(
+      z.strictObject({
+        code: z.enum(JOB_WARNING_CODES),
+        message: z.string().describe('plain words, never document text'),
+        page: z.number().int().min(1).optional(),
+      }),
+    ),
     ...storedSections,
   })
   .describe(`Extraction schema v1 with evidence for every value. Document types: ${DOCUMENT_TYPES.join(', ')}.`);

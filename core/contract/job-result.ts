@@ -1,6 +1,6 @@
 /** A finished job's result as every exporter reads it (workbook, JSON, later FHIR). */
 import type { Extraction } from './extraction.js';
-import type { ExtractionProvider } from './jobs.js';
+import type { ExtractionProvider, JobWarning } from './jobs.js';
 
 export interface PageSource {
   page: number;
@@ -17,4 +17,7 @@ export interface JobResult {
   model?: string | null;
   extractedAt: Date;
   extraction: Extraction;
+  /** What a reviewer should know before trusting the result (empty when nothing is wrong). */
+  warnings: JobWarning[];
+  needsReview: boolean;
 }

@@ -36,6 +36,19 @@ export interface ProcessDocumentInput {
   extractionChunkChars?: number;
 }
 
+/**
+ * Why a completed job needs a person's look although nothing failed (codes are stable; the message is
+ * plain words and never quotes the document). A job with any warning is `needsReview`.
+ */
+export const JOB_WARNING_CODES = ['nothing_extracted', 'page_without_values', 'low_ocr_confidence', 'unrecognised_layout'] as const;
+export type JobWarningCode = (typeof JOB_WARNING_CODES)[number];
+export interface JobWarning {
+  code: JobWarningCode;
+  message: string;
+  /** The page it is about, when it is about one. */
+  page?: number;
+}
+
 export interface JobError {
   code: string;
   message: string;

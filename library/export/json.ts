@@ -16,6 +16,8 @@ export function extractionToJson(doc: JobResult): ExtractionDownload {
     provider: doc.provider,
     model: doc.model ?? null,
     extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
+    needs_review: doc.needsReview,
+    warnings: doc.warnings.map((w) => ({ ...w })),
     document: x.document,
     patient: x.patient,
     diagnoses: x.diagnoses,

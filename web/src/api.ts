@@ -24,7 +24,8 @@ import type {
   PasswordChange,
 } from '../../api/contract/auth.js';
 import type { ErrorBody, ErrorCode } from '../../api/contract/common.js';
-import type { JobList, JobView, UploadResult, UploadedJob } from '../../api/contract/jobs.js';
+import type { JobList, JobView } from '../../api/contract/jobs.js';
+import type { UploadResult, UploadedJob } from '../../api/contract/upload.js';
 import type { CombinedDownloadRequest, ExtractionResult, PageView } from '../../api/contract/results.js';
 import type { Role, User, UserAccount, UserCreate, UserList, UserUpdate } from '../../api/contract/users.js';
 
