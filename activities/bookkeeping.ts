@@ -5,10 +5,10 @@
  * returns only small facts to the workflow; each is idempotent, so a retry never duplicates anything.
  */
 import type { JobError } from '../core/contract/jobs.js';
-import { SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
+import { SCHEMA_VERSION } from '../core/contract/extraction.js';
 import { inspectDocument } from '../library/document/index.js';
 import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
-import { verifyEvidence } from '../library/extraction/evidence.js';
+import { countFlagged, verifyEvidence } from '../library/extraction/evidence.js';
 import { buildWorkbook } from '../library/export/workbook.js';
 import type { ActivityConfig, ActivityLog, BookkeepingStore } from './dependencies.js';
 import type { DocumentCache } from './document-bytes.js';
@@ -93,7 +93,7 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
       return typed(() =>
         timeStage(store, jobId, 'extract', async () => {
           const parts = await store.listParts(jobId);
-          const merged = verifyEvidence(mergeExtractions(parts.map((p) => p.result)), await store.pageTexts(jobId));
+          const merged = verifyEvidence(mergeExtractions(parts.map((p) => p.result)), await store.pageEvidence(jobId));
           const flagged = countFlagged(merged);
           const tokensIn = parts.reduce((sum, p) => sum + p.tokensIn, 0);
           const tokensOut = parts.reduce((sum, p) => sum + p.tokensOut, 0);
@@ -128,15 +128,4 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
       log.info({ jobId }, 'job cancelled');
     },
   };
-}
-
-/** Values a reviewer should look at: evidence not found on its page, or low confidence. */
-function countFlagged(x: Extraction): number {
-  let n = 0;
-  const visit = (v: { evidence: { found?: boolean } | null; confidence: number }) => {
-    if (v.evidence?.found === false || v.confidence < 0.6) n++;
-  };
-  for (const f of [...Object.values(x.document), ...Object.values(x.patient)]) if (f.value !== null) visit(f);
-  for (const list of [x.diagnoses, x.medications, x.lab_results, x.vitals, x.procedures, x.allergies]) for (const item of list) visit(item);
-  return n;
 }

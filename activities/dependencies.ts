@@ -24,7 +24,7 @@ type JobSecretStore = typeof jobSecretStore;
 
 export type BookkeepingStore = Pick<
   JobStore,
-  'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'savePages' | 'setPagesTotalAndDone' | 'pageTexts' | 'finishJob'
+  'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'savePages' | 'setPagesTotalAndDone' | 'pageTexts' | 'pageEvidence' | 'finishJob'
 > &
   Pick<ExtractionStore, 'listParts' | 'saveExtraction' | 'loadJobResult' | 'saveWorkbook'> &
   Pick<JobSecretStore, 'documentPassword'>;

@@ -18,6 +18,8 @@ export interface Submission {
   owner: string;
   filename: string;
   content: Uint8Array;
+  /** The PDF's password, when the sender gave one (kept sealed only while the job needs it). */
+  password?: string;
 }
 
 /** Stores the document, creates its job and starts its workflow; returns the queued job. */

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { JobError, JobStage, JobStatus, ExtractionProvider } from '../core/contract/jobs.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
+import type { EvidencePage } from '../core/contract/extraction.js';
 import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
 import { db, inTransaction } from './pool.js';
 
@@ -254,6 +255,20 @@ export async function storedPageNumbers(jobId: string): Promise<Set<number>> {
 export async function pageTexts(jobId: string): Promise<Array<{ page: number; text: string }>> {
   const r = await db().query<{ page_no: number; text: string }>('SELECT page_no, text FROM pages WHERE job_id = $1 ORDER BY page_no', [jobId]);
   return r.rows.map((x) => ({ page: x.page_no, text: x.text }));
+}
+
+/** Every page's text, with the OCR confidence of the page and of each word (for checking evidence). */
+export async function pageEvidence(jobId: string): Promise<EvidencePage[]> {
+  const r = await db().query<{ page_no: number; text: string; ocr_confidence: number | null; words: Array<{ text: string; confidence: number }> | null }>(
+    'SELECT page_no, text, ocr_confidence, words FROM pages WHERE job_id = $1 ORDER BY page_no',
+    [jobId],
+  );
+  return r.rows.map((x) => ({
+    page: x.page_no,
+    text: x.text,
+    ocrConfidence: x.ocr_confidence,
+    words: x.words ? x.words.map((w) => ({ text: w.text, confidence: w.confidence })) : null,
+  }));
 }
 
 export async function pageSources(jobId: string): Promise<Array<{ page: number; source: 'text_layer' | 'ocr'; ocrConfidence: number | null }>> {

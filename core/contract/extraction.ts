@@ -27,6 +27,14 @@ export interface PageText {
   text: string;
 }
 
+/** A page as evidence is checked against: its text and, for an OCR page, how sure the OCR was of each word. */
+export interface EvidencePage extends PageText {
+  /** Mean word confidence of an OCR page, 0–100; null for a text-layer page. */
+  ocrConfidence?: number | null;
+  /** The OCR words in reading order with their confidence (0–100); null for a text-layer page. */
+  words?: Array<{ text: string; confidence: number }> | null;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Building blocks. The model's variant and the stored variant differ only in these parts:
 //   evidence    the model cites {page, quote}; verification adds `found`

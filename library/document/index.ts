@@ -43,9 +43,8 @@ export async function* documentPagesForOcr(bytes: Uint8Array, pageNos: readonly 
 }
 
 /** A page as a grayscale PNG at screen resolution, for the page viewer. */
-export async function renderDocumentPagePreview(bytes: Uint8Array, pageNo: number, opts: { password?: string } = {}): Promise<PagePreview> {
+export async function renderDocumentPagePreview(bytes: Uint8Array, pageNo: number, opts: { dpi?: number; password?: string } = {}): Promise<PagePreview> {
   const kind = documentKindOf(bytes);
   if (kind !== 'pdf') notYetReadable(kind);
-  void opts;
-  return renderPagePreview(bytes, pageNo);
+  return renderPagePreview(bytes, pageNo, opts);
 }

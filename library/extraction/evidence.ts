@@ -6,7 +6,7 @@
  * breaks, Unicode compatibility forms such as the "ﬁ" ligature or full-width digits, typographic quotes
  * and dashes), and strict about content: the normalised quote must be a substring of the normalised page.
  */
-import type { Evidence, Extraction, PageText } from '../../core/contract/extraction.js';
+import type { Evidence, EvidencePage, Extraction } from '../../core/contract/extraction.js';
 import { LIST_SECTIONS } from '../../core/contract/extraction.js';
 
 /** Ligatures and letters NFKC leaves alone but that text layers and models spell differently. */
@@ -36,7 +36,7 @@ export function normaliseForMatch(text: string): string {
  * corrected (and counts as found); a quote on no page, or on several other pages, is `found: false`.
  * Fields without evidence keep `evidence: null`.
  */
-export function verifyEvidence(extraction: Extraction, pages: PageText[]): Extraction {
+export function verifyEvidence(extraction: Extraction, pages: EvidencePage[]): Extraction {
   const out = structuredClone(extraction);
   // Several PageText entries may carry the same page number (a long page split into chunks).
   const byPage = new Map<number, string>();
@@ -77,4 +77,15 @@ export function verifyEvidence(extraction: Extraction, pages: PageText[]): Extra
 export function clamp01(x: unknown): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) return 0;
   return Math.min(1, Math.max(0, x));
+}
+
+/** Values a reviewer should look at: evidence not found on its page, or low confidence. */
+export function countFlagged(x: Extraction): number {
+  let n = 0;
+  const visit = (v: { evidence: { found?: boolean } | null; confidence: number }) => {
+    if (v.evidence?.found === false || v.confidence < 0.6) n++;
+  };
+  for (const f of [...Object.values(x.document), ...Object.values(x.patient)]) if (f.value !== null) visit(f);
+  for (const list of [x.diagnoses, x.medications, x.lab_results, x.vitals, x.procedures, x.allergies]) for (const item of list) visit(item);
+  return n;
 }

@@ -35,9 +35,10 @@ export interface PagePreview {
   height: number;
 }
 
-/** The page as a grayscale PNG at PREVIEW_DPI (lower for huge pages, as for OCR). */
-export async function renderPagePreview(bytes: Uint8Array, pageNo: number): Promise<PagePreview> {
-  const page = await renderPageForOcr(bytes, pageNo, { dpi: PREVIEW_DPI, maxDpi: PREVIEW_DPI });
+/** The page as a grayscale PNG at `dpi` (default PREVIEW_DPI; lower for huge pages, as for OCR). */
+export async function renderPagePreview(bytes: Uint8Array, pageNo: number, opts: { dpi?: number; password?: string } = {}): Promise<PagePreview> {
+  const dpi = opts.dpi ?? PREVIEW_DPI;
+  const page = await renderPageForOcr(bytes, pageNo, { dpi, maxDpi: dpi, password: opts.password });
   return { png: await encodePng(page), width: page.width, height: page.height };
 }
 
