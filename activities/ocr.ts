@@ -1,6 +1,6 @@
 /**
  * The ocr queue's activity: read a batch of a document's text-less pages. Pages are rendered (or their
- * stored scan taken as it is), recognised by the OCR engine pool and stored one by one, heartbeating the
+ * stored scan taken as it is; an image file's frames are decoded), recognised by the OCR engine pool and stored one by one, heartbeating the
  * last stored page, so a retry after a crash resumes after it.
  */
 import { Context } from '@temporalio/activity';
@@ -71,7 +71,8 @@ export function createOcrActivities({
                   countPages('text_layer');
                 } else {
                   // A page in the engine cannot be interrupted; a cancelled activity stops waiting for it.
-                  const recognition = engine.recognize(input.image, input.origin === 'embedded-image' ? { dpi: input.dpi } : {});
+                  // A stored scan or an image file is read at its own resolution (a render is at OCR_DPI).
+                  const recognition = engine.recognize(input.image, input.origin === 'render' ? {} : { dpi: input.dpi });
                   const result = await unlessAborted(ctx.cancellationSignal, recognition);
                   await store.savePage(jobId, {
                     page_no: pageNo,
