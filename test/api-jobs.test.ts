@@ -245,7 +245,7 @@ describe('jobs API', () => {
     assert.equal((await call(small.url, 'GET', '/healthz')).status, 200);
   });
 
-  test('the size cap is enforced while the body streams in: the 413 comes before the upload ends', async () => {
+  test('the request cap is enforced while the body streams in: the 413 comes before the upload ends', async () => {
     const before = await docCount();
     const boundary = `----medextract${crypto.randomBytes(8).toString('hex')}`;
     const target = new URL(`${small.url}/upload`);
@@ -277,9 +277,10 @@ describe('jobs API', () => {
         reject(new Error('no answer while the upload was still open: the cap is not enforced while streaming'));
       }, 30_000);
       req.on('close', () => clearTimeout(timer));
-      // 1.5 MB of a never-ending PDF part (no Content-Length, the body is never finished).
+      // 5 MB of a never-ending PDF part (no Content-Length, the body is never finished): past the per-file
+      // cap (1 MB) the file alone is refused and its bytes dropped; past the request cap (4 MB) the request.
       req.write(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="endless.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n`);
-      for (let i = 0; i < 24; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+      for (let i = 0; i < 80; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
     });
     assert.equal(answer.status, 413);
     assert.equal(answer.body.error.code, 'TooLarge');
@@ -287,31 +288,21 @@ describe('jobs API', () => {
     await waitUntil('temporary files to be removed', async () => (tmpLeftovers(smallTmp).length === 0 ? true : undefined), 5_000);
   });
 
-  test('a non-PDF is refused with NotAPdf and nothing of the request is stored; bad forms get clear 4xx', async () => {
+  test('a file of no accepted kind is refused with UnsupportedFormat and nothing is stored; bad forms get clear 4xx', async () => {
     const before = await docCount();
     const text = await call(url(), 'POST', '/upload', {
       token: users.alice.token,
       body: pdfForm([{ name: 'notes.pdf', content: Buffer.from('hello, this is not a PDF\n') }]),
     });
     assert.equal(text.status, 415);
-    assert.equal(text.body.error.code, 'NotAPdf');
-    assert.match(text.body.error.message, /notes\.pdf/);
-
-    // A good PDF and a bad one in one request: the request is refused as a whole.
-    const report = syntheticReport({ pages: 1, seed: 11, rowsPerPage: 3 });
-    const mixed = await call(url(), 'POST', '/upload', {
-      token: users.alice.token,
-      body: pdfForm([
-        { name: 'good.pdf', content: digitalReportPdf(report) },
-        { name: 'image.pdf', content: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(4000, 1)]) },
-      ]),
-    });
-    assert.equal(mixed.status, 415);
-    assert.equal(mixed.body.error.code, 'NotAPdf');
+    assert.equal(text.body.error.code, 'UnsupportedFormat');
+    assert.match(text.body.error.message, /"notes\.pdf" is not a PDF or a supported image; accepted: PDF, TIFF, PNG, JPEG, WebP/);
     const empty = await call(url(), 'POST', '/upload', { token: users.alice.token, body: pdfForm([{ name: 'empty.pdf', content: new Uint8Array() }]) });
     assert.equal(empty.status, 415);
-    assert.equal(empty.body.error.code, 'NotAPdf');
+    assert.equal(empty.body.error.code, 'UnsupportedFormat');
+    assert.match(empty.body.error.message, /"empty\.pdf" is empty/);
 
+    const report = syntheticReport({ pages: 1, seed: 11, rowsPerPage: 3 });
     const noFiles = new FormData();
     noFiles.append('comment', 'no files here');
     noFiles.append('document', new Blob([digitalReportPdf(report)], { type: 'application/pdf' }), 'wrong-field.pdf');
@@ -334,9 +325,12 @@ describe('jobs API', () => {
       .readdirSync(dir)
       .filter((f) => f.endsWith('.pdf'))
       .sort();
-    // The pipeline's outcomes, except that a file without a PDF signature is refused at upload.
+    // The pipeline's outcomes, except that a file of no accepted kind is refused at upload.
     const expected: Record<string, string> = Object.fromEntries(
-      Object.entries(MALFORMED_OUTCOMES).map(([f, o]) => [f, f === 'not_a_pdf__qpdf_bad1.pdf' ? '415/NotAPdf' : o === 'completed' ? o : `failed/${o}`]),
+      Object.entries(MALFORMED_OUTCOMES).map(([f, o]) => [
+        f,
+        f === 'not_a_pdf__qpdf_bad1.pdf' ? '415/UnsupportedFormat' : o === 'completed' ? o : `failed/${o}`,
+      ]),
     );
     const { token } = users.bob;
     const outcomes = await Promise.all(
@@ -649,7 +643,7 @@ describe('jobs API', () => {
         [404, 'NotFound'],
         [404, 'NotFound'],
         [400, 'InvalidRequest'],
-        [415, 'NotAPdf'],
+        [415, 'UnsupportedFormat'],
       ],
     );
     assert.match(refusals[2]!.body.error.message, /^limit: /, 'a bad query names the parameter');
@@ -660,7 +654,9 @@ describe('jobs API', () => {
     assert.deepEqual(resultSchema, { $ref: '#/components/schemas/ExtractionResult' });
     assert.deepEqual(Object.keys(doc.components.schemas.ExtractionResult.properties).sort(), Object.keys(result.body).sort());
     assert.deepEqual(doc.components.schemas.Error.properties.error.properties.code.enum, ErrorCodeSchema.options);
-    assert.deepEqual(doc.paths['/upload'].post.requestBody.content['multipart/form-data'].schema.properties.files.items.contentMediaType, 'application/pdf');
+    const form = doc.paths['/upload'].post.requestBody.content['multipart/form-data'];
+    assert.deepEqual(form.encoding.files.contentType.split(', '), ['application/pdf', 'image/tiff', 'image/png', 'image/jpeg', 'image/webp']);
+    assert.equal(form.schema.properties.password.format, 'password');
   });
 
   test('/metrics needs authentication and reports requests by route and jobs by status', async () => {
