@@ -3,7 +3,9 @@
  * exporter reads. The TypeScript types, the strict JSON Schema sent to the model, the validation of a
  * provider's output and the downloadable JSON's schema (OpenAPI, web UI) all derive from the schemas here.
  * Every scalar field and every list item carries evidence `{page, quote}` and a confidence in [0, 1].
- * After extraction, `verifyEvidence` sets `evidence.found` to whether the quote occurs on the cited page.
+ * After extraction, `verifyEvidence` sets `evidence.found` to whether the quote occurs on the cited page, and
+ * `reasons` on every field and item to the checks it failed (empty: nothing to doubt), lowering its confidence.
+ * The model never sets `reasons`; an extraction stored before the checks existed has none (still valid v1).
  */
 import { z } from 'zod';
 import { JOB_WARNING_CODES } from './jobs.js';
@@ -17,6 +19,38 @@ export type LabFlag = (typeof LAB_FLAGS)[number];
 export const SEXES = ['M', 'F', 'other'] as const;
 export type Sex = (typeof SEXES)[number];
 export const EXTRACTION_PROVIDERS = ['openai', 'offline'] as const;
+
+/**
+ * Why a value deserves a second look, set by verification (library/extraction/grounding), never by the
+ * model. Each has a plain-words label for the result view and the workbook's Check column.
+ */
+export const VALUE_CHECKS = [
+  'quote_not_on_page',
+  'no_evidence',
+  'value_not_in_quote',
+  'flag_contradicts_range',
+  'implausible_date',
+  'unit_mismatch',
+  'value_fits_other_row',
+  'low_ocr_confidence',
+  'low_confidence',
+] as const;
+export type ValueCheck = (typeof VALUE_CHECKS)[number];
+
+export const VALUE_CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
+  quote_not_on_page: 'quote not found on its page',
+  no_evidence: 'no page or quote given',
+  value_not_in_quote: 'value not in its quote',
+  flag_contradicts_range: 'H/L flag contradicts the reference range',
+  implausible_date: 'implausible date',
+  unit_mismatch: 'unit does not fit the test',
+  value_fits_other_row: 'value may belong to another row',
+  low_ocr_confidence: 'OCR unsure of the quoted words',
+  low_confidence: 'low confidence',
+};
+
+/** A value whose confidence is below this is flagged `low_confidence`. */
+export const LOW_CONFIDENCE = 0.6;
 
 export const LIST_SECTIONS = ['diagnoses', 'medications', 'lab_results', 'vitals', 'procedures', 'allergies'] as const;
 export type ListSection = (typeof LIST_SECTIONS)[number];
@@ -50,6 +84,11 @@ const storedEvidence = z.strictObject({
   found: z.boolean().optional().describe('the quote was found on the cited page (set by verification)'),
 });
 
+const storedReasons = z
+  .array(z.enum(VALUE_CHECKS))
+  .optional()
+  .describe('why the value deserves a second look (set by verification; empty when nothing was found to doubt)');
+
 const CONFIDENCE = 'how sure you are, from 0 to 1';
 const modelConfidence = z
   .number()
@@ -69,18 +108,20 @@ const nullableText = (description?: string) => {
 const numberOrText = () => z.union([z.number(), z.string(), z.null()]).describe('a number when the source value is numeric');
 
 /** Schema v1's sections (everything but `schema_version`), built from one variant's building blocks. */
-function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict>(
+function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict, X extends Shape>(
   evidence: E,
   confidence: C,
   object: ObjectOf<Closed>,
+  checks: X,
 ) {
   const field = <V extends z.ZodType>(value: V, description?: string) =>
     object({
       value: description ? value.nullable().describe(description) : value.nullable(),
       evidence: evidence.nullable(),
       confidence,
+      ...checks,
     });
-  const items = <S extends Shape>(shape: S) => z.array(object({ ...shape, evidence, confidence }));
+  const items = <S extends Shape>(shape: S) => z.array(object({ ...shape, evidence, confidence, ...checks }));
   return {
     document: object({
       type: field(z.enum(DOCUMENT_TYPES)),
@@ -117,7 +158,7 @@ function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Clos
   };
 }
 
-const storedSections = sections(storedEvidence, storedConfidence, closedObject);
+const storedSections = sections(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons });
 
 // ---------------------------------------------------------------------------------------------------
 // The stored extraction
@@ -153,9 +194,9 @@ export function emptyExtraction(): Extraction {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// What the model returns: schema v1 without `schema_version` and `evidence.found`, which are ours to set
+// What the model returns: schema v1 without `schema_version`, `evidence.found` and `reasons`, which are ours to set
 
-export const ModelExtractionSchema = z.object(sections(modelEvidence, modelConfidence, openObject));
+export const ModelExtractionSchema = z.object(sections(modelEvidence, modelConfidence, openObject, {}));
 export type ModelExtraction = z.output<typeof ModelExtractionSchema>;
 
 /** A provider's output that does not match the contract; the message names each offending path. */
@@ -173,7 +214,7 @@ function shapeError(error: z.ZodError): ExtractionShapeError {
 
 /**
  * Validates what a model returned (already JSON-decoded). Unknown keys (including a model-supplied
- * `evidence.found`, which only verification may set) are dropped; confidences are clamped to [0, 1].
+ * `evidence.found` or `reasons`, which only verification may set) are dropped; confidences are clamped to [0, 1].
  * Throws `ExtractionShapeError` when the output is not schema v1.
  */
 export function parseModelExtraction(raw: unknown): ModelExtraction {

@@ -1,6 +1,7 @@
 /**
  * Evidence verification: every value an extractor returns cites `{page, quote}`; here we check that the
- * quote really occurs on that page and record the answer in `evidence.found`.
+ * quote really occurs on that page and record the answer in `evidence.found`, then that the value itself
+ * is supported by its quote and fits the other values (grounding/), recorded in each value's `reasons`.
  *
  * Matching is deliberately tolerant of presentation differences (case, runs of whitespace and line
  * breaks, Unicode compatibility forms such as the "ﬁ" ligature or full-width digits, typographic quotes
@@ -8,6 +9,7 @@
  */
 import type { Evidence, EvidencePage, Extraction } from '../../core/contract/extraction.js';
 import { LIST_SECTIONS } from '../../core/contract/extraction.js';
+import { groundExtraction, reasonsOf, type GroundingOptions, type GroundingPage } from './grounding/index.js';
 
 /** Ligatures and letters NFKC leaves alone but that text layers and models spell differently. */
 const EXTRA_FOLDS: ReadonlyArray<readonly [RegExp, string]> = [
@@ -31,12 +33,12 @@ export function normaliseForMatch(text: string): string {
 }
 
 /**
- * Returns a copy of `extraction` in which every evidence carries `found`, and every confidence is a
- * number in [0, 1]. A quote that is not on the cited page but on exactly one other page has its page
- * corrected (and counts as found); a quote on no page, or on several other pages, is `found: false`.
- * Fields without evidence keep `evidence: null`.
+ * Returns a copy of `extraction` in which every evidence carries `found`, every value its `reasons`, and
+ * every confidence is a number in [0, 1] (lowered for a value with reasons). A quote that is not on the
+ * cited page but on exactly one other page has its page corrected (and counts as found); a quote on no
+ * page, or on several other pages, is `found: false`. Fields without evidence keep `evidence: null`.
  */
-export function verifyEvidence(extraction: Extraction, pages: EvidencePage[]): Extraction {
+export function verifyEvidence(extraction: Extraction, pages: EvidencePage[], opts?: GroundingOptions): Extraction {
   const out = structuredClone(extraction);
   // Several PageText entries may carry the same page number (a long page split into chunks).
   const byPage = new Map<number, string>();
@@ -70,6 +72,17 @@ export function verifyEvidence(extraction: Extraction, pages: EvidencePage[]): E
       if (item.evidence) item.evidence = check(item.evidence);
     }
   }
+  const grounding = new Map<number, GroundingPage>();
+  for (const p of pages) {
+    const prev = grounding.get(p.page);
+    const words = p.words ?? null;
+    const ocr = (words !== null && words.length > 0) || (p.ocrConfidence !== null && p.ocrConfidence !== undefined);
+    grounding.set(p.page, {
+      ocr: (prev?.ocr ?? false) || ocr,
+      words: prev?.words && words ? [...prev.words, ...words] : (words ?? prev?.words ?? null),
+    });
+  }
+  groundExtraction(out, grounding, opts);
   return out;
 }
 
@@ -79,11 +92,11 @@ export function clamp01(x: unknown): number {
   return Math.min(1, Math.max(0, x));
 }
 
-/** Values a reviewer should look at: evidence not found on its page, or low confidence. */
+/** Values a reviewer should look at: those with any reason to doubt them. */
 export function countFlagged(x: Extraction): number {
   let n = 0;
-  const visit = (v: { evidence: { found?: boolean } | null; confidence: number }) => {
-    if (v.evidence?.found === false || v.confidence < 0.6) n++;
+  const visit = (v: Parameters<typeof reasonsOf>[0]) => {
+    if (reasonsOf(v).length > 0) n++;
   };
   for (const f of [...Object.values(x.document), ...Object.values(x.patient)]) if (f.value !== null) visit(f);
   for (const list of [x.diagnoses, x.medications, x.lab_results, x.vitals, x.procedures, x.allergies]) for (const item of list) visit(item);
