@@ -1,132 +1,39 @@
 /**
- * `medextract process <pdf...> [--out DIR]`: submits each PDF as a job through Temporal, shows a live
- * progress bar per document, and writes `<name>.xlsx` and `<name>.json` to DIR. Exits non-zero, with
- * one clear line per document, when any document failed. With no TEMPORAL_ADDRESS it runs (or joins)
- * the embedded stack for the length of the command.
+ * `medextract process <files...> [--out DIR] [--password P]`: submits each document (PDF, TIFF, PNG,
+ * JPEG, WebP) as a job through Temporal, shows a live progress bar per document, and writes
+ * `<name>.xlsx` and `<name>.json` to DIR; one line per document, then where the log is (see
+ * app/cli-process.ts). With no TEMPORAL_ADDRESS it runs (or joins) the embedded stack for the length of
+ * the command.
  *
  * `medextract audit verify`: walks the audit log's hash chain (DATABASE_URL, else the embedded database
  * of DATA_DIR, joined when MedExtract runs there); prints `OK: N rows` and exits 0, or names the first
  * broken row and why and exits 1.
  *
  * `medextract keys rotate`: re-encrypts stored documents and workbooks under the first DOCUMENT_KEYS key.
+ *
+ * `medextract admin reset-password <username>`: a new password for a user who lost theirs (printed once,
+ * audited); their sessions and API keys end, as with a reset on the admin screen.
  */
-import fs from 'node:fs/promises';
+import crypto from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { config } from '../core/config.js';
-import { getJob, rotateDocumentKeys, type JobRow } from '../stores/jobs.js';
+import { setLogLevel } from '../core/logger.js';
+import { rotateDocumentKeys } from '../stores/jobs.js';
 import { resolveDocumentKeys, setDocumentKeys } from '../stores/document-cipher.js';
 import { closePool, initPool } from '../stores/pool.js';
-import { verifyAuditChain } from '../stores/audit.js';
+import { appendAudit, verifyAuditChain } from '../stores/audit.js';
 import { migrate } from '../stores/migrate.js';
+import { findCredentials, updateUser } from '../stores/users.js';
+import { revokeUserSessions } from '../stores/sessions.js';
+import { revokeUserApiKeys } from '../stores/api-keys.js';
+import { checkPasswordRules, hashPassword } from '../api/auth/passwords.js';
+import type { AuditAction } from '../api/contract/audit.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { prepareDataDir } from './embedded/data-dir.js';
-import { connectClient, submitDocument } from '../services/pipeline-client.js';
-import { runningStack, startStack } from './stack.js';
-import { startWorkers, type RunningWorkers } from '../workers/worker.js';
-import { loadJobResult } from '../stores/extractions.js';
-import { extractionToJson } from '../library/export/json.js';
-import { buildWorkbook } from '../library/export/workbook.js';
-
-const FINISHED = new Set(['completed', 'failed', 'cancelled']);
-
-interface Tracked {
-  input: string;
-  outName: string;
-  job?: JobRow;
-  problem?: string;
-}
-
-async function processCommand(files: string[], opts: { out: string; owner: string }): Promise<number> {
-  const cfg = config('cli');
-  const outDir = path.resolve(opts.out);
-  await fs.mkdir(outDir, { recursive: true });
-
-  const stack = await startStack(cfg, { attach: true });
-  let workers: RunningWorkers | undefined;
-  try {
-    initPool(stack.databaseUrl, 4);
-    // Owning the embedded services means nobody else is there to do the work.
-    if (stack.embedded) workers = await startWorkers(cfg, stack.temporalAddress);
-    const client = await connectClient(cfg, stack.temporalAddress);
-
-    const used = new Set<string>();
-    const tracked: Tracked[] = files.map((input) => {
-      let outName = path.basename(input).replace(/\.pdf$/i, '');
-      for (let i = 2; used.has(outName); i++) outName = `${path.basename(input).replace(/\.pdf$/i, '')}-${i}`;
-      used.add(outName);
-      return { input, outName };
-    });
-    for (const t of tracked) {
-      try {
-        const content = await fs.readFile(t.input);
-        if (content.byteLength > cfg.maxUploadBytes) {
-          t.problem = `TooLarge: the file is ${(content.byteLength / 1048576).toFixed(1)} MB; the limit is ${cfg.maxUploadBytes / 1048576} MB`;
-          continue;
-        }
-        t.job = await submitDocument(client, cfg, { owner: opts.owner, filename: path.basename(t.input), content });
-      } catch (err) {
-        t.problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'NotFound: no such file' : `SubmitFailed: ${(err as Error).message}`;
-      }
-    }
-
-    await follow(tracked);
-
-    let failures = 0;
-    for (const t of tracked) {
-      if (t.job?.status === 'completed') {
-        const source = await loadJobResult(t.job.id);
-        await fs.writeFile(path.join(outDir, `${t.outName}.xlsx`), await buildWorkbook(source));
-        await fs.writeFile(path.join(outDir, `${t.outName}.json`), JSON.stringify(extractionToJson(source), null, 2));
-        const seconds = t.job.finished_at ? ((t.job.finished_at.getTime() - t.job.created_at.getTime()) / 1000).toFixed(1) : '?';
-        const pages = `${t.job.pages_total} page${t.job.pages_total === 1 ? '' : 's'}`;
-        process.stdout.write(`✓ ${t.input} → ${path.join(outDir, t.outName)}.xlsx, .json  (${pages}, ${seconds} s, job ${t.job.id})\n`);
-      } else {
-        failures++;
-        const reason = t.problem ?? (t.job?.error_code ? `${t.job.error_code}: ${t.job.error_message}` : `job ${t.job?.status}`);
-        process.stdout.write(`✗ ${t.input}: ${reason}${t.job ? ` (job ${t.job.id})` : ''}\n`);
-      }
-    }
-    return failures === 0 ? 0 : 1;
-  } finally {
-    await workers?.shutdown();
-    await closePool();
-    await stack.stop();
-  }
-}
-
-/** Polls each job's row until all have finished, drawing a bar per document (or plain lines off a TTY). */
-async function follow(tracked: Tracked[]): Promise<void> {
-  const live = tracked.filter((t) => t.job);
-  const tty = process.stderr.isTTY;
-  const bars = tty
-    ? new cliProgress.MultiBar(
-        { format: ' {bar} {percentage}% | {stage} {value}/{total} pages | {name}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  const bar = new Map(live.map((t) => [t, bars?.create(1, 0, { name: path.basename(t.input), stage: 'queued' })]));
-  const lastLine = new Map<Tracked, string>();
-  while (live.some((t) => !FINISHED.has(t.job!.status))) {
-    await new Promise((r) => setTimeout(r, 300));
-    for (const t of live) {
-      if (FINISHED.has(t.job!.status)) continue;
-      t.job = (await getJob(t.job!.id)) ?? t.job;
-      const j = t.job!;
-      const stage = FINISHED.has(j.status) ? j.status : (j.stage ?? j.status);
-      bar.get(t)?.setTotal(Math.max(1, j.pages_total ?? 1));
-      bar.get(t)?.update(j.status === 'completed' ? Math.max(1, j.pages_total ?? 1) : j.pages_done, { stage });
-      const line = `${path.basename(t.input)}: ${stage} ${j.pages_done}/${j.pages_total ?? '?'} pages`;
-      if (!tty && lastLine.get(t) !== line) {
-        process.stderr.write(`  ${line}\n`);
-        lastLine.set(t, line);
-      }
-    }
-  }
-  bars?.stop();
-}
+import { runningStack } from './stack.js';
+import { ENGINE_COMMAND, processCommand, type ProcessOptions } from './cli-process.js';
+import type { EngineRequest } from './cli-engine.js';
 
 /**
  * Runs `work` on the configured database without starting Temporal: DATABASE_URL, else the embedded
@@ -134,6 +41,8 @@ async function follow(tracked: Tracked[]): Promise<void> {
  */
 async function withDatabase(work: () => Promise<number>): Promise<number> {
   const cfg = config('cli');
+  // The command's answer is one or two lines: the embedded database's start-up notes would bury it.
+  if (cfg.logLevel === 'info') setLogLevel('warn');
   let databaseUrl = cfg.databaseUrl ?? runningStack(cfg.dataDir)?.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!databaseUrl) {
@@ -177,20 +86,82 @@ async function keysRotateCommand(opts: { batchSize: string }): Promise<number> {
   return 0;
 }
 
+/** A random password that passes the password rules for `username` (20 characters of base64url, 120 bits). */
+export function generatePassword(username: string): string {
+  for (;;) {
+    const password = crypto.randomBytes(15).toString('base64url');
+    try {
+      checkPasswordRules(password, username);
+      return password;
+    } catch {
+      // e.g. the random letters happened to contain a short username: draw again
+    }
+  }
+}
+
+/** Sets a new password for `username` the way an administrator's reset does: sessions and API keys end; audited as `user.update`. */
+async function resetPasswordCommand(username: string): Promise<number> {
+  const user = await findCredentials(username);
+  if (!user) {
+    process.stdout.write(`no user named "${username}"\n`);
+    return 1;
+  }
+  const password = generatePassword(user.username);
+  await updateUser(user.id, { password: { hash: await hashPassword(password), changedAt: new Date() } });
+  const sessionsRevoked = await revokeUserSessions(user.id);
+  const apiKeysRevoked = await revokeUserApiKeys(user.id);
+  const action: AuditAction = 'user.update';
+  await appendAudit({
+    actorUserId: null,
+    actorUsername: `cli:${os.userInfo().username}`,
+    action,
+    targetType: 'user',
+    targetId: user.id,
+    ip: null,
+    userAgent: null,
+    detail: { passwordReset: true, via: 'cli', ...(sessionsRevoked ? { sessionsRevoked } : {}), ...(apiKeysRevoked ? { apiKeysRevoked } : {}) },
+  });
+  const ended = [
+    sessionsRevoked && `${sessionsRevoked} session${sessionsRevoked === 1 ? '' : 's'}`,
+    apiKeysRevoked && `${apiKeysRevoked} API key${apiKeysRevoked === 1 ? '' : 's'}`,
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  process.stdout.write(
+    [
+      `New password for ${user.username}: ${password}`,
+      `  It is shown only this once.${ended ? ` Ended ${ended} of ${user.username}.` : ''}${user.disabled ? ' The account is disabled: an administrator must enable it before it can sign in.' : ''}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
 // The environment is checked before anything else, --help included: a bad value gets the one-line
 // configuration report at once instead of surfacing later in the middle of a command.
 config('cli');
 
-const program = new Command().name('medextract').description('Turn medical PDFs into structured data and Excel workbooks.').showHelpAfterError();
+const program = new Command()
+  .name('medextract')
+  .description('Turn medical documents (PDFs and scans) into structured data and Excel workbooks.')
+  .showHelpAfterError();
 program
   .command('process')
-  .description('process PDFs: one durable job each; writes <name>.xlsx and <name>.json')
-  .argument('<pdf...>', 'PDF files')
+  .description('process documents (PDF, TIFF, PNG, JPEG, WebP): one durable job each; writes <name>.xlsx and <name>.json')
+  .argument('<files...>', 'documents, recognised by their content (not their names)')
   .option('-o, --out <dir>', 'output folder', '.')
   .option('--owner <name>', 'job owner recorded with each job', `cli:${os.userInfo().username}`)
-  .action(async (files: string[], opts: { out: string; owner: string }) => {
-    process.exitCode = await processCommand(files, opts);
+  .option('--password <password>', 'the password of the password-protected PDFs among the files (kept sealed until each job ends, never logged)')
+  .action(async (files: string[], opts: ProcessOptions) => {
+    process.exitCode = await processCommand(config('cli'), files, opts);
   });
+
+// The working half of `process`, started by it with its output on the log file (not for direct use).
+program.command(ENGINE_COMMAND, { hidden: true }).action(async () => {
+  const request = await new Promise<EngineRequest>((resolve) => process.once('message', (m) => resolve(m as EngineRequest)));
+  const { runEngine } = await import('./cli-engine.js');
+  await runEngine(request);
+});
 
 const auditCommand = program.command('audit').description('the audit log');
 auditCommand
@@ -208,6 +179,16 @@ program
   .option('--batch-size <n>', 'rows per transaction', '50')
   .action(async (opts: { batchSize: string }) => {
     process.exitCode = await withDatabase(() => keysRotateCommand(opts));
+  });
+
+program
+  .command('admin')
+  .description('account administration on the database, for when nobody can sign in')
+  .command('reset-password')
+  .description('give a user a new random password (printed once; their sessions and API keys end; audited)')
+  .argument('<username>', 'the account (any case)')
+  .action(async (username: string) => {
+    process.exitCode = await withDatabase(() => resetPasswordCommand(username));
   });
 
 await program.parseAsync(process.argv);

@@ -7,7 +7,7 @@
 import { config } from '../core/config.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { logger } from '../core/logger.js';
-import { startStack } from './stack.js';
+import { startStack, withStackUi } from './stack.js';
 import { resolveDocumentKeys, setDocumentKeys } from '../stores/document-cipher.js';
 import { startWorkers } from '../workers/worker.js';
 import { startApi } from '../api/server.js';
@@ -20,7 +20,7 @@ const stack = await startStack(cfg, { ui: true });
 initPool(stack.databaseUrl);
 const workers = await startWorkers(cfg, stack.temporalAddress);
 // The workers run in this process: GET /metrics serves their metrics beside the API's.
-const api = await startApi(cfg, stack.temporalAddress, { workerMetrics: workerRegistry });
+const api = await startApi(withStackUi(cfg, stack), stack.temporalAddress, { workerMetrics: workerRegistry });
 
 process.stdout.write(
   [
@@ -30,7 +30,7 @@ process.stdout.write(
     `  Temporal:    ${stack.temporalAddress}${stack.temporalUiUrl ? `  (Web UI ${stack.temporalUiUrl})` : ''}`,
     `  Postgres:    ${cfg.databaseUrl ? 'DATABASE_URL' : `embedded (PGlite) in ${cfg.dataDir}`}`,
     `  Extraction:  ${cfg.extraction.provider}${cfg.extraction.provider === 'openai' ? ` (${cfg.extraction.model})` : ''}`,
-    '  Process PDFs from another terminal:  npx medextract process file.pdf --out results/',
+    '  Process documents from another terminal:  npx medextract process file.pdf scan.tiff --out results/',
     '  Stop with Ctrl-C.',
     '',
   ].join('\n'),

@@ -86,6 +86,14 @@ export function runningStack(dataDir: string): StackFile | undefined {
   return s && s.pid !== process.pid && isSameProcess(s.pid, s.pidStart) ? s : undefined;
 }
 
+/**
+ * The configuration the API serves with: TEMPORAL_UI_URL when set, else the Web UI of the embedded
+ * Temporal dev server this stack started (or joined), so admins get the same workflow links either way.
+ */
+export function withStackUi(cfg: Config, stack: Pick<Stack, 'temporalUiUrl'>): Config {
+  return cfg.temporalUiUrl || !stack.temporalUiUrl ? cfg : { ...cfg, temporalUiUrl: stack.temporalUiUrl };
+}
+
 export interface StackOptions {
   /** Join the embedded stack of a MedExtract already running on DATA_DIR instead of failing. */
   attach?: boolean;
