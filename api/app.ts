@@ -16,6 +16,7 @@ import { loginRoutes, sessionRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobPasswordRoutes } from './routes/job-password.js';
 import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
@@ -34,6 +35,7 @@ const ROUTE_GROUPS = [
   apiKeyRoutes,
   uploadRoutes,
   jobRoutes,
+  jobPasswordRoutes,
   resultRoutes,
   protectedSystemRoutes,
   loginLockRoutes,

@@ -1,12 +1,16 @@
 /**
- * Submitting documents and following their jobs, for every client (CLI now, HTTP API next):
- * store the PDF and a job row in Postgres, then start the job's workflow.
+ * Submitting documents and following their jobs, for every client (CLI and HTTP API): store the
+ * document and a job row in Postgres, keep the PDF's password sealed beside it when one was given
+ * (stores/job-secrets.ts; never part of the workflow's input, history or search attributes), then start
+ * the job's workflow. A job that failed for its password is restarted with a new one as a new run of
+ * the same workflow id.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../core/config.js';
 import { logger } from '../core/logger.js';
-import { createJob, createJobOnce, getJob, type JobRow } from '../stores/jobs.js';
+import { createJob, createJobOnce, finishJob, getJob, type JobRow } from '../stores/jobs.js';
+import { PASSWORD_FAILURES, keepDocumentPassword, requeueWithPassword } from '../stores/job-secrets.js';
 import { FileNameKey, JobIdKey, JobStatusKey, OwnerKey, taskQueues, workflowIdForJob, type ProcessDocumentInput } from '../core/contract/jobs.js';
 
 export async function connectClient(cfg: Config, address: string): Promise<Client> {
@@ -31,6 +35,8 @@ export async function submitDocument(client: Client, cfg: Config, s: Submission)
     provider: cfg.extraction.provider,
     model: cfg.extraction.provider === 'openai' ? cfg.extraction.model : null,
   });
+  const password = givenPassword(s);
+  if (password !== undefined) await keepDocumentPassword(job.id, password);
   await startJobWorkflow(client, cfg, job);
   return job;
 }
@@ -38,7 +44,10 @@ export async function submitDocument(client: Client, cfg: Config, s: Submission)
 /**
  * Like submitDocument, but the same bytes from the same owner give the owner's existing job
  * (`duplicate: true`) instead of a new one — across every process sharing the database (see
- * createJobOnce). A duplicate whose workflow never started (Temporal was down) is started now.
+ * createJobOnce). A duplicate whose workflow never started (Temporal was down) is started now, with the
+ * password if this submission brings one. A duplicate that failed for its password (PasswordRequired,
+ * PasswordIncorrect) is restarted when this submission brings a password: sending the file again with
+ * its password is how a person answers "enter its password".
  */
 export async function submitDocumentOnce(client: Client, cfg: Config, s: Submission): Promise<{ job: JobRow; duplicate: boolean }> {
   const { job, duplicate } = await createJobOnce({
@@ -48,8 +57,93 @@ export async function submitDocumentOnce(client: Client, cfg: Config, s: Submiss
     provider: cfg.extraction.provider,
     model: cfg.extraction.provider === 'openai' ? cfg.extraction.model : null,
   });
-  if (!duplicate || job.status === 'queued') await startJobWorkflow(client, cfg, job);
+  const password = givenPassword(s);
+  if (!duplicate || job.status === 'queued') {
+    if (password !== undefined) await keepDocumentPassword(job.id, password);
+    await startJobWorkflow(client, cfg, job);
+    return { job, duplicate };
+  }
+  if (password !== undefined && failedForPassword(job)) {
+    const restarted = await restartJobWithPassword(client, cfg, job.id, password);
+    if (restarted) return { job: restarted, duplicate };
+  }
   return { job, duplicate };
+}
+
+/** An empty password field means none was given (a PDF with an empty user password opens without one). */
+function givenPassword(s: Submission): string | undefined {
+  return s.password === undefined || s.password === '' ? undefined : s.password;
+}
+
+/** Did the job fail because its PDF's password was missing or wrong (so a password can restart it)? */
+export function failedForPassword(job: Pick<JobRow, 'status' | 'error_code'>): boolean {
+  return job.status === 'failed' && (PASSWORD_FAILURES as readonly string[]).includes(job.error_code ?? '');
+}
+
+/** The earlier run of a restarted job had recorded its failure but did not close in time. */
+export class EarlierRunStillOpen extends Error {
+  constructor(readonly jobId: string) {
+    super(`the earlier run of job ${jobId} has not closed yet`);
+    this.name = 'EarlierRunStillOpen';
+  }
+}
+
+/** How long a restart waits for the earlier run to close (it has only to return its failure). */
+const EARLIER_RUN_CLOSE_MS = 15_000;
+
+/**
+ * Restarts a job that failed PasswordRequired or PasswordIncorrect with a new password (POST
+ * /jobs/:id/password, and the same file sent again with one): the sealed password is kept, the job is
+ * queued afresh (stores/job-secrets.ts requeueWithPassword) and a new run of the same workflow id starts
+ * (the id reuse policy ALLOW_DUPLICATE admits a new run once the earlier one has closed). Undefined when
+ * the job is not such a failed job (any more). If no run can be started (Temporal unreachable), the job
+ * is put back to its earlier failure — which makes the database delete the password — and the error is
+ * thrown.
+ */
+export async function restartJobWithPassword(client: Client, cfg: Config, jobId: string, password: string): Promise<JobRow | undefined> {
+  const earlier = await requeueWithPassword(jobId, password);
+  if (!earlier) return undefined;
+  const job = (await getJob(jobId))!;
+  try {
+    await startNewRun(client, cfg, job);
+  } catch (err) {
+    await finishJob(jobId, 'failed', earlier);
+    throw err;
+  }
+  logger.info({ jobId }, 'job restarted with a new document password');
+  return job;
+}
+
+async function startNewRun(client: Client, cfg: Config, job: JobRow): Promise<void> {
+  try {
+    await client.workflow.start('processDocument', workflowStart(cfg, job));
+    return;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  // The job is marked failed just before its run returns the failure: that run may still be open.
+  await waitForRunToClose(client, workflowIdForJob(job.id), EARLIER_RUN_CLOSE_MS, job.id);
+  await client.workflow.start('processDocument', workflowStart(cfg, job));
+}
+
+async function waitForRunToClose(client: Client, workflowId: string, ms: number, jobId: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = client.workflow
+    .getHandle(workflowId)
+    .result()
+    .then(
+      () => true,
+      () => true,
+    );
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    if (!(await Promise.race([closed, late]))) throw new EarlierRunStillOpen(jobId);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -66,16 +160,27 @@ export function jobSearchAttributes(cfg: Pick<Config, 'temporalFileNameAttribute
   return pairs;
 }
 
-/** Starting twice is harmless: the workflow id is derived from the job id. */
-export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow): Promise<void> {
+/**
+ * How a job's workflow is started: ids in (never the document, its name or its password), the job's
+ * search attributes, and a new run allowed under the same id once the earlier one has closed (a
+ * restart with a password).
+ */
+function workflowStart(cfg: Config, job: JobRow) {
   const input: ProcessDocumentInput = { jobId: job.id, provider: job.provider, taskQueues: taskQueues(cfg.taskQueuePrefix) };
+  return {
+    workflowId: workflowIdForJob(job.id),
+    taskQueue: input.taskQueues.pipeline,
+    args: [input] as [ProcessDocumentInput],
+    typedSearchAttributes: jobSearchAttributes(cfg, job),
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdConflictPolicy: 'FAIL',
+  } as const;
+}
+
+/** Starting twice while the job's run is open is harmless: the workflow id is derived from the job id. */
+export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow): Promise<void> {
   try {
-    await client.workflow.start('processDocument', {
-      workflowId: workflowIdForJob(job.id),
-      taskQueue: input.taskQueues.pipeline,
-      args: [input],
-      typedSearchAttributes: jobSearchAttributes(cfg, job),
-    });
+    await client.workflow.start('processDocument', workflowStart(cfg, job));
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }

@@ -120,9 +120,11 @@ describe('malformed corpus', () => {
     });
   }
 
-  test('passwords: right password opens, wrong one is a clear PasswordRequired', async () => {
+  test('passwords: right password opens, none is PasswordRequired, a wrong one is PasswordIncorrect', async () => {
     const aes128 = read('malformed/encrypted_aes128_user_password__pypdf_r4.pdf');
-    await rejectsWith(openPdf(aes128, { maxPages: MAX_PAGES, password: 'nope' }), 'PasswordRequired', /wrong/);
+    await rejectsWith(openPdf(aes128, { maxPages: MAX_PAGES }), 'PasswordRequired', /encrypted; enter its password/);
+    await rejectsWith(openPdf(aes128, { maxPages: MAX_PAGES, password: 'nope' }), 'PasswordIncorrect', /does not open this PDF; enter the right one/);
+    await rejectsWith(inspectPdf(aes128, { maxPages: MAX_PAGES, password: 'asdfzxcX' }), 'PasswordIncorrect');
     const pages = await readTextLayer(aes128, { password: 'asdfzxcv' });
     assert.match(pages[0]!.text, /pdf encryption test\s+password: asdfzxcv/);
 

@@ -92,8 +92,8 @@ export function toPipelineError(err: unknown, context: string): PipelineError {
   if (name === 'PasswordException') {
     const code = (err as { code?: number }).code;
     return code === pdfjs.PasswordResponses.INCORRECT_PASSWORD
-      ? new PipelineError('PasswordRequired', 'The password given for this PDF is wrong.', { cause: err })
-      : new PipelineError('PasswordRequired', 'This PDF is password-protected: provide its password to process it.', { cause: err });
+      ? new PipelineError('PasswordIncorrect', 'the password given does not open this PDF; enter the right one', { cause: err })
+      : new PipelineError('PasswordRequired', 'the PDF is encrypted; enter its password to process it', { cause: err });
   }
   if (isImageTooLargeError(err)) {
     return new PipelineError(
@@ -145,7 +145,8 @@ async function openOnce(bytes: Uint8Array, password: string | undefined, timeout
 
 /**
  * Open and validate a PDF. The caller owns the returned document and must release it with `closePdf(doc)` (or `doc.destroy()`).
- * Throws `InvalidPdf` (not a PDF / damaged), `PasswordRequired`, `EmptyPdf`, `TooManyPages`, `Timeout`.
+ * Throws `InvalidPdf` (not a PDF / damaged), `PasswordRequired` (encrypted, no password given),
+ * `PasswordIncorrect` (the password given does not open it), `EmptyPdf`, `TooManyPages`, `Timeout`.
  * The page count is pdfjs's (it repairs bogus /Count values by walking the page tree when the count
  * is inconsistent); nothing is allocated per claimed page.
  */
