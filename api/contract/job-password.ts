@@ -14,7 +14,7 @@ export const JobPasswordRequestSchema = z
       .string()
       .min(1, 'the password must not be empty')
       .max(MAX_DOCUMENT_PASSWORD_CHARS, `the password is longer than ${MAX_DOCUMENT_PASSWORD_CHARS} characters`)
-      .describe('the password that opens the PDF (kept sealed only until the job ends; never logged)'),
+      .meta({ format: 'password', writeOnly: true, description: 'the password that opens the PDF (kept sealed only until the job ends; never logged)' }),
   })
   .meta({ id: 'JobPassword' });
 export type JobPasswordRequest = z.infer<typeof JobPasswordRequestSchema>;
