@@ -8,7 +8,7 @@ import ExcelJS from 'exceljs';
 import { parseIsoDate, safeText } from '../library/export/cells.js';
 import { extractionToJson } from '../library/export/json.js';
 import { buildCombinedWorkbook, buildWorkbook, type WorkbookSource } from '../library/export/workbook.js';
-import { emptyExtraction, type Evidence, type Extraction } from '../core/contract/extraction.js';
+import { emptyExtraction, VALUE_CHECK_LABELS, type Evidence, type Extraction } from '../core/contract/extraction.js';
 
 const ev = (page: number, quote: string, found = true): Evidence => ({ page, quote, found });
 
@@ -161,7 +161,7 @@ test('sheets are Summary, one per section, and Fields; each has a frozen bold he
   const wb = await load(await buildWorkbook(source(labExtraction())));
   assert.deepEqual(
     wb.worksheets.map((w) => w.name),
-    ['Summary', ...SECTION_SHEETS, 'Fields'],
+    ['Summary', ...SECTION_SHEETS, 'Fields', 'Pages'],
   );
   for (const ws of wb.worksheets) {
     const view = ws.views[0];
@@ -173,7 +173,7 @@ test('sheets are Summary, one per section, and Fields; each has a frozen bold he
     assert.equal(String(ws.autoFilter), `A1:${lastLetter}${ws.rowCount}`, `${ws.name} autofilter over the data range`);
   }
   const lab = sheet(wb, 'Lab Results');
-  assert.deepEqual(headers(lab), ['Test', 'Value', 'Unit', 'Reference range', 'Result flag', 'Collected at', 'Page', 'Quote', 'Confidence', 'Flag']);
+  assert.deepEqual(headers(lab), ['Test', 'Value', 'Unit', 'Reference range', 'H/L', 'Collected at', 'Page', 'Quote', 'Confidence', 'Check']);
   assert.equal(lab.rowCount, 6);
   assert.equal(cellAt(lab, 1, 'Quote').alignment?.wrapText, true, 'quotes wrap');
   const quoteWidth = lab.getColumn(headers(lab).indexOf('Quote') + 1).width ?? 0;
@@ -226,26 +226,26 @@ test('low-confidence values and unverified quotes are flagged in words, filled, 
   const lab = sheet(wb, 'Lab Results');
 
   const ok = rowWhere(lab, 'Test', 'WBC');
-  assert.equal(cellAt(lab, ok, 'Flag').value, null, 'a confident, verified value is not flagged');
+  assert.equal(cellAt(lab, ok, 'Check').value, null, 'a confident, verified value is not flagged');
   assert.equal(fillOf(cellAt(lab, ok, 'Test')), undefined, 'and not filled');
 
   const low = rowWhere(lab, 'Test', 'Hemoglobin');
-  assert.equal(cellAt(lab, low, 'Flag').value, 'low confidence');
+  assert.equal(cellAt(lab, low, 'Check').value, 'low confidence');
   assert.ok(fillOf(cellAt(lab, low, 'Test')), 'low-confidence row filled');
   assert.ok(fillOf(cellAt(lab, low, 'Value')), 'across the row');
 
   const unverified = rowWhere(lab, 'Test', 'Potassium');
-  assert.equal(cellAt(lab, unverified, 'Flag').value, 'quote not found on page');
+  assert.equal(cellAt(lab, unverified, 'Check').value, VALUE_CHECK_LABELS.quote_not_on_page);
   assert.ok(fillOf(cellAt(lab, unverified, 'Test')), 'unverified row filled');
   assert.notEqual(fillOf(cellAt(lab, unverified, 'Test')), fillOf(cellAt(lab, low, 'Test')), 'a missing quote looks different from low confidence');
 
   const fields = sheet(wb, 'Fields');
   assert.equal(fields.rowCount, 9, 'eight scalar fields');
   const author = rowWhere(fields, 'Field', 'Author');
-  assert.equal(cellAt(fields, author, 'Flag').value, 'low confidence');
+  assert.equal(cellAt(fields, author, 'Check').value, 'low confidence');
   const mrn = rowWhere(fields, 'Field', 'MRN');
   assert.equal(cellAt(fields, mrn, 'Value').value, null);
-  assert.equal(cellAt(fields, mrn, 'Flag').value, null, 'an empty field is not a flagged value');
+  assert.equal(cellAt(fields, mrn, 'Check').value, null, 'an empty field is not a flagged value');
 
   const summary = sheet(wb, 'Summary');
   assert.equal(summary.rowCount, 2, 'one row for one document');
@@ -254,7 +254,7 @@ test('low-confidence values and unverified quotes are flagged in words, filled, 
   // The threshold is an option: at 0.2 neither Hemoglobin (0.3) nor Author (0.5) is low.
   const relaxed = await load(await buildWorkbook(source(labExtraction()), { lowConfidence: 0.2 }));
   const rlab = sheet(relaxed, 'Lab Results');
-  assert.equal(cellAt(rlab, rowWhere(rlab, 'Test', 'Hemoglobin'), 'Flag').value, null);
+  assert.equal(cellAt(rlab, rowWhere(rlab, 'Test', 'Hemoglobin'), 'Check').value, null);
   assert.equal(cellAt(sheet(relaxed, 'Summary'), 1, 'Flagged values').value, 1);
   await assert.rejects(buildWorkbook(source(labExtraction()), { lowConfidence: 60 }), RangeError);
 });
@@ -336,7 +336,7 @@ test('empty extraction: every sheet is there with its header only', async () => 
   for (const name of SECTION_SHEETS) {
     const ws = sheet(wb, name);
     assert.equal(ws.rowCount, 1, `${name} header only`);
-    assert.ok(headers(ws).includes('Flag'));
+    assert.ok(headers(ws).includes('Check'));
     assert.match(String(ws.autoFilter), /^A1:[A-Z]+1$/);
   }
   const summary = sheet(wb, 'Summary');
@@ -394,7 +394,7 @@ test('combined workbook: one Summary row per document, section rows stacked behi
 
   assert.deepEqual(
     wb.worksheets.map((w) => w.name),
-    ['Summary', ...SECTION_SHEETS, 'Fields'],
+    ['Summary', ...SECTION_SHEETS, 'Fields', 'Pages'],
   );
   const s = sheet(wb, 'Summary');
   assert.equal(s.rowCount, 3, 'header + one row per document');
@@ -415,7 +415,7 @@ test('combined workbook: one Summary row per document, section rows stacked behi
   assert.equal(meds.rowCount, 3);
   const amox = rowWhere(meds, 'Name', 'Amoxicillin');
   assert.equal(cellAt(meds, amox, 'Document').value, "'@b.pdf");
-  assert.equal(cellAt(meds, amox, 'Flag').value, 'quote not found on page');
+  assert.equal(cellAt(meds, amox, 'Check').value, VALUE_CHECK_LABELS.quote_not_on_page);
 
   const fields = sheet(wb, 'Fields');
   assert.equal(headers(fields)[0], 'Document');
@@ -423,6 +423,48 @@ test('combined workbook: one Summary row per document, section rows stacked behi
 
   const none = await load(await buildCombinedWorkbook([]));
   assert.equal(sheet(none, 'Summary').rowCount, 1, 'an empty batch still has its headers');
+});
+
+test('verified values: one plain-words Check column lists every reason; the Summary shows warnings; Pages shows OCR confidence', async () => {
+  const x = labExtraction();
+  x.lab_results[0]!.reasons = ['value_not_in_quote', 'flag_contradicts_range'];
+  x.lab_results[1]!.reasons = [];
+  x.patient.date_of_birth.reasons = ['implausible_date'];
+  const doc = {
+    ...source(x),
+    needsReview: true,
+    warnings: [{ code: 'low_ocr_confidence' as const, message: 'OCR was unsure of page 3 (mean word confidence 41%)', page: 3 }],
+  };
+  const wb = await load(await buildWorkbook(doc));
+  const lab = sheet(wb, 'Lab Results');
+  const wbc = rowWhere(lab, 'Test', 'WBC');
+  assert.equal(cellAt(lab, wbc, 'Check').value, `${VALUE_CHECK_LABELS.value_not_in_quote}; ${VALUE_CHECK_LABELS.flag_contradicts_range}`);
+  assert.ok(fillOf(cellAt(lab, wbc, 'Test')), 'a failed check fills the row');
+  assert.equal(cellAt(lab, wbc, 'H/L').value, 'H', "the lab's own flag keeps its own column");
+  assert.equal(cellAt(lab, rowWhere(lab, 'Test', 'Base excess'), 'Check').value, null, 'verified with no reasons: nothing to check');
+  assert.ok(!headers(lab).includes('Flag') && !headers(lab).includes('Result flag'), 'no look-alike flag columns');
+  const fields = sheet(wb, 'Fields');
+  assert.equal(cellAt(fields, rowWhere(fields, 'Field', 'Date of birth'), 'Check').value, VALUE_CHECK_LABELS.implausible_date);
+
+  const summary = sheet(wb, 'Summary');
+  assert.equal(cellAt(summary, 1, 'Needs review').value, 'Yes');
+  assert.match(String(cellAt(summary, 1, 'Warnings').value), /^page 3: OCR was unsure of page 3/);
+  assert.equal(cellAt(summary, 1, 'Lowest OCR confidence').value, 71);
+  assert.ok(fillOf(cellAt(summary, 1, 'Warnings')), 'warnings stand out');
+
+  const pages = sheet(wb, 'Pages');
+  assert.deepEqual(headers(pages), ['Page', 'Read from', 'OCR confidence']);
+  assert.deepEqual(
+    [1, 2, 3].map((r) => [cellAt(pages, r, 'Page').value, cellAt(pages, r, 'Read from').value, cellAt(pages, r, 'OCR confidence').value]),
+    [
+      [1, 'text layer', null],
+      [2, 'OCR', 88],
+      [3, 'OCR', 71],
+    ],
+  );
+  const plain = await load(await buildWorkbook(source(labExtraction())));
+  assert.equal(cellAt(sheet(plain, 'Summary'), 1, 'Needs review').value, 'No');
+  assert.equal(cellAt(sheet(plain, 'Summary'), 1, 'Warnings').value, null);
 });
 
 test('extractionToJson: the same data with its evidence, detached from the input', () => {

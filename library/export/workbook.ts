@@ -4,15 +4,19 @@
  *
  * Sheets: `Summary` (one row per document), one sheet per list section (`Diagnoses`, `Medications`,
  * `Lab Results`, `Vitals`, `Procedures`, `Allergies`) and `Fields` (the scalar document/patient fields).
- * Every row carries its evidence (page, quote), its confidence and a `Flag` column that says in words why
- * a value deserves a second look; flagged rows are filled with a colour and counted in the Summary.
+ * Every row carries its evidence (page, quote), its confidence and a `Check` column that says in plain words
+ * why a value deserves a second look (its reasons, set by verification); such rows are filled with a
+ * colour and counted in the Summary, which also shows the job's warnings. `Pages` lists where each page's
+ * text came from and, for OCR pages, how sure the OCR was.
  *
  * Cells are typed: numbers are numbers, ISO dates are Excel dates, confidence is a 0% number, pages are
  * integers. Every string cell goes through `safeText`, which neutralises spreadsheet-formula injection.
  * Nothing but the extraction (values and their quotes) is written: never the raw page text.
  */
 import ExcelJS from 'exceljs';
-import type { DocumentType, Evidence, Extraction } from '../../core/contract/extraction.js';
+import type { DocumentType, Evidence, Extraction, ValueCheck } from '../../core/contract/extraction.js';
+import { VALUE_CHECK_LABELS } from '../../core/contract/extraction.js';
+import { reasonsOf } from '../extraction/grounding/index.js';
 import { toCell, type CellIn, type Kind, type Raw } from './cells.js';
 
 /** The exporters' input: a finished job (core/contract/job-result.ts). */
@@ -28,12 +32,10 @@ export interface WorkbookOptions {
 
 export const DEFAULT_LOW_CONFIDENCE = 0.6;
 
-/** The words written in the Flag column. */
-export const FLAG_LOW_CONFIDENCE = 'low confidence';
-export const FLAG_QUOTE_NOT_FOUND = 'quote not found on page';
-export const FLAG_NO_EVIDENCE = 'no page or quote given';
+/** The words written in the Check column, one per reason (joined by "; "). */
+export { VALUE_CHECK_LABELS as CHECK_LABELS };
 
-export const SHEET_NAMES = ['Summary', 'Diagnoses', 'Medications', 'Lab Results', 'Vitals', 'Procedures', 'Allergies', 'Fields'] as const;
+export const SHEET_NAMES = ['Summary', 'Diagnoses', 'Medications', 'Lab Results', 'Vitals', 'Procedures', 'Allergies', 'Fields', 'Pages'] as const;
 
 /** One document's workbook. */
 export async function buildWorkbook(doc: WorkbookSource, opts?: WorkbookOptions): Promise<Buffer> {
@@ -49,31 +51,23 @@ export async function buildCombinedWorkbook(docs: WorkbookSource[], opts?: Workb
 // Flags
 
 interface Review {
-  flags: string[];
-  /** 0 none, 1 low confidence / no evidence, 2 quote not found on the page. */
+  checks: string[];
+  /** 0 nothing to doubt, 1 doubtful (low confidence, unsure OCR, no evidence), 2 a check failed. */
   severity: 0 | 1 | 2;
 }
 
-function review(confidence: number, evidence: Evidence | null | undefined, threshold: number): Review {
-  const flags: string[] = [];
-  let severity: Review['severity'] = 0;
-  if (!evidence) {
-    flags.push(FLAG_NO_EVIDENCE);
-    severity = 1;
-  } else if (evidence.found === false) {
-    flags.push(FLAG_QUOTE_NOT_FOUND);
-    severity = 2;
-  }
-  if (!(typeof confidence === 'number' && confidence >= threshold)) {
-    flags.push(FLAG_LOW_CONFIDENCE);
-    if (severity === 0) severity = 1;
-  }
-  return { flags, severity };
+/** Reasons that only say "be careful"; every other reason says something specific is wrong. */
+const MILD: ReadonlySet<ValueCheck> = new Set(['low_confidence', 'low_ocr_confidence', 'no_evidence']);
+
+function review(value: { confidence: number; evidence: Evidence | null; reasons?: ValueCheck[] | undefined }, threshold: number): Review {
+  const reasons = reasonsOf(value, threshold);
+  const severity: Review['severity'] = reasons.length === 0 ? 0 : reasons.every((r) => MILD.has(r)) ? 1 : 2;
+  return { checks: reasons.map((r) => VALUE_CHECK_LABELS[r]), severity };
 }
 
 const FILLS: Record<1 | 2, ExcelJS.Fill> = {
   1: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFEB9C' } }, // light yellow: check it
-  2: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF8CBAD' } }, // light red: not on the page
+  2: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF8CBAD' } }, // light red: a check failed
 };
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
 
@@ -98,12 +92,13 @@ const EVIDENCE_COLUMNS: Column[] = [
   { header: 'Page', kind: 'page' },
   { header: 'Quote', kind: 'text', wrapWidth: 60 },
   { header: 'Confidence', kind: 'confidence' },
-  { header: 'Flag', kind: 'text' },
+  { header: 'Check', kind: 'text' },
 ];
 
 interface ItemBase {
   evidence: Evidence;
   confidence: number;
+  reasons?: ValueCheck[] | undefined;
 }
 
 interface SectionDef {
@@ -140,8 +135,8 @@ const SECTIONS: SectionDef[] = [
       { header: 'Value', kind: 'value' },
       { header: 'Unit', kind: 'text' },
       { header: 'Reference range', kind: 'text' },
-      // The schema's H/L flag; the review `Flag` column comes last, like on every sheet.
-      { header: 'Result flag', kind: 'text' },
+      // The lab's own H/L flag as extracted; the review `Check` column comes last, like on every sheet.
+      { header: 'H/L', kind: 'text' },
       { header: 'Collected at', kind: 'date' },
     ],
     items: (x) => x.lab_results.map((l) => ({ item: l, cells: [l.test, l.value, l.unit, l.reference_range, l.flag, l.collected_at] })),
@@ -192,7 +187,7 @@ interface ScalarField {
   section: 'Document' | 'Patient';
   label: string;
   kind: Kind;
-  get(x: Extraction): { value: unknown; evidence: Evidence | null; confidence: number };
+  get(x: Extraction): { value: unknown; evidence: Evidence | null; confidence: number; reasons?: ValueCheck[] | undefined };
   display?(v: string | null): string | null;
 }
 
@@ -240,15 +235,29 @@ const SUMMARY_COLUMNS: Column[] = [
   { header: 'Extracted at (UTC)', kind: 'timestamp' },
   ...SECTIONS.map((s): Column => ({ header: s.sheet, kind: 'count' })),
   { header: 'Flagged values', kind: 'count' },
+  { header: 'Needs review', kind: 'text' },
+  { header: 'Warnings', kind: 'text', wrapWidth: 60 },
+  { header: 'Lowest OCR confidence', kind: 'value' },
 ];
-const FLAGGED_COLUMN = SUMMARY_COLUMNS.length - 1;
+const FLAGGED_COLUMN = SUMMARY_COLUMNS.findIndex((c) => c.header === 'Flagged values');
+/** Needs review and Warnings, filled when the job needs a person's look. */
+const REVIEW_COLUMNS = [FLAGGED_COLUMN + 1, FLAGGED_COLUMN + 2];
+
+const PAGES_COLUMNS: Column[] = [
+  { header: 'Page', kind: 'page' },
+  { header: 'Read from', kind: 'text' },
+  { header: 'OCR confidence', kind: 'value' },
+];
+
+/** An OCR confidence (0–100) as the workbook shows it: one decimal. */
+const ocrFigure = (c: number | null | undefined): number | null => (typeof c === 'number' && Number.isFinite(c) ? Math.round(c * 10) / 10 : null);
 
 function evidenceCells(evidence: Evidence | null | undefined, confidence: number | null, r: Review): Raw[] {
   return [
     evidence && Number.isInteger(evidence.page) ? evidence.page : null,
     evidence ? evidence.quote : null,
     confidence,
-    r.flags.length ? r.flags.join('; ') : null,
+    r.checks.length ? r.checks.join('; ') : null,
   ];
 }
 
@@ -256,6 +265,7 @@ interface DocRows {
   summary: Row;
   sections: Row[][];
   fields: Row[];
+  pages: Row[];
 }
 
 function docRows(doc: WorkbookSource, threshold: number, combined: boolean): DocRows {
@@ -265,7 +275,7 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
 
   const sections = SECTIONS.map((s) =>
     s.items(x).map(({ item, cells }): Row => {
-      const r = review(item.confidence, item.evidence, threshold);
+      const r = review(item, threshold);
       if (r.severity) flagged++;
       return { cells: [...lead, ...cells, ...evidenceCells(item.evidence, item.confidence, r)], severity: r.severity };
     }),
@@ -275,7 +285,7 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
     const field = f.get(x);
     const value = fieldValue(f, x);
     // An empty field (nothing found, nothing claimed) is not a value to doubt.
-    const r: Review = value === null ? { flags: [], severity: 0 } : review(field.confidence, field.evidence, threshold);
+    const r: Review = value === null ? { checks: [], severity: 0 } : review(field, threshold);
     if (r.severity) flagged++;
     const confidence = value === null && !field.evidence ? null : field.confidence;
     return {
@@ -285,6 +295,7 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
   });
 
   const sources = doc.pageSources;
+  const ocrPages = (sources ?? []).flatMap((p) => (p.source === 'ocr' && ocrFigure(p.ocrConfidence) !== null ? [ocrFigure(p.ocrConfidence)!] : []));
   const summary: Row = {
     cells: [
       doc.filename,
@@ -305,11 +316,18 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
       doc.extractedAt,
       ...sections.map((rows) => rows.length),
       flagged,
+      doc.needsReview ? 'Yes' : 'No',
+      doc.warnings.length ? doc.warnings.map((w) => (w.page ? `page ${w.page}: ${w.message}` : w.message)).join('\n') : null,
+      ocrPages.length ? Math.min(...ocrPages) : null,
     ],
     severity: 0,
-    highlight: flagged > 0 ? [FLAGGED_COLUMN] : [],
+    highlight: [...(flagged > 0 ? [FLAGGED_COLUMN] : []), ...(doc.needsReview || doc.warnings.length > 0 ? REVIEW_COLUMNS : [])],
   };
-  return { summary, sections, fields };
+  const pages = (sources ?? []).map((p): Row => ({
+    cells: [...lead, p.page, p.source === 'ocr' ? 'OCR' : 'text layer', p.source === 'ocr' ? ocrFigure(p.ocrConfidence) : null],
+    severity: 0,
+  }));
+  return { summary, sections, fields, pages };
 }
 
 function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: Row[]): void {
@@ -386,6 +404,12 @@ async function build(docs: WorkbookSource[], opts: WorkbookOptions | undefined, 
     'Fields',
     [...lead, ...FIELDS_COLUMNS],
     perDoc.flatMap((d) => d.fields),
+  );
+  addSheet(
+    wb,
+    'Pages',
+    [...lead, ...PAGES_COLUMNS],
+    perDoc.flatMap((d) => d.pages),
   );
 
   const out = await wb.xlsx.writeBuffer();
