@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from '../core/contract/extraction.js';
 import { inspectDocument } from '../library/document/index.js';
 import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
 import { countFlagged, verifyEvidence } from '../library/extraction/evidence.js';
+import { jobWarnings } from '../library/extraction/warnings.js';
 import { buildWorkbook } from '../library/export/workbook.js';
 import type { ActivityConfig, ActivityLog, BookkeepingStore } from './dependencies.js';
 import type { DocumentCache } from './document-bytes.js';
@@ -30,7 +31,7 @@ export interface ExtractionPlan {
 export interface BookkeepingActivities {
   prepareDocument(jobId: string): Promise<PreparedDocument>;
   planExtraction(jobId: string, chunkChars: number): Promise<ExtractionPlan>;
-  finishExtraction(jobId: string): Promise<{ flagged: number }>;
+  finishExtraction(jobId: string): Promise<{ flagged: number; warnings: number }>;
   exportWorkbook(jobId: string): Promise<{ bytes: number }>;
   markFailed(jobId: string, error: JobError): Promise<void>;
   markCancelled(jobId: string): Promise<void>;
@@ -93,12 +94,17 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
       return typed(() =>
         timeStage(store, jobId, 'extract', async () => {
           const parts = await store.listParts(jobId);
-          const merged = verifyEvidence(mergeExtractions(parts.map((p) => p.result)), await store.pageEvidence(jobId));
+          const pages = await store.pageEvidence(jobId);
+          const merged = verifyEvidence(mergeExtractions(parts.map((p) => p.result)), pages);
           const flagged = countFlagged(merged);
+          const warnings = jobWarnings(pages, merged);
+          const needsReview = warnings.length > 0 || flagged > 0;
           const tokensIn = parts.reduce((sum, p) => sum + p.tokensIn, 0);
           const tokensOut = parts.reduce((sum, p) => sum + p.tokensOut, 0);
-          await store.saveExtraction(jobId, { schemaVersion: SCHEMA_VERSION, data: merged, flagged, tokensIn, tokensOut });
-          return { flagged };
+          await store.saveExtraction(jobId, { schemaVersion: SCHEMA_VERSION, data: merged, flagged, tokensIn, tokensOut, warnings, needsReview });
+          // Codes and pages only: the messages are plain words, but a log line needs no more than this.
+          if (needsReview) log.info({ jobId, flagged, warnings: warnings.map((w) => (w.page ? `${w.code}@${w.page}` : w.code)) }, 'job needs review');
+          return { flagged, warnings: warnings.length };
         }),
       );
     },

@@ -5,9 +5,10 @@
  */
 import type { Extraction } from '../core/contract/extraction.js';
 import type { JobResult } from '../core/contract/job-result.js';
+import type { JobWarning } from '../core/contract/jobs.js';
 import { PipelineError } from '../core/errors.js';
 import { open, seal, workbookAad } from './document-cipher.js';
-import { getJob, pageSources, sha256Hex } from './jobs.js';
+import { getJob, pageSources, recordExtractionFacts, sha256Hex } from './jobs.js';
 import { db } from './pool.js';
 
 export interface StoredPart {
@@ -43,17 +44,25 @@ export async function listParts(jobId: string): Promise<StoredPart[]> {
   return r.rows.map((row) => ({ result: row.result, tokensIn: row.tokens_in, tokensOut: row.tokens_out }));
 }
 
-/** Stores the job's merged extraction and its token totals. */
+/** Stores the job's merged extraction, its token totals, its warnings and whether it needs review. */
 export async function saveExtraction(
   jobId: string,
-  e: { schemaVersion: string; data: Extraction; flagged: number; tokensIn: number; tokensOut: number },
+  e: {
+    schemaVersion: string;
+    data: Extraction;
+    flagged: number;
+    tokensIn: number;
+    tokensOut: number;
+    warnings: readonly JobWarning[];
+    needsReview: boolean;
+  },
 ): Promise<void> {
   await db().query(
     `INSERT INTO extractions (job_id, schema_version, data, flagged_count) VALUES ($1, $2, $3, $4)
      ON CONFLICT (job_id) DO UPDATE SET data = EXCLUDED.data, flagged_count = EXCLUDED.flagged_count`,
     [jobId, e.schemaVersion, JSON.stringify(e.data), e.flagged],
   );
-  await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, updated_at = now() WHERE id = $1', [jobId, e.tokensIn, e.tokensOut]);
+  await recordExtractionFacts(jobId, e);
 }
 
 /** The workbook holds the extracted patient data: sealed like the document (stores/document-cipher.ts). */
@@ -88,7 +97,7 @@ export async function loadJobResult(jobId: string): Promise<JobResult> {
     model: job.provider === 'openai' ? job.model : null,
     extractedAt: row.created_at,
     extraction: row.data,
-    warnings: [],
-    needsReview: false,
+    warnings: job.warnings,
+    needsReview: job.needs_review,
   };
 }

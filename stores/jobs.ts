@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import type { JobError, JobStage, JobStatus, ExtractionProvider } from '../core/contract/jobs.js';
+import type { JobError, JobStage, JobStatus, JobWarning, ExtractionProvider } from '../core/contract/jobs.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
 import type { EvidencePage } from '../core/contract/extraction.js';
 import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
@@ -27,6 +27,12 @@ export interface JobRow {
   tokens_in: number;
   tokens_out: number;
   stage_ms: Record<string, number>;
+  /** What a reviewer should know (set when the extraction is stored; empty before). */
+  warnings: JobWarning[];
+  /** Any warning or any flagged value. */
+  needs_review: boolean;
+  /** The owner's username; null when the owner is not a user account (or no longer exists). */
+  owner_name: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -98,12 +104,14 @@ async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: 
   return jobId;
 }
 
-/** A short, self-contained transaction on one pooled connection (nothing else is awaited inside it). */
 const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
-  j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.created_at, j.started_at, j.finished_at`;
+  j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.warnings, j.needs_review,
+  u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
+// The owner is a user id as text (or another principal's name), so the users join compares as text.
+const JOB_FROM = 'jobs j JOIN documents d ON d.id = j.document_id LEFT JOIN users u ON u.id::text = j.owner';
 
 export async function getJob(jobId: string): Promise<JobRow | undefined> {
-  const r = await db().query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = $1`, [jobId]);
+  const r = await db().query<JobRow>(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE j.id = $1`, [jobId]);
   return r.rows[0];
 }
 
@@ -257,14 +265,21 @@ export async function pageTexts(jobId: string): Promise<Array<{ page: number; te
   return r.rows.map((x) => ({ page: x.page_no, text: x.text }));
 }
 
-/** Every page's text, with the OCR confidence of the page and of each word (for checking evidence). */
-export async function pageEvidence(jobId: string): Promise<EvidencePage[]> {
-  const r = await db().query<{ page_no: number; text: string; ocr_confidence: number | null; words: Array<{ text: string; confidence: number }> | null }>(
-    'SELECT page_no, text, ocr_confidence, words FROM pages WHERE job_id = $1 ORDER BY page_no',
-    [jobId],
-  );
+/**
+ * Every page's text, where it came from, and the OCR confidence of the page and of each word (for
+ * checking evidence and for the job's warnings).
+ */
+export async function pageEvidence(jobId: string): Promise<Array<EvidencePage & { source: 'text_layer' | 'ocr' }>> {
+  const r = await db().query<{
+    page_no: number;
+    source: 'text_layer' | 'ocr';
+    text: string;
+    ocr_confidence: number | null;
+    words: Array<{ text: string; confidence: number }> | null;
+  }>('SELECT page_no, source, text, ocr_confidence, words FROM pages WHERE job_id = $1 ORDER BY page_no', [jobId]);
   return r.rows.map((x) => ({
     page: x.page_no,
+    source: x.source,
     text: x.text,
     ocrConfidence: x.ocr_confidence,
     words: x.words ? x.words.map((w) => ({ text: w.text, confidence: w.confidence })) : null,
@@ -277,6 +292,20 @@ export async function pageSources(jobId: string): Promise<Array<{ page: number; 
     [jobId],
   );
   return r.rows.map((x) => ({ page: x.page_no, source: x.source, ocrConfidence: x.ocr_confidence }));
+}
+
+/** The job's token totals and what a reviewer should know, once its extraction is stored. */
+export async function recordExtractionFacts(
+  jobId: string,
+  f: { tokensIn: number; tokensOut: number; warnings: readonly JobWarning[]; needsReview: boolean },
+): Promise<void> {
+  await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, warnings = $4::jsonb, needs_review = $5, updated_at = now() WHERE id = $1', [
+    jobId,
+    f.tokensIn,
+    f.tokensOut,
+    JSON.stringify(f.warnings),
+    f.needsReview,
+  ]);
 }
 
 export async function finishJob(jobId: string, status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>, error?: JobError): Promise<void> {
@@ -299,16 +328,20 @@ export interface JobListPosition {
 /** A listed job, with its creation time to the microsecond as stored (a Date keeps only milliseconds). */
 export type ListedJob = JobRow & { created_exact: string };
 
-export async function listJobs(q: { owner?: string; status?: JobStatus; after?: JobListPosition; limit: number }): Promise<ListedJob[]> {
+/** Only a completed job needs review: one whose workbook is still being made, or that failed, does not yet. */
+const NEEDS_REVIEW = "(j.needs_review AND j.status = 'completed')";
+
+export async function listJobs(q: { owner?: string; status?: JobStatus; needsReview?: boolean; after?: JobListPosition; limit: number }): Promise<ListedJob[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const param = (v: unknown) => `$${params.push(v)}`;
   if (q.owner !== undefined) where.push(`j.owner = ${param(q.owner)}`);
   if (q.status !== undefined) where.push(`j.status = ${param(q.status)}`);
+  if (q.needsReview !== undefined) where.push(q.needsReview ? NEEDS_REVIEW : `NOT ${NEEDS_REVIEW}`);
   if (q.after) where.push(`(j.created_at, j.id) < (${param(q.after.createdAt)}::timestamptz, ${param(q.after.id)}::uuid)`);
   const r = await db().query<ListedJob>(
     `SELECT ${JOB_COLUMNS}, to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_exact
-       FROM jobs j JOIN documents d ON d.id = j.document_id
+       FROM ${JOB_FROM}
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY j.created_at DESC, j.id DESC LIMIT ${param(q.limit)}`,
     params,

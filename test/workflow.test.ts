@@ -54,7 +54,7 @@ function fakeActivities(pageCount: number, ocrPages: number[], override: Partial
     },
     planExtraction: async (_jobId, chunkChars) => ({ parts: [0], chunkChars }),
     extractPart: async () => ({ tokensIn: 0, tokensOut: 0 }),
-    finishExtraction: async () => ({ flagged: 0 }),
+    finishExtraction: async () => ({ flagged: 0, warnings: 0 }),
     exportWorkbook: async () => ({ bytes: 1 }),
     markFailed: async (_jobId, error) => {
       calls.markFailed.push(error);

@@ -1,6 +1,6 @@
 /** Jobs: upload, follow, list, cancel and delete — request and response shapes. */
 import { z } from 'zod';
-import type { JobStage, JobStatus } from '../../core/contract/jobs.js';
+import { JOB_WARNING_CODES, type JobStage, type JobStatus, type JobWarning } from '../../core/contract/jobs.js';
 import { IsoDateTime, resourceId } from './common.js';
 
 export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
@@ -9,12 +9,30 @@ export const JobStatusSchema = z.enum(JOB_STATUSES);
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
+export const JobWarningSchema = z
+  .object({
+    code: z
+      .enum(JOB_WARNING_CODES)
+      .describe(
+        'nothing_extracted: no value came from the document; page_without_values: a page with text yielded no value; ' +
+          'low_ocr_confidence: an OCR page was read with a low mean word confidence; unrecognised_layout: the kind of document was not recognised',
+      ),
+    message: z.string().describe('plain words, never document text'),
+    page: z.int().min(1).optional().describe('the page it is about, when it is about one'),
+  })
+  .meta({ id: 'JobWarning' }) satisfies z.ZodType<JobWarning>;
+
 export const JobViewSchema = z
   .object({
     id: z.uuid(),
     owner: z.string().describe('user id of the job owner'),
+    ownerName: z.string().nullable().describe("the owner's username (null when the owner is no longer a user)"),
     filename: z.string(),
     status: JobStatusSchema,
+    needsReview: z
+      .boolean()
+      .describe('a completed job a person should look at before trusting its values: it has warnings or flagged values (false until completed)'),
+    warnings: z.array(JobWarningSchema).describe('why, in plain words (empty when nothing is wrong, and until the extraction is done)'),
     stage: z.enum(JOB_STAGES).nullable(),
     progress: z.object({ pagesDone: z.int().min(0), pagesTotal: z.int().min(0).nullable() }),
     error: z.object({ code: z.string().describe('the typed failure, e.g. InvalidPdf, PasswordRequired, Timeout'), message: z.string() }).nullable(),
@@ -28,6 +46,7 @@ export type JobView = z.infer<typeof JobViewSchema>;
 
 export const JobListQuerySchema = z.object({
   status: JobStatusSchema.optional().describe('only jobs with this status'),
+  needsReview: z.enum(['true', 'false']).optional().describe('true: only completed jobs that need review; false: every other job (combines with status)'),
   limit: z.coerce.number().int().min(1).max(100).default(50).describe('page size, 1–100'),
   cursor: z.string().max(200).optional().describe('`nextCursor` of the previous page'),
   owner: z.string().min(1).max(200).optional().describe('admin only: the jobs of this user id'),

@@ -43,8 +43,11 @@ export function jobView(j: JobRow): JobView {
   return {
     id: j.id,
     owner: j.owner,
+    ownerName: j.owner_name,
     filename: j.filename,
     status: j.status,
+    needsReview: j.status === 'completed' && j.needs_review,
+    warnings: j.warnings,
     stage: j.stage,
     progress: { pagesDone: j.pages_done, pagesTotal: j.pages_total },
     error: j.error_code ? { code: j.error_code, message: j.error_message ?? j.error_code } : null,
@@ -108,13 +111,20 @@ jobRoutes.route(
     }
     const owner = user.role === 'admin' ? q.owner : user.id;
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    const rows = await listJobs({ owner, status: q.status, after, limit: q.limit + 1 });
+    const needsReview = q.needsReview === undefined ? undefined : q.needsReview === 'true';
+    const rows = await listJobs({ owner, status: q.status, needsReview, after, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     // The filter and how many jobs were shown, never their names; the UI's polling is aggregated (api/audit.ts).
     await audit(ctx, {
       action: 'job.list',
-      detail: { owner: owner ?? 'all', status: q.status ?? null, page: q.cursor === undefined ? 'first' : 'next', returned: page.length },
+      detail: {
+        owner: owner ?? 'all',
+        status: q.status ?? null,
+        needsReview: needsReview ?? null,
+        page: q.cursor === undefined ? 'first' : 'next',
+        returned: page.length,
+      },
     });
     ctx.body = { jobs: page.map(jobView), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null } satisfies JobList;
   },

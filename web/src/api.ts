@@ -33,6 +33,7 @@ export type { ExtractionResult, MfaEnrolment, MfaStatus, PageView, UploadedJob, 
 export type { Evidence, Field } from '../../core/contract/extraction.js';
 export type Job = JobView;
 export type JobStatus = JobView['status'];
+export type JobWarning = JobView['warnings'][number];
 export type AdminUser = UserAccount;
 
 export class ApiError extends Error {
@@ -210,8 +211,12 @@ export async function logout(): Promise<void> {
   }
 }
 
-export async function listJobs(status?: JobStatus): Promise<Job[]> {
-  const res = await request('GET', `/jobs?limit=100${status ? `&status=${encodeURIComponent(status)}` : ''}`);
+/** The newest 100 jobs, optionally of one status and/or only those that need review (or only those that do not). */
+export async function listJobs(status?: JobStatus, opts: { needsReview?: boolean } = {}): Promise<Job[]> {
+  const q = new URLSearchParams({ limit: '100' });
+  if (status) q.set('status', status);
+  if (opts.needsReview !== undefined) q.set('needsReview', String(opts.needsReview));
+  const res = await request('GET', `/jobs?${q.toString()}`);
   const body = (await res.json()) as JobList;
   return body.jobs;
 }

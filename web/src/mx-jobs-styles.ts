@@ -92,6 +92,36 @@ export const jobsStyles = css`
     .status.cancelled {
       color: #6b7280;
     }
+    /* Completed, but not to be trusted blindly: amber, never the plain green of completed. */
+    .status.review {
+      color: #92400e;
+    }
+    .status.review::before {
+      content: '⚠ ';
+    }
+    details.warnings {
+      font-size: 0.85rem;
+      max-width: 26rem;
+      margin-top: 0.15rem;
+    }
+    details.warnings summary {
+      cursor: pointer;
+      color: #92400e;
+    }
+    details.warnings summary:focus-visible {
+      outline: 3px solid var(--mx-focus, #2563eb);
+      outline-offset: 1px;
+    }
+    details.warnings ul {
+      margin: 0.25rem 0 0;
+      padding-left: 1.1rem;
+    }
+    details.warnings p {
+      margin: 0.25rem 0 0;
+    }
+    td.owner {
+      overflow-wrap: anywhere;
+    }
     .err {
       display: block;
       font-weight: normal;

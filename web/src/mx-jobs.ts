@@ -1,12 +1,14 @@
 /**
  * The user's jobs, newest first, refreshed every second while any runs and every 5 s otherwise (optionally only those of one status, through
- * `GET /jobs?status=`): file, stage, pages done of total, elapsed time, status,
- * the error in words with its code, downloads (workbook, JSON), cancel for running jobs and delete
- * (with a second click to confirm) for finished ones. "View" on a completed job fires `view-result`
+ * `GET /jobs?status=`, or only those needing review, through `?needsReview=true`): file, the owner (admins see
+ * everyone's jobs), stage, pages done of total, elapsed time, status — "completed · needs review" with the
+ * warnings in plain words when a person should look first — the error in words with its code, downloads
+ * (workbook, JSON), cancel for running jobs and delete (with a second click to confirm) for finished ones. "View" on a completed job fires `view-result`
  * (detail: the job). Completed jobs can be ticked and downloaded together as one combined workbook.
  */
 import { LitElement, html } from 'lit';
 import { jobsStyles } from './mx-jobs-styles.js';
+import { needsPassword } from './mx-job-password.js';
 import { PollingController } from './polling.js';
 import { bannerStyles, buttonStyles, cardTableStyles, panelStyles, tableStyles } from './shared-styles.js';
 import {
@@ -21,6 +23,7 @@ import {
   saveBlob,
   type Job,
   type JobStatus,
+  type JobWarning,
 } from './api.js';
 
 /** Refresh often while something runs (the progress bars move), rarely when every job has finished. */
@@ -29,8 +32,13 @@ const POLL_IDLE_MS = 5_000;
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const STAGE: Record<string, string> = { prepare: 'prepare', ocr: 'OCR', extract: 'extract', export: 'export' };
 /** The filter's choices; "running" is queued or processing (the API filters one status at a time). */
-const FILTERS = ['all', 'running', 'completed', 'failed', 'cancelled'] as const;
+const FILTERS = ['all', 'running', 'completed', 'needs review', 'failed', 'cancelled'] as const;
 export type JobFilter = (typeof FILTERS)[number];
+
+/** A warning as the list shows it: the server's plain words, which already name the page when there is one. */
+export function warningText(w: JobWarning): string {
+  return w.message.charAt(0).toUpperCase() + w.message.slice(1) + (/[.!?]$/.test(w.message) ? '' : '.');
+}
 
 /** Elapsed time in words: "45 s", "3 min 07 s", "1 h 02 min". */
 export function formatElapsed(ms: number): string {
@@ -99,7 +107,9 @@ export class MxJobs extends LitElement {
           ? await listJobs()
           : filter === 'running'
             ? (await Promise.all((['queued', 'processing'] as JobStatus[]).map((s) => listJobs(s)))).flat()
-            : await listJobs(filter);
+            : filter === 'needs review'
+              ? await listJobs('completed', { needsReview: true })
+              : await listJobs(filter);
       if (filter !== this.filter) return; // the filter changed meanwhile; the next load follows
       jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       this.jobs = jobs;
@@ -118,6 +128,7 @@ export class MxJobs extends LitElement {
   }
 
   override render() {
+    const admin = currentUser()?.role === 'admin';
     return html`
       <section aria-labelledby="jobs-title">
         <div class="head">
@@ -144,13 +155,14 @@ export class MxJobs extends LitElement {
           !this.loaded
             ? html`<p class="empty">Loading…</p>`
             : this.jobs.length === 0
-              ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : `No ${this.filter} jobs.`}</p>`
+              ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : this.filter === 'needs review' ? 'No job needs review.' : `No ${this.filter} jobs.`}</p>`
               : html`<div class="scroll">
                 <table class="cards">
                   <thead>
                     <tr>
                       <th scope="col"><span class="sr-only">Select</span></th>
                       <th scope="col">File</th>
+                      ${admin ? html`<th scope="col">Owner</th>` : null}
                       <th scope="col">Stage</th>
                       <th scope="col">Pages</th>
                       <th scope="col">Elapsed</th>
@@ -159,7 +171,7 @@ export class MxJobs extends LitElement {
                     </tr>
                   </thead>
                   <tbody>
-                    ${this.jobs.map((j) => this.row(j))}
+                    ${this.jobs.map((j) => this.row(j, admin))}
                   </tbody>
                 </table>
               </div>`
@@ -168,7 +180,7 @@ export class MxJobs extends LitElement {
     `;
   }
 
-  private row(j: Job) {
+  private row(j: Job, admin: boolean) {
     const { pagesDone, pagesTotal } = j.progress;
     const finished = FINISHED.has(j.status);
     const progress =
@@ -180,7 +192,8 @@ export class MxJobs extends LitElement {
           : finished
             ? html`<span>–</span>`
             : html`<progress aria-label="pages done of ${j.filename}"></progress>`;
-    return html`<tr data-job=${j.id} data-status=${j.status}>
+    const review = j.status === 'completed' && j.needsReview;
+    return html`<tr data-job=${j.id} data-status=${j.status} ?data-needs-review=${review}>
       <td class="pick">
         ${
           j.status === 'completed'
@@ -189,13 +202,14 @@ export class MxJobs extends LitElement {
         }
       </td>
       <td class="file" data-label="File">${j.filename}</td>
+      ${admin ? html`<td class="owner" data-label="Owner">${j.ownerName ?? j.owner}</td>` : null}
       <td data-label="Stage">${finished ? '–' : ((j.stage && STAGE[j.stage]) ?? 'waiting')}</td>
       <td data-label="Pages">${progress}</td>
       <td data-label="Elapsed" class="elapsed">
         <time datetime=${`PT${Math.round(elapsedOf(j) / 1000)}S`}>${formatElapsed(elapsedOf(j))}</time>
       </td>
       <td data-label="Status">
-        <span class="status ${j.status}">${j.status}</span>
+        ${review ? this.needsReview(j) : html`<span class="status ${j.status}">${j.status}</span>`}
         ${j.error ? html`<span class="err">${j.error.message} (${j.error.code})</span>` : null}
       </td>
       <td data-label="Actions">
@@ -214,10 +228,27 @@ export class MxJobs extends LitElement {
               </button>`
               : html`<button type="button" class="danger" @click=${() => this.cancel(j)} aria-label="cancel ${j.filename}">Cancel</button>`
           }
+          ${needsPassword(j) ? html`<mx-job-password .job=${j} @job-restarted=${this.onRestarted}></mx-job-password>` : null}
           ${this.workflowLink(j)}
         </div>
       </td>
     </tr>`;
+  }
+
+  /** Why a completed job wants a person's look: its warnings in plain words, behind a disclosure. */
+  private needsReview(j: Job) {
+    const id = `review-${j.id}`;
+    return html`<span class="status review" aria-describedby=${id}>completed · needs review</span>
+      <details class="warnings" id=${id}>
+        <summary>${j.warnings.length === 0 ? 'why' : j.warnings.length === 1 ? '1 warning' : `${j.warnings.length} warnings`}</summary>
+        ${
+          j.warnings.length === 0
+            ? html`<p>Some values are flagged: open View to check them before trusting the result.</p>`
+            : html`<ul>
+              ${j.warnings.map((w) => html`<li data-code=${w.code}>${warningText(w)}</li>`)}
+            </ul>`
+        }
+      </details>`;
   }
 
   /** Admins only, when the server announced the Temporal Web UI: the job's workflow there. */
@@ -238,6 +269,13 @@ export class MxJobs extends LitElement {
       if (!this.loaded) void this.refresh();
     });
   }
+
+  /** A job restarted with its password: show it as the API now has it, and follow it from the next load. */
+  private readonly onRestarted = (e: CustomEvent<Job>): void => {
+    const restarted = e.detail;
+    this.jobs = this.jobs.map((j) => (j.id === restarted.id ? restarted : j));
+    void this.refresh();
+  };
 
   private view(j: Job): void {
     this.dispatchEvent(new CustomEvent<Job>('view-result', { detail: j, bubbles: true, composed: true }));
