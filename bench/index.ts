@@ -18,7 +18,7 @@ import { setLogLevel } from '../core/logger.js';
 setLogLevel('warn');
 process.env.LOG_LEVEL = 'warn';
 
-const BENCHMARKS = ['ocr-engine', 'scanned-e2e', 'digital-e2e', 'rate-limited', 'api-load', 'memory'] as const;
+const BENCHMARKS = ['ocr-engine', 'image-ocr', 'scanned-e2e', 'digital-e2e', 'rate-limited', 'api-load', 'memory'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 function usage(code: number): never {
@@ -124,6 +124,8 @@ async function runOne(name: Name) {
   switch (name) {
     case 'ocr-engine':
       return await (await import('./ocr-engine.js')).ocrEngine(ctx);
+    case 'image-ocr':
+      return await (await import('./image-ocr.js')).imageOcr(ctx);
     case 'scanned-e2e':
       return await (await import('./scanned-e2e.js')).scannedE2e(ctx);
     case 'digital-e2e':

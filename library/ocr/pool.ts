@@ -12,8 +12,10 @@
  * package provides. Instead, when a page comes back with a low mean confidence, a band across the
  * middle of the page is probed at 0/90/180/270° and, if one orientation reads clearly better, the page
  * is recognised again in that orientation. The threshold sits below dense-but-upright forms and above
- * sideways pages. Only PGM input (what render.ts produces) can be rotated; other formats are
- * recognised as given.
+ * sideways pages. A sideways page tesseract reads anyway (its words come out as tall boxes, its lines
+ * in the wrong order) is turned upright the way its words run (down the image: a quarter turn
+ * anticlockwise; up: clockwise) and read again. Only PGM input (what render.ts and the image decoder
+ * produce) can be rotated; other formats are recognised as given.
  *
  * `durationMs` in results is wall time of the call, including waiting for a free worker.
  */
@@ -27,7 +29,7 @@ import Tesseract from 'tesseract.js';
 import { PipelineError } from '../../core/errors.js';
 
 import { cropGray, encodePgm, parsePgm, rotateGray, unrotateBox, type Gray } from './gray-image.js';
-import { probeScore, shape, wordsToText, type TessData } from './tesseract-output.js';
+import { probeScore, quarterTurnUpright, readsSideways, shape, wordsToText, type TessData } from './tesseract-output.js';
 
 export { encodePgm, parsePgm, rotateGray, wordsToText, type Gray };
 
@@ -42,6 +44,8 @@ export const PAGE_SEG_MODE = Tesseract.PSM.AUTO;
 export const RECOGNIZE_TIMEOUT_MS = 180_000;
 /** Below this mean confidence we check whether the page is rotated. */
 export const ORIENTATION_CHECK_BELOW = 45;
+/** How much lower a sideways page's upright reading may score and still be preferred (its lines come out whole and in order). */
+export const SIDEWAYS_CONFIDENCE_MARGIN = 10;
 /** The OCR threads' nice value when the caller does not say (OCR_NICE's default in core/config.ts too). */
 export const DEFAULT_OCR_NICE = 10;
 /**
@@ -164,12 +168,17 @@ class TesseractPool implements OcrPool {
     let orientation: 0 | 90 | 180 | 270 = 0;
     let data = await this.run(image, dpi);
     let shaped = shape(data);
-    if (this.autoOrient && gray && shaped.confidence < ORIENTATION_CHECK_BELOW) {
-      const best = await this.probeOrientation(gray, dpi);
+    const sideways = readsSideways(shaped.words);
+    if (this.autoOrient && gray && (shaped.confidence < ORIENTATION_CHECK_BELOW || sideways)) {
+      const best = sideways ? quarterTurnUpright(shaped.lines) : await this.probeOrientation(gray, dpi);
       if (best !== 0) {
         const rotatedData = await this.run(encodePgm(rotateGray(gray, best)), dpi);
         const rotatedShaped = shape(rotatedData);
-        if (rotatedShaped.confidence > shaped.confidence) {
+        // A sideways page read well already: turned upright it wins unless it reads clearly worse.
+        const better = sideways
+          ? !readsSideways(rotatedShaped.words) && rotatedShaped.confidence >= shaped.confidence - SIDEWAYS_CONFIDENCE_MARGIN
+          : rotatedShaped.confidence > shaped.confidence;
+        if (better) {
           orientation = best;
           data = rotatedData;
           shaped = rotatedShaped;

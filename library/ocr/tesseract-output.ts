@@ -70,6 +70,31 @@ export function probeScore(data: TessData): number {
   return shape(data).words.filter((w) => w.confidence >= 70 && w.text.replace(/[^\p{L}\p{N}]/gu, '').length >= 2).length;
 }
 
+/**
+ * The page was read with its text lines running up or down the image (a page scanned or photographed
+ * sideways): most words of three or more characters are boxes taller than they are wide. Tesseract's
+ * layout analysis reads such lines, but as one run of text in the wrong order.
+ */
+export function readsSideways(words: readonly TessWord[]): boolean {
+  const long = words.filter((w) => [...w.text.trim()].length >= 3);
+  if (long.length < 5) return false;
+  const vertical = long.filter((w) => w.bbox.y1 - w.bbox.y0 > 1.5 * (w.bbox.x1 - w.bbox.x0)).length;
+  return vertical / long.length > 0.6;
+}
+
+/**
+ * The clockwise turn that makes a sideways page upright, from the direction its lines were read in:
+ * words following each other down the image mean the page's top points right (turn 270°), up the
+ * image that it points left (turn 90°). 0 when the lines say nothing.
+ */
+export function quarterTurnUpright(lines: readonly (readonly TessWord[])[]): 0 | 90 | 270 {
+  let down = 0;
+  for (const line of lines) {
+    for (let i = 1; i < line.length; i++) down += Math.sign(line[i]!.bbox.y0 - line[i - 1]!.bbox.y0);
+  }
+  return down > 0 ? 270 : down < 0 ? 90 : 0;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The pool
 // ---------------------------------------------------------------------------------------------------

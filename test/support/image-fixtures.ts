@@ -51,7 +51,8 @@ export async function faxTiff(opts: { pages: number; seed?: number; xDpi?: numbe
   const squashed: Gray[] = [];
   for (const p of rendered.pages) {
     const height = Math.round((p.height * yDpi) / xDpi);
-    const { data, info } = await raw(p).resize(p.width, height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await raw(p).resize(p.width, height, { fit: 'fill' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`expected one channel, got ${info.channels}`);
     squashed.push({ width: info.width, height: info.height, data: new Uint8Array(data) });
   }
   let img = stacked(squashed);
