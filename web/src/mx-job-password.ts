@@ -100,6 +100,18 @@ export class MxJobPassword extends LitElement {
     `,
   ];
 
+  /** A list may hand this element another job (rows are reused): a form open for the earlier one closes. */
+  override willUpdate(changed: Map<string, unknown>): void {
+    const before = changed.get('job') as Job | undefined;
+    if (changed.has('job') && (before?.id !== this.job?.id || !needsPassword(this.job))) {
+      const f = this.field();
+      if (f) f.value = '';
+      this.open = false;
+      this.busy = false;
+      this.error = '';
+    }
+  }
+
   override render() {
     const job = this.job;
     if (!job || !needsPassword(job)) return nothing;
