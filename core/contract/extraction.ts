@@ -38,7 +38,7 @@ export const VALUE_CHECKS = [
 export type ValueCheck = (typeof VALUE_CHECKS)[number];
 
 export const VALUE_CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
-  quote_not_on_page: 'quote not found on its page',
+  quote_not_on_page: 'quote not found on page',
   no_evidence: 'no page or quote given',
   value_not_in_quote: 'value not in its quote',
   flag_contradicts_range: 'H/L flag contradicts the reference range',

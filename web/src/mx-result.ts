@@ -1,23 +1,38 @@
 /**
- * The result of one completed job: every extracted value grouped by section (patient, document, then
- * the six lists), each with its page and quote, flagged when its confidence is below 0.6 or its quote
- * was not found on the cited page. A value's page number opens that page (mx-page-view) beside the
- * tables (above them on a narrow window) with the quote highlighted. Back (or Escape) fires `close`;
- * Escape closes an open page first.
+ * The result of one completed job: the job's warnings first (when it needs review), then every extracted
+ * value grouped by section (patient, document, then the six lists), each with its page, quote, confidence
+ * and a Check cell naming in plain words every reason verification found to doubt it (value not in its
+ * quote, flag against the range, implausible date, ...). A value's page number opens that page
+ * (mx-page-view) beside the tables (above them on a narrow window) with the quote highlighted. Back (or
+ * Escape) fires `close`; Escape closes an open page first.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { ApiError, getResult, type Evidence, type ExtractionResult, type Field, type Job } from './api.js';
 import './mx-page-view.js';
 import { bannerStyles, buttonStyles, panelStyles, tableStyles } from './shared-styles.js';
+import type { ValueCheck } from '../../core/contract/extraction.js';
 
 export const LOW_CONFIDENCE = 0.6;
+
+/** The plain words for each reason; the same words as the workbook's Check column (core/contract VALUE_CHECK_LABELS). */
+export const CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
+  quote_not_on_page: 'quote not found on page',
+  no_evidence: 'no page or quote given',
+  value_not_in_quote: 'value not in its quote',
+  flag_contradicts_range: 'H/L flag contradicts the reference range',
+  implausible_date: 'implausible date',
+  unit_mismatch: 'unit does not fit the test',
+  value_fits_other_row: 'value may belong to another row',
+  low_ocr_confidence: 'OCR unsure of the quoted words',
+  low_confidence: 'low confidence',
+};
 
 type Cell = string | number | null | undefined;
 type ListId = keyof Pick<ExtractionResult, 'diagnoses' | 'medications' | 'lab_results' | 'vitals' | 'procedures' | 'allergies'>;
 type Item<K extends ListId> = ExtractionResult[K][number];
 /** The properties of an item that a cell shows as they are. */
 type CellKey<T> = { [P in keyof T]-?: T[P] extends Cell ? P : never }[keyof T] & string;
-type ListItem = { evidence: Evidence; confidence: number };
+type ListItem = { evidence: Evidence; confidence: number; reasons?: ValueCheck[] | undefined };
 interface Column {
   label: string;
   key: string;
@@ -84,12 +99,17 @@ const DOCUMENT: Array<[keyof ExtractionResult['document'], string]> = [
   ['author', 'Author'],
 ];
 
-/** Why a value needs a second look, in words; empty when it does not. */
-export function flagsOf(evidence: Evidence | null, confidence: number, hasValue = true): string[] {
+/**
+ * Why a value needs a second look, in words; empty when it does not. A value verified before reasons
+ * existed has none stored: what can still be told from its evidence and confidence is shown.
+ */
+export function flagsOf(v: { evidence: Evidence | null; confidence: number; reasons?: ValueCheck[] | undefined }, hasValue = true): string[] {
   if (!hasValue) return [];
+  if (v.reasons) return v.reasons.length ? v.reasons.map((r) => CHECK_LABELS[r] ?? r) : v.confidence < LOW_CONFIDENCE ? [CHECK_LABELS.low_confidence] : [];
   const out: string[] = [];
-  if (confidence < LOW_CONFIDENCE) out.push(`low confidence (${confidence.toFixed(2)})`);
-  if (evidence && evidence.found === false) out.push('quote not found on page');
+  if (!v.evidence) out.push(CHECK_LABELS.no_evidence);
+  else if (v.evidence.found === false) out.push(CHECK_LABELS.quote_not_on_page);
+  if (v.confidence < LOW_CONFIDENCE) out.push(CHECK_LABELS.low_confidence);
   return out;
 }
 
@@ -176,6 +196,26 @@ export class MxResult extends LitElement {
     .empty {
       color: var(--mx-muted, #475569);
       margin: 0.25rem 0;
+    }
+    .review {
+      margin: 0.5rem 0 0.75rem;
+      padding: 0.5rem 0.75rem;
+      border-radius: 4px;
+      border: 1px solid #f59e0b;
+      background: #fffbeb;
+      color: #78350f;
+    }
+    .review h3 {
+      margin: 0 0 0.25rem;
+    }
+    .review ul {
+      margin: 0;
+      padding-left: 1.2rem;
+    }
+    .confidence {
+      color: var(--mx-muted, #475569);
+      font-size: 0.78rem;
+      margin-right: 0.35rem;
     }
     .layout {
       display: grid;
@@ -292,9 +332,10 @@ export class MxResult extends LitElement {
     const ocr = r.page_sources?.filter((p) => p.source === 'ocr').length ?? 0;
     return html`<p class="meta">
         ${r.page_count} page${r.page_count === 1 ? '' : 's'}${ocr ? ` (${ocr} read by OCR)` : ''} · extracted by ${r.provider}${r.model ? ` (${r.model})` : ''}
-        ${r.extracted_at ? html` · ${new Date(r.extracted_at).toLocaleString()}` : nothing} · values with a confidence below ${LOW_CONFIDENCE} or a quote not found on
-        its page are flagged
+        ${r.extracted_at ? html` · ${new Date(r.extracted_at).toLocaleString()}` : nothing} · each value is checked against its own quote; the Check column says
+        why a value needs a second look
       </p>
+      ${this.review(r)}
       ${this.fields(
         'patient',
         'Patient',
@@ -308,7 +349,23 @@ export class MxResult extends LitElement {
       ${LISTS.map((spec) => this.list(spec, r[spec.id]))}`;
   }
 
-  private evidenceCells(evidence: Evidence | null, flags: string[]): TemplateResult {
+  /** The job's warnings, when it needs a person's look before its values are trusted. */
+  private review(r: ExtractionResult) {
+    const warnings = r.warnings ?? [];
+    if (!r.needs_review && warnings.length === 0) return nothing;
+    return html`<section class="review" role="status" data-review aria-labelledby="review-title">
+      <h3 id="review-title">Needs review</h3>
+      ${
+        warnings.length
+          ? html`<ul>
+            ${warnings.map((w) => html`<li data-warning=${w.code}>${w.page ? `Page ${w.page}: ` : ''}${w.message}</li>`)}
+          </ul>`
+          : html`<p class="empty">Look over the values before trusting them.</p>`
+      }
+    </section>`;
+  }
+
+  private evidenceCells(evidence: Evidence | null, flags: string[], confidence: number | null): TemplateResult {
     const page = evidence?.page;
     return html`<td data-col="page">
         ${
@@ -320,7 +377,10 @@ export class MxResult extends LitElement {
         }
       </td>
       <td class="quote" data-col="quote">${evidence?.quote || '–'}</td>
-      <td data-col="check">${flags.length ? flags.map((f) => html`<span class="flag">${f}</span>`) : nothing}</td>`;
+      <td data-col="check">
+        ${confidence !== null ? html`<span class="confidence" title="confidence">${Math.round(confidence * 100)}%</span>` : nothing}
+        ${flags.map((f) => html`<span class="flag">${f}</span>`)}
+      </td>`;
   }
 
   private fields(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string>]>) {
@@ -332,11 +392,11 @@ export class MxResult extends LitElement {
       columns: ['Field', 'Value'],
       rows: rows.map(([label, f]) => {
         const has = f.value !== null && f.value !== '';
-        const flags = flagsOf(f.evidence, f.confidence, has);
+        const flags = flagsOf(f, has);
         return html`<tr class=${flags.length ? 'flagged' : ''} data-field=${label}>
           <th scope="row">${label}</th>
           <td data-col="value">${text(f.value)}</td>
-          ${this.evidenceCells(f.evidence, flags)}
+          ${this.evidenceCells(f.evidence, flags, has ? f.confidence : null)}
         </tr>`;
       }),
     });
@@ -349,9 +409,9 @@ export class MxResult extends LitElement {
       emptyText: items.length === 0 ? `No ${spec.title.toLowerCase()} found in this document.` : null,
       columns: spec.columns.map((c) => c.label),
       rows: items.map((it) => {
-        const flags = flagsOf(it.evidence, it.confidence);
+        const flags = flagsOf(it);
         return html`<tr class=${flags.length ? 'flagged' : ''}>
-          ${spec.columns.map((c) => html`<td data-col=${c.key}>${text(c.get(it))}</td>`)} ${this.evidenceCells(it.evidence, flags)}
+          ${spec.columns.map((c) => html`<td data-col=${c.key}>${text(c.get(it))}</td>`)} ${this.evidenceCells(it.evidence, flags, it.confidence)}
         </tr>`;
       }),
     });

@@ -70,7 +70,7 @@ const PATTERNS: ReadonlyArray<{ re: RegExp; read: (m: RegExpMatchArray) => Print
   },
   {
     // July 22, 1949; Jul 22 1949
-    re: new RegExp(`\\b${MONTH_NAME}\\s*(\\d{1,2})${ORDINAL},?\\s*(\\d{4}|\\d{2})(?!\\d)`, 'gi'),
+    re: new RegExp(`\\b${MONTH_NAME}\\s*(\\d{1,2})${ORDINAL}(?!\\d)(?:,\\s*|\\s+)(\\d{4}|\\d{2})(?!\\d)`, 'gi'),
     read: (m) => [{ ...year(m[3]!), month: monthOf(m[1]!), day: Number(m[2]) }],
   },
   {

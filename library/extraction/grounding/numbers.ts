@@ -64,12 +64,18 @@ export function numberInText(n: number, text: string): boolean {
   const abs = Math.abs(n);
   const printed = numbersIn(text);
   if (printed.some((p) => sameNumber(p.value, abs) && (n >= 0 || p.negative))) return true;
-  // "12 345": a number grouped by spaces is two printed numbers, the second of exactly three digits.
-  for (let i = 0; i + 1 < printed.length; i++) {
-    const [a, b] = [printed[i]!, printed[i + 1]!];
-    const gap = text.slice(a.end, b.start);
-    if (/^[\u00A0\u202F ]$/.test(gap) && /^\d{3}$/.test(text.slice(b.start, b.end)) && Number.isInteger(a.value)) {
-      if (sameNumber(a.value * 1000 + b.value, abs)) return true;
+  // "12 345.6": a number grouped by spaces is several printed numbers, each after the first of three digits.
+  for (let i = 0; i < printed.length; i++) {
+    const first = printed[i]!;
+    if (!/^\d{1,3}$/.test(text.slice(first.start, first.end))) continue;
+    let acc = first.value;
+    for (let j = i + 1; j < printed.length; j++) {
+      const [prev, next] = [printed[j - 1]!, printed[j]!];
+      const group = text.slice(next.start, next.end);
+      if (!/^[\u00A0\u202F ]$/.test(text.slice(prev.end, next.start)) || !/^\d{3}(?:[.,]\d+)?$/.test(group)) break;
+      acc = acc * 1000 + next.value;
+      if (sameNumber(acc, abs)) return true;
+      if (!/^\d{3}$/.test(group)) break;
     }
   }
   return false;

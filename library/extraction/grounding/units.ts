@@ -54,7 +54,10 @@ const COUNT_PER_PL = new Set(['x10^12/l', '10^12/l', 'm/ul', 'x10^6/ul', '10^6/u
 
 /** The canonical spelling of a unit; '' for an empty one. */
 export function canonicalUnit(unit: string): string {
-  let s = normaliseForMatch(unit).replace(/\s+/g, '').replace(/^per/, '/');
+  let s = normaliseForMatch(unit)
+    .replace(/\s+/g, '')
+    .replace(/percent|pct/g, '%')
+    .replace(/^per(?=[a-z])/, '/');
   for (const [re, to] of UNIT_FOLDS) s = s.replace(re, to);
   s = s.replace(/×/g, 'x');
   if (COUNT_PER_NL.has(s)) return '10^9/l';
