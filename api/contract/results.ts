@@ -49,3 +49,16 @@ export const JobPageParams = z.object({
     .regex(/^[1-9]\d{0,5}$/, 'the page was not found')
     .describe('1-based page number'),
 });
+
+/** The resolutions a page image is rendered at: the screen view, and sharper ones to zoom into. */
+export const PAGE_IMAGE_DPIS = [100, 200, 300] as const;
+export type PageImageDpi = (typeof PAGE_IMAGE_DPIS)[number];
+
+export const PageImageQuery = z.object({
+  dpi: z
+    .enum(PAGE_IMAGE_DPIS.map(String) as ['100', '200', '300'])
+    .default('100')
+    .transform(Number)
+    .describe(`render resolution in dots per inch, one of ${PAGE_IMAGE_DPIS.join(', ')} (default 100, the screen view; higher to zoom in)`),
+});
+export type PageImageQueryInput = z.input<typeof PageImageQuery>;

@@ -3,8 +3,9 @@
  * finished jobs as one combined workbook. Same access rules as the job routes: the caller's own jobs
  * (an admin: anyone's), any other id answers 404.
  *
- * Page images are rendered on demand from the stored PDF at screen resolution, and only for completed
- * jobs, whose PDF a worker has already opened and checked. A render takes tens to a few hundred
+ * Page images are rendered on demand from the stored document at screen resolution (or, to zoom in, at
+ * one of a few sharper ones), and only for completed jobs, whose document a worker has already opened and
+ * checked. A render takes tens to a few hundred
  * milliseconds of CPU, so renders go through a fair queue (api/page-render-queue.ts): a few at once
  * (PAGE_RENDER_CONCURRENCY), users served in turn, a bounded backlog per user (429 beyond), and a
  * byte-bounded cache of finished images. The access check always runs before the queue and its cache.
@@ -21,7 +22,7 @@ import { audit } from '../audit.js';
 import { currentUser, type AppContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { XLSX_TYPE } from '../contract/jobs.js';
-import { CombinedDownloadRequestSchema, JobPageParams, PageViewSchema, type PageView } from '../contract/results.js';
+import { CombinedDownloadRequestSchema, JobPageParams, PageImageQuery, PageViewSchema, type PageView } from '../contract/results.js';
 import { RouteGroup } from '../route.js';
 import { XLSX_ANSWER, contentDisposition, requireCompleted, visibleJob } from './jobs.js';
 
@@ -68,7 +69,8 @@ resultRoutes.route(
       page,
       pageCount: job.pages_total ?? page,
       source: row.source,
-      ocrConfidence: row.source === 'ocr' ? row.ocr_confidence : null,
+      // Stored as the OCR engine reports it (0–100); the contract speaks in fractions.
+      ocrConfidence: row.source === 'ocr' && row.ocr_confidence !== null ? Math.min(1, Math.max(0, row.ocr_confidence / 100)) : null,
       aspectRatio: row.width && row.height ? row.width / row.height : 8.5 / 11,
       wordBoxes: words.length > 0,
       highlights: quotesOnPage(source.extraction, page).map((quote) => ({ quote, boxes: quoteBoxes(words, quote) })),
@@ -82,20 +84,26 @@ resultRoutes.route(
     path: '/jobs/:id/pages/:page/image',
     tag: 'jobs',
     operationId: 'getJobPageImage',
-    summary: 'A page of a completed job as a PNG at screen resolution (100 dpi)',
+    summary: 'A page of a completed job as a grayscale PNG: 100 dpi for the screen, 200 or 300 dpi to zoom in',
     params: JobPageParams,
+    query: PageImageQuery,
     answers: { 200: { description: 'the page image', media: 'image/png' } },
     errors: { 404: NO_SUCH_PAGE, 409: NOT_READY, 429: QUEUE_FULL },
   },
-  async (ctx, { params }) => {
+  async (ctx, { params, query: { dpi } }) => {
     // visiblePage is the access check: it runs before the cache, which is keyed by job, not by user
     const { job, page } = await visiblePage(ctx, params);
     const png = await withRenderSlot(
       ctx,
-      async () => (await renderDocumentPagePreview(await getDocumentBytes(job.id), page)).png,
-      `${job.id}:${page}:${PREVIEW_DPI}`,
+      async () => (await renderDocumentPagePreview(await getDocumentBytes(job.id), page, { dpi })).png,
+      `${job.id}:${page}:${dpi}`,
     );
-    await audit(ctx, { action: 'job.page_view', targetType: 'job', targetId: job.id, detail: { page, part: 'image' } });
+    await audit(ctx, {
+      action: 'job.page_view',
+      targetType: 'job',
+      targetId: job.id,
+      detail: { page, part: 'image', ...(dpi !== PREVIEW_DPI ? { dpi } : {}) },
+    });
     ctx.type = 'image/png';
     ctx.body = png;
   },

@@ -1,11 +1,21 @@
 /**
  * One cited page of a job: its image with the selected quote's words highlighted (other quotes cited
- * on the page are outlined faintly), previous/next page, and Close (fires `close`). The image is
- * fetched with the session's token and shown through a blob: URL, released when it is replaced.
+ * on the page are outlined faintly), previous/next page, zoom (a sharper render is fetched for each
+ * step, the current one stretched meanwhile), for an OCR page how sure the OCR was of its words, and
+ * Close (fires `close`). Opening it scrolls it into view (on a phone it opens above the tables). The
+ * image is fetched with the session's token and shown through a blob: URL, released when it is replaced.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { bannerStyles, buttonStyles } from './shared-styles.js';
-import { ApiError, getPageImage, getPageView, plainError, type PageView } from './api.js';
+import { ApiError, getPageView, plainError, type PageView } from './api.js';
+import { getPageImageAt, type PageImageDpi } from './api-pages.js';
+
+/** Zoom steps: the image's width as a multiple of the viewer's, and the resolution rendered for it. */
+const ZOOMS: ReadonlyArray<{ scale: number; dpi: PageImageDpi }> = [
+  { scale: 1, dpi: 100 },
+  { scale: 2, dpi: 200 },
+  { scale: 3, dpi: 300 },
+];
 
 export class MxPageView extends LitElement {
   static override properties = {
@@ -14,6 +24,8 @@ export class MxPageView extends LitElement {
     quote: { attribute: false },
     view: { state: true },
     imageUrl: { state: true },
+    imageDpi: { state: true },
+    zoom: { state: true },
     error: { state: true },
   };
 
@@ -23,6 +35,10 @@ export class MxPageView extends LitElement {
   declare quote: string | null;
   declare view: PageView | null;
   declare imageUrl: string | null;
+  /** The resolution the shown image was rendered at. */
+  declare imageDpi: PageImageDpi;
+  /** Index into ZOOMS. */
+  declare zoom: number;
   declare error: string;
   private loadedKey = '';
 
@@ -33,6 +49,8 @@ export class MxPageView extends LitElement {
     this.quote = null;
     this.view = null;
     this.imageUrl = null;
+    this.imageDpi = 100;
+    this.zoom = 0;
     this.error = '';
   }
 
@@ -64,12 +82,28 @@ export class MxPageView extends LitElement {
       font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
       font-size: 0.8rem;
     }
+    .zoom {
+      display: inline-flex;
+      align-items: center;
+      gap: 0.25rem;
+    }
+    .zoom output {
+      min-width: 3.2rem;
+      text-align: center;
+      font-size: 0.85rem;
+    }
     figure {
-      position: relative;
       margin: 0;
       border: 1px solid var(--mx-border, #94a3b8);
       background: #f8fafc;
       max-width: 100%;
+    }
+    figure.zoomed {
+      overflow: auto;
+      max-height: 80vh;
+    }
+    .sheet {
+      position: relative;
     }
     img {
       display: block;
@@ -113,18 +147,44 @@ export class MxPageView extends LitElement {
     this.imageUrl = url;
   }
 
+  override firstUpdated(): void {
+    // Opened below the fold (a phone shows it above the tables, which may be scrolled far down): bring it into view.
+    const top = this.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.5) this.scrollIntoView({ block: 'start' });
+  }
+
   private async load(jobId: string, page: number, key: string): Promise<void> {
     this.error = '';
     this.view = null;
     this.setImage(null);
+    const { dpi } = ZOOMS[this.zoom]!;
     try {
-      const [view, image] = await Promise.all([getPageView(jobId, page), getPageImage(jobId, page)]);
+      const [view, image] = await Promise.all([getPageView(jobId, page), getPageImageAt(jobId, page, dpi)]);
       if (key !== this.loadedKey) return;
       this.view = view;
       this.setImage(URL.createObjectURL(image));
+      this.imageDpi = dpi;
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return;
       if (key === this.loadedKey) this.error = `page ${page} could not be shown: ${plainError(err)}`;
+    }
+  }
+
+  /** Zooms to step `zoom`; the shown image is stretched until the sharper render arrives. */
+  private async zoomTo(zoom: number): Promise<void> {
+    this.zoom = zoom;
+    const { dpi } = ZOOMS[zoom]!;
+    if (dpi <= this.imageDpi || !this.imageUrl) return;
+    const key = this.loadedKey;
+    try {
+      const image = await getPageImageAt(this.jobId, this.page, dpi);
+      // Still this page, and no sharper image arrived meanwhile.
+      if (key !== this.loadedKey || dpi <= this.imageDpi) return;
+      this.setImage(URL.createObjectURL(image));
+      this.imageDpi = dpi;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return;
+      if (key === this.loadedKey) this.error = `a sharper image of page ${this.page} could not be loaded: ${plainError(err)}`;
     }
   }
 
@@ -142,13 +202,20 @@ export class MxPageView extends LitElement {
     const total = v?.pageCount ?? this.page;
     const selected = v?.highlights.find((h) => h.quote === this.quote);
     const others = v?.highlights.filter((h) => h !== selected) ?? [];
+    const { scale } = ZOOMS[this.zoom]!;
     return html`<div class="bar">
         <h3 id="page-title">Page ${this.page}${v ? html` of ${total} <span class="note">(${v.source === 'ocr' ? 'read by OCR' : 'text layer'})</span>` : nothing}</h3>
         <button type="button" ?disabled=${this.page <= 1} @click=${() => this.go(this.page - 1)} aria-label="previous page">‹ Prev</button>
         <button type="button" ?disabled=${!v || this.page >= total} @click=${() => this.go(this.page + 1)} aria-label="next page">Next ›</button>
+        <span class="zoom">
+          <button type="button" ?disabled=${this.zoom === 0} @click=${() => void this.zoomTo(this.zoom - 1)} aria-label="zoom out">−</button>
+          <output aria-label="zoom" aria-live="polite">${scale * 100}%</output>
+          <button type="button" ?disabled=${this.zoom === ZOOMS.length - 1} @click=${() => void this.zoomTo(this.zoom + 1)} aria-label="zoom in">+</button>
+        </span>
         <button type="button" class="close" @click=${this.close} aria-label="close the page view">Close</button>
       </div>
       ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : nothing}
+      ${v?.source === 'ocr' && v.ocrConfidence !== null ? html`<p class="note" data-ocr-confidence>${ocrConfidenceWords(v.ocrConfidence)}</p>` : nothing}
       ${
         this.quote && v
           ? html`<p class="note" role="status">
@@ -162,13 +229,15 @@ export class MxPageView extends LitElement {
           </p>`
           : nothing
       }
-      <figure aria-labelledby="page-title">
-        ${
-          this.imageUrl
-            ? html`<img src=${this.imageUrl} alt="page ${this.page} of the document" />`
-            : html`<div class="placeholder" style="aspect-ratio: ${v?.aspectRatio ?? 8.5 / 11}" role="status">${this.error ? '' : 'Loading the page…'}</div>`
-        }
-        ${this.imageUrl ? [...others.flatMap((h) => h.boxes.map((b) => this.box(b, 'other'))), ...(selected?.boxes.map((b) => this.box(b, 'selected')) ?? [])] : nothing}
+      <figure aria-labelledby="page-title" class=${scale > 1 ? 'zoomed' : ''}>
+        <div class="sheet" style="width: ${scale * 100}%">
+          ${
+            this.imageUrl
+              ? html`<img src=${this.imageUrl} alt="page ${this.page} of the document" data-dpi=${this.imageDpi} />`
+              : html`<div class="placeholder" style="aspect-ratio: ${v?.aspectRatio ?? 8.5 / 11}" role="status">${this.error ? '' : 'Loading the page…'}</div>`
+          }
+          ${this.imageUrl ? [...others.flatMap((h) => h.boxes.map((b) => this.box(b, 'other'))), ...(selected?.boxes.map((b) => this.box(b, 'selected')) ?? [])] : nothing}
+        </div>
       </figure>`;
   }
 
@@ -178,6 +247,16 @@ export class MxPageView extends LitElement {
     const style = `left:${(b.x0 - pad) * 100}%;top:${(b.y0 - pad) * 100}%;width:${(b.x1 - b.x0 + 2 * pad) * 100}%;height:${(b.y1 - b.y0 + 2 * pad) * 100}%`;
     return html`<div class="hl ${kind}" data-highlight=${kind} style=${style}></div>`;
   }
+}
+
+/** Below this mean word confidence (percent) the job also warns low_ocr_confidence (library/extraction/warnings.ts). */
+const LOW_OCR_PERCENT = 70;
+
+/** How sure the OCR was of the page's words, in words a reviewer can act on. */
+export function ocrConfidenceWords(confidence: number): string {
+  const percent = Math.round(confidence * 100);
+  const advice = percent < LOW_OCR_PERCENT ? ' That is low: compare each value with the image.' : '';
+  return `Read by OCR, which was on average ${percent}% sure of each word on this page.${advice}`;
 }
 
 customElements.define('mx-page-view', MxPageView);
