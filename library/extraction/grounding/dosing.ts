@@ -3,7 +3,7 @@
  * daily", "2x/day", "every 12 hours" and "q12h" are one frequency. A text is read left to right and the
  * longest phrase wins, so "two times daily" is twice a day and never also "daily".
  */
-import { normaliseForMatch } from '../evidence.js';
+import { normaliseForMatch } from '../match-text.js';
 
 /** Canonical frequencies: `<n>/d` (times a day), `q<a>-<b>h` (an hour range), and the named ones. */
 export type Frequency = string;

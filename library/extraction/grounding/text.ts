@@ -3,7 +3,7 @@
  * quote holds the same letters and digits, ignoring case, accents, punctuation and spacing, or when every
  * word of the value appears among the quote's words (so "Doe, John" is supported by "John Doe").
  */
-import { normaliseForMatch } from '../evidence.js';
+import { normaliseForMatch } from '../match-text.js';
 
 /** Lower-case letters and digits of `s` with accents removed, words separated by single spaces. */
 export function words(s: string): string[] {

@@ -4,7 +4,7 @@
  * haemoglobin is a mass or substance concentration, never a cell count). A unit or a test neither table
  * knows is never judged.
  */
-import { normaliseForMatch } from '../evidence.js';
+import { normaliseForMatch } from '../match-text.js';
 import { words } from './text.js';
 
 /** Spellings folded before comparing (applied in order to a lower-cased, space-free unit). */
