@@ -122,9 +122,15 @@ describe('upload: one answer per file', () => {
     );
     for (const j of body.jobs) {
       const st = await finished(j.id);
-      // Read as an image, whatever its name says: never refused as a broken PDF.
-      assert.notEqual(st.error?.code, 'InvalidPdf', `${j.filename}: ${JSON.stringify(st.error)}`);
-      assertImageOutcome(j.filename, st);
+      assert.equal(st.status, 'completed', `${j.filename}: ${JSON.stringify(st.error)}`);
+      // Read as an image, whatever its name says: its one page comes from OCR.
+      const result = await call(api.url, 'GET', `/jobs/${j.id}/result`, { token });
+      assert.equal(result.status, 200, JSON.stringify(result.body));
+      assert.deepEqual(
+        result.body.page_sources.map((p: { page: number; source: string }) => [p.page, p.source]),
+        [[1, 'ocr']],
+        j.filename,
+      );
     }
   });
 
@@ -216,11 +222,3 @@ describe('upload: one answer per file', () => {
     }
   });
 });
-
-/** What an image job ends as: completed once images are read (library/document), else the dispatcher's UnsupportedFormat. */
-function assertImageOutcome(name: string, st: { status: string; error: { code: string; message: string } | null }): void {
-  assert.ok(
-    st.status === 'completed' || (st.status === 'failed' && st.error?.code === 'UnsupportedFormat' && /images are not read yet/.test(st.error.message)),
-    `${name}: ${st.status} ${JSON.stringify(st.error)}`,
-  );
-}

@@ -66,11 +66,14 @@ describe('web UI in a real browser', () => {
   const problems: string[] = [];
   /** The one expected "Failed to load resource" (a 401 on this path) the current step provokes, if any. */
   let expected401: string | null = null;
+  /** An expected refusal the current step provokes (e.g. 415 on /upload), if any. */
+  let expectedRefusal: { path: string; status: number } | null = null;
 
   const onConsole = (msg: ConsoleMessage) => {
     if (msg.type() !== 'error') return;
     const where = msg.location().url;
     if (expected401 && /status of 401/.test(msg.text()) && new URL(where, 'http://x').pathname === expected401) return;
+    if (expectedRefusal && msg.text().includes(`status of ${expectedRefusal.status}`) && new URL(where, 'http://x').pathname === expectedRefusal.path) return;
     problems.push(`console error: ${msg.text()} (${where})`);
   };
   const noProblems = () => assert.deepEqual(problems, [], 'the browser reported errors');
@@ -157,10 +160,15 @@ describe('web UI in a real browser', () => {
     noProblems();
   });
 
-  test('a non-PDF is refused before upload; two corpus PDFs upload through the file input and complete', async () => {
+  test("a file of no accepted kind shows the server's refusal beside it; two corpus PDFs upload through the file input and complete", async () => {
     const input = page.locator('mx-upload input[type="file"]');
+    expectedRefusal = { path: '/upload', status: 415 };
     await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a pdf') });
-    await page.locator('mx-upload li[data-state="refused"]', { hasText: 'notes.txt' }).getByText('not a PDF').waitFor();
+    await page
+      .locator('mx-upload li[data-state="refused"]', { hasText: 'notes.txt' })
+      .getByText('"notes.txt" is not a PDF or a supported image; accepted: PDF, TIFF, PNG, JPEG, WebP')
+      .waitFor();
+    expectedRefusal = null;
 
     await input.setInputFiles(PDFS.map(corpus));
     for (const f of PDFS) await page.locator('mx-upload li[data-state="done"]', { hasText: path.basename(f) }).waitFor({ timeout: 60_000 });
@@ -176,9 +184,32 @@ describe('web UI in a real browser', () => {
       },
       240_000,
     );
+    // The upload rows follow their jobs to the end, too.
+    for (const f of PDFS)
+      await page
+        .locator('mx-upload li[data-job-status="completed"]', { hasText: path.basename(f) })
+        .getByText('completed')
+        .waitFor();
     for (const f of PDFS) {
       const r = row(path.basename(f));
-      assert.equal((await r.locator('.status').innerText()).trim(), 'completed');
+      // "needs review" beside "completed" exactly when the job says so, in the table and in the upload row.
+      const token = (await page.evaluate('sessionStorage.getItem("mx.token")')) as string;
+      const job = (await call(api!.url, 'GET', `/status/${await r.getAttribute('data-job')}`, { token })).body;
+      const upload = (
+        await page
+          .locator('mx-upload li', { hasText: path.basename(f) })
+          .first()
+          .innerText()
+      )
+        .replace(/\s+/g, ' ')
+        .trim();
+      if (job.needsReview === true) {
+        assert.equal((await r.locator('.status').innerText()).trim(), 'completed · needs review');
+        assert.match(upload, /completed; needs review$/);
+      } else {
+        assert.equal((await r.locator('.status').innerText()).trim(), 'completed');
+        assert.match(upload, /completed$/);
+      }
       await r.getByRole('button', { name: /download the workbook/ }).waitFor();
       await r.getByRole('button', { name: /download the JSON/ }).waitFor();
       await r.getByRole('button', { name: /^delete/ }).waitFor();

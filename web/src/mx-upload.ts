@@ -26,6 +26,11 @@ interface Item {
   followed?: JobState;
   /** True once the job's own status was read (a duplicate may be finished already, with a reason to show). */
   seen?: boolean;
+  /**
+   * The file was uploaded before and that job is shown: said in its row. (Not said when the earlier job
+   * was queued afresh for this upload, e.g. restarted with the password sent now.)
+   */
+  earlier?: boolean;
 }
 
 type JobState = Pick<FollowedJob, 'status' | 'progress' | 'error'> & { needsReview?: boolean };
@@ -39,8 +44,8 @@ const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const FOLLOW_MS = 1500;
 
 /** A job's state in words, for its row. */
-function jobWords(job: JobState, duplicate: boolean): string {
-  const prefix = duplicate ? 'duplicate of an earlier upload: ' : '';
+function jobWords(job: JobState, earlier: boolean): string {
+  const prefix = earlier ? 'duplicate of an earlier upload: ' : '';
   switch (job.status) {
     case 'queued':
       return `${prefix}uploaded; waiting to be processed`;
@@ -298,7 +303,8 @@ export class MxUpload extends LitElement {
           }
           const { job } = outcome;
           const followed: JobState = { status: job.status, progress: { pagesDone: 0, pagesTotal: null }, error: null };
-          this.update1(item, { state: 'done', job, followed, message: jobWords(followed, job.duplicate) });
+          const earlier = job.duplicate && job.status !== 'queued';
+          this.update1(item, { state: 'done', job, followed, earlier, message: jobWords(followed, earlier) });
           this.dispatchEvent(new CustomEvent('uploaded', { detail: job, bubbles: true, composed: true }));
           this.scheduleFollow(0);
         } catch (err) {
@@ -330,7 +336,7 @@ export class MxUpload extends LitElement {
       open.map(async (item) => {
         try {
           const followed = await getJobStatus(item.job!.id);
-          this.update1(item, { followed, seen: true, message: jobWords(followed, item.job!.duplicate) });
+          this.update1(item, { followed, seen: true, message: jobWords(followed, item.earlier === true) });
         } catch (err) {
           if (err instanceof ApiError && err.status === 401) signedOut = true;
           else if (err instanceof ApiError && err.status === 404) {
