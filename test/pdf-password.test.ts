@@ -12,10 +12,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { pool, readCorpus, requireRunEnv, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
+import { pool, readCorpus, requireRunEnv, runCli, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
 import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
 import { encryptPdf } from './support/encrypted-pdf.js';
 import { digitalReportPdf, syntheticReport } from './fixtures/generate.js';
@@ -26,7 +28,7 @@ import { createJob, deleteFinishedJob, finishJob } from '../stores/jobs.js';
 import { documentPassword, hasJobSecret, jobSecretAad, keepDocumentPassword, requeueWithPassword } from '../stores/job-secrets.js';
 import { DocumentUnreadable, open } from '../stores/document-cipher.js';
 
-const { temporalAddress, databaseUrl } = requireRunEnv();
+const { temporalAddress, databaseUrl, tmp } = requireRunEnv();
 const { History } = proto.temporal.api.history.v1;
 
 const ENCRYPTED = 'malformed/encrypted_aes128_user_password__pypdf_r4.pdf';
@@ -177,12 +179,47 @@ describe('password-protected PDFs', () => {
     assert.equal(third.status, 'completed');
   });
 
+  test("the CLI's --password opens it too", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'pdf-password-cli-'));
+    const file = path.join(dir, 'cli-locked.pdf');
+    fs.writeFileSync(file, generated);
+    const { code, output } = await runCli(['process', file, '--out', dir, '--password', secret], env);
+    assert.equal(code, 0, output);
+    assert.match(output, /✓ .*cli-locked\.pdf → .*cli-locked\.xlsx/);
+    jobs.cli = /job ([0-9a-f-]{36})\)/.exec(output)![1]!;
+    assert.ok(fs.statSync(path.join(dir, 'cli-locked.xlsx')).size > 0);
+    assert.ok(!output.includes(secret), 'not in what the CLI printed');
+  });
+
+  test('a completed job of a password-protected PDF keeps its values and quotes; its pages are refused (4xx), not drawn', async () => {
+    const result = await call(api.url, 'GET', `/jobs/${jobs.dedup}/result`, { token: tokens.alice });
+    assert.equal(result.status, 200);
+    assert.ok(
+      result.body.lab_results.every((l: { evidence?: { quote?: string } }) => l.evidence?.quote),
+      'every value keeps its quote',
+    );
+    // The password was deleted when the job ended, so the stored PDF can no longer be opened to draw a
+    // page: a refusal with a typed code, never a 5xx.
+    for (const route of [`/jobs/${jobs.dedup}/pages/1`, `/jobs/${jobs.dedup}/pages/1/image`]) {
+      const r = await call(api.url, 'GET', route, { token: tokens.alice });
+      assert.ok(r.status >= 400 && r.status < 500, `${route}: a clear refusal, not ${r.status}`);
+      assert.equal(typeof r.body.error?.code, 'string');
+    }
+  });
+
   test('the password is in no log line, no workflow history and no database row; no secret outlives its job', async () => {
     const ids = Object.values(jobs);
-    assert.equal(ids.length, 4);
+    assert.equal(ids.length, 5);
+    const logDir = path.join(process.env.DATA_DIR!, 'logs');
+    const cliLogs = fs.readdirSync(logDir).map((f) => fs.readFileSync(path.join(logDir, f), 'utf8'));
+    assert.ok(
+      cliLogs.some((log) => log.includes(jobs.cli!)),
+      'the CLI log was found',
+    );
     for (const password of [secret, CORPUS_PASSWORD]) {
       assert.ok(!api.output().includes(password), 'not in the API log');
       assert.ok(!worker.output().includes(password), 'not in the worker log');
+      assert.ok(!cliLogs.some((log) => log.includes(password)), 'not in the CLI log');
     }
     assert.match(worker.output(), /"msg":"document prepared"/, 'the worker log was captured');
 
