@@ -527,6 +527,8 @@ describe('verifyEvidence', () => {
 
   test('fields are verified and confidences clamped into [0, 1]', () => {
     const x = withItems([2, 'Footer line', 1.7], [2, 'Footer line', -0.2], [2, 'Footer line', Number.NaN]);
+    // A substance its quote supports: only the clamping is under test here.
+    for (const a of x.allergies) a.substance = 'Footer';
     x.patient.name = { value: 'John Doe', evidence: { page: 2, quote: 'John Doe' }, confidence: 3 };
     x.patient.mrn = { value: null, evidence: null, confidence: 0 };
     const y = verifyEvidence(x, pages);

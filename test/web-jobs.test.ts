@@ -41,7 +41,8 @@ describe('jobs list in a real browser', () => {
   };
   const username = `reviewer_${Date.now().toString(36)}`;
   const password = 'Thistle-copper-meadow-4127';
-  const files = { prose: 'club-newsletter.pdf', clean: 'clean-lab-report.pdf', locked: 'locked-report.pdf' };
+  // Names no other test file uses: an admin's list shows every test's jobs, and rows are found by name.
+  const files = { prose: 'web-jobs-newsletter.pdf', clean: 'web-jobs-lab-report.pdf', locked: 'web-jobs-locked-report.pdf' };
   let llm: OpenAIServer | undefined;
   let worker: ChildHandle | undefined;
   let api: ApiProcess | undefined;

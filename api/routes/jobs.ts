@@ -121,7 +121,7 @@ jobRoutes.route(
       detail: {
         owner: owner ?? 'all',
         status: q.status ?? null,
-        needsReview: needsReview ?? null,
+        ...(needsReview === undefined ? {} : { needsReview }),
         page: q.cursor === undefined ? 'first' : 'next',
         returned: page.length,
       },
