@@ -108,10 +108,18 @@ describe('page viewer: in view at 390 px, OCR confidence, zoom', () => {
     const image = viewer.getByRole('img', { name: 'page 1 of the document' });
     await image.waitFor();
     // In view: its top within the upper half of the screen.
-    await page.waitForFunction(`(() => {
-      const top = document.querySelector('mx-app')?.shadowRoot?.querySelector('mx-result')?.shadowRoot?.querySelector('mx-page-view')?.getBoundingClientRect().top;
-      return top !== undefined && top >= -1 && top < window.innerHeight / 2;
-    })()`);
+    // Polled with page.evaluate: waitForFunction evaluates a string predicate with eval, which the UI's CSP refuses.
+    await waitUntil(
+      'the page viewer to scroll into view',
+      async () =>
+        (await page.evaluate(`(() => {
+          const top = document.querySelector('mx-app')?.shadowRoot?.querySelector('mx-result')?.shadowRoot?.querySelector('mx-page-view')?.getBoundingClientRect().top;
+          return top !== undefined && top >= -1 && top < window.innerHeight / 2;
+        })()`))
+          ? true
+          : undefined,
+      10_000,
+    );
     assert.ok(await viewer.getByRole('button', { name: 'zoom in' }).isVisible(), "the viewer's controls are on screen");
 
     // The OCR page says, in words, how sure the OCR was of its words.
