@@ -34,7 +34,6 @@ const API_ERROR_CODES = [
   'RequestTimeout',
   'NotReady',
   'AlreadyFinished',
-  'NotAPdf',
   'NoFiles',
   'TooLarge',
   'TooManyFiles',

@@ -17,7 +17,8 @@ export type OcrReason =
   | 'image-with-little-text' // a page-covering image with only a few words of text (scan + stamp/header)
   | 'untrusted-ocr-layer' // invisible text over a scan that does not read like real words (junk OCR)
   | 'image-too-large' // draws an image over MAX_IMAGE_PIXELS: rendering will refuse (ImageTooLarge)
-  | 'page-too-large'; // the page cannot be rendered even at MIN_RENDER_DPI: rendering will refuse
+  | 'page-too-large' // the page cannot be rendered even at MIN_RENDER_DPI: rendering will refuse
+  | 'image-frame'; // a frame of an image file (TIFF, PNG, JPEG, WebP; library/document): always OCR, never decided here
 
 export interface PageInspection {
   /** 1-based page number. */

@@ -1,9 +1,11 @@
 /**
  * What each file of ../shared/corpus/malformed/ must come to through the pipeline (MANIFEST.tsv says
- * which are recoverable): `completed`, or the typed error its job fails with.
+ * which are recoverable): `completed`, or the typed error its job fails with — or, for a file that is no
+ * document by its bytes, the UnsupportedFormat with which the CLI and POST /upload refuse it (no job).
  */
 export const MALFORMED_OUTCOMES: Readonly<Record<string, string>> = {
-  'not_a_pdf__qpdf_bad1.pdf': 'InvalidPdf',
+  // Five bytes, 'oops\n': no PDF (nor image) by its bytes whatever its name, so it never becomes a job.
+  'not_a_pdf__qpdf_bad1.pdf': 'UnsupportedFormat',
   'header_and_eof_only__ocrmypdf_invalid.pdf': 'InvalidPdf',
   'truncated__datalogics.pdf': 'InvalidPdf',
   'zero_pages__qpdf_empty.pdf': 'EmptyPdf',

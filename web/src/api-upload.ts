@@ -6,7 +6,7 @@
 import type { ErrorBody } from '../../api/contract/common.js';
 import type { JobView } from '../../api/contract/jobs.js';
 import type { UploadRefusal, UploadResult, UploadedJob } from '../../api/contract/upload.js';
-import { ApiError, request } from './api.js';
+import { ApiError, authorizationHeader, request } from './api.js';
 
 export type { UploadRefusal, UploadedJob };
 
@@ -15,9 +15,6 @@ export type UploadOutcome = { job: UploadedJob } | { refused: UploadRefusal };
 
 /** A job as `GET /status/:id` shows it; `needsReview` only on servers that record warnings. */
 export type FollowedJob = JobView & { needsReview?: boolean };
-
-/** Where api.ts keeps the session's token (it offers no accessor; XMLHttpRequest needs the header). */
-const TOKEN_KEY = 'mx.token';
 
 /** The codes with which the server refuses one file for itself (also when it was the only one sent). */
 const FILE_REFUSALS = new Set<string>(['UnsupportedFormat', 'TooLarge'] satisfies Array<UploadRefusal['code']>);
@@ -29,11 +26,11 @@ const FILE_REFUSALS = new Set<string>(['UnsupportedFormat', 'TooLarge'] satisfie
  */
 export function uploadDocument(file: File, opts: { password?: string; onProgress: (fraction: number) => void }): Promise<UploadOutcome> {
   return new Promise((resolve, reject) => {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (!token) return reject(new ApiError(401, 'NotSignedIn', 'sign in first'));
+    const authorization = authorizationHeader();
+    if (!authorization) return reject(new ApiError(401, 'NotSignedIn', 'sign in first'));
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/upload');
-    xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('authorization', authorization);
     xhr.responseType = 'json';
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && e.total > 0) opts.onProgress(e.loaded / e.total);

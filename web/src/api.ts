@@ -25,7 +25,7 @@ import type {
 } from '../../api/contract/auth.js';
 import type { ErrorBody, ErrorCode } from '../../api/contract/common.js';
 import type { JobList, JobView } from '../../api/contract/jobs.js';
-import type { UploadResult, UploadedJob } from '../../api/contract/upload.js';
+import type { UploadedJob } from '../../api/contract/upload.js';
 import type { CombinedDownloadRequest, ExtractionResult, PageView } from '../../api/contract/results.js';
 import type { Role, User, UserAccount, UserCreate, UserList, UserUpdate } from '../../api/contract/users.js';
 
@@ -68,6 +68,15 @@ function token(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
+/**
+ * The session's `Authorization` header value (`Bearer …`), or null when signed out: for the one call
+ * that cannot go through `request`, the upload, whose progress only XMLHttpRequest reports.
+ */
+export function authorizationHeader(): string | null {
+  const t = token();
+  return t ? `Bearer ${t}` : null;
+}
+
 function clearSession(): void {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(USER_KEY);
@@ -94,11 +103,11 @@ async function errorFrom(res: Response): Promise<ApiError> {
 
 /** An authenticated request; a 401 ends the session. The area modules (api-*.ts) build on it. */
 export async function request(method: string, path: string, init: { json?: object } = {}): Promise<Response> {
-  const t = token();
-  if (!t) {
+  const authorization = authorizationHeader();
+  if (!authorization) {
     throw new ApiError(401, 'NotSignedIn', 'sign in first');
   }
-  const headers: Record<string, string> = { authorization: `Bearer ${t}` };
+  const headers: Record<string, string> = { authorization };
   let body: string | undefined;
   if (init.json !== undefined) {
     headers['content-type'] = 'application/json';
@@ -263,38 +272,6 @@ export async function downloadResult(job: Job, kind: 'xlsx' | 'json'): Promise<{
   const res = await request('GET', `/jobs/${encodeURIComponent(job.id)}/result`);
   const text = JSON.stringify(await res.json(), null, 2);
   return { blob: new Blob([text], { type: 'application/json' }), name: `${base}.json` };
-}
-
-/**
- * Uploads one file with XMLHttpRequest, which (unlike fetch) reports upload progress.
- * `onProgress` gets the fraction sent, 0..1.
- */
-export function uploadFile(file: File, onProgress: (fraction: number) => void): Promise<UploadedJob> {
-  return new Promise((resolve, reject) => {
-    const t = token();
-    if (!t) return reject(new ApiError(401, 'NotSignedIn', 'sign in first'));
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/upload');
-    xhr.setRequestHeader('authorization', `Bearer ${t}`);
-    xhr.responseType = 'json';
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'NetworkError', 'the upload was interrupted; check your connection'));
-    xhr.onload = () => {
-      const body = xhr.response as (Partial<UploadResult> & Partial<ErrorBody>) | null;
-      if (xhr.status === 401) endSession();
-      if (xhr.status >= 200 && xhr.status < 300 && body?.jobs?.[0]) {
-        onProgress(1);
-        resolve(body.jobs[0]);
-      } else {
-        reject(new ApiError(xhr.status, body?.error?.code ?? `Http${xhr.status}`, body?.error?.message ?? `the upload failed (${xhr.status})`));
-      }
-    };
-    const form = new FormData();
-    form.append('files', file, file.name);
-    xhr.send(form);
-  });
 }
 
 /** The per-file limit the server announced in the page (`<meta name="mx-max-upload-bytes">`), else 50 MB. */
