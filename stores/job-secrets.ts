@@ -84,3 +84,42 @@ export async function requeueWithPassword(jobId: string, password: string): Prom
     return { code: failed.error_code, message: failed.error_message ?? failed.error_code };
   });
 }
+
+/**
+ * Re-seals every secret not under `keyId` (the current first key of DOCUMENT_KEYS), for `medextract keys
+ * rotate`: walks the table once by primary key in batches of `batchSize`, opening each secret with the key
+ * it names and sealing it again under the current key with the same additional data. A row is replaced only
+ * if it still holds what was read (a password given again meanwhile, or a concurrent rotation, wins), and a
+ * row whose job ended meanwhile is already gone; so it is safe beside a live installation and to rerun. The
+ * opened secret stays in this function. A row under a key that is not configured stops it with
+ * DocumentKeyMissing. Answers how many rows it re-sealed.
+ */
+export async function rotateJobSecrets(keyId: string, batchSize: number): Promise<number> {
+  let after = { jobId: '00000000-0000-0000-0000-000000000000', purpose: '' };
+  let done = 0;
+  for (;;) {
+    const r = await db().query<{ job_id: string; purpose: string; key_id: string; sealed: Buffer }>(
+      `SELECT job_id, purpose, key_id, sealed FROM job_secrets
+        WHERE (job_id, purpose) > ($1::uuid, $2::text) AND key_id <> $3 ORDER BY job_id, purpose LIMIT $4`,
+      [after.jobId, after.purpose, keyId, batchSize],
+    );
+    for (const row of r.rows) {
+      const aad = jobSecretAad(row.job_id, row.purpose);
+      const plain = open(row.key_id, row.sealed, aad, `the ${row.purpose.replace('_', ' ')} of job ${row.job_id}`);
+      const next = seal(plain, aad);
+      plain.fill(0);
+      const u = await db().query('UPDATE job_secrets SET sealed = $3, key_id = $4 WHERE job_id = $1 AND purpose = $2 AND key_id = $5 AND sealed = $6', [
+        row.job_id,
+        row.purpose,
+        next.sealed,
+        next.keyId,
+        row.key_id,
+        row.sealed,
+      ]);
+      done += u.rowCount ?? 0;
+    }
+    if (r.rows.length < batchSize) return done;
+    const last = r.rows.at(-1)!;
+    after = { jobId: last.job_id, purpose: last.purpose };
+  }
+}

@@ -9,6 +9,7 @@ import { workflowIdForJob } from '../core/contract/jobs.js';
 import type { EvidencePage } from '../core/contract/extraction.js';
 import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
 import { db, inTransaction } from './pool.js';
+import { rotateJobSecrets } from './job-secrets.js';
 
 export interface JobRow {
   id: string;
@@ -134,11 +135,13 @@ export interface RotationResult {
   keyId: string;
   documents: number;
   workbooks: number;
+  /** Secrets of running jobs (their PDFs' passwords, stores/job-secrets.ts) re-sealed. */
+  secrets: number;
 }
 
 /**
- * Re-seals every document and workbook not under the current (first) key — older keys and rows stored
- * before encryption — in batches of `batchSize` rows, walking each table once by primary key. Each row
+ * Re-seals every document, workbook and job secret (the password of a running job's PDF) not under the
+ * current (first) key — older keys and rows stored before encryption — in batches of `batchSize` rows, walking each table once by primary key. Each row
  * is updated only if its key id is still the one read (a concurrent rotation never double-seals), so it
  * is safe to run beside a live installation and to run again after an interruption. A row under a key
  * that is not configured stops it with DocumentKeyMissing.
@@ -148,7 +151,8 @@ export async function rotateDocumentKeys(opts: { batchSize?: number } = {}): Pro
   const keyId = currentKeyId();
   const documents = await rotateTable('documents', 'id', documentAad, keyId, batchSize);
   const workbooks = await rotateTable('workbooks', 'job_id', workbookAad, keyId, batchSize);
-  return { keyId, documents, workbooks };
+  const secrets = await rotateJobSecrets(keyId, batchSize);
+  return { keyId, documents, workbooks, secrets };
 }
 
 async function rotateTable(

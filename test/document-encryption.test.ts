@@ -3,7 +3,8 @@
  * the database — a copied table, a backup, the data directory's files and WAL — looks for a document's
  * bytes. The uploaded PDF carries a marker in its raw bytes (a PDF comment, not page text); it must
  * not appear in the stored column nor in Postgres' files, while the API still renders the document's
- * pages and serves the workbook, and a key rotation moves every row to the new key.
+ * pages and serves the workbook, and a key rotation moves every row to the new key (the sealed PDF
+ * passwords of running jobs included).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,8 @@ import {
   type DocumentKey,
 } from '../stores/document-cipher.js';
 import { closePool, initPool } from '../stores/pool.js';
-import { getDocumentBytes, rotateDocumentKeys } from '../stores/jobs.js';
+import { createJob, finishJob, getDocumentBytes, rotateDocumentKeys } from '../stores/jobs.js';
+import { documentPassword, keepDocumentPassword } from '../stores/job-secrets.js';
 import { getWorkbook } from '../stores/extractions.js';
 import { config } from '../core/config.js';
 
@@ -249,20 +251,51 @@ describe('documents at rest on the real pipeline', () => {
     setDocumentKeys([k2]);
     await assert.rejects(getDocumentBytes(jobId), (err: Error) => err instanceof DocumentKeyMissing && err.message.includes(`key "${k1.id}"`));
 
+    // Two jobs still running with their PDFs' passwords, sealed under the old key (stores/job-secrets.ts).
+    setDocumentKeys([k1]);
+    const running: Array<{ id: string; password: string }> = [];
+    for (let i = 0; i < 2; i++) {
+      const job = await createJob({ owner: 'crypt-running', filename: 'locked.pdf', content: crypto.randomBytes(64), provider: 'offline', model: null });
+      const password = `pw-${crypto.randomBytes(6).toString('hex')}`;
+      assert.equal(await keepDocumentPassword(job.id, password), true);
+      running.push({ id: job.id, password });
+    }
+    const secretKeys = () =>
+      db
+        .query<{ key_id: string; sealed: Buffer }>('SELECT key_id, sealed FROM job_secrets WHERE job_id = ANY($1::uuid[]) ORDER BY job_id', [
+          running.map((r) => r.id),
+        ])
+        .then((r) => r.rows);
+    const sealedBefore = await secretKeys();
+    assert.deepEqual(
+      sealedBefore.map((r) => r.key_id),
+      [k1.id, k1.id],
+    );
+
     // The run's own key too: rows other test files stored under it are rotated as well, not a DocumentKeyMissing.
     setDocumentKeys([k2, k1, ...runKeys()]);
     const rotated = await rotateDocumentKeys({ batchSize: 1 }); // batches of one: the paging is exercised on a small table
     assert.equal(rotated.keyId, k2.id);
     assert.ok(rotated.documents >= 2 && rotated.workbooks >= 1, JSON.stringify(rotated));
+    assert.ok(rotated.secrets >= 2, `the running jobs' passwords were re-sealed: ${JSON.stringify(rotated)}`);
+    const sealedAfter = await secretKeys();
+    assert.deepEqual(
+      sealedAfter.map((r) => r.key_id),
+      [k2.id, k2.id],
+    );
+    for (const [i, row] of sealedAfter.entries()) assert.ok(!row.sealed.equals(sealedBefore[i]!.sealed), 'sealed anew');
     const left = await db.query<{ n: number }>(
       `SELECT (SELECT count(*) FROM documents WHERE key_id IS DISTINCT FROM $1) + (SELECT count(*) FROM workbooks WHERE key_id IS DISTINCT FROM $1) AS n`,
       [k2.id],
     );
     assert.equal(Number(left.rows[0]!.n), 0, 'no row is left under another key or in plaintext');
-    assert.deepEqual(await rotateDocumentKeys(), { keyId: k2.id, documents: 0, workbooks: 0 }, 'running it again changes nothing');
+    assert.deepEqual(await rotateDocumentKeys(), { keyId: k2.id, documents: 0, workbooks: 0, secrets: 0 }, 'running it again changes nothing');
 
     // Only the new key from now on: the old one can be removed from DOCUMENT_KEYS.
     setDocumentKeys([k2]);
+    for (const r of running) assert.equal(await documentPassword(r.id), r.password, 'the password opens under the new key alone');
+    for (const r of running) await finishJob(r.id, 'cancelled');
+    assert.equal((await secretKeys()).length, 0, 'and is gone once its job ended');
     assert.deepEqual(Buffer.from(await getDocumentBytes(jobId)), pdf);
     assert.deepEqual(Buffer.from(await getDocumentBytes(legacy.jobId)), legacy.bytes);
     assert.deepEqual(await getWorkbook(jobId), workbook);
