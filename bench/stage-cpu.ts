@@ -66,6 +66,7 @@ for (let i = 0; i < warmup + docs; i++) {
     buildWorkbook({
       jobId: '00000000-0000-4000-8000-000000000000',
       filename: `digital-${i}.pdf`,
+      schemaVersion: SCHEMA_VERSION,
       pageCount: info.pageCount,
       pageSources: info.pages.map((p) => ({ page: p.page, source: 'text_layer' as const, ocrConfidence: null })),
       provider: 'openai',

@@ -3,7 +3,7 @@
  * verified extraction, the job's token totals, the exported workbook, and a finished job's result as the
  * exporters read it. Single statements only (see stores/jobs.ts on the embedded PGlite).
  */
-import type { Extraction } from '../core/contract/extraction.js';
+import { parseStoredExtraction, storedSchemaVersion, type Extraction } from '../core/contract/extraction.js';
 import type { JobResult } from '../core/contract/job-result.js';
 import type { JobWarning } from '../core/contract/jobs.js';
 import { PipelineError } from '../core/errors.js';
@@ -37,11 +37,12 @@ export async function savePart(jobId: string, partNo: number, pages: number[], p
 }
 
 export async function listParts(jobId: string): Promise<StoredPart[]> {
-  const r = await db().query<{ result: Extraction; tokens_in: number; tokens_out: number }>(
+  const r = await db().query<{ result: unknown; tokens_in: number; tokens_out: number }>(
     'SELECT result, tokens_in, tokens_out FROM extraction_parts WHERE job_id = $1 ORDER BY part_no',
     [jobId],
   );
-  return r.rows.map((row) => ({ result: row.result, tokensIn: row.tokens_in, tokensOut: row.tokens_out }));
+  // A part written before an upgrade (a job in flight across it) is read in the current shape.
+  return r.rows.map((row) => ({ result: parseStoredExtraction(row.result), tokensIn: row.tokens_in, tokensOut: row.tokens_out }));
 }
 
 /** Stores the job's merged extraction, its token totals, its warnings and whether it needs review. */
@@ -85,7 +86,7 @@ export async function getWorkbook(jobId: string): Promise<Buffer | undefined> {
 export async function loadJobResult(jobId: string): Promise<JobResult> {
   const job = await getJob(jobId);
   if (!job) throw new PipelineError('NotFound', 'the job no longer exists');
-  const stored = await db().query<{ data: Extraction; created_at: Date }>('SELECT data, created_at FROM extractions WHERE job_id = $1', [jobId]);
+  const stored = await db().query<{ data: unknown; created_at: Date }>('SELECT data, created_at FROM extractions WHERE job_id = $1', [jobId]);
   const row = stored.rows[0];
   if (!row) throw new PipelineError('NotFound', 'the job has no extraction yet');
   return {
@@ -96,7 +97,8 @@ export async function loadJobResult(jobId: string): Promise<JobResult> {
     provider: job.provider,
     model: job.provider === 'openai' ? job.model : null,
     extractedAt: row.created_at,
-    extraction: row.data,
+    extraction: parseStoredExtraction(row.data),
+    schemaVersion: storedSchemaVersion(row.data),
     warnings: job.warnings,
     needsReview: job.needs_review,
   };

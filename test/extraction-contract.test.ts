@@ -16,6 +16,8 @@ import {
   modelResponseJsonSchema,
   parseExtraction,
   parseModelExtraction,
+  parseStoredExtraction,
+  storedSchemaVersion,
   type Extraction,
 } from '../core/contract/extraction.js';
 import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
@@ -42,15 +44,41 @@ function fullModelAnswer() {
     patient: {
       name: f('Jane Roe', 'Patient: Jane Roe'),
       date_of_birth: f('1961-04-02', 'DOB: 1961-04-02'),
+      age: f('62', 'Age: 62'),
       sex: f('F', 'Sex: F'),
       mrn: f('00123', 'MRN: 00123'),
     },
+    encounter: {
+      admission_date: f('2024-03-01', 'Admitted: 2024-03-01'),
+      discharge_date: f('2024-03-05', 'Discharged: 2024-03-05'),
+      attending: f('Dr. A. Smith', 'Attending: Dr. A. Smith'),
+      ward: f('4 West', 'Ward: 4 West'),
+    },
+    insurance: {
+      payer: f('Acme Health', 'Acme Health'),
+      member_id: f('XJ123456', 'Member ID XJ123456'),
+      group_number: f('G-77', 'Group G-77'),
+    },
     diagnoses: [{ description: 'Pneumonia', icd10: 'J18.9', status: 'active', evidence: ev(1, 'Pneumonia J18.9'), confidence: 0.8 }],
     medications: [
-      { name: 'Amoxicillin', dose: '500 mg', route: 'PO', frequency: 'TID', status: 'new', evidence: ev(2, 'Amoxicillin 500 mg PO TID'), confidence: 0.8 },
+      {
+        name: 'Amoxicillin',
+        strength: '500 mg',
+        form: null,
+        instructions: null,
+        duration: null,
+        quantity: null,
+        route: 'PO',
+        frequency: 'TID',
+        status: 'active',
+        evidence: ev(2, 'Amoxicillin 500 mg PO TID'),
+        confidence: 0.8,
+      },
     ],
     lab_results: [
       {
+        panel: null,
+        specimen: null,
         test: 'WBC',
         value: 14200,
         unit: '/uL',
@@ -62,13 +90,27 @@ function fullModelAnswer() {
       },
     ],
     vitals: [{ name: 'Temperature', value: '38.2', unit: 'C', taken_at: '2024-03-04', evidence: ev(1, 'Temp 38.2 C'), confidence: 0.7 }],
-    procedures: [{ name: 'Chest X-ray', date: '2024-03-04', evidence: ev(1, 'Chest X-ray 2024-03-04'), confidence: 0.75 }],
-    allergies: [{ substance: 'Penicillin', reaction: 'rash', evidence: ev(1, 'Penicillin (rash)'), confidence: 0.95 }],
+    procedures: [{ name: 'Chest X-ray', code: null, date: '2024-03-04', evidence: ev(1, 'Chest X-ray 2024-03-04'), confidence: 0.75 }],
+    allergies: [{ substance: 'Penicillin', reaction: 'rash', severity: null, evidence: ev(1, 'Penicillin (rash)'), confidence: 0.95 }],
+    immunizations: [{ vaccine: 'Tdap', date: '2023-10-01', lot: 'AB12C', evidence: ev(1, 'Tdap 2023-10-01 lot AB12C'), confidence: 0.8 }],
+    claim_lines: [
+      {
+        service_date: '2024-03-04',
+        code: '99213',
+        modifier: '25',
+        diagnosis_pointer: 'A',
+        units: 1,
+        charge: 125,
+        evidence: ev(2, '03 04 24 99213 25 A 125.00 1'),
+        confidence: 0.7,
+      },
+    ],
+    claim_totals: { total_charge: f(125, 'Total charge $125.00'), amount_paid: f(0, 'Amount paid 0.00'), balance_due: f(125, 'Balance due 125.00') },
   };
 }
 
 function fullStoredExtraction(): Extraction {
-  const x = { schema_version: 'v1' as const, ...structuredClone(fullModelAnswer()) };
+  const x = { schema_version: 'v2' as const, ...structuredClone(fullModelAnswer()) };
   x.lab_results[0]!.evidence = { ...x.lab_results[0]!.evidence, found: true } as never;
   return x as Extraction;
 }
@@ -189,7 +231,7 @@ describe('the JSON Schema sent to the model', () => {
 
   test('nullable values are unions with null, and the evidence the model gives has no "found"', () => {
     const s = modelResponseJsonSchema() as any;
-    assert.deepEqual(s.properties.patient.properties.mrn.properties.value, { type: ['string', 'null'], description: 'medical record number' });
+    assert.deepEqual(s.properties.patient.properties.mrn.properties.value, { type: ['string', 'null'], description: 'medical record number or patient id' });
     assert.deepEqual(s.properties.document.properties.type.properties.value.anyOf[1], { type: 'null' });
     assert.deepEqual(s.properties.document.properties.date.properties.evidence.anyOf[1], { type: 'null' });
     assert.deepEqual(Object.keys(s.properties.lab_results.items.properties.evidence.properties), ['page', 'quote']);
@@ -250,6 +292,77 @@ describe('validating a model answer', () => {
   });
 });
 
+describe('results made with schema v1', () => {
+  /** A result as v1 stored it: medication `dose` and free-text status, no v2 sections. */
+  function v1Result() {
+    const ev = (quote: string) => ({ page: 1, quote, found: true });
+    const f = (value: unknown, quote: string) => ({ value, evidence: ev(quote), confidence: 0.9 });
+    const none = { value: null, evidence: null, confidence: 0 };
+    return {
+      schema_version: 'v1',
+      document: { type: f('discharge_summary', 'DISCHARGE SUMMARY'), date: none, facility: none, author: none },
+      patient: { name: f('Jane Roe', 'Jane Roe'), date_of_birth: none, sex: none, mrn: none },
+      diagnoses: [],
+      medications: [
+        { name: 'Warfarin', dose: '5 mg', route: 'PO', frequency: 'daily', status: 'discontinued', evidence: ev('Warfarin 5 mg stop'), confidence: 0.8 },
+        { name: 'Metformin', dose: '500 mg', route: null, frequency: null, status: 'as before', evidence: ev('Metformin 500 mg'), confidence: 0.8 },
+      ],
+      lab_results: [
+        { test: 'WBC', value: 14200, unit: '/uL', reference_range: null, flag: 'H', collected_at: null, evidence: ev('WBC 14,200'), confidence: 0.9 },
+      ],
+      vitals: [],
+      procedures: [{ name: 'Chest X-ray', date: null, evidence: ev('Chest X-ray'), confidence: 0.7 }],
+      allergies: [{ substance: 'Penicillin', reaction: 'rash', evidence: ev('Penicillin (rash)'), confidence: 0.9, reasons: [] }],
+    };
+  }
+
+  test('a stored v1 result is read in the current shape: dose becomes strength, status words map, new fields are empty', () => {
+    const raw = v1Result();
+    assert.equal(storedSchemaVersion(raw), 'v1');
+    const x = parseStoredExtraction(raw);
+    assert.equal(x.schema_version, 'v2');
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength, m.status, m.form]),
+      [
+        ['Warfarin', '5 mg', 'stopped', null],
+        ['Metformin', '500 mg', null, null],
+      ],
+    );
+    assert.equal(x.lab_results[0]!.value, 14200);
+    assert.equal(x.lab_results[0]!.panel, null);
+    assert.equal(x.procedures[0]!.code, null);
+    assert.equal(x.allergies[0]!.severity, null);
+    assert.equal(x.patient.age.value, null);
+    assert.equal(x.encounter.admission_date.value, null);
+    assert.deepEqual([x.immunizations, x.claim_lines], [[], []]);
+    assert.ok(parseExtraction(x), 'the upgraded view is a valid current extraction');
+    assert.deepEqual(raw, v1Result(), 'the stored result itself is not changed');
+  });
+
+  test('a stored result of either version with a wrong shape is refused, naming the path', () => {
+    const bad = v1Result() as any;
+    bad.medications[0].dose = 5;
+    refusedAt(() => parseStoredExtraction(bad), 'medications.0.dose');
+    const current = parseStoredExtraction(v1Result()) as any;
+    current.claim_lines.push({ code: '99213' });
+    refusedAt(() => parseStoredExtraction(current), 'claim_lines.0.service_date');
+  });
+
+  test('a model that leaves out keys whose value would be null is read as null; a missing required value is still refused', () => {
+    const answer = fullModelAnswer() as any;
+    delete answer.medications[0].form;
+    delete answer.medications[0].quantity;
+    delete answer.patient.age.evidence;
+    const parsed = parseModelExtraction(answer);
+    assert.equal(parsed.medications[0]!.form, null);
+    assert.equal(parsed.medications[0]!.quantity, null);
+    assert.equal(parsed.patient.age.evidence, null);
+    const nameless = fullModelAnswer() as any;
+    delete nameless.medications[0].name;
+    refusedAt(() => parseModelExtraction(nameless), 'medications.0.name');
+  });
+});
+
 describe('the stored extraction', () => {
   test('a complete extraction and the empty one parse', () => {
     assert.deepEqual(parseExtraction(fullStoredExtraction()), fullStoredExtraction());
@@ -266,11 +379,11 @@ describe('the stored extraction', () => {
     refusedAt(() => parseExtraction(missing), 'allergies');
 
     const extra = fullStoredExtraction() as any;
-    extra.medications[0].strength = '500 mg';
+    extra.medications[0].dose = '500 mg';
     refusedAt(() => parseExtraction(extra), 'medications.0');
 
     const version = fullStoredExtraction() as any;
-    version.schema_version = 'v2';
+    version.schema_version = 'v3';
     refusedAt(() => parseExtraction(version), 'schema_version');
 
     const confidence = fullStoredExtraction() as any;
@@ -291,6 +404,7 @@ describe('the stored extraction', () => {
     const json = extractionToJson({
       jobId: '0b8a4c58-7c55-4a43-9a3e-3f3f2f9b9d11',
       filename: 'a.pdf',
+      schemaVersion: 'v2',
       pageCount: 2,
       pageSources: [
         { page: 1, source: 'text_layer' },

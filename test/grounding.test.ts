@@ -238,7 +238,13 @@ describe('verifyEvidence puts reasons on every value', () => {
     raw.medications[0]!.reasons = [];
     assert.equal('reasons' in parseModelExtraction(raw).medications[0]!, false);
     const legacy = emptyExtraction();
-    legacy.allergies.push({ substance: 'Penicillin', reaction: null, evidence: { page: 1, quote: 'Penicillin', found: false }, confidence: 0.9 });
+    legacy.allergies.push({
+      substance: 'Penicillin',
+      reaction: null,
+      severity: null,
+      evidence: { page: 1, quote: 'Penicillin', found: false },
+      confidence: 0.9,
+    });
     legacy.vitals.push({ name: 'Pulse', value: 72, unit: 'bpm', taken_at: null, evidence: { page: 1, quote: 'Pulse 72', found: true }, confidence: 0.4 });
     assert.ok(parseExtraction(legacy));
     assert.equal(countFlagged(legacy), 2);
@@ -252,6 +258,8 @@ describe('verifyEvidence puts reasons on every value', () => {
     x.patient.date_of_birth = { value: '1950-03-03', evidence: null, confidence: 0.9 };
     x.lab_results.push(
       {
+        panel: null,
+        specimen: null,
         test: 'Hemoglobin',
         value: 13.2,
         unit: 'x10^9/L',
@@ -262,6 +270,8 @@ describe('verifyEvidence puts reasons on every value', () => {
         confidence: 0.9,
       },
       {
+        panel: null,
+        specimen: null,
         test: 'Hgb',
         value: 38.5,
         unit: 'g/dL',
@@ -271,8 +281,21 @@ describe('verifyEvidence puts reasons on every value', () => {
         evidence: ev('Hgb 12.9 g/dL Hct 38.5 %'),
         confidence: 0.9,
       },
-      { test: 'Hct', value: 38.5, unit: '%', reference_range: null, flag: null, collected_at: null, evidence: ev('Hgb 12.9 g/dL Hct 38.5 %'), confidence: 0.9 },
       {
+        panel: null,
+        specimen: null,
+        test: 'Hct',
+        value: 38.5,
+        unit: '%',
+        reference_range: null,
+        flag: null,
+        collected_at: null,
+        evidence: ev('Hgb 12.9 g/dL Hct 38.5 %'),
+        confidence: 0.9,
+      },
+      {
+        panel: null,
+        specimen: null,
         test: 'Glucose',
         value: 5,
         unit: 'mmol/L',
@@ -300,6 +323,8 @@ describe('verifyEvidence puts reasons on every value', () => {
     assert.equal(quoteOcrConfidence('Sodium', words([96, 96, 96])), null);
     const x = emptyExtraction();
     x.lab_results.push({
+      panel: null,
+      specimen: null,
       test: 'Potassium',
       value: 4.2,
       unit: 'mmol/L',

@@ -207,7 +207,7 @@ describe('offline extraction on the digital corpus', () => {
       );
       if (meds.length > 0) {
         const found = meds.filter((m) =>
-          x.medications.some((e) => sameName(e.name, m.name.split(' (')[0]) && (!m.strength || unitKey(e.dose) === unitKey(m.strength))),
+          x.medications.some((e) => sameName(e.name, m.name.split(' (')[0]) && (!m.strength || unitKey(e.strength) === unitKey(m.strength))),
         );
         const withFreq = meds.filter((m) => {
           const e = x.medications.find((e2) => sameName(e2.name, m.name.split(' (')[0]));
@@ -351,7 +351,7 @@ describe('extractOffline rules', () => {
 
   test('medications, diagnoses, procedures, vitals, allergies', () => {
     assert.deepEqual(
-      x.medications.map((m) => [m.name, m.dose, m.route, m.frequency]),
+      x.medications.map((m) => [m.name, m.strength, m.route, m.frequency]),
       [
         ['Metformin', '500 mg', 'PO', 'BID'],
         ['Lisinopril', '10 mg', 'PO', 'OD'],
@@ -489,7 +489,13 @@ describe('verifyEvidence', () => {
   ];
   const withItems = (...quotes: Array<[number, string, number?]>): Extraction => {
     const x = emptyExtraction();
-    x.allergies = quotes.map(([page, quote, confidence]) => ({ substance: 's', reaction: null, evidence: { page, quote }, confidence: confidence ?? 0.5 }));
+    x.allergies = quotes.map(([page, quote, confidence]) => ({
+      substance: 's',
+      reaction: null,
+      severity: null,
+      evidence: { page, quote },
+      confidence: confidence ?? 0.5,
+    }));
     return x;
   };
 
@@ -612,6 +618,8 @@ describe('mergeExtractions', () => {
 
   test('lists concatenated and de-duplicated on normalised keys', () => {
     const lab = (test: string, value: number | string, collected_at: string | null, confidence = 0.8): LabResult => ({
+      panel: null,
+      specimen: null,
       test,
       value,
       unit: '/uL',
@@ -625,9 +633,13 @@ describe('mergeExtractions', () => {
     const b = emptyExtraction();
     a.lab_results = [lab('WBC Count', 14200, '2024-11-11'), lab('Hemoglobin', 11.8, null)];
     b.lab_results = [lab('wbc  count', '14,200', '2024-11-11', 0.95), lab('WBC Count', 14200, '2024-11-12'), lab('Hemoglobin', 1.18, null)];
-    const med = (name: string, dose: string) => ({
+    const med = (name: string, strength: string) => ({
       name,
-      dose,
+      strength,
+      form: null,
+      instructions: null,
+      duration: null,
+      quantity: null,
       route: null,
       frequency: null,
       status: null,
@@ -647,7 +659,7 @@ describe('mergeExtractions', () => {
       ],
     );
     assert.deepEqual(
-      m.medications.map((x) => [x.name, x.dose]),
+      m.medications.map((x) => [x.name, x.strength]),
       [
         ['Metformin', '500 mg'],
         ['Metformin', '1000 mg'],

@@ -37,7 +37,7 @@ function respond(req: ChatRequest): unknown {
   if (pages.some((p) => p.text.includes('Fixture Valley Laboratory'))) {
     body.medications.push({
       name: INVENTED.name,
-      dose: '5 mg',
+      strength: '5 mg',
       route: 'oral',
       frequency: 'once daily',
       status: 'active',

@@ -31,7 +31,11 @@ function labExtraction(): Extraction {
   });
   x.medications.push({
     name: '+1',
-    dose: '-cmd',
+    strength: '-cmd',
+    form: null,
+    instructions: null,
+    duration: null,
+    quantity: null,
     route: 'oral',
     frequency: 'BID',
     status: null,
@@ -40,6 +44,8 @@ function labExtraction(): Extraction {
   });
   x.lab_results.push(
     {
+      panel: null,
+      specimen: null,
       test: 'WBC',
       value: 14200,
       unit: '/uL',
@@ -50,6 +56,8 @@ function labExtraction(): Extraction {
       confidence: 0.95,
     },
     {
+      panel: null,
+      specimen: null,
       test: 'Base excess',
       value: -5,
       unit: 'mmol/L',
@@ -60,6 +68,8 @@ function labExtraction(): Extraction {
       confidence: 0.9,
     },
     {
+      panel: null,
+      specimen: null,
       test: 'Hemoglobin',
       value: 13.5,
       unit: 'g/dL',
@@ -70,6 +80,8 @@ function labExtraction(): Extraction {
       confidence: 0.3,
     },
     {
+      panel: null,
+      specimen: null,
       test: 'Potassium',
       value: 4.1,
       unit: 'mmol/L',
@@ -80,6 +92,8 @@ function labExtraction(): Extraction {
       confidence: 0.92,
     },
     {
+      panel: null,
+      specimen: null,
       test: 'Culture',
       value: 'Positive',
       unit: null,
@@ -94,8 +108,8 @@ function labExtraction(): Extraction {
     { name: 'Blood pressure', value: '120/80', unit: 'mmHg', taken_at: '2024-03-01T08:00', evidence: ev(1, 'BP 120/80'), confidence: 0.9 },
     { name: 'Temperature', value: 37.2, unit: '°C', taken_at: null, evidence: ev(1, 'T 37.2'), confidence: 0.9 },
   );
-  x.procedures.push({ name: 'Appendectomy', date: '2019-06-01', evidence: ev(3, 'Appendectomy 2019'), confidence: 0.8 });
-  x.allergies.push({ substance: '@SUM(1+1)', reaction: 'rash', evidence: ev(1, 'Allergy: penicillin (rash)'), confidence: 0.9 });
+  x.procedures.push({ name: 'Appendectomy', code: null, date: '2019-06-01', evidence: ev(3, 'Appendectomy 2019'), confidence: 0.8 });
+  x.allergies.push({ substance: '@SUM(1+1)', reaction: 'rash', severity: null, evidence: ev(1, 'Allergy: penicillin (rash)'), confidence: 0.9 });
   return x;
 }
 
@@ -103,6 +117,7 @@ function source(extraction: Extraction, filename = 'cbc-jane.pdf', jobId = 'job-
   return {
     jobId,
     filename,
+    schemaVersion: 'v2',
     pageCount: 3,
     pageSources: [
       { page: 1, source: 'text_layer' },
@@ -155,13 +170,13 @@ function rowWhere(ws: ExcelJS.Worksheet, header: string, value: unknown): number
 
 const fillOf = (c: ExcelJS.Cell): string | undefined => (c.fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb;
 
-const SECTION_SHEETS = ['Diagnoses', 'Medications', 'Lab Results', 'Vitals', 'Procedures', 'Allergies'];
+const SECTION_SHEETS = ['Diagnoses', 'Medications', 'Lab Results', 'Vitals', 'Procedures', 'Allergies', 'Immunizations', 'Claim Lines'];
 
 test('sheets are Summary, one per section, and Fields; each has a frozen bold header and an autofilter', async () => {
   const wb = await load(await buildWorkbook(source(labExtraction())));
   assert.deepEqual(
     wb.worksheets.map((w) => w.name),
-    ['Summary', ...SECTION_SHEETS, 'Fields', 'Pages'],
+    ['Summary', ...SECTION_SHEETS, 'Encounter', 'Fields', 'Pages'],
   );
   for (const ws of wb.worksheets) {
     const view = ws.views[0];
@@ -173,7 +188,20 @@ test('sheets are Summary, one per section, and Fields; each has a frozen bold he
     assert.equal(String(ws.autoFilter), `A1:${lastLetter}${ws.rowCount}`, `${ws.name} autofilter over the data range`);
   }
   const lab = sheet(wb, 'Lab Results');
-  assert.deepEqual(headers(lab), ['Test', 'Value', 'Unit', 'Reference range', 'H/L', 'Collected at', 'Page', 'Quote', 'Confidence', 'Check']);
+  assert.deepEqual(headers(lab), [
+    'Panel',
+    'Test',
+    'Value',
+    'Unit',
+    'Reference range',
+    'H/L',
+    'Specimen',
+    'Collected at',
+    'Page',
+    'Quote',
+    'Confidence',
+    'Check',
+  ]);
   assert.equal(lab.rowCount, 6);
   assert.equal(cellAt(lab, 1, 'Quote').alignment?.wrapText, true, 'quotes wrap');
   const quoteWidth = lab.getColumn(headers(lab).indexOf('Quote') + 1).width ?? 0;
@@ -240,7 +268,8 @@ test('low-confidence values and unverified quotes are flagged in words, filled, 
   assert.notEqual(fillOf(cellAt(lab, unverified, 'Test')), fillOf(cellAt(lab, low, 'Test')), 'a missing quote looks different from low confidence');
 
   const fields = sheet(wb, 'Fields');
-  assert.equal(fields.rowCount, 9, 'eight scalar fields');
+  assert.equal(fields.rowCount, 16, 'fifteen single values: document, patient, insurance, claim totals');
+  assert.equal(sheet(wb, 'Encounter').rowCount, 5, 'admission, discharge, attending, ward');
   const author = rowWhere(fields, 'Field', 'Author');
   assert.equal(cellAt(fields, author, 'Check').value, 'low confidence');
   const mrn = rowWhere(fields, 'Field', 'MRN');
@@ -266,7 +295,7 @@ test('formula-like strings are neutralised; genuine negative numbers stay number
   assert.equal(cellAt(sheet(wb, 'Diagnoses'), 1, 'Description').value, `'=HYPERLINK("http://evil.example","click")`);
   const meds = sheet(wb, 'Medications');
   assert.equal(cellAt(meds, 1, 'Name').value, "'+1");
-  assert.equal(cellAt(meds, 1, 'Dose').value, "'-cmd");
+  assert.equal(cellAt(meds, 1, 'Strength').value, "'-cmd");
   assert.equal(cellAt(meds, 1, 'Quote').value, "'- Metformin 500 mg BID", 'quotes too');
   assert.equal(cellAt(sheet(wb, 'Allergies'), 1, 'Substance').value, "'@SUM(1+1)");
   const fields = sheet(wb, 'Fields');
@@ -301,8 +330,21 @@ test('formula-like strings are neutralised; genuine negative numbers stay number
 test('numeric strings in value columns become numbers; dates are validated', async () => {
   const x = emptyExtraction();
   x.lab_results.push(
-    { test: 'pH delta', value: '-5', unit: null, reference_range: null, flag: null, collected_at: '2024-02-30', evidence: ev(1, 'pH'), confidence: 0.9 },
     {
+      panel: null,
+      specimen: null,
+      test: 'pH delta',
+      value: '-5',
+      unit: null,
+      reference_range: null,
+      flag: null,
+      collected_at: '2024-02-30',
+      evidence: ev(1, 'pH'),
+      confidence: 0.9,
+    },
+    {
+      panel: null,
+      specimen: null,
       test: 'Creatinine',
       value: '1.50',
       unit: 'mg/dL',
@@ -312,7 +354,18 @@ test('numeric strings in value columns become numbers; dates are validated', asy
       evidence: ev(1, 'Cr'),
       confidence: 0.9,
     },
-    { test: 'Titer', value: '-cmd', unit: null, reference_range: null, flag: null, collected_at: null, evidence: ev(1, 'Titer'), confidence: 0.9 },
+    {
+      panel: null,
+      specimen: null,
+      test: 'Titer',
+      value: '-cmd',
+      unit: null,
+      reference_range: null,
+      flag: null,
+      collected_at: null,
+      evidence: ev(1, 'Titer'),
+      confidence: 0.9,
+    },
   );
   const lab = sheet(await load(await buildWorkbook(source(x))), 'Lab Results');
   assert.equal(cellAt(lab, 1, 'Value').value, -5);
@@ -343,7 +396,7 @@ test('empty extraction: every sheet is there with its header only', async () => 
   assert.equal(cellAt(summary, 1, 'Flagged values').value, 0);
   assert.equal(cellAt(summary, 1, 'Lab Results').value, 0);
   assert.equal(cellAt(summary, 1, 'Pages from OCR').value, null, 'unknown, not zero');
-  assert.equal(sheet(wb, 'Fields').rowCount, 9);
+  assert.equal(sheet(wb, 'Fields').rowCount, 16);
 });
 
 test('summary row describes the document', async () => {
@@ -372,14 +425,20 @@ test('combined workbook: one Summary row per document, section rows stacked behi
   b.document.type = { value: 'prescription', evidence: ev(1, 'Rx'), confidence: 0.9 };
   b.medications.push({
     name: 'Amoxicillin',
-    dose: '500 mg',
+    strength: '500 mg',
+    form: null,
+    instructions: null,
+    duration: null,
+    quantity: null,
     route: 'oral',
     frequency: 'TID',
-    status: 'new',
+    status: 'active',
     evidence: ev(1, 'Amoxicillin 500', false),
     confidence: 0.9,
   });
   b.lab_results.push({
+    panel: null,
+    specimen: null,
     test: 'CRP',
     value: 12,
     unit: 'mg/L',
@@ -394,7 +453,7 @@ test('combined workbook: one Summary row per document, section rows stacked behi
 
   assert.deepEqual(
     wb.worksheets.map((w) => w.name),
-    ['Summary', ...SECTION_SHEETS, 'Fields', 'Pages'],
+    ['Summary', ...SECTION_SHEETS, 'Encounter', 'Fields', 'Pages'],
   );
   const s = sheet(wb, 'Summary');
   assert.equal(s.rowCount, 3, 'header + one row per document');
@@ -419,7 +478,9 @@ test('combined workbook: one Summary row per document, section rows stacked behi
 
   const fields = sheet(wb, 'Fields');
   assert.equal(headers(fields)[0], 'Document');
-  assert.equal(fields.rowCount, 1 + 8 + 8);
+  assert.equal(fields.rowCount, 1 + 15 + 15);
+  assert.equal(sheet(wb, 'Encounter').rowCount, 1 + 4 + 4);
+  assert.equal(headers(sheet(wb, 'Encounter'))[0], 'Document');
 
   const none = await load(await buildCombinedWorkbook([]));
   assert.equal(sheet(none, 'Summary').rowCount, 1, 'an empty batch still has its headers');
@@ -470,7 +531,8 @@ test('verified values: one plain-words Check column lists every reason; the Summ
 test('extractionToJson: the same data with its evidence, detached from the input', () => {
   const doc = source(labExtraction());
   const json = extractionToJson(doc);
-  assert.equal(json.schema_version, 'v1');
+  assert.equal(json.schema_version, 'v2');
+  assert.equal(json.made_with_schema, 'v2');
   assert.equal(json.job_id, 'job-1');
   assert.equal(json.filename, 'cbc-jane.pdf');
   assert.equal(json.page_count, 3);

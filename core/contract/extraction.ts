@@ -1,19 +1,39 @@
 /**
- * Extraction schema v1, written once as zod: the shape every provider returns and every
+ * Extraction schema v2, written once as zod: the shape every provider returns and every
  * exporter reads. The TypeScript types, the strict JSON Schema sent to the model, the validation of a
  * provider's output and the downloadable JSON's schema (OpenAPI, web UI) all derive from the schemas here.
  * Every scalar field and every list item carries evidence `{page, quote}` and a confidence in [0, 1].
  * After extraction, `verifyEvidence` sets `evidence.found` to whether the quote occurs on the cited page, and
  * `reasons` on every field and item to the checks it failed (empty: nothing to doubt), lowering its confidence.
- * The model never sets `reasons`; an extraction stored before the checks existed has none (still valid v1).
+ * The model never sets `reasons`; an extraction stored before the checks existed has none.
+ * Results keep the version they were made with: a stored v1 result is read through `upgradeExtraction`.
  */
 import { z } from 'zod';
 import { JOB_WARNING_CODES } from './jobs.js';
 
-export const SCHEMA_VERSION = 'v1' as const;
+export const SCHEMA_VERSION = 'v2' as const;
+/** Every version a stored result may carry; a result keeps the version it was made with. */
+export const SCHEMA_VERSIONS = ['v1', 'v2'] as const;
+export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
-export const DOCUMENT_TYPES = ['lab_report', 'discharge_summary', 'referral', 'prescription', 'clinical_note', 'other'] as const;
+export const DOCUMENT_TYPES_V1 = ['lab_report', 'discharge_summary', 'referral', 'prescription', 'clinical_note', 'other'] as const;
+export const DOCUMENT_TYPES = [
+  'lab_report',
+  'discharge_summary',
+  'referral',
+  'prescription',
+  'clinical_note',
+  'claim_form',
+  'radiology_report',
+  'pathology_report',
+  'insurance_card',
+  'eob',
+  'vaccination_record',
+  'other',
+] as const;
 export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+export const MEDICATION_STATUSES = ['active', 'stopped', 'changed'] as const;
+export type MedicationStatus = (typeof MEDICATION_STATUSES)[number];
 export const LAB_FLAGS = ['H', 'L', 'abnormal', 'normal'] as const;
 export type LabFlag = (typeof LAB_FLAGS)[number];
 export const SEXES = ['M', 'F', 'other'] as const;
@@ -52,8 +72,11 @@ export const VALUE_CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
 /** A value whose confidence is below this is flagged `low_confidence`. */
 export const LOW_CONFIDENCE = 0.6;
 
-export const LIST_SECTIONS = ['diagnoses', 'medications', 'lab_results', 'vitals', 'procedures', 'allergies'] as const;
+export const LIST_SECTIONS = ['diagnoses', 'medications', 'lab_results', 'vitals', 'procedures', 'allergies', 'immunizations', 'claim_lines'] as const;
 export type ListSection = (typeof LIST_SECTIONS)[number];
+/** The groups of single-valued fields. */
+export const SCALAR_GROUPS = ['document', 'patient', 'encounter', 'insurance', 'claim_totals'] as const;
+export type ScalarGroup = (typeof SCALAR_GROUPS)[number];
 
 /** Text of one page as the pipeline stored it (1-based page number). */
 export interface PageText {
@@ -107,8 +130,8 @@ const nullableText = (description?: string) => {
 };
 const numberOrText = () => z.union([z.number(), z.string(), z.null()]).describe('a number when the source value is numeric');
 
-/** Schema v1's sections (everything but `schema_version`), built from one variant's building blocks. */
-function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict, X extends Shape>(
+/** A variant's building blocks: a scalar field and a list of items, each with evidence (first, so a model writes the quote before the value), confidence and checks. */
+function blocks<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict, X extends Shape>(
   evidence: E,
   confidence: C,
   object: ObjectOf<Closed>,
@@ -116,15 +139,26 @@ function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Clos
 ) {
   const field = <V extends z.ZodType>(value: V, description?: string) =>
     object({
-      value: description ? value.nullable().describe(description) : value.nullable(),
       evidence: evidence.nullable(),
+      value: description ? value.nullable().describe(description) : value.nullable(),
       confidence,
       ...checks,
     });
-  const items = <S extends Shape>(shape: S) => z.array(object({ ...shape, evidence, confidence, ...checks }));
+  const items = <S extends Shape>(shape: S) => z.array(object({ evidence, ...shape, confidence, ...checks }));
+  return { field, items };
+}
+
+/** Schema v1's sections (everything but `schema_version`): kept so results made with v1 stay readable. */
+function sectionsV1<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict, X extends Shape>(
+  evidence: E,
+  confidence: C,
+  object: ObjectOf<Closed>,
+  checks: X,
+) {
+  const { field, items } = blocks(evidence, confidence, object, checks);
   return {
     document: object({
-      type: field(z.enum(DOCUMENT_TYPES)),
+      type: field(z.enum(DOCUMENT_TYPES_V1)),
       date: field(z.string(), 'ISO-8601 date of the document'),
       facility: field(z.string()),
       author: field(z.string()),
@@ -145,7 +179,6 @@ function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Clos
     }),
     lab_results: items({
       test: z.string(),
-      /** A number where the source is numeric ("14,200" → 14200), else the text ("Positive"). */
       value: numberOrText(),
       unit: nullableText(),
       reference_range: nullableText(),
@@ -158,17 +191,99 @@ function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Clos
   };
 }
 
+/** Schema v2's sections (everything but `schema_version`), built from one variant's building blocks. */
+function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Closed extends z.core.$strip | z.core.$strict, X extends Shape>(
+  evidence: E,
+  confidence: C,
+  object: ObjectOf<Closed>,
+  checks: X,
+) {
+  const { field, items } = blocks(evidence, confidence, object, checks);
+  const isoDate = (what = 'ISO-8601 date') => nullableText(what);
+  const amount = (what: string) => field(z.number(), what);
+  return {
+    document: object({
+      type: field(z.enum(DOCUMENT_TYPES)),
+      date: field(z.string(), 'ISO-8601 date of the document'),
+      facility: field(z.string()),
+      author: field(z.string(), 'who wrote or signed the document'),
+    }),
+    patient: object({
+      name: field(z.string()),
+      date_of_birth: field(z.string(), 'ISO-8601 date'),
+      age: field(z.string(), 'age as printed, e.g. "49" or "49 y"'),
+      sex: field(z.enum(SEXES)),
+      mrn: field(z.string(), 'medical record number or patient id'),
+    }),
+    encounter: object({
+      admission_date: field(z.string(), 'ISO-8601 date'),
+      discharge_date: field(z.string(), 'ISO-8601 date'),
+      attending: field(z.string(), 'attending or admitting physician'),
+      ward: field(z.string(), 'ward, unit or department'),
+    }),
+    insurance: object({
+      payer: field(z.string(), 'insurer or health plan'),
+      member_id: field(z.string(), 'member, subscriber or policy id'),
+      group_number: field(z.string()),
+    }),
+    diagnoses: items({ description: z.string(), icd10: nullableText(), status: nullableText() }),
+    medications: items({
+      name: z.string(),
+      strength: nullableText('strength as printed, e.g. "500 mg"'),
+      form: nullableText('tablet, capsule, inhaler, injection, ...'),
+      route: nullableText(),
+      frequency: nullableText('normalised, e.g. "twice daily", "every 8 hours", "as needed"'),
+      instructions: nullableText('the instruction (sig) as printed'),
+      duration: nullableText('e.g. "5 days"'),
+      quantity: nullableText(),
+      status: z.enum(MEDICATION_STATUSES).nullable(),
+    }),
+    lab_results: items({
+      panel: nullableText('the panel or section the test is listed under'),
+      test: z.string(),
+      /** A number where the source is numeric ("14,200" → 14200), else the text ("Positive"). */
+      value: numberOrText(),
+      unit: nullableText(),
+      reference_range: nullableText(),
+      flag: z.enum(LAB_FLAGS).nullable(),
+      specimen: nullableText(),
+      collected_at: isoDate('ISO-8601 date or date-time this result was collected'),
+    }),
+    vitals: items({ name: z.string(), value: numberOrText(), unit: nullableText(), taken_at: isoDate('ISO-8601') }),
+    procedures: items({ name: z.string(), code: nullableText('CPT or HCPCS code'), date: isoDate() }),
+    allergies: items({ substance: z.string(), reaction: nullableText(), severity: nullableText() }),
+    immunizations: items({ vaccine: z.string(), date: isoDate(), lot: nullableText() }),
+    claim_lines: items({
+      service_date: isoDate(),
+      code: nullableText('CPT or HCPCS code'),
+      modifier: nullableText(),
+      diagnosis_pointer: nullableText(),
+      units: z.number().nullable(),
+      charge: z.number().nullable(),
+    }),
+    claim_totals: object({
+      total_charge: amount('total charge'),
+      amount_paid: amount('amount paid'),
+      balance_due: amount('balance due'),
+    }),
+  };
+}
+
 const storedSections = sections(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons });
+const storedSectionsV1 = sectionsV1(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons });
 
 // ---------------------------------------------------------------------------------------------------
 // The stored extraction
 
 export const ExtractionSchema = z.strictObject({ schema_version: z.literal(SCHEMA_VERSION), ...storedSections });
 export type Extraction = z.infer<typeof ExtractionSchema>;
+/** A result made with schema v1, as stored then. */
+export const ExtractionV1Schema = z.strictObject({ schema_version: z.literal('v1'), ...storedSectionsV1 });
+export type ExtractionV1 = z.infer<typeof ExtractionV1Schema>;
 
 /** Where a value came from: 1-based page number and a verbatim quote from that page. */
 export type Evidence = z.infer<typeof storedEvidence>;
-/** A scalar field of `document` or `patient`: a value (or null) with its evidence and confidence. */
+/** A single-valued field (of `document`, `patient`, ...): a value (or null) with its evidence and confidence. */
 export type Field<T> = Omit<Extraction['patient']['name'], 'value'> & { value: T | null };
 export type Diagnosis = Extraction['diagnoses'][number];
 export type Medication = Extraction['medications'][number];
@@ -176,25 +291,82 @@ export type LabResult = Extraction['lab_results'][number];
 export type Vital = Extraction['vitals'][number];
 export type Procedure = Extraction['procedures'][number];
 export type Allergy = Extraction['allergies'][number];
+export type Immunization = Extraction['immunizations'][number];
+export type ClaimLine = Extraction['claim_lines'][number];
+
+const emptyField = <T>(): Field<T> => ({ evidence: null, value: null, confidence: 0 });
 
 /** An extraction with nothing in it: what a blank page or an unreadable document yields. */
 export function emptyExtraction(): Extraction {
-  const f = <T>(): Field<T> => ({ value: null, evidence: null, confidence: 0 });
+  const f = emptyField;
   return {
     schema_version: SCHEMA_VERSION,
     document: { type: f(), date: f(), facility: f(), author: f() },
-    patient: { name: f(), date_of_birth: f(), sex: f(), mrn: f() },
+    patient: { name: f(), date_of_birth: f(), age: f(), sex: f(), mrn: f() },
+    encounter: { admission_date: f(), discharge_date: f(), attending: f(), ward: f() },
+    insurance: { payer: f(), member_id: f(), group_number: f() },
     diagnoses: [],
     medications: [],
     lab_results: [],
     vitals: [],
     procedures: [],
     allergies: [],
+    immunizations: [],
+    claim_lines: [],
+    claim_totals: { total_charge: f(), amount_paid: f(), balance_due: f() },
   };
 }
 
+/** v1 kept a medication's status as free text; v2 knows three. Words for each (anything else: unknown). */
+const V1_MEDICATION_STATUS_WORDS: ReadonlyArray<readonly [MedicationStatus, RegExp]> = [
+  ['stopped', /\b(stop(ped)?|discontinu\w*|held|hold|cease[sd]?|d\/c)\b/i],
+  ['changed', /\b(chang\w*|increas\w*|decreas\w*|adjust\w*|modif\w*)\b/i],
+  ['active', /\b(active|continu\w*|current|new|started?|ongoing)\b/i],
+];
+
+function medicationStatusFromV1(text: string | null): MedicationStatus | null {
+  if (!text) return null;
+  return V1_MEDICATION_STATUS_WORDS.find(([, re]) => re.test(text))?.[0] ?? null;
+}
+
+/**
+ * The v2 view of a stored result of either version: what exporters, the result view and the API read.
+ * A v1 result gains v2's new fields empty; its medication `dose` is v2's `strength`. The stored row is
+ * never rewritten, so a result keeps the version it was made with.
+ */
+export function upgradeExtraction(x: Extraction | ExtractionV1): Extraction {
+  if (x.schema_version === SCHEMA_VERSION) return x;
+  const empty = emptyExtraction();
+  const item = <T extends object>(i: T) => ({ ...i });
+  return {
+    ...empty,
+    document: { ...x.document },
+    patient: { ...x.patient, age: emptyField() },
+    diagnoses: x.diagnoses.map(item),
+    medications: x.medications.map(({ dose, status, ...m }) => ({
+      ...m,
+      strength: dose,
+      form: null,
+      instructions: null,
+      duration: null,
+      quantity: null,
+      status: medicationStatusFromV1(status),
+    })),
+    lab_results: x.lab_results.map((l) => ({ ...l, panel: null, specimen: null })),
+    vitals: x.vitals.map(item),
+    procedures: x.procedures.map((p) => ({ ...p, code: null })),
+    allergies: x.allergies.map((a) => ({ ...a, severity: null })),
+  };
+}
+
+/** The version a stored result was made with (results from before versioning are v1). */
+export function storedSchemaVersion(raw: unknown): SchemaVersion {
+  const v = raw && typeof raw === 'object' ? (raw as { schema_version?: unknown }).schema_version : undefined;
+  return v === SCHEMA_VERSION ? SCHEMA_VERSION : 'v1';
+}
+
 // ---------------------------------------------------------------------------------------------------
-// What the model returns: schema v1 without `schema_version`, `evidence.found` and `reasons`, which are ours to set
+// What the model returns: the current schema without `schema_version`, `evidence.found` and `reasons`, which are ours to set
 
 export const ModelExtractionSchema = z.object(sections(modelEvidence, modelConfidence, openObject, {}));
 export type ModelExtraction = z.output<typeof ModelExtractionSchema>;
@@ -213,21 +385,49 @@ function shapeError(error: z.ZodError): ExtractionShapeError {
 }
 
 /**
- * Validates what a model returned (already JSON-decoded). Unknown keys (including a model-supplied
+ * A model without strict schema support (json_object or free text) often leaves out keys whose value
+ * would be null; those are read as null. Returns a copy; anything else is left for validation to judge.
+ */
+function withOmittedNullsFilled(raw: unknown, schema: z.ZodType): unknown {
+  if (schema instanceof z.ZodArray) {
+    return Array.isArray(raw) ? raw.map((r) => withOmittedNullsFilled(r, schema.element as z.ZodType)) : raw;
+  }
+  if (!(schema instanceof z.ZodObject) || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const [key, child] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    if (!(key in out)) {
+      if (child.safeParse(null).success) out[key] = null;
+    } else {
+      out[key] = withOmittedNullsFilled(out[key], child);
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates what a model returned (already JSON-decoded). Keys left out whose value may be null are read as null. Unknown keys (including a model-supplied
  * `evidence.found` or `reasons`, which only verification may set) are dropped; confidences are clamped to [0, 1].
- * Throws `ExtractionShapeError` when the output is not schema v1.
+ * Throws `ExtractionShapeError` when the output does not match the current schema.
  */
 export function parseModelExtraction(raw: unknown): ModelExtraction {
-  const parsed = ModelExtractionSchema.safeParse(raw);
+  const parsed = ModelExtractionSchema.safeParse(withOmittedNullsFilled(raw, ModelExtractionSchema));
   if (!parsed.success) throw shapeError(parsed.error);
   return parsed.data;
 }
 
-/** Validates a complete stored extraction (e.g. a provider's finished output). Throws `ExtractionShapeError`. */
+/** Validates a complete extraction of the current schema (e.g. a provider's finished output). Throws `ExtractionShapeError`. */
 export function parseExtraction(raw: unknown): Extraction {
   const parsed = ExtractionSchema.safeParse(raw);
   if (!parsed.success) throw shapeError(parsed.error);
   return parsed.data;
+}
+
+/** Validates a stored result of any version and returns its current-schema view. Throws `ExtractionShapeError`. */
+export function parseStoredExtraction(raw: unknown): Extraction {
+  if (storedSchemaVersion(raw) === SCHEMA_VERSION) return parseExtraction(raw);
+  const parsed = ExtractionV1Schema.safeParse(raw);
+  if (!parsed.success) throw shapeError(parsed.error);
+  return upgradeExtraction(parsed.data);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -315,7 +515,8 @@ export const PageSourceDownloadSchema = z.strictObject({
 
 export const ExtractionDownloadSchema = z
   .strictObject({
-    schema_version: z.literal(SCHEMA_VERSION),
+    schema_version: z.literal(SCHEMA_VERSION).describe('the shape of this JSON'),
+    made_with_schema: z.enum(SCHEMA_VERSIONS).describe('the schema version the extraction was made with (older results are shown in the current shape)'),
     job_id: z.uuid(),
     filename: z.string(),
     page_count: z.number().int().min(0),
@@ -333,5 +534,5 @@ export const ExtractionDownloadSchema = z
     ),
     ...storedSections,
   })
-  .describe(`Extraction schema v1 with evidence for every value. Document types: ${DOCUMENT_TYPES.join(', ')}.`);
+  .describe(`Extraction schema ${SCHEMA_VERSION} with evidence for every value. Document types: ${DOCUMENT_TYPES.join(', ')}.`);
 export type ExtractionDownload = z.infer<typeof ExtractionDownloadSchema>;

@@ -1,5 +1,5 @@
 /** A finished job's result as every exporter reads it (workbook, JSON, later FHIR). */
-import type { Extraction } from './extraction.js';
+import type { Extraction, SchemaVersion } from './extraction.js';
 import type { ExtractionProvider, JobWarning } from './jobs.js';
 
 export interface PageSource {
@@ -16,7 +16,10 @@ export interface JobResult {
   provider: ExtractionProvider;
   model?: string | null;
   extractedAt: Date;
+  /** The current-schema view of the result (a result made with an older schema is upgraded on reading). */
   extraction: Extraction;
+  /** The schema version the result was made with. */
+  schemaVersion: SchemaVersion;
   /** What a reviewer should know before trusting the result (empty when nothing is wrong). */
   warnings: JobWarning[];
   needsReview: boolean;

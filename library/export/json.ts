@@ -8,7 +8,8 @@ import { isValidDate } from './cells.js';
 export function extractionToJson(doc: JobResult): ExtractionDownload {
   const x = structuredClone(doc.extraction);
   return {
-    schema_version: x.schema_version ?? SCHEMA_VERSION,
+    schema_version: SCHEMA_VERSION,
+    made_with_schema: doc.schemaVersion,
     job_id: doc.jobId,
     filename: doc.filename,
     page_count: doc.pageCount,
@@ -20,11 +21,16 @@ export function extractionToJson(doc: JobResult): ExtractionDownload {
     warnings: doc.warnings.map((w) => ({ ...w })),
     document: x.document,
     patient: x.patient,
+    encounter: x.encounter,
+    insurance: x.insurance,
     diagnoses: x.diagnoses,
     medications: x.medications,
     lab_results: x.lab_results,
     vitals: x.vitals,
     procedures: x.procedures,
     allergies: x.allergies,
+    immunizations: x.immunizations,
+    claim_lines: x.claim_lines,
+    claim_totals: x.claim_totals,
   };
 }

@@ -3,7 +3,8 @@
  * downloadable JSON is in json.ts, the typed cells in cells.ts.
  *
  * Sheets: `Summary` (one row per document), one sheet per list section (`Diagnoses`, `Medications`,
- * `Lab Results`, `Vitals`, `Procedures`, `Allergies`) and `Fields` (the scalar document/patient fields).
+ * `Lab Results`, `Vitals`, `Procedures`, `Allergies`, `Immunizations`, `Claim Lines`), `Encounter` (admission,
+ * discharge, attending, ward) and `Fields` (the other single values: document, patient, insurance, claim totals).
  * Every row carries its evidence (page, quote), its confidence and a `Check` column that says in plain words
  * why a value deserves a second look (its reasons, set by verification); such rows are filled with a
  * colour and counted in the Summary, which also shows the job's warnings. `Pages` lists where each page's
@@ -35,7 +36,20 @@ export const DEFAULT_LOW_CONFIDENCE = 0.6;
 /** The words written in the Check column, one per reason (joined by "; "). */
 export { VALUE_CHECK_LABELS as CHECK_LABELS };
 
-export const SHEET_NAMES = ['Summary', 'Diagnoses', 'Medications', 'Lab Results', 'Vitals', 'Procedures', 'Allergies', 'Fields', 'Pages'] as const;
+export const SHEET_NAMES = [
+  'Summary',
+  'Diagnoses',
+  'Medications',
+  'Lab Results',
+  'Vitals',
+  'Procedures',
+  'Allergies',
+  'Immunizations',
+  'Claim Lines',
+  'Encounter',
+  'Fields',
+  'Pages',
+] as const;
 
 /** One document's workbook. */
 export async function buildWorkbook(doc: WorkbookSource, opts?: WorkbookOptions): Promise<Buffer> {
@@ -121,25 +135,32 @@ const SECTIONS: SectionDef[] = [
     sheet: 'Medications',
     columns: [
       { header: 'Name', kind: 'text' },
-      { header: 'Dose', kind: 'text' },
+      { header: 'Strength', kind: 'text' },
+      { header: 'Form', kind: 'text' },
       { header: 'Route', kind: 'text' },
       { header: 'Frequency', kind: 'text' },
+      { header: 'Instructions', kind: 'text', wrapWidth: 40 },
+      { header: 'Duration', kind: 'text' },
+      { header: 'Quantity', kind: 'text' },
       { header: 'Status', kind: 'text' },
     ],
-    items: (x) => x.medications.map((m) => ({ item: m, cells: [m.name, m.dose, m.route, m.frequency, m.status] })),
+    items: (x) =>
+      x.medications.map((m) => ({ item: m, cells: [m.name, m.strength, m.form, m.route, m.frequency, m.instructions, m.duration, m.quantity, m.status] })),
   },
   {
     sheet: 'Lab Results',
     columns: [
+      { header: 'Panel', kind: 'text' },
       { header: 'Test', kind: 'text' },
       { header: 'Value', kind: 'value' },
       { header: 'Unit', kind: 'text' },
       { header: 'Reference range', kind: 'text' },
       // The lab's own H/L flag as extracted; the review `Check` column comes last, like on every sheet.
       { header: 'H/L', kind: 'text' },
+      { header: 'Specimen', kind: 'text' },
       { header: 'Collected at', kind: 'date' },
     ],
-    items: (x) => x.lab_results.map((l) => ({ item: l, cells: [l.test, l.value, l.unit, l.reference_range, l.flag, l.collected_at] })),
+    items: (x) => x.lab_results.map((l) => ({ item: l, cells: [l.panel, l.test, l.value, l.unit, l.reference_range, l.flag, l.specimen, l.collected_at] })),
   },
   {
     sheet: 'Vitals',
@@ -155,17 +176,40 @@ const SECTIONS: SectionDef[] = [
     sheet: 'Procedures',
     columns: [
       { header: 'Name', kind: 'text' },
+      { header: 'Code', kind: 'text' },
       { header: 'Date', kind: 'date' },
     ],
-    items: (x) => x.procedures.map((p) => ({ item: p, cells: [p.name, p.date] })),
+    items: (x) => x.procedures.map((p) => ({ item: p, cells: [p.name, p.code, p.date] })),
   },
   {
     sheet: 'Allergies',
     columns: [
       { header: 'Substance', kind: 'text' },
       { header: 'Reaction', kind: 'text' },
+      { header: 'Severity', kind: 'text' },
     ],
-    items: (x) => x.allergies.map((a) => ({ item: a, cells: [a.substance, a.reaction] })),
+    items: (x) => x.allergies.map((a) => ({ item: a, cells: [a.substance, a.reaction, a.severity] })),
+  },
+  {
+    sheet: 'Immunizations',
+    columns: [
+      { header: 'Vaccine', kind: 'text' },
+      { header: 'Date', kind: 'date' },
+      { header: 'Lot', kind: 'text' },
+    ],
+    items: (x) => x.immunizations.map((i) => ({ item: i, cells: [i.vaccine, i.date, i.lot] })),
+  },
+  {
+    sheet: 'Claim Lines',
+    columns: [
+      { header: 'Service date', kind: 'date' },
+      { header: 'Code', kind: 'text' },
+      { header: 'Modifier', kind: 'text' },
+      { header: 'Diagnosis pointer', kind: 'text' },
+      { header: 'Units', kind: 'value' },
+      { header: 'Charge', kind: 'value' },
+    ],
+    items: (x) => x.claim_lines.map((c) => ({ item: c, cells: [c.service_date, c.code, c.modifier, c.diagnosis_pointer, c.units, c.charge] })),
   },
 ];
 
@@ -175,6 +219,12 @@ const DOCUMENT_TYPE_LABELS: Record<DocumentType, string> = {
   referral: 'Referral',
   prescription: 'Prescription',
   clinical_note: 'Clinical note',
+  claim_form: 'Claim form',
+  radiology_report: 'Radiology report',
+  pathology_report: 'Pathology report',
+  insurance_card: 'Insurance card',
+  eob: 'Explanation of benefits',
+  vaccination_record: 'Vaccination record',
   other: 'Other',
 };
 
@@ -184,7 +234,7 @@ function documentTypeLabel(t: string | null): string | null {
 }
 
 interface ScalarField {
-  section: 'Document' | 'Patient';
+  section: 'Document' | 'Patient' | 'Encounter' | 'Insurance' | 'Claim totals';
   label: string;
   kind: Kind;
   get(x: Extraction): { value: unknown; evidence: Evidence | null; confidence: number; reasons?: ValueCheck[] | undefined };
@@ -198,8 +248,23 @@ const SCALAR_FIELDS: ScalarField[] = [
   { section: 'Document', label: 'Author', kind: 'text', get: (x) => x.document.author },
   { section: 'Patient', label: 'Name', kind: 'text', get: (x) => x.patient.name },
   { section: 'Patient', label: 'Date of birth', kind: 'date', get: (x) => x.patient.date_of_birth },
+  { section: 'Patient', label: 'Age', kind: 'text', get: (x) => x.patient.age },
   { section: 'Patient', label: 'Sex', kind: 'text', get: (x) => x.patient.sex },
   { section: 'Patient', label: 'MRN', kind: 'text', get: (x) => x.patient.mrn },
+  { section: 'Insurance', label: 'Payer', kind: 'text', get: (x) => x.insurance.payer },
+  { section: 'Insurance', label: 'Member ID', kind: 'text', get: (x) => x.insurance.member_id },
+  { section: 'Insurance', label: 'Group number', kind: 'text', get: (x) => x.insurance.group_number },
+  { section: 'Claim totals', label: 'Total charge', kind: 'value', get: (x) => x.claim_totals.total_charge },
+  { section: 'Claim totals', label: 'Amount paid', kind: 'value', get: (x) => x.claim_totals.amount_paid },
+  { section: 'Claim totals', label: 'Balance due', kind: 'value', get: (x) => x.claim_totals.balance_due },
+];
+
+/** The Encounter sheet: one row per field, like Fields. */
+const ENCOUNTER_FIELDS: ScalarField[] = [
+  { section: 'Encounter', label: 'Admission date', kind: 'date', get: (x) => x.encounter.admission_date },
+  { section: 'Encounter', label: 'Discharge date', kind: 'date', get: (x) => x.encounter.discharge_date },
+  { section: 'Encounter', label: 'Attending', kind: 'text', get: (x) => x.encounter.attending },
+  { section: 'Encounter', label: 'Ward', kind: 'text', get: (x) => x.encounter.ward },
 ];
 
 function fieldValue(f: ScalarField, x: Extraction): Raw {
@@ -265,6 +330,7 @@ interface DocRows {
   summary: Row;
   sections: Row[][];
   fields: Row[];
+  encounter: Row[];
   pages: Row[];
 }
 
@@ -281,18 +347,21 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
     }),
   );
 
-  const fields = SCALAR_FIELDS.map((f): Row => {
-    const field = f.get(x);
-    const value = fieldValue(f, x);
-    // An empty field (nothing found, nothing claimed) is not a value to doubt.
-    const r: Review = value === null ? { checks: [], severity: 0 } : review(field, threshold);
-    if (r.severity) flagged++;
-    const confidence = value === null && !field.evidence ? null : field.confidence;
-    return {
-      cells: [...lead, f.section, f.label, { kind: f.kind, v: value }, ...evidenceCells(field.evidence, confidence, r)],
-      severity: r.severity,
-    };
-  });
+  const fieldRows = (list: ScalarField[], withSection: boolean) =>
+    list.map((f): Row => {
+      const field = f.get(x);
+      const value = fieldValue(f, x);
+      // An empty field (nothing found, nothing claimed) is not a value to doubt.
+      const r: Review = value === null ? { checks: [], severity: 0 } : review(field, threshold);
+      if (r.severity) flagged++;
+      const confidence = value === null && !field.evidence ? null : field.confidence;
+      return {
+        cells: [...lead, ...(withSection ? [f.section] : []), f.label, { kind: f.kind, v: value }, ...evidenceCells(field.evidence, confidence, r)],
+        severity: r.severity,
+      };
+    });
+  const fields = fieldRows(SCALAR_FIELDS, true);
+  const encounter = fieldRows(ENCOUNTER_FIELDS, false);
 
   const sources = doc.pageSources;
   const ocrPages = (sources ?? []).flatMap((p) => (p.source === 'ocr' && ocrFigure(p.ocrConfidence) !== null ? [ocrFigure(p.ocrConfidence)!] : []));
@@ -327,7 +396,7 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
     cells: [...lead, p.page, p.source === 'ocr' ? 'OCR' : 'text layer', p.source === 'ocr' ? ocrFigure(p.ocrConfidence) : null],
     severity: 0,
   }));
-  return { summary, sections, fields, pages };
+  return { summary, sections, fields, encounter, pages };
 }
 
 function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: Row[]): void {
@@ -399,6 +468,12 @@ async function build(docs: WorkbookSource[], opts: WorkbookOptions | undefined, 
       perDoc.flatMap((d) => d.sections[i] ?? []),
     );
   });
+  addSheet(
+    wb,
+    'Encounter',
+    [...lead, ...FIELDS_COLUMNS.slice(1)],
+    perDoc.flatMap((d) => d.encounter),
+  );
   addSheet(
     wb,
     'Fields',

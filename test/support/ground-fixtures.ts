@@ -61,7 +61,11 @@ export function groundingAnswer(page = 1): Record<string, unknown> {
     medications: [
       {
         name: 'Apixaban',
-        dose: '5 mg',
+        strength: '5 mg',
+        form: null,
+        instructions: null,
+        duration: null,
+        quantity: null,
         route: 'oral',
         frequency: 'daily',
         status: 'active',
@@ -71,6 +75,8 @@ export function groundingAnswer(page = 1): Record<string, unknown> {
     ],
     lab_results: [
       {
+        panel: null,
+        specimen: null,
         test: 'Potassium',
         value: 4.2,
         unit: 'mmol/L',
@@ -81,6 +87,8 @@ export function groundingAnswer(page = 1): Record<string, unknown> {
         confidence: 0.9,
       },
       {
+        panel: null,
+        specimen: null,
         test: 'WBC',
         value: 14200,
         unit: '/uL',

@@ -28,7 +28,10 @@ export const CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
 };
 
 type Cell = string | number | null | undefined;
-type ListId = keyof Pick<ExtractionResult, 'diagnoses' | 'medications' | 'lab_results' | 'vitals' | 'procedures' | 'allergies'>;
+type ListId = keyof Pick<
+  ExtractionResult,
+  'diagnoses' | 'medications' | 'lab_results' | 'vitals' | 'procedures' | 'allergies' | 'immunizations' | 'claim_lines'
+>;
 type Item<K extends ListId> = ExtractionResult[K][number];
 /** The properties of an item that a cell shows as they are. */
 type CellKey<T> = { [P in keyof T]-?: T[P] extends Cell ? P : never }[keyof T] & string;
@@ -57,17 +60,23 @@ const LISTS = [
   ]),
   listSpec('medications', 'Medications', [
     ['Medication', 'name'],
-    ['Dose', 'dose'],
+    ['Strength', 'strength'],
+    ['Form', 'form'],
     ['Route', 'route'],
     ['Frequency', 'frequency'],
+    ['Instructions', 'instructions'],
+    ['Duration', 'duration'],
+    ['Quantity', 'quantity'],
     ['Status', 'status'],
   ]),
   listSpec('lab_results', 'Lab results', [
+    ['Panel', 'panel'],
     ['Test', 'test'],
     ['Value', 'value'],
     ['Unit', 'unit'],
     ['Reference range', 'reference_range'],
     ['Flag', 'flag'],
+    ['Specimen', 'specimen'],
     ['Collected', 'collected_at'],
   ]),
   listSpec('vitals', 'Vitals', [
@@ -78,19 +87,54 @@ const LISTS = [
   ]),
   listSpec('procedures', 'Procedures', [
     ['Procedure', 'name'],
+    ['Code', 'code'],
     ['Date', 'date'],
   ]),
   listSpec('allergies', 'Allergies', [
     ['Substance', 'substance'],
     ['Reaction', 'reaction'],
+    ['Severity', 'severity'],
+  ]),
+  listSpec('immunizations', 'Immunizations', [
+    ['Vaccine', 'vaccine'],
+    ['Date', 'date'],
+    ['Lot', 'lot'],
+  ]),
+  listSpec('claim_lines', 'Claim lines', [
+    ['Service date', 'service_date'],
+    ['Code', 'code'],
+    ['Modifier', 'modifier'],
+    ['Diagnosis pointer', 'diagnosis_pointer'],
+    ['Units', 'units'],
+    ['Charge', 'charge'],
   ]),
 ];
+
+/** Lists that few documents have (a vaccination record, a claim form): left out of the view when empty. */
+const SHOWN_WHEN_FOUND: ReadonlySet<ListId> = new Set(['immunizations', 'claim_lines']);
 
 const PATIENT: Array<[keyof ExtractionResult['patient'], string]> = [
   ['name', 'Name'],
   ['date_of_birth', 'Date of birth'],
+  ['age', 'Age'],
   ['sex', 'Sex'],
   ['mrn', 'MRN'],
+];
+const ENCOUNTER: Array<[keyof ExtractionResult['encounter'], string]> = [
+  ['admission_date', 'Admission date'],
+  ['discharge_date', 'Discharge date'],
+  ['attending', 'Attending'],
+  ['ward', 'Ward'],
+];
+const INSURANCE: Array<[keyof ExtractionResult['insurance'], string]> = [
+  ['payer', 'Payer'],
+  ['member_id', 'Member ID'],
+  ['group_number', 'Group number'],
+];
+const CLAIM_TOTALS: Array<[keyof ExtractionResult['claim_totals'], string]> = [
+  ['total_charge', 'Total charge'],
+  ['amount_paid', 'Amount paid'],
+  ['balance_due', 'Balance due'],
 ];
 const DOCUMENT: Array<[keyof ExtractionResult['document'], string]> = [
   ['type', 'Type'],
@@ -346,7 +390,22 @@ export class MxResult extends LitElement {
         'Document',
         DOCUMENT.map(([k, label]) => [label, r.document[k]] as const),
       )}
-      ${LISTS.map((spec) => this.list(spec, r[spec.id]))}`;
+      ${this.fieldsIfAny(
+        'encounter',
+        'Encounter',
+        ENCOUNTER.map(([k, label]) => [label, r.encounter[k]] as const),
+      )}
+      ${this.fieldsIfAny(
+        'insurance',
+        'Insurance',
+        INSURANCE.map(([k, label]) => [label, r.insurance[k]] as const),
+      )}
+      ${this.fieldsIfAny(
+        'claim-totals',
+        'Claim totals',
+        CLAIM_TOTALS.map(([k, label]) => [label, r.claim_totals[k]] as const),
+      )}
+      ${LISTS.map((spec) => (SHOWN_WHEN_FOUND.has(spec.id) && r[spec.id].length === 0 ? nothing : this.list(spec, r[spec.id])))}`;
   }
 
   /** The job's warnings, when it needs a person's look before its values are trusted. */
@@ -383,7 +442,12 @@ export class MxResult extends LitElement {
       </td>`;
   }
 
-  private fields(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string>]>) {
+  /** A group most documents do not have (encounter, insurance, claim totals): shown when it holds a value. */
+  private fieldsIfAny(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string | number>]>) {
+    return rows.some(([, f]) => f.value !== null && f.value !== '') ? this.fields(id, title, rows) : nothing;
+  }
+
+  private fields(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string | number>]>) {
     const present = rows.filter(([, f]) => f.value !== null && f.value !== '');
     return this.section({
       id,

@@ -288,7 +288,7 @@ export function groundExtraction(x: Extraction, pages: ReadonlyMap<number, Groun
       i,
       [
         [i.name, 'text'],
-        [i.dose, 'measured'],
+        [i.strength, 'measured'],
         [i.route, 'route'],
         [i.frequency, 'frequency'],
       ],

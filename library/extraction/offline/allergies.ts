@@ -28,7 +28,7 @@ export function allergies(pageLines: Line[][], sections: Map<Line, Section>, kvs
     const items = /\s[-–]\s/.test(kv.value) ? [kv.value] : splitList(kv.value);
     for (const item of items) {
       const a = parseAllergy(item);
-      if (a) out.push({ ...a, evidence: lineEvidence(kv.line), confidence: kv.nextLine ? 0.7 : 0.85 });
+      if (a) out.push({ ...a, severity: null, evidence: lineEvidence(kv.line), confidence: kv.nextLine ? 0.7 : 0.85 });
     }
   }
   for (const lines of pageLines) {
@@ -36,7 +36,7 @@ export function allergies(pageLines: Line[][], sections: Map<Line, Section>, kvs
       if (sections.get(line) !== 'allergies' || /:\s*\S/.test(line.text)) continue;
       if (out.some((a) => a.evidence.page === line.page && a.evidence.quote === line.text)) continue;
       const a = parseAllergy(line.text);
-      if (a) out.push({ ...a, evidence: lineEvidence(line), confidence: 0.75 });
+      if (a) out.push({ ...a, severity: null, evidence: lineEvidence(line), confidence: 0.75 });
     }
   }
   return out;

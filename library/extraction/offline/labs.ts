@@ -182,6 +182,8 @@ export function labResults(pageLines: Line[][], collectedAt: string | null): Lab
         }
       }
       out.push({
+        panel: null,
+        specimen: null,
         test: row.test,
         value: row.value,
         unit: row.unit,

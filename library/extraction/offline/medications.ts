@@ -1,5 +1,5 @@
 /** Medications: name, dose, route, frequency and status, from list items, "Sig:" lines and labelled values. */
-import type { Medication } from '../../../core/contract/extraction.js';
+import type { Medication, MedicationStatus } from '../../../core/contract/extraction.js';
 import type { LabelValue } from './labels.js';
 import { LABEL_OF } from './labels.js';
 import type { Section } from './lexicon.js';
@@ -16,10 +16,10 @@ const FREQ_RE = new RegExp(String.raw`\b(` + FREQUENCY_PATTERNS.map((x) => `(?:$
 const NOT_A_DRUG =
   /\b(levels?|ranging|check|monitor(ing)?|review|follow|test|glucose|blood|pressure|diet|fever|days?|weeks?|hours?|therapy|x-ray|scan|charges?|room|total|amount|approved|fasting|patient|age|weight|dose|take|advice)\b/i;
 
-function medStatus(text: string): string | null {
-  if (/\bdiscontinu(e|ed)|\bstop(ped)?\b|\bhold\b/i.test(text)) return 'discontinued';
-  if (/\bcontinu(e|ed|ing)\b/i.test(text)) return 'continued';
-  if (/\bnew(ly started)?\b|\bstart(ed)?\b/i.test(text)) return 'new';
+function medStatus(text: string): MedicationStatus | null {
+  if (/\bdiscontinu(e|ed)|\bstop(ped)?\b|\bhold\b/i.test(text)) return 'stopped';
+  if (/\b(chang(e|ed)|increas(e|ed)|decreas(e|ed))\b/i.test(text)) return 'changed';
+  if (/\bcontinu(e|ed|ing)\b/i.test(text) || /\bnew(ly started)?\b|\bstart(ed)?\b/i.test(text)) return 'active';
   return null;
 }
 
@@ -28,13 +28,7 @@ function freqOf(text: string): string | null {
   return m ? m[1]!.trim() : null;
 }
 
-interface MedParse {
-  name: string;
-  dose: string | null;
-  route: string | null;
-  frequency: string | null;
-  status: string | null;
-}
+type MedParse = Omit<Medication, 'evidence' | 'confidence' | 'reasons'>;
 
 /** "Amoxicillin-Clavulanate 625mg PO BD x 5 days (continue)" → parts. `requireDose` for lines outside a medication section. */
 function parseMedItem(raw: string, requireDose: boolean): MedParse | null {
@@ -63,7 +57,17 @@ function parseMedItem(raw: string, requireDose: boolean): MedParse | null {
   name = name.replace(/\s+(tab|tabs|tablet|cap|caps|capsule)$/i, '').trim();
   if (name.length < 3 || NOT_A_DRUG.test(name)) return null;
   const route = ROUTE_RE.exec(rest)?.[1] ?? (/\b(inhaler|MDI)\b/i.test(rest) || /\binhaler\b/i.test(name) ? 'inhalation' : null);
-  return { name, dose, route, frequency: freqOf(rest), status: medStatus(rest) };
+  return {
+    name,
+    strength: dose,
+    form: null,
+    route,
+    frequency: freqOf(rest),
+    instructions: null,
+    duration: null,
+    quantity: null,
+    status: medStatus(rest),
+  };
 }
 
 export function medications(pageLines: Line[][], sections: Map<Line, Section>, kvs: LabelValue[]): Medication[] {
@@ -88,7 +92,7 @@ export function medications(pageLines: Line[][], sections: Map<Line, Section>, k
         med.status ??= medStatus(sig);
         evidence = spanEvidence(line, next);
       }
-      const confidence = inSection ? (med.dose ? 0.85 : 0.6) : 0.6;
+      const confidence = inSection ? (med.strength ? 0.85 : 0.6) : 0.6;
       out.push({ ...med, evidence, confidence });
     }
   }
@@ -97,7 +101,7 @@ export function medications(pageLines: Line[][], sections: Map<Line, Section>, k
     if (FORM_TEMPLATE.test(kv.value)) continue;
     for (const item of splitList(kv.value).flatMap((x) => x.split(/\.\s+(?=\p{Lu})/u))) {
       const med = parseMedItem(item.replace(/\.$/, ''), false);
-      if (med) out.push({ ...med, evidence: lineEvidence(kv.line), confidence: med.dose ? 0.8 : 0.55 });
+      if (med) out.push({ ...med, evidence: lineEvidence(kv.line), confidence: med.strength ? 0.8 : 0.55 });
     }
   }
   return out;

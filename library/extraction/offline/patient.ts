@@ -113,5 +113,5 @@ export function patientFields(kvs: LabelValue[], dates: DateContext): Extraction
     const evidence = a === b ? lineEvidence(a) : a.page === b.page && b.index - a.index <= 2 ? spanEvidence(a, b) : lineEvidence(l.line);
     names.push({ value: full, line: l.line, evidence, confidence: 0.8 });
   }
-  return { name: best(names), date_of_birth: best(dobs), sex: best(sexes), mrn: best(mrns) };
+  return { name: best(names), date_of_birth: best(dobs), age: best([]), sex: best(sexes), mrn: best(mrns) };
 }

@@ -20,7 +20,7 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
       if (inline) {
         const name =
           cleanDescription(text.slice(0, inline.index)) || cleanDescription(text.slice(inline.index + inline[0].length).split(/\s+[-–]\s+/)[0] ?? '');
-        if (name.length >= 3) out.push({ name, date, evidence: lineEvidence(line), confidence: 0.85 });
+        if (name.length >= 3) out.push({ name, code: inline[1]!, date, evidence: lineEvidence(line), confidence: 0.85 });
         continue;
       }
       if (cptColumn) {
@@ -29,13 +29,13 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
         // Not an address ("Any Town, CA 92126"), not a dated or totals line.
         const name = m ? group(m, 'name')! : '';
         if (m && !/\b(total|amount|date|invoice|mrn|zip)\b/i.test(name) && !/,\s*[A-Z]{2}$/.test(name) && !parseDate(name, dates)) {
-          out.push({ name: group(m, 'name')!.trim(), date, evidence: lineEvidence(line), confidence: 0.55 });
+          out.push({ name: group(m, 'name')!.trim(), code: group(m, 'code')!, date, evidence: lineEvidence(line), confidence: 0.55 });
           continue;
         }
       }
       if (sections.get(line) === 'procedures' && (BULLET.test(line.text) || !/:\s*\S/.test(text))) {
         const name = cleanDescription(text);
-        if (name.length >= 3 && name.length <= 120) out.push({ name, date, evidence: lineEvidence(line), confidence: 0.6 });
+        if (name.length >= 3 && name.length <= 120) out.push({ name, code: null, date, evidence: lineEvidence(line), confidence: 0.6 });
       }
     }
   }
