@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'job.download',
   'job.cancel',
   'job.delete',
+  'job.password_restart',
   'user.create',
   'user.update',
   'user.password_change',
