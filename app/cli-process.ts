@@ -27,6 +27,35 @@ export interface ProcessOptions {
   out: string;
   owner: string;
   password?: string;
+  /** Read the password from standard input instead (not visible in `ps` or the shell's history). */
+  passwordStdin?: boolean;
+}
+
+/** The password longest accepted, as by POST /upload and POST /jobs/:id/password. */
+const MAX_PASSWORD_CHARS = 1024;
+
+/**
+ * The password piped to the command (`--password-stdin`, as `docker login` takes it): everything up to
+ * the end of the input, less one line ending; refused (an Error whose message is the one line to
+ * print) when empty, too long, or spanning several lines.
+ */
+export async function readPasswordStdin(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of input) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+    size += b.length;
+    // More than any password: the wrong thing was piped in (a file, a document); stop reading.
+    if (size > MAX_PASSWORD_CHARS * 4 + 2) throw new Error(`--password-stdin: the input is longer than a password (at most ${MAX_PASSWORD_CHARS} characters)`);
+    chunks.push(b);
+  }
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (password === '') throw new Error('--password-stdin: standard input held no password');
+  if (/[\r\n]/.test(password)) throw new Error('--password-stdin: give the password on one line');
+  if ([...password].length > MAX_PASSWORD_CHARS) throw new Error(`--password-stdin: the password is longer than ${MAX_PASSWORD_CHARS} characters`);
+  return password;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `medextract process <files...> [--out DIR] [--password P]`: submits each document (PDF, TIFF, PNG,
+ * `medextract process <files...> [--out DIR] [--password-stdin | --password P]`: submits each document (PDF, TIFF, PNG,
  * JPEG, WebP) as a job through Temporal, shows a live progress bar per document, and writes
  * `<name>.xlsx` and `<name>.json` to DIR; one line per document, then where the log is (see
  * app/cli-process.ts). With no TEMPORAL_ADDRESS it runs (or joins) the embedded stack for the length of
@@ -9,7 +9,8 @@
  * of DATA_DIR, joined when MedExtract runs there); prints `OK: N rows` and exits 0, or names the first
  * broken row and why and exits 1.
  *
- * `medextract keys rotate`: re-encrypts stored documents and workbooks under the first DOCUMENT_KEYS key.
+ * `medextract keys rotate`: re-encrypts stored documents, workbooks and the PDF passwords of running jobs
+ * (job_secrets) under the first DOCUMENT_KEYS key.
  *
  * `medextract admin reset-password <username>`: a new password for a user who lost theirs (printed once,
  * audited); their sessions and API keys end, as with a reset on the admin screen.
@@ -32,7 +33,7 @@ import type { AuditAction } from '../api/contract/audit.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { prepareDataDir } from './embedded/data-dir.js';
 import { runningStack } from './stack.js';
-import { ENGINE_COMMAND, processCommand, type ProcessOptions } from './cli-process.js';
+import { ENGINE_COMMAND, processCommand, readPasswordStdin, type ProcessOptions } from './cli-process.js';
 import type { EngineRequest } from './cli-engine.js';
 
 /**
@@ -71,7 +72,7 @@ async function auditVerifyCommand(): Promise<number> {
   return 1;
 }
 
-/** Re-encrypts every stored document and workbook not yet under the first of DOCUMENT_KEYS. */
+/** Re-encrypts every stored document, workbook and running job's PDF password not yet under the first of DOCUMENT_KEYS. */
 async function keysRotateCommand(opts: { batchSize: string }): Promise<number> {
   const batchSize = Number(opts.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
@@ -80,8 +81,9 @@ async function keysRotateCommand(opts: { batchSize: string }): Promise<number> {
   }
   setDocumentKeys(resolveDocumentKeys(config('cli')));
   const r = await rotateDocumentKeys({ batchSize });
+  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   process.stdout.write(
-    `rotated ${r.documents} document${r.documents === 1 ? '' : 's'} and ${r.workbooks} workbook${r.workbooks === 1 ? '' : 's'} to key "${r.keyId}"\n`,
+    `rotated ${count(r.documents, 'document')}, ${count(r.workbooks, 'workbook')} and ${count(r.secrets, 'PDF password of a running job', 'PDF passwords of running jobs')} to key "${r.keyId}"\n`,
   );
   return 0;
 }
@@ -151,8 +153,29 @@ program
   .argument('<files...>', 'documents, recognised by their content (not their names)')
   .option('-o, --out <dir>', 'output folder', '.')
   .option('--owner <name>', 'job owner recorded with each job', `cli:${os.userInfo().username}`)
-  .option('--password <password>', 'the password of the password-protected PDFs among the files (kept sealed until each job ends, never logged)')
+  .option(
+    '--password-stdin',
+    'read the password of the password-protected PDFs among the files from standard input (preferred: unlike --password it is not visible in `ps` or kept in shell history); e.g. `medextract process locked.pdf --password-stdin < pw.txt`',
+  )
+  .option(
+    '--password <password>',
+    'the password of the password-protected PDFs among the files; visible to other users of the machine in `ps` and kept in shell history, so prefer --password-stdin. Either way it is kept sealed until each job ends and never logged',
+  )
   .action(async (files: string[], opts: ProcessOptions) => {
+    if (opts.passwordStdin) {
+      if (opts.password !== undefined) {
+        process.stderr.write('give the password either with --password or with --password-stdin, not both\n');
+        process.exitCode = 2;
+        return;
+      }
+      try {
+        opts.password = await readPasswordStdin();
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+    }
     process.exitCode = await processCommand(config('cli'), files, opts);
   });
 
@@ -175,7 +198,9 @@ program
   .command('keys')
   .description('document encryption keys')
   .command('rotate')
-  .description('re-encrypt every document and workbook under the first key of DOCUMENT_KEYS (safe on a live system, and to rerun)')
+  .description(
+    're-encrypt every document, workbook and PDF password of a running job under the first key of DOCUMENT_KEYS (safe on a live system, and to rerun)',
+  )
   .option('--batch-size <n>', 'rows per transaction', '50')
   .action(async (opts: { batchSize: string }) => {
     process.exitCode = await withDatabase(() => keysRotateCommand(opts));
