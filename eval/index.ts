@@ -1,0 +1,86 @@
+/**
+ * `npm run eval`: field-level precision, recall and F1 of an extraction provider over a folder of
+ * documents with corpus-truth/v1 truth files, per field type, per document and overall.
+ *
+ *   npm run eval -- [--dir ../shared/corpus/medical] [--provider offline|openai] [--json FILE]
+ *                   [--only <file name substring>] [--no-ocr] [--no-cache] [--verbose]
+ *
+ * --dir is resolved against the repository; OCR text is cached under .cache/eval/ (--no-cache: read
+ * again and do not write). --verbose prints every mismatch (truth and extracted values: document text).
+ * The matching rules are at the top of eval/score.ts, the truth mapping in eval/truth.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { jsonReport, formatReport } from './report.js';
+import { DEFAULT_DIR, REPO_ROOT, runEval, type Provider } from './run.js';
+
+const USAGE = 'usage: npm run eval -- [--dir DIR] [--provider offline|openai] [--json FILE] [--only SUBSTRING] [--no-ocr] [--no-cache] [--verbose]';
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        dir: { type: 'string' },
+        provider: { type: 'string', default: 'offline' },
+        json: { type: 'string' },
+        only: { type: 'string' },
+        'no-ocr': { type: 'boolean', default: false },
+        'no-cache': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.provider !== 'offline' && args.provider !== 'openai') {
+    console.error(`--provider must be offline or openai (got "${args.provider}")\n${USAGE}`);
+    return 2;
+  }
+  const dir = args.dir ? path.resolve(REPO_ROOT, args.dir) : DEFAULT_DIR;
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    console.error(`--dir ${dir} is not a folder`);
+    return 2;
+  }
+  const report = await runEval({
+    dir,
+    provider: args.provider as Provider,
+    ...(args.only ? { only: args.only } : {}),
+    noOcr: args['no-ocr'],
+    ...(args['no-cache'] ? { cacheDir: null } : {}),
+    onDocument: (d) => {
+      const ocr = d.ocrPages > 0 ? `, ${d.ocrPages} OCR page(s)${d.ocrCached === d.ocrPages ? ' from cache' : ''}` : '';
+      process.stderr.write(`  ${d.file}: ${d.pages} page(s)${ocr}, ${d.ms.read + d.ms.ocr + d.ms.extract} ms${d.error ? ` FAILED ${d.error}` : ''}\n`);
+      if (args.verbose)
+        for (const m of d.score.mismatches)
+          process.stderr.write(`      ${m.kind.padEnd(7)} ${m.field}: truth ${JSON.stringify(m.truth)} extracted ${JSON.stringify(m.extracted)}\n`);
+    },
+  });
+  if (report.documents.length === 0) {
+    console.error(`no documents with a corpus-truth/v1 truth file in ${dir}${args.only ? ` matching "${args.only}"` : ''}`);
+    return 1;
+  }
+  console.log(formatReport(report));
+  if (args.json) {
+    const out = path.resolve(process.cwd(), args.json);
+    fs.writeFileSync(out, `${JSON.stringify(jsonReport(report), null, 2)}\n`);
+    console.log(`JSON report: ${out}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
