@@ -136,15 +136,23 @@ describe('password-protected PDFs', () => {
     assert.equal(again.body.error.code, 'AlreadyFinished');
     assert.match(again.body.error.message, /completed, so its PDF needs no password/);
 
-    // Each restart is audited, without the password.
-    const audited = await db.query<{ detail: Record<string, unknown> }>(
-      "SELECT detail FROM audit_log WHERE target_id = $1 AND detail->>'restart' = 'password' ORDER BY id",
+    // Each restart is audited as its own action, by whom and after which failure, without the password.
+    const audited = await db.query<{ actor_username: string; detail: Record<string, unknown> }>(
+      "SELECT actor_username, detail FROM audit_log WHERE target_type = 'job' AND target_id = $1 AND action = 'job.password_restart' ORDER BY id",
       [up.id],
     );
     assert.deepEqual(
-      audited.rows.map((r) => r.detail.previousError),
-      ['PasswordRequired', 'PasswordIncorrect'],
+      audited.rows.map((r) => r.detail),
+      [{ previousError: 'PasswordRequired' }, { previousError: 'PasswordIncorrect' }],
     );
+    assert.ok(audited.rows.every((r) => r.actor_username.startsWith('pw_bob_')));
+    const asUpload = await db.query("SELECT 1 FROM audit_log WHERE target_id = $1 AND action = 'upload' AND detail ? 'restart'", [up.id]);
+    assert.equal(asUpload.rowCount, 0, 'a restart is not recorded as an upload');
+    // The administrators' audit view filters by the action.
+    const adminToken = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const view = await call(api.url, 'GET', `/audit?action=job.password_restart&targetId=${up.id}`, { token: adminToken });
+    assert.equal(view.status, 200, JSON.stringify(view.body));
+    assert.equal(view.body.events.length, 2);
     // Three runs of one workflow id: the earlier runs closed failed, the last completed.
     const runs = await runsOf(up.id, 3);
     assert.deepEqual(runs.map((r) => r.status).sort(), ['COMPLETED', 'FAILED', 'FAILED']);

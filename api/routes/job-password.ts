@@ -53,7 +53,8 @@ jobPasswordRoutes.route(
       // Another request restarted (or deleted) it between the check and the restart.
       throw notWaitingForPassword(await visibleJob(ctx, job.id));
     }
-    await audit(ctx, { action: 'upload', targetType: 'job', targetId: job.id, detail: { restart: 'password', previousError: job.error_code } });
+    // Its own action (not `upload`): who restarted which job and after which failure. Never the password.
+    await audit(ctx, { action: 'job.password_restart', targetType: 'job', targetId: job.id, detail: { previousError: job.error_code } });
     ctx.status = 202;
     ctx.body = jobView(restarted);
   },
