@@ -263,4 +263,44 @@ describe('result pages and combined workbooks', () => {
     // the queue is not left clogged: alice can view a page again afterwards
     assert.equal((await image(tokens.alice, ids.many, 1, 'alice-again')).status, 200);
   });
+  test('a result made with schema v1 stays readable and exportable: shown in the current shape, saying which schema made it', async () => {
+    const stored = await db.query('SELECT data FROM extractions WHERE job_id = $1', [ids.digital]);
+    const current = stored.rows[0].data;
+    assert.ok(current.medications.length + current.lab_results.length > 0, 'the report has values to carry over');
+    // The same values as a v1 result was stored: medication `dose`, none of v2's sections or fields.
+    const item = (x: Record<string, unknown>, drop: string[]) => Object.fromEntries(Object.entries(x).filter(([k]) => !drop.includes(k)));
+    const v1 = {
+      schema_version: 'v1',
+      document: { ...current.document, type: { ...current.document.type, value: current.document.type.value === 'lab_report' ? 'lab_report' : 'other' } },
+      patient: item(current.patient, ['age']),
+      diagnoses: current.diagnoses,
+      medications: current.medications.map((m: any) => ({
+        ...item(m, ['strength', 'form', 'instructions', 'duration', 'quantity']),
+        dose: m.strength,
+        status: null,
+      })),
+      lab_results: current.lab_results.map((l: any) => item(l, ['panel', 'specimen'])),
+      vitals: current.vitals,
+      procedures: current.procedures.map((p: any) => item(p, ['code'])),
+      allergies: current.allergies.map((a: any) => item(a, ['severity'])),
+    };
+    await db.query(`UPDATE extractions SET schema_version = 'v1', data = $2 WHERE job_id = $1`, [ids.digital, JSON.stringify(v1)]);
+
+    const r = await call(api.url, 'GET', `/jobs/${ids.digital}/result`, { token: tokens.alice });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.schema_version, 'v2');
+    assert.equal(r.body.made_with_schema, 'v1');
+    assert.deepEqual(
+      r.body.lab_results.map((l: any) => [l.test, l.value, l.panel]),
+      current.lab_results.map((l: any) => [l.test, l.value, null]),
+    );
+    assert.deepEqual(r.body.claim_lines, []);
+    assert.equal(r.body.encounter.admission_date.value, null);
+
+    const xlsx = await call<Buffer>(api.url, 'POST', '/download/combined', { token: tokens.alice, json: { jobIds: [ids.digital] } });
+    assert.equal(xlsx.status, 200, xlsx.body.toString());
+    const wb = await readWorkbook(xlsx.body);
+    assert.equal(wb.get('Lab Results')!.length, current.lab_results.length);
+    assert.deepEqual(wb.get('Claim Lines'), []);
+  });
 });
