@@ -38,6 +38,7 @@ export const SECTION_FIELDS = {
   medications: { name: 'drug', strength: 'strength', form: 'form', instructions: 'text' },
   diagnoses: { description: 'text', icd10: 'code' },
   allergies: { substance: 'text', reaction: 'text', severity: 'text' },
+  vitals: { name: 'vital', value: 'value', unit: 'unit' },
   procedures: { name: 'text', code: 'code' },
   claim_lines: { service_date: 'date', code: 'code', modifier: 'tokens', diagnosis_pointer: 'code', units: 'number', charge: 'number' },
   immunizations: { vaccine: 'contains', date: 'date', lot: 'identifier' },

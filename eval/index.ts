@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { jsonReport, formatReport } from './report.js';
-import { DEFAULT_DIR, REPO_ROOT, runEval, type Provider } from './run.js';
+import { DEFAULT_DIR, EvalSetupError, REPO_ROOT, runEval, type Provider } from './run.js';
 
 const USAGE = 'usage: npm run eval -- [--dir DIR] [--provider offline|openai] [--json FILE] [--only SUBSTRING] [--no-ocr] [--no-cache] [--verbose]';
 
@@ -80,6 +80,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof EvalSetupError) {
+      console.error(err.message);
+      process.exit(2);
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);
   },

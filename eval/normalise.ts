@@ -4,7 +4,17 @@
  * through the tables in vocabulary.ts); nothing here knows any corpus file.
  */
 import { distance } from 'fastest-levenshtein';
-import { DRUG_NAME_NOISE, FLAG_WORDS, FORM_WORDS, MASS_IN_MG, NAME_TITLES, NO_ALLERGY, PANEL_GENERIC_WORDS, UNIT_EQUIVALENTS } from './vocabulary.js';
+import {
+  DRUG_NAME_NOISE,
+  FLAG_WORDS,
+  FORM_WORDS,
+  MASS_IN_MG,
+  NAME_TITLES,
+  NO_ALLERGY,
+  PANEL_GENERIC_WORDS,
+  UNIT_EQUIVALENTS,
+  VITAL_NAMES,
+} from './vocabulary.js';
 
 /** The kinds of value the scorer tells apart; each field type is scored as one of them. */
 export type ValueKind =
@@ -26,6 +36,7 @@ export type ValueKind =
   | 'strength' // a strength: the same amount in the same unit ("1 g" = "1000 mg"; "625mg" = "625 mg")
   | 'form' // a dosage form: the same canonical form words ("Tab" = "tablet")
   | 'panel' // a lab panel's name: as text, its parenthesised abbreviation, or the words of one within the other, generic words ("panel", "profile") left out
+  | 'vital' // a vital sign's name: through the table of spellings ("Wt" = "Weight"), else as text
   | 'tokens' // a list of short codes (modifiers): the same codes in the same order
   | 'contains'; // the truth's words all occur in the extracted value (truth names a product by one word, e.g. its maker)
 
@@ -333,6 +344,10 @@ export function sameValue(kind: ValueKind, t: unknown, e: unknown): boolean {
       const a = panelWordSets(t);
       const b = panelWordSets(e);
       return a.some((x) => b.some((y) => subset(x, y) || subset(y, x)));
+    }
+    case 'vital': {
+      const a = VITAL_NAMES[normText(t)];
+      return a !== undefined ? a === VITAL_NAMES[normText(e)] : overlaps(textKeys(t), textKeys(e));
     }
     case 'tokens':
       return tokens(t).join(' ') === tokens(e).join(' ');

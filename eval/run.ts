@@ -22,7 +22,7 @@ import { documentPagesForOcr, inspectDocument } from '../library/document/index.
 import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
 import { extractOffline } from '../library/extraction/offline/index.js';
-import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import { extractWithOpenAI, type LlmConfig } from '../library/extraction/openai-provider.js';
 import { getOcrPool, LANG_DATA_VARIANT, PAGE_SEG_MODE, type OcrPool } from '../library/ocr/pool.js';
 import { aggregate, scoreDocument, type Counts, type DocScore } from './score.js';
 import { mapTruth, type DocTruth } from './truth.js';
@@ -39,6 +39,11 @@ export const DEFAULT_CHUNK_CHARS = 24_000;
 
 export type Provider = 'offline' | 'openai';
 
+/** The evaluation cannot start as asked (e.g. the openai provider without a key): nothing was scored. */
+export class EvalSetupError extends Error {
+  override readonly name = 'EvalSetupError';
+}
+
 export interface EvalOptions {
   dir?: string;
   provider?: Provider;
@@ -49,6 +54,8 @@ export interface EvalOptions {
   /** Where OCR page text is cached (default .cache/eval); null: no cache. */
   cacheDir?: string | null;
   chunkChars?: number;
+  /** The openai provider's server, model and key (default: OPENAI_* from core/config.ts). */
+  openai?: LlmConfig;
   /** Progress lines (default: none). */
   onDocument?: (d: DocResult) => void;
 }
@@ -243,16 +250,19 @@ async function readPages(
 // ---------------------------------------------------------------------------------------------------
 // Extraction
 
-async function extract(pages: StoredPage[], provider: Provider, chunkChars: number): Promise<{ extraction: Extraction; tokens?: { in: number; out: number } }> {
+async function extract(
+  pages: StoredPage[],
+  provider: Provider,
+  chunkChars: number,
+  openai: () => LlmConfig,
+): Promise<{ extraction: Extraction; tokens?: { in: number; out: number } }> {
   const texts: PageText[] = pages.map((p) => ({ page: p.page, text: p.text }));
   const parts: Extraction[] = [];
   let tokensIn = 0;
   let tokensOut = 0;
   for (const chunk of chunkPages(texts, chunkChars)) {
     if (provider === 'openai') {
-      const { apiKey, baseURL, model, timeoutMs } = config('cli').extraction;
-      if (!apiKey) throw new Error('--provider openai needs OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for another server or model)');
-      const r = await extractWithOpenAI(chunk, { apiKey, baseURL, model, timeoutMs });
+      const r = await extractWithOpenAI(chunk, openai());
       tokensIn += r.tokensIn;
       tokensOut += r.tokensOut;
       parts.push(parseExtraction({ schema_version: SCHEMA_VERSION, ...r.extraction }));
@@ -273,6 +283,13 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
   const cfg = config('cli');
   const cacheDir = opts.cacheDir === undefined ? DEFAULT_CACHE : opts.cacheDir;
   const { docs, skipped } = listDocuments(dir, opts.only);
+  const openaiConfig = (): LlmConfig => {
+    if (opts.openai) return opts.openai;
+    const { apiKey, baseURL, model, timeoutMs } = cfg.extraction;
+    if (!apiKey) throw new EvalSetupError('--provider openai needs OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for another server or model)');
+    return { apiKey, baseURL, model, timeoutMs };
+  };
+  if (provider === 'openai') openaiConfig(); // a missing key is said once, before any document is read
   let pool: OcrPool | null = null;
   const getPool = async (): Promise<OcrPool> => (pool ??= await getOcrPool(cfg.ocrLang, { size: cfg.ocrWorkers, nice: cfg.ocrNice }));
   const documents: DocResult[] = [];
@@ -286,7 +303,7 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
         }
         const read = await readPages(doc.file, bytes, { maxPages: cfg.maxPages, lang: cfg.ocrLang, cacheDir, pool: getPool });
         const t0 = performance.now();
-        const { extraction, tokens } = await extract(read.pages, provider, opts.chunkChars ?? DEFAULT_CHUNK_CHARS);
+        const { extraction, tokens } = await extract(read.pages, provider, opts.chunkChars ?? DEFAULT_CHUNK_CHARS, openaiConfig);
         const extractMs = performance.now() - t0;
         const result: DocResult = {
           file: doc.file,

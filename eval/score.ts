@@ -109,6 +109,7 @@ const PAIRING: Readonly<Record<Section, { anchors: readonly string[]; weights: R
   medications: { anchors: ['name'], weights: { name: 3, strength: 1, form: 0.25, instructions: 0.25 } },
   diagnoses: { anchors: ['icd10', 'description'], weights: { icd10: 2, description: 2 } },
   allergies: { anchors: ['substance'], weights: { substance: 3, reaction: 0.5, severity: 0.25 } },
+  vitals: { anchors: ['name'], weights: { name: 3, value: 1, unit: 0.5 } },
   procedures: { anchors: ['code', 'name'], weights: { code: 2, name: 2 } },
   claim_lines: { anchors: ['code', 'charge'], weights: { code: 2, charge: 1, service_date: 0.5, units: 0.25, modifier: 0.25, diagnosis_pointer: 0.25 } },
   immunizations: { anchors: ['vaccine', 'date'], weights: { vaccine: 2, date: 1, lot: 0.5 } },
@@ -116,7 +117,7 @@ const PAIRING: Readonly<Record<Section, { anchors: readonly string[]; weights: R
 
 /** A pair's anchors must be at least this alike (text kinds); exact kinds must be equal. */
 const MIN_ANCHOR_SIMILARITY = 0.5;
-const FUZZY: ReadonlySet<ValueKind> = new Set(['text', 'org', 'person', 'drug', 'contains']);
+const FUZZY: ReadonlySet<ValueKind> = new Set(['text', 'org', 'person', 'drug', 'contains', 'vital', 'panel']);
 
 function similarity(kind: ValueKind, w: Want | undefined, e: unknown): number {
   if (w === undefined || w === null || isEmpty(kind, e)) return 0;

@@ -40,7 +40,7 @@
  */
 import { dateOrderOf, isNoAllergy, parseDates } from './normalise.js';
 import { FIELD_TYPES, SCALAR_FIELDS, SECTION_FIELDS, SECTIONS, type ScalarField, type Section } from './fields.js';
-import { DOCUMENT_TYPE_TABLE, NOT_DRUG_NAME_WORDS, type DocumentTypeV2 } from './vocabulary.js';
+import { DOCUMENT_TYPE_TABLE, DOCUMENT_TYPES_V2, NOT_DRUG_NAME_WORDS, type DocumentTypeV2 } from './vocabulary.js';
 
 /** The accepted answers for a field (any of them is right), or null: the field is expected to be empty. */
 export type Want = readonly unknown[] | null;
@@ -137,6 +137,7 @@ export const SECTION_SOURCES: Readonly<
   allergies: [
     { key: /^allergies$/, fields: { substance: ['substance', 'name'], reaction: ['reaction'], severity: ['severity'] }, fromString: (s) => ({ substance: s }) },
   ],
+  vitals: [{ key: /^(vitals|vital_signs)$/, fields: { name: ['name'], value: ['value'], unit: ['unit'] } }],
   procedures: [
     { key: /^procedures$/, fields: { name: ['description', 'name'], code: ['cpt', 'code'] }, fromString: (s) => ({ description: s }) },
     { key: /^study$/, fields: { name: ['description'] }, fromString: (s) => ({ description: s }) },
@@ -145,7 +146,7 @@ export const SECTION_SOURCES: Readonly<
     {
       key: /^service_lines$/,
       fields: {
-        service_date: ['from', 'date', 'service_date'],
+        service_date: ['from_iso', 'from', 'date_iso', 'date', 'service_date'],
         code: ['cpt', 'code'],
         modifier: ['modifiers', 'modifier'],
         diagnosis_pointer: ['pointer', 'diagnosis_pointer'],
@@ -195,6 +196,7 @@ function dateOrder(truth: Json): 'mdy' | 'dmy' | null {
 }
 
 export function documentTypesFor(text: string): DocumentTypeV2[] | null {
+  if ((DOCUMENT_TYPES_V2 as readonly string[]).includes(text)) return [text as DocumentTypeV2];
   const s = text.toLowerCase().replace(/_/g, ' ');
   const row = DOCUMENT_TYPE_TABLE.find((r) => r.pattern.test(s));
   return row ? [...row.types] : null;

@@ -7,6 +7,7 @@
  * things. The scorer keeps its own tables on purpose (it does not reuse the extractor's): a unit the
  * extractor folds wrongly must not be scored right because both sides folded it the same way.
  */
+import { DOCUMENT_TYPES } from '../core/contract/extraction.js';
 
 /**
  * Unit spellings that mean the same thing, after the canonical folding of `canonicalUnit` (lower case,
@@ -177,24 +178,14 @@ export const FLAG_WORDS: ReadonlyArray<readonly [RegExp, 'H' | 'L' | 'abnormal' 
   [/^(n|nl|normal|wnl|within normal limits|negative|not detected|)$/, null],
 ];
 
-export type DocumentTypeV2 =
-  | 'lab_report'
-  | 'discharge_summary'
-  | 'referral'
-  | 'prescription'
-  | 'clinical_note'
-  | 'claim_form'
-  | 'radiology_report'
-  | 'pathology_report'
-  | 'insurance_card'
-  | 'eob'
-  | 'vaccination_record'
-  | 'other';
+/** The schema's document types (v2). */
+export const DOCUMENT_TYPES_V2 = DOCUMENT_TYPES;
+export type DocumentTypeV2 = (typeof DOCUMENT_TYPES_V2)[number];
 
 /**
  * A truth file's free-text `document_type` (e.g. "fax_packet (cover + referral + face sheet + lab report)",
  * "health insurance member ID card") → the schema's document type(s). The first row whose pattern occurs
- * in the text (lower case, '_' read as a space) wins. A row with several types is a kind of document the
+ * in the text (lower case, '_' read as a space) wins; a `document_type` that is one of the schema's types is that type. A row with several types is a kind of document the
  * schema has no exact type for: any of them is accepted. No match: document.type is not scored.
  */
 export const DOCUMENT_TYPE_TABLE: ReadonlyArray<{ pattern: RegExp; types: readonly DocumentTypeV2[]; why: string }> = [
@@ -230,3 +221,34 @@ export const PANEL_GENERIC_WORDS: ReadonlySet<string> = new Set([
   'results',
   'and',
 ]);
+
+/** Vital-sign names, each spelling to its canonical name ("Wt" = "Weight", "HR" = "Pulse"). */
+export const VITAL_NAMES: Readonly<Record<string, string>> = {
+  wt: 'weight',
+  weight: 'weight',
+  'body weight': 'weight',
+  ht: 'height',
+  height: 'height',
+  bp: 'blood pressure',
+  'blood pressure': 'blood pressure',
+  hr: 'pulse',
+  pulse: 'pulse',
+  'heart rate': 'pulse',
+  'pulse rate': 'pulse',
+  rr: 'respiratory rate',
+  resp: 'respiratory rate',
+  'resp rate': 'respiratory rate',
+  respirations: 'respiratory rate',
+  'respiratory rate': 'respiratory rate',
+  temp: 'temperature',
+  temperature: 'temperature',
+  t: 'temperature',
+  spo2: 'oxygen saturation',
+  'o2 sat': 'oxygen saturation',
+  'o2 saturation': 'oxygen saturation',
+  'sp o2': 'oxygen saturation',
+  'oxygen saturation': 'oxygen saturation',
+  sat: 'oxygen saturation',
+  bmi: 'bmi',
+  'body mass index': 'bmi',
+};

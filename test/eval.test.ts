@@ -20,6 +20,8 @@ import { formatReport } from '../eval/report.js';
 import { DEFAULT_DIR, runEval, type EvalReport } from '../eval/run.js';
 import { bestPairing, prf, scoreDocument, type Counts, type ExtractionView } from '../eval/score.js';
 import { documentTypesFor, mapTruth, truthSupport, type DocTruth } from '../eval/truth.js';
+import { offlineResponder } from './support/llm-responder.js';
+import { startOpenAIServer } from './support/openai-server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
@@ -212,6 +214,8 @@ describe('scorer: normalisation', () => {
     assert.ok(!sameValue('panel', 'Lipid', 'Thyroid Panel'));
     assert.ok(sameValue('text', 'Glucose, Fasting', 'Fasting Glucose'));
     assert.ok(sameValue('org', 'Jilo Health System - Inpatient Admissions', 'Jilo Health System'));
+    assert.ok(sameValue('vital', 'Wt', 'Weight'));
+    assert.ok(!sameValue('vital', 'Wt', 'Height'));
     assert.ok(sameValue('age', '35 Years', '35'));
     assert.ok(!sameValue('age', '35', '35 months'));
   });
@@ -318,8 +322,44 @@ describe('offline provider on the visible corpus', { skip: !fs.existsSync(DEFAUL
     for (const d of report.documents) for (const [f, c] of Object.entries(d.score.byField)) support[f] = (support[f] ?? 0) + c.tp + c.fn;
     assert.deepEqual(
       FIELD_TYPES.filter((f) => (support[f] ?? 0) === 0),
-      ['immunizations.lot'],
+      ['vitals.name', 'vitals.value', 'vitals.unit', 'immunizations.lot'],
     );
+  });
+});
+
+describe('--provider openai through the loopback OpenAI-compatible server', () => {
+  test(
+    'each chunk is one request; the answers are validated, merged, verified and scored like the offline ones',
+    { skip: !fs.existsSync(DEFAULT_DIR) },
+    async (t) => {
+      const server = await startOpenAIServer({ respond: offlineResponder });
+      t.after(() => server.close());
+      const openai = { apiKey: 'test-key', baseURL: server.url, model: server.model, timeoutMs: 30_000 };
+      const viaModel = await runEval({ provider: 'openai', only: 'rcn_lab_report', cacheDir: null, openai });
+      const offline = await runEval({ provider: 'offline', only: 'rcn_lab_report', cacheDir: null });
+      assert.equal(server.requests.length, 1, 'a one-page document is one chunk, one request');
+      const [doc] = viaModel.documents;
+      assert.ok(doc && !doc.error, doc?.error);
+      assert.ok((doc.tokens?.in ?? 0) > 0, 'tokens are reported');
+      assert.deepEqual(viaModel.byField['lab_results.value'], offline.byField['lab_results.value']);
+      assert.ok((viaModel.byField['lab_results.value'] as Counts).tp >= 10);
+    },
+  );
+
+  test('a provider failure scores the document as empty and says why', { skip: !fs.existsSync(DEFAULT_DIR) }, async (t) => {
+    const server = await startOpenAIServer({ respond: offlineResponder });
+    t.after(() => server.close());
+    server.inject({ kind: '500' });
+    const r = await runEval({
+      provider: 'openai',
+      only: 'rcn_prescription',
+      cacheDir: null,
+      openai: { apiKey: 'k', baseURL: server.url, model: server.model, timeoutMs: 30_000 },
+    });
+    const [doc] = r.documents;
+    assert.match(doc?.error ?? '', /ProviderUnavailable|unavailable|500/i);
+    assert.equal(r.total.tp, 0);
+    assert.ok(r.total.fn >= 10, 'every truth value is missed');
   });
 });
 
