@@ -45,6 +45,10 @@ function redact(v: string): string {
   return v.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/** The values of LLM_RESPONSE_FORMAT (the same as the provider's RESPONSE_FORMATS). */
+export const LLM_RESPONSE_FORMATS = ['json_schema', 'json_object', 'none'] as const;
+export type LlmResponseFormat = (typeof LLM_RESPONSE_FORMATS)[number];
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -68,6 +72,16 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: optionalUrl('OPENAI_BASE_URL', ['http:', 'https:']),
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: int('OPENAI_TIMEOUT_MS', 120_000, 1_000, 600_000),
+  // How the answer's JSON shape is asked for: strict JSON Schema (OpenAI), JSON mode, or the prompt alone
+  // (OpenAI-compatible local servers that ignore or reject strict schemas: vLLM, llama.cpp server, Ollama).
+  LLM_RESPONSE_FORMAT: z
+    .string()
+    .trim()
+    .default('json_schema')
+    .refine((v) => LLM_RESPONSE_FORMATS.includes(v as LlmResponseFormat), {
+      error: (i) => `LLM_RESPONSE_FORMAT must be one of ${LLM_RESPONSE_FORMATS.join(', ')} (got "${String(i.input)}")`,
+    })
+    .transform((v) => v as LlmResponseFormat),
   EXTRACTION_PROVIDER: z
     .string()
     .trim()
@@ -196,6 +210,8 @@ export interface Config {
     baseURL?: string;
     model: string;
     timeoutMs: number;
+    /** LLM_RESPONSE_FORMAT: how the answer's shape is asked for. */
+    responseFormat: LlmResponseFormat;
   };
   llmRequestsPerMinute: number;
   llmMaxConcurrent: number;
@@ -285,6 +301,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
       baseURL: e.OPENAI_BASE_URL,
       model: e.OPENAI_MODEL,
       timeoutMs: e.OPENAI_TIMEOUT_MS,
+      responseFormat: e.LLM_RESPONSE_FORMAT,
     },
     llmRequestsPerMinute: e.LLM_RPM,
     llmMaxConcurrent: e.LLM_MAX_CONCURRENT,

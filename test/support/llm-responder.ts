@@ -8,10 +8,8 @@ import { extractOffline } from '../../library/extraction/offline/index.js';
 import type { ChatRequest } from './openai-server.js';
 
 export function pagesFromPrompt(req: ChatRequest): PageText[] {
-  const user = req.messages
-    .filter((m) => m.role === 'user')
-    .map((m) => m.content)
-    .join('\n');
+  // The document is the first user message; later ones (a repair request's instruction) hold no page text.
+  const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
   const pages: PageText[] = [];
   const re = /^=== Page (\d+) ===$/gm;
   const marks = [...user.matchAll(re)];

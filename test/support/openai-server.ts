@@ -7,6 +7,16 @@
  * Every route needs `Authorization: Bearer <key>` (401 in OpenAI's error shape otherwise; with `opts.apiKey` set the key
  * must match it). Faults queued with `inject` apply, in order, one per chat-completion request, after the auth check.
  * `requests` records every POST /v1/chat/completions that arrived (including those answered with a fault or a 401).
+ *
+ * Local-server modes (`opts.local`, or `setLocal` at run time) make it behave like vLLM, the llama.cpp server or
+ * Ollama rather than OpenAI:
+ *   usage: false            no `usage` in the answer (the client must count tokens itself)
+ *   schema: 'ignored'       `response_format` is ignored and the JSON comes wrapped in prose and a ```json fence
+ *   schema: 'rejected'      a `json_schema` response_format is refused with a 400 (JSON mode and plain prompts work)
+ *   contextTokens: N        prompt and answer share an N-token context (tokens as `countTokens` counts them): an
+ *                           answer that does not fit is cut where the context ends (`finish_reason: "length"`), and
+ *                           a prompt that does not fit is refused like the llama.cpp server (400
+ *                           `exceed_context_size_error` with `n_prompt_tokens` and `n_ctx`).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -61,11 +71,21 @@ export interface OpenAIServer {
   /** Greatest number of chat-completion requests that arrived within any window [t, t + windowMs). */
   maxRequestsInAnyWindow(windowMs: number): number;
   setLatency(ms: number): void;
+  /** Switch local-server behaviour (replaces the previous mode; `{}` is OpenAI's). */
+  setLocal(mode: LocalServerMode): void;
   close(): Promise<void>;
+}
+
+/** How a local OpenAI-compatible server differs from OpenAI (see the file's header). */
+export interface LocalServerMode {
+  usage?: boolean;
+  schema?: 'honoured' | 'ignored' | 'rejected';
+  contextTokens?: number;
 }
 
 export interface OpenAIServerOptions {
   respond?: (req: ChatRequest) => unknown;
+  local?: LocalServerMode;
   /** Delay before every chat-completion answer. Default 0. */
   latencyMs?: number;
   /** When set, only `Bearer <apiKey>` is accepted; otherwise any non-empty bearer token is. */
@@ -122,6 +142,7 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
   const respond = opts.respond ?? (() => emptyExtractionBody());
   const model = opts.model ?? 'gpt-test';
   let latencyMs = opts.latencyMs ?? 0;
+  let local: LocalServerMode = { ...opts.local };
   const faults: Fault[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -153,7 +174,12 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
     res.end(text);
   };
 
-  const completion = (reqModel: string, messages: ChatMessage[], message: { content: string | null; refusal: string | null }) => {
+  const completion = (
+    reqModel: string,
+    messages: ChatMessage[],
+    message: { content: string | null; refusal: string | null },
+    finishReason: 'stop' | 'length' = 'stop',
+  ) => {
     const promptTokens = countPromptTokens(messages);
     const completionTokens = countTokens(message.content ?? message.refusal ?? '');
     return {
@@ -161,8 +187,10 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: reqModel,
-      choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: 'stop', logprobs: null }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason, logprobs: null }],
+      ...(local.usage === false
+        ? {}
+        : { usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } }),
       system_fingerprint: null,
     };
   };
@@ -261,13 +289,39 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
         break;
     }
     if (closed || res.destroyed || req.socket.destroyed) return; // closing, or the client gave up while we were slow
+    if (local.schema === 'rejected' && body.response_format?.type === 'json_schema') {
+      return send(res, 400, errorBody("response_format type 'json_schema' is not supported by this server", 'invalid_request_error', null, 'response_format'));
+    }
+    const ctx = local.contextTokens;
+    const promptTokens = countPromptTokens(messages);
+    if (ctx !== undefined && promptTokens > ctx) {
+      const tooLong = {
+        error: {
+          code: 400,
+          message: `request (${promptTokens} tokens) exceeds the available context size (${ctx} tokens), try increasing it`,
+          type: 'exceed_context_size_error',
+          n_prompt_tokens: promptTokens,
+          n_ctx: ctx,
+        },
+      };
+      return send(res, 400, tooLong);
+    }
     let result: unknown;
     try {
-      result = await respond({ model: body.model, messages, response_format: body.response_format });
+      result = await respond({ model: body.model, messages, response_format: local.schema === 'ignored' ? undefined : body.response_format });
     } catch (err) {
       return send(res, 500, errorBody(`respond() failed: ${err instanceof Error ? err.message : String(err)}`, 'server_error'));
     }
-    send(res, 200, completion(body.model, messages, { content: JSON.stringify(result), refusal: null }));
+    let content = JSON.stringify(result);
+    if (local.schema === 'ignored')
+      content = `Here is the data extracted from the document:\n\n\`\`\`json\n${JSON.stringify(result, null, 2)}\n\`\`\`\n\nLet me know if you need anything else.`;
+    if (ctx !== undefined) {
+      const room = Math.max(0, ctx - promptTokens);
+      if (countTokens(content) > room) {
+        return send(res, 200, completion(body.model, messages, { content: content.slice(0, room * 4), refusal: null }, 'length'));
+      }
+    }
+    send(res, 200, completion(body.model, messages, { content, refusal: null }));
   };
 
   const server = http.createServer((req, res) => {
@@ -312,6 +366,7 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
         windowMs,
       ),
     setLatency: (ms: number) => void (latencyMs = ms),
+    setLocal: (mode: LocalServerMode) => void (local = { ...mode }),
     close: async () => {
       closed = true;
       for (const d of pendingDelays) {
