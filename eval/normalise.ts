@@ -128,7 +128,7 @@ export function parseNumber(v: unknown): number | null {
   const s = v
     .normalize('NFKC')
     .trim()
-    .replace(/^[^\d+\-.]{1,3}\s*/, '') // a currency sign or code before the amount
+    .replace(/^[^\d\s<>=\u2264\u2265+\-.]{1,3}\s*/, '') // a currency sign or code before the amount (never a "<" or ">": "<0.5" is no number)
     .replace(/\s+/g, '');
   if (/^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) return Number(s.replace(/,/g, ''));
   if (/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(s)) return Number(s);

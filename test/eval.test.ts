@@ -159,6 +159,8 @@ describe('scorer: normalisation', () => {
     assert.equal(parseNumber('38.0'), 38);
     assert.equal(parseNumber('1.2.3'), null);
     assert.equal(parseNumber('Positive'), null);
+    assert.equal(parseNumber('<0.5'), null, 'a censored value is not the number');
+    assert.equal(parseNumber('INR 2,500'), 2500);
     assert.ok(sameValue('value', '14,200', 14200));
     assert.ok(sameValue('value', '38.0', 38));
     assert.ok(!sameValue('value', '38', 3.8));
@@ -388,6 +390,21 @@ describe('--dir on another folder', () => {
       only.documents.map((d) => d.file),
       ['rcn_prescription.pdf'],
     );
+    const noOcrDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eval-no-ocr-'));
+    try {
+      for (const f of ['aws_insurance_card.png', 'rcn_xray_report.pdf']) {
+        fs.copyFileSync(path.join(DEFAULT_DIR, f), path.join(noOcrDir, f));
+        fs.copyFileSync(path.join(DEFAULT_DIR, `${f}.truth.json`), path.join(noOcrDir, `${f}.truth.json`));
+      }
+      const text = await runEval({ dir: noOcrDir, cacheDir: null, noOcr: true });
+      assert.deepEqual(
+        text.documents.map((d) => d.file),
+        ['rcn_xray_report.pdf'],
+      );
+      assert.deepEqual(text.skipped, [{ file: 'aws_insurance_card.png', reason: 'needs OCR (--no-ocr)' }]);
+    } finally {
+      fs.rmSync(noOcrDir, { recursive: true, force: true });
+    }
     const support = truthSupport(mapTruth(JSON.parse(fs.readFileSync(path.join(dir, 'rcn_prescription.pdf.truth.json'), 'utf8'))));
     assert.equal(support['medications.name'], 5);
   });
