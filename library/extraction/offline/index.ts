@@ -20,6 +20,7 @@ import { allergies } from './allergies.js';
 import type { DateContext } from './dates.js';
 import { documentDateOrder } from './dates.js';
 import { diagnoses } from './diagnoses.js';
+import { v2Scalars } from './encounter.js';
 import { author, documentDate, documentType, facility } from './document.js';
 import { collectLabelValues } from './labels.js';
 import { collectionDate, labResults } from './labs.js';
@@ -47,7 +48,11 @@ export function extractOffline(pages: PageText[], options: OfflineOptions = {}):
   const sections = sectionOf(pageLines);
   const collected = collectionDate(kvs, dates);
 
-  result.patient = patientFields(kvs, dates);
+  const v2 = v2Scalars(kvs, pageLines, dates);
+  result.patient = { ...patientFields(kvs, dates), age: v2.age };
+  result.encounter = v2.encounter;
+  result.insurance = v2.insurance;
+  result.claim_totals = v2.claim_totals;
   result.lab_results = labResults(pageLines, collected?.value ?? null);
   result.medications = medications(pageLines, sections, kvs);
   result.diagnoses = diagnoses(pageLines, sections, kvs);

@@ -1,5 +1,6 @@
 /** "Label: value" pairs: several per line, split at column gaps, at ' | ' and at known labels. */
 import { LABELS } from './lexicon.js';
+import { V2_LABELS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { plainText } from './text.js';
 
@@ -16,9 +17,32 @@ export interface LabelValue {
 export const LABEL_OF = new Map<string, string>();
 for (const [field, keys] of Object.entries(LABELS)) for (const key of keys) if (!LABEL_OF.has(key)) LABEL_OF.set(key, field);
 
-/** "Date of Birth :" → "date of birth", "MRN#" → "mrn #": the form the lexicon lists labels in. */
+/** Normalised label → the v2 fields it names (one label may name several: "admission date"). */
+export const V2_LABEL_OF = new Map<string, string[]>();
+for (const [field, keys] of Object.entries(V2_LABELS)) for (const key of keys) V2_LABEL_OF.set(key, [...(V2_LABEL_OF.get(key) ?? []), field]);
+
+/** A label of some field we know (v1 or v2), also with a parenthesised hint dropped ("Patient Name (Last, First)"). */
+export function isKnownLabel(key: string): boolean {
+  return LABEL_OF.has(key) || V2_LABEL_OF.has(key) || LABEL_OF.has(bareKey(key)) || V2_LABEL_OF.has(bareKey(key));
+}
+/** The key without a parenthesised hint. */
+export const bareKey = (key: string): string => key.replace(/\s*\([^)]*\)\s*/g, ' ').trim();
+
+/** The fields a label names, v1's first. */
+export function fieldsOfLabel(key: string): string[] {
+  const out: string[] = [];
+  for (const k of [key, bareKey(key)]) {
+    const v1 = LABEL_OF.get(k);
+    if (v1 && !out.includes(v1)) out.push(v1);
+    for (const f of V2_LABEL_OF.get(k) ?? []) if (!out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+/** "Date of Birth :" → "date of birth", "MRN#" → "mrn #", "3. PATIENT'S BIRTH DATE" → "patient's birth date": the form the lexicon lists labels in. */
 export function labelKey(label: string): string {
   return plainText(label)
+    .replace(/^\s*\d{1,2}[a-z]?\.\s+/i, '')
     .toLowerCase()
     .replace(/\./g, '')
     .replace(/\s*\/\s*/g, '/')
@@ -33,7 +57,7 @@ function splitKnownSuffix(candidate: string): { before: string; label: string } 
   const words = candidate.trim().split(/\s+/);
   for (let i = 0; i < words.length; i++) {
     const label = words.slice(i).join(' ');
-    if (LABEL_OF.has(labelKey(label))) return { before: words.slice(0, i).join(' '), label };
+    if (isKnownLabel(labelKey(label))) return { before: words.slice(0, i).join(' '), label };
   }
   return null;
 }
@@ -82,18 +106,68 @@ function labelValuesOfLine(line: Line): LabelValue[] {
   return out;
 }
 
+/** The cells of a line, split at column gaps and ' | '. */
+export const cellsOf = (text: string): string[] =>
+  text
+    .split(/\s{2,}|\s+\|\s+|\t/)
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+
+/** Fields whose labels make a row of bare labels a form's label row rather than a table header. */
+const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'group_number', 'payer', 'admission', 'discharge', 'attending']);
+
+/**
+ * A row of labels only ("MEMBER NAME:  DATE OF BIRTH:", "PATIENT NAME (LAST, FIRST)  MEMBER ID  DOB")
+ * whose values are the cells of the next line, column by column: the labels, or null.
+ */
+function labelRow(line: Line): string[] | null {
+  const cells = cellsOf(line.text);
+  if (cells.length < 2) return null;
+  const colon = cells.every((c) => /^[A-Za-z0-9][^:]{0,60}:$/.test(c));
+  if (colon) return cells.map((c) => c.replace(/:$/, ''));
+  if (/:/.test(line.text)) return null;
+  const keys = cells.map(labelKey);
+  if (!keys.every(isKnownLabel)) return null;
+  return keys.filter((k) => fieldsOfLabel(k).some((f) => FORM_FIELDS.has(f))).length >= 2 ? cells : null;
+}
+
+/** "Member Name  Dmitri Szabo  Sex  Male": known labels and their values alternating, without colons. */
+function alternatingPairs(line: Line): LabelValue[] {
+  if (/:/.test(line.text)) return [];
+  const cells = cellsOf(line.text);
+  if (cells.length < 2 || cells.length % 2 !== 0) return [];
+  const out: LabelValue[] = [];
+  for (let i = 0; i < cells.length; i += 2) {
+    const key = labelKey(cells[i]!);
+    if (!isKnownLabel(key) || isKnownLabel(labelKey(cells[i + 1]!))) return [];
+    out.push({ key, value: cells[i + 1]!, line, nextLine: false });
+  }
+  return out.some((kv) => fieldsOfLabel(kv.key).some((f) => FORM_FIELDS.has(f))) ? out : [];
+}
+
 /** Every labelled value of the document, in reading order. */
 export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
   const out: LabelValue[] = [];
   for (const lines of pageLines) {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
+      const labels = labelRow(line);
+      const below = lines[i + 1];
+      if (labels && below && !labelRow(below)) {
+        const values = cellsOf(below.text);
+        if (values.length === labels.length) {
+          labels.forEach((l, k) => out.push({ key: labelKey(l), value: values[k]!, line: below, nextLine: false }));
+          i++;
+          continue;
+        }
+      }
       const kvs = labelValuesOfLine(line);
       out.push(...kvs);
+      if (kvs.length === 0) out.push(...alternatingPairs(line));
       // "Label:" alone on its line, value on the next line (which must not be a label line itself).
       const only = /^([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?)\s*:$/.exec(line.text);
       const next = lines[i + 1];
-      if (only && next && LABEL_OF.has(labelKey(only[1]!)) && !/:/.test(next.text)) {
+      if (only && next && isKnownLabel(labelKey(only[1]!)) && !/:/.test(next.text)) {
         out.push({ key: labelKey(only[1]!), value: next.text, line: next, nextLine: true });
       }
     }

@@ -3,7 +3,7 @@ import type { Extraction, Sex } from '../../../core/contract/extraction.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
-import { LABEL_OF } from './labels.js';
+import { bareKey, LABEL_OF } from './labels.js';
 import { NAME_STOP_WORDS } from './lexicon.js';
 import type { Candidate } from './lines.js';
 import { best, lineEvidence, spanEvidence } from './lines.js';
@@ -65,7 +65,7 @@ export function patientFields(kvs: LabelValue[], dates: DateContext): Extraction
   const firsts: LabelValue[] = [];
   const lasts: LabelValue[] = [];
   for (const kv of kvs) {
-    const field = LABEL_OF.get(kv.key);
+    const field = LABEL_OF.get(kv.key) ?? LABEL_OF.get(bareKey(kv.key));
     const penalty = kv.nextLine ? 0.8 : 1;
     switch (field) {
       case 'name': {
