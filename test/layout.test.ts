@@ -96,6 +96,47 @@ test('a skewed scan still reads line by line (the drift over the page is larger 
   );
 });
 
+test('OCR prose with wide, justified word spaces stays one cell per line (no table is made of it)', () => {
+  // OCR boxes: no font size, word gaps about one box height (loosely set, justified text).
+  const prose = [
+    'patient denies constipation or diarrhea and reports',
+    'nausea with fatigue since two weeks and bloating',
+    'after eating which has gotten progressively worse',
+  ];
+  const words = prose.flatMap((t, i) => {
+    let x = 40;
+    return t.split(' ').map((w) => {
+      const word: LayoutWord = { text: w, x0: x, x1: x + w.length * 7, y0: 100 + 24 * i, y1: 113 + 24 * i };
+      x += w.length * 7 + 13 + (w.length % 3);
+      return word;
+    });
+  });
+  // A column-aligned block below it still splits into cells.
+  words.push(
+    ...printed(200, header, { ocr: true, size: 13 }),
+    ...printed(
+      224,
+      [
+        [40, 'Sodium'],
+        [228, '140'],
+        [300, 'mmol/L'],
+        [395, '135 - 145'],
+      ],
+      { ocr: true, size: 13 },
+    ),
+  );
+  const doc = analyseLayout([page(1, words)]);
+  assert.deepEqual(
+    doc.body.slice(0, 3).map((l) => l.cells.length),
+    [1, 1, 1],
+  );
+  assert.equal(doc.tables.length, 1);
+  assert.deepEqual(
+    doc.tables[0]!.rows.map((r) => r.cells.map((c) => c.text)),
+    [['Sodium', '140', 'mmol/L', '135 - 145']],
+  );
+});
+
 test('adapters: text-layer runs are split into words with proportional positions; OCR and fraction boxes are taken as they are', () => {
   const words = wordsFromPlacedItems([{ str: 'Total Protein', x: 100, y: 200, width: 65, size: 10, orientation: 0 }]);
   assert.deepEqual(

@@ -22,6 +22,8 @@ export const LINE_RULES = {
   overlapCell: 0.25,
   /** Fragments closer than this many font sizes are one word (a run split by a font change). */
   touch: 0.08,
+  /** A cell gap is at least this many of the page's typical word spaces. */
+  wordSpaces: 2.4,
   /** The steepest slope followed (about 6°). */
   maxSlope: 0.1,
 };
@@ -86,12 +88,31 @@ export function buildLines(page: LayoutPage): LayoutLine[] {
     if (best) grow(best, w);
     else open.push({ words: [w], heights: [h], lineH: h, slope: 0 });
   }
+  const gap = cellGapOf(open.map((b) => b.words));
   const lines = open
-    .map((b) => makeLine(page.page, b.words))
+    .map((b) => makeLine(page.page, b.words, 0, gap))
     .filter((l): l is LayoutLine => l !== undefined)
     .sort((a, b) => centreY(a.words[0]!) - centreY(b.words[0]!) || a.x0 - b.x0);
   lines.forEach((l, i) => (l.index = i));
   return lines;
+}
+
+/**
+ * The gap (in font sizes) that separates cells on a page: at least CELL_GAP, and well above the page's
+ * own word spacing (WORD_SPACES times its median), so that justified or loosely scanned text whose
+ * spaces are wide is not cut into cells while column gaps still are.
+ */
+export function cellGapOf(lines: ReadonlyArray<readonly LayoutWord[]>): number {
+  const ratios: number[] = [];
+  for (const ws of lines) {
+    const sorted = [...ws].sort((a, b) => a.x0 - b.x0);
+    for (let i = 1; i < sorted.length; i++) {
+      const size = Math.max(wordSize(sorted[i]!), wordSize(sorted[i - 1]!));
+      const r = (sorted[i]!.x0 - sorted[i - 1]!.x1) / size;
+      if (r > LINE_RULES.touch && r < 2) ratios.push(r);
+    }
+  }
+  return Math.max(LINE_RULES.cellGap, LINE_RULES.wordSpaces * median(ratios));
 }
 
 /** Merge touching fragments and drop doubly drawn words (fake bold: the same word drawn twice, offset). */
@@ -116,7 +137,7 @@ function tidy(words: readonly LayoutWord[]): LayoutWord[] {
 }
 
 /** A line from its words (any order): cells split at wide gaps and at overlapping runs. */
-export function makeLine(page: number, words: readonly LayoutWord[], column = 0): LayoutLine | undefined {
+export function makeLine(page: number, words: readonly LayoutWord[], column = 0, cellGap: number = LINE_RULES.cellGap): LayoutLine | undefined {
   const ws = tidy(words);
   if (ws.length === 0) return undefined;
   const size = median(ws.map(wordSize));
@@ -132,7 +153,7 @@ export function makeLine(page: number, words: readonly LayoutWord[], column = 0)
     if (prev) {
       const gap = w.x0 - prev.x1;
       const s = Math.max(size, wordSize(w));
-      if (gap > LINE_RULES.cellGap * s || gap < -LINE_RULES.overlapCell * s) flush();
+      if (gap > cellGap * s || gap < -LINE_RULES.overlapCell * s) flush();
     }
     current.push(w);
   }

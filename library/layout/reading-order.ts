@@ -7,7 +7,7 @@
  * have several cells per side.
  */
 import { median } from './geometry.js';
-import { makeLine } from './lines.js';
+import { cellGapOf, makeLine } from './lines.js';
 import type { LayoutLine, LayoutPage, LayoutWord } from './types.js';
 
 export const COLUMN_RULES = {
@@ -78,6 +78,7 @@ export function orderColumns(page: LayoutPage, lines: readonly LayoutLine[]): La
   const lo = COLUMN_RULES.zone[0] * page.width;
   const hi = COLUMN_RULES.zone[1] * page.width;
   const out: LayoutLine[] = [];
+  const cellGap = cellGapOf(lines.map((l) => l.words));
   let i = 0;
   while (i < lines.length) {
     const first = lines[i]!;
