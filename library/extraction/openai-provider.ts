@@ -328,7 +328,12 @@ export function compactSchema(schema: JsonSchema = modelResponseJsonSchema()): s
       if (isField(prop)) {
         fieldOrder ??= Object.keys(propsOf(prop));
         const value = propsOf(prop).value!;
-        const inner = Array.isArray(value.anyOf) ? { ...value, anyOf: (value.anyOf as JsonSchema[]).filter((a) => a.type !== 'null') } : value;
+        // F<T> already says `T|null`.
+        const inner = Array.isArray(value.anyOf)
+          ? { ...value, anyOf: (value.anyOf as JsonSchema[]).filter((a) => a.type !== 'null') }
+          : Array.isArray(value.type)
+            ? { ...value, type: (value.type as string[]).filter((t) => t !== 'null') }
+            : value;
         lines.push(`${key}F<${type(inner)}>${comma}${comment(value)}`);
       } else if (isObjectSchema(prop) && !isEvidence(prop)) {
         lines.push(`${key}{`);
