@@ -292,14 +292,14 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
   if (provider === 'openai') openaiConfig(); // a missing key is said once, before any document is read
   let pool: OcrPool | null = null;
   const getPool = async (): Promise<OcrPool> => (pool ??= await getOcrPool(cfg.ocrLang, { size: cfg.ocrWorkers, nice: cfg.ocrNice }));
-  const documents: DocResult[] = [];
+  const results: Array<DocResult | undefined> = [];
   try {
-    for (const doc of docs) {
+    const processOne = async (doc: TruthFile, at: number): Promise<void> => {
       const bytes = new Uint8Array(fs.readFileSync(doc.docPath));
       try {
         if (opts.noOcr && (await needsOcr(bytes, cfg.maxPages))) {
           skipped.push({ file: doc.file, reason: 'needs OCR (--no-ocr)' });
-          continue;
+          return;
         }
         const read = await readPages(doc.file, bytes, { maxPages: cfg.maxPages, lang: cfg.ocrLang, cacheDir, pool: getPool });
         const t0 = performance.now();
@@ -315,7 +315,7 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
           truthUnscored: doc.truth.unscored,
           ...(tokens ? { tokens } : {}),
         };
-        documents.push(result);
+        results[at] = result;
         opts.onDocument?.(result);
       } catch (err) {
         // A document the pipeline refuses (or a provider failure) yields nothing: scored as an empty
@@ -330,13 +330,25 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
           truthUnscored: doc.truth.unscored,
           error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
         };
-        documents.push(result);
+        results[at] = result;
         opts.onDocument?.(result);
       }
-    }
+    };
+    // Documents are read side by side, as many as the OCR pool has workers, so that single-page scans
+    // keep every worker busy; results are reported in file order.
+    let next = 0;
+    const lanes = Array.from({ length: Math.max(1, Math.min(cfg.ocrWorkers, docs.length)) }, async () => {
+      while (next < docs.length) {
+        const at = next++;
+        await processOne(docs[at] as TruthFile, at);
+      }
+    });
+    await Promise.all(lanes);
   } finally {
     if (pool) await (pool as OcrPool).close();
   }
+  const documents = results.filter((d): d is DocResult => d !== undefined);
+  skipped.sort((a, b) => a.file.localeCompare(b.file));
   const { byField, total } = aggregate(documents.map((d) => d.score));
   return { dir, provider, documents, skipped, byField, total, ms: Math.round(performance.now() - started) };
 }
