@@ -52,14 +52,14 @@ function proseSides(line: LayoutLine, gutter: Interval): boolean {
   return line.cells.filter((c) => c.x1 <= mid).length <= 1 && line.cells.filter((c) => c.x0 >= mid).length <= 1;
 }
 
-function qualifies(run: LayoutLine[], gutter: Interval, page: LayoutPage): boolean {
+function qualifies(run: LayoutLine[], gutter: Interval, page: LayoutPage, cellGap: number): boolean {
   if (run.length < COLUMN_RULES.minLines) return false;
   const mid = (gutter[0] + gutter[1]) / 2;
   const lefts = run.map((l) => l.words.filter((w) => w.x1 <= mid)).filter((ws) => ws.length > 0);
   const rights = run.map((l) => l.words.filter((w) => w.x0 >= mid)).filter((ws) => ws.length > 0);
   if (lefts.length < 3 || rights.length < 3) return false;
   const prose = (ws: LayoutWord[]) => {
-    const line = makeLine(page.page, ws);
+    const line = makeLine(page.page, ws, 0, cellGap);
     return line !== undefined && line.cells.length === 1 && ws.length >= 3;
   };
   const segments = [...lefts, ...rights];
@@ -100,7 +100,7 @@ export function orderColumns(page: LayoutPage, lines: readonly LayoutLine[]): La
     let best: { end: number; gutter: Interval } | undefined;
     if (free.length > 0 && j - i >= COLUMN_RULES.minLines) {
       const widest = widestOf(free);
-      if (qualifies(lines.slice(i, j), widest, page)) best = { end: j, gutter: widest };
+      if (qualifies(lines.slice(i, j), widest, page, cellGap)) best = { end: j, gutter: widest };
     }
     if (!best) {
       out.push(first);
@@ -116,11 +116,13 @@ export function orderColumns(page: LayoutPage, lines: readonly LayoutLine[]): La
         l.page,
         l.words.filter((w) => w.x1 <= mid),
         0,
+        cellGap,
       );
       const b = makeLine(
         l.page,
         l.words.filter((w) => w.x0 >= mid),
         1,
+        cellGap,
       );
       if (a) left.push(a);
       if (b) right.push(b);
