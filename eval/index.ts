@@ -3,19 +3,20 @@
  * documents with corpus-truth/v1 truth files, per field type, per document and overall.
  *
  *   npm run eval -- [--dir ../shared/corpus/medical] [--provider offline|openai] [--json FILE]
- *                   [--only <file name substring>] [--no-ocr] [--no-cache] [--verbose]
+ *                   [--only <file name substring>] [--no-ocr] [--no-cache] [--verbose] [--floors]
  *
  * --dir is resolved against the repository; OCR text is cached under .cache/eval/ (--no-cache: read
  * again and do not write). --verbose prints every mismatch (truth and extracted values: document text).
+ * --floors prints the per-field-type floors test/eval.test.ts keeps (measured F1 − 0.03, rounded down).
  * The matching rules are at the top of eval/score.ts, the truth mapping in eval/truth.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { jsonReport, formatReport } from './report.js';
+import { floorsFrom, formatReport, jsonReport } from './report.js';
 import { DEFAULT_DIR, EvalSetupError, REPO_ROOT, runEval, type Provider } from './run.js';
 
-const USAGE = 'usage: npm run eval -- [--dir DIR] [--provider offline|openai] [--json FILE] [--only SUBSTRING] [--no-ocr] [--no-cache] [--verbose]';
+const USAGE = 'usage: npm run eval -- [--dir DIR] [--provider offline|openai] [--json FILE] [--only SUBSTRING] [--no-ocr] [--no-cache] [--verbose] [--floors]';
 
 async function main(): Promise<number> {
   let args;
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
         'no-ocr': { type: 'boolean', default: false },
         'no-cache': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
+        floors: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       allowPositionals: false,
@@ -69,6 +71,10 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(formatReport(report));
+  if (args.floors) {
+    const f = floorsFrom(report);
+    console.log(`\nFloors (F1 - 0.03, rounded down):\n${JSON.stringify(f.byField, null, 2)}\noverall ${JSON.stringify(f.overall)}`);
+  }
   if (args.json) {
     const out = path.resolve(process.cwd(), args.json);
     fs.writeFileSync(out, `${JSON.stringify(jsonReport(report), null, 2)}\n`);
