@@ -113,6 +113,29 @@ describe('scorer: matching rules', () => {
       ],
     );
     assert.deepEqual(bestPairing([[0, 0]]), [], 'a pair of score 0 is no pair');
+    // Against brute force on small random matrices (a fixed linear congruential sequence).
+    let seed = 12345;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const brute = (m: number[][], i = 0, used = new Set<number>()): number => {
+      if (i === m.length) return 0;
+      let best = brute(m, i + 1, used);
+      (m[i] as number[]).forEach((v, j) => {
+        if (used.has(j) || v <= 0) return;
+        used.add(j);
+        best = Math.max(best, v + brute(m, i + 1, used));
+        used.delete(j);
+      });
+      return best;
+    };
+    for (let k = 0; k < 200; k++) {
+      const rows = 1 + Math.floor(rand() * 5);
+      const cols = 1 + Math.floor(rand() * 5);
+      const m = Array.from({ length: rows }, () => Array.from({ length: cols }, () => (rand() < 0.3 ? 0 : Math.round(rand() * 40) / 10)));
+      const pairs = bestPairing(m);
+      assert.equal(new Set(pairs.map(([, j]) => j)).size, pairs.length, 'one to one');
+      const total = pairs.reduce((sum, [i, j]) => sum + ((m[i] as number[])[j] as number), 0);
+      assert.ok(Math.abs(total - brute(m)) < 1e-9, `pairing total ${total} vs best ${brute(m)} for ${JSON.stringify(m)}`);
+    }
     assert.deepEqual(bestPairing([[1], [2], [0.5]]), [[1, 0]], 'more rows than columns');
   });
 
