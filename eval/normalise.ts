@@ -51,13 +51,14 @@ export function str(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Lower case, NFKC, '&' as "and", every run of other than letters, digits and % as one space. */
+/** Lower case, NFKC, '×' as "x", '&' as "and", every run of other than letters, digits and % as one space. */
 export function normText(v: unknown): string {
   if (v === null || v === undefined) return '';
   return str(v)
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[\u2010-\u2015\u2212]/g, '-')
+    .replace(/\u00d7/g, 'x') // the multiplication sign of "× 5 days" is the letter x of "x 5 days"
     .replace(/&/g, ' and ')
     .replace(/[^\p{L}\p{N}%]+/gu, ' ')
     .trim();

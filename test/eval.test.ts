@@ -238,6 +238,7 @@ describe('scorer: normalisation', () => {
     assert.ok(sameValue('panel', 'Lipid', 'LIPID PANEL'));
     assert.ok(!sameValue('panel', 'Lipid', 'Thyroid Panel'));
     assert.ok(sameValue('text', 'Glucose, Fasting', 'Fasting Glucose'));
+    assert.ok(sameValue('text', '1 tablet twice daily x 5 days', '1 Tablet twice daily × 5 days.'));
     assert.ok(sameValue('org', 'Jilo Health System - Inpatient Admissions', 'Jilo Health System'));
     assert.ok(sameValue('vital', 'Wt', 'Weight'));
     assert.ok(!sameValue('vital', 'Wt', 'Height'));
