@@ -105,7 +105,9 @@ describe('table-aware chunking', () => {
           .includes(table(6)),
       ),
     );
-    assert.equal(halveChunk([{ page: 1, text: 'x' }]), null);
+    assert.equal(halveChunk([{ page: 1, text: 'WBC  14,200' }]), null, 'too little text to be worth halving');
+    const long = halveChunk([{ page: 1, text: 'word '.repeat(100) }])!;
+    assert.ok(long[0][0]!.text.length > 200 && long[1][0]!.text.length > 200, 'a page without line breaks is cut at a blank');
     assert.equal(halveChunk([]), null);
   });
 });

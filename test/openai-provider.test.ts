@@ -21,6 +21,7 @@ import {
   type ChatRequest,
   type OpenAIServer,
 } from './support/openai-server.js';
+import { pagesFromPrompt } from './support/llm-responder.js';
 
 const API_KEY = 'sk-test-0123456789';
 const PATIENT = 'Jane Q Roe';
@@ -320,6 +321,29 @@ describe('extractWithOpenAI against the OpenAI-compatible test server', () => {
     const e404 = await expectFailure(extractWithOpenAI(pages, cfg(server)), 'ExtractionFailed');
     assert.match(e404.message, /does not know model "gpt-test-extract"/);
     assert.equal(server.requests.length, 3);
+  });
+
+  test('an answer cut off at the output limit (finish_reason length) splits the chunk: each page asked for, the answers merged', async () => {
+    server.inject({ kind: 'length' });
+    answer = () => sampleExtraction();
+    const signed = pages.map((p) => ({ ...p, text: `${p.text}\nReviewed and signed electronically by the laboratory director on the date of the report.` }));
+    const out = await extractWithOpenAI(signed, cfg(server));
+    assert.equal(server.requests.length, 3, 'the whole chunk, then each half');
+    assert.deepEqual(
+      server.requests.slice(1).map((r) => pagesFromPrompt(r.body as ChatRequest).map((p) => p.page)),
+      [[1], [2]],
+    );
+    // The same answer twice (once per half) is merged into one of each value.
+    assert.deepEqual(out.extraction, parseModelExtraction(sampleExtraction()));
+    assert.equal(out.requests, 3);
+  });
+
+  test('a one-line chunk cut off at the output limit cannot be split: ExtractionFailed (not retryable)', async () => {
+    server.inject({ kind: 'length' });
+    const err = await expectFailure(extractWithOpenAI([{ page: 1, text: 'WBC  14,200' }], cfg(server)), 'ExtractionFailed');
+    assert.match(err.message, /cut off at its output limit/);
+    assert.equal(err.retryable, false);
+    assert.equal(server.requests.length, 1);
   });
 
   test('context_length_exceeded on a chunk that cannot be cut (one line) → ExtractionFailed, too long', async () => {

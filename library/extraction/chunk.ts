@@ -172,15 +172,18 @@ export function chunkPages(pages: PageText[], maxChars: number): PageText[][] {
   return chunks;
 }
 
+/** A chunk shorter than this is not halved: an answer to so little text that does not fit will not fit in halves either. */
+export const MIN_HALVE_CHARS = 200;
+
 /**
- * One chunk cut in two of about equal size, or null when it cannot be cut (a single short line). The cut is
+ * One chunk cut in two of about equal size, or null when it cannot be cut (shorter than `minChars`). The cut is
  * at a page boundary or between units; a table is cut between rows (its header row repeated) only when it
  * is too big for a balanced cut around it.
  */
-export function halveChunk(pages: readonly PageText[]): [PageText[], PageText[]] | null {
+export function halveChunk(pages: readonly PageText[], minChars = MIN_HALVE_CHARS): [PageText[], PageText[]] | null {
   let units = pages.flatMap((p) => pageUnits(p));
   const total = units.reduce((n, u) => n + unitLength(u), 0);
-  if (total === 0) return null;
+  if (total === 0 || total < minChars) return null;
   const bestCut = (us: Unit[]): { at: number; smaller: number } => {
     let best = { at: 0, smaller: 0 };
     let left = 0;

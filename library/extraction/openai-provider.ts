@@ -589,7 +589,7 @@ async function request(ex: Exchange, messages: ChatMessage[]): Promise<{ text: s
       throw new TooLong(
         new PipelineError(
           'ExtractionFailed',
-          `the document is too long for the model's context window, also in the smallest part it was split into (${MAX_SPLIT_DEPTH} halvings)`,
+          `the document is too long for the model's context window, even in the smallest part it could be split into (at most ${MAX_SPLIT_DEPTH} halvings)`,
           { cause: err },
         ),
       );
@@ -637,7 +637,7 @@ async function interpretCompletion(ex: Exchange, completion: unknown, messages: 
     throw new TooLong(
       new PipelineError(
         'ExtractionFailed',
-        `the model's answer was cut off at its output limit, also for the smallest part of the document it was split into (${MAX_SPLIT_DEPTH} halvings)`,
+        `the model's answer was cut off at its output limit, even for the smallest part the document could be split into (at most ${MAX_SPLIT_DEPTH} halvings)`,
       ),
     );
   }

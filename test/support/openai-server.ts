@@ -45,6 +45,8 @@ export type Fault =
   | { kind: 'invalid-json' }
   /** Destroy the socket without answering. */
   | { kind: 'drop' }
+  /** 200 chat.completion whose answer stops half way at the output limit (`finish_reason: "length"`). */
+  | { kind: 'length' }
   /** 200 chat.completion with a refusal (content null). */
   | { kind: 'refusal'; message?: string }
   /** Any status with an OpenAI error body; `code`/`message`/`headers` as given. */
@@ -283,6 +285,10 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
         break;
       case 'invalid-json':
         return send(res, 200, completion(body.model, messages, { content: 'Sure! Here is the extracted data: {"document": {"type":', refusal: null }));
+      case 'length': {
+        const full = JSON.stringify(await respond({ model: body.model, messages, response_format: body.response_format }));
+        return send(res, 200, completion(body.model, messages, { content: full.slice(0, Math.floor(full.length / 2)), refusal: null }, 'length'));
+      }
       case 'refusal':
         return send(res, 200, completion(body.model, messages, { content: null, refusal: fault.message ?? "I'm sorry, but I can't help with that request." }));
       case undefined:
