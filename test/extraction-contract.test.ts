@@ -20,7 +20,7 @@ import {
   storedSchemaVersion,
   type Extraction,
 } from '../core/contract/extraction.js';
-import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
+import { extractWithOpenAI, requestJsonSchema } from '../library/extraction/openai-provider.js';
 import { extractOffline } from '../library/extraction/offline/index.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
 import { extractionToJson } from '../library/export/json.js';
@@ -162,6 +162,23 @@ function schemaPaths(schema: Json, at = ''): string[] {
   return out;
 }
 
+/** A schema with every `$ref` to its `$defs` written out in place (and `$defs` dropped). */
+function inlineRefs(schema: Json): Json {
+  const defs = (schema.$defs as Record<string, Json> | undefined) ?? {};
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const ref = (node as Json).$ref;
+    if (typeof ref === 'string') return walk(defs[ref.replace('#/$defs/', '')]);
+    return Object.fromEntries(
+      Object.entries(node as Json)
+        .filter(([k]) => k !== '$defs')
+        .map(([k, v]) => [k, walk(v)]),
+    );
+  };
+  return walk(schema) as Json;
+}
+
 /** The same for a value: the keys at every object level. */
 function valuePaths(value: unknown, at = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((v) => valuePaths(v, `${at}[]`));
@@ -197,7 +214,26 @@ describe('the JSON Schema sent to the model', () => {
     const format = server.requests[0]!.body.response_format;
     assert.equal(format.type, 'json_schema');
     assert.equal(format.json_schema.strict, true);
-    assert.deepEqual(format.json_schema.schema, modelResponseJsonSchema());
+    // The schema sent is the contract's, written compactly (descriptions the prompt gives left out,
+    // repeated subtrees as $defs): it passes the strict rules and names the same keys in the same order.
+    const sent = format.json_schema.schema;
+    assert.deepEqual(sent, requestJsonSchema());
+    assert.deepEqual(strictModeViolations(sent), []);
+    assert.deepEqual(schemaPaths(inlineRefs(sent)), schemaPaths(modelResponseJsonSchema()));
+  });
+
+  test('in every field and every item the evidence (the quote) comes first, so a model writes the quote before the value', () => {
+    const orders: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(walk);
+      if (node === null || typeof node !== 'object') return;
+      const props = (node as Json).properties as Json | undefined;
+      if (props && 'evidence' in props) orders.push(Object.keys(props)[0]!);
+      Object.values(node as Json).forEach(walk);
+    };
+    walk(modelResponseJsonSchema());
+    assert.ok(orders.length >= 30, `fields and items found: ${orders.length}`);
+    assert.deepEqual(new Set(orders), new Set(['evidence']));
   });
 
   test('it satisfies the strict Structured Outputs rules: objects closed, all properties required, supported keywords only', () => {
