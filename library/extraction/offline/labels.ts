@@ -161,6 +161,15 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
           continue;
         }
       }
+      // Forms that print the caption under the box: the values are on the line above.
+      const above = lines[i - 1];
+      if (labels && above && !labelRow(above) && !/:/.test(above.text) && (!below || cellsOf(below.text).length !== labels.length)) {
+        const values = cellsOf(above.text);
+        if (values.length === labels.length && !/:$/.test(labels[0]!)) {
+          labels.forEach((l, k) => out.push({ key: labelKey(l), value: values[k]!, line: above, nextLine: true }));
+          continue;
+        }
+      }
       const kvs = labelValuesOfLine(line);
       out.push(...kvs);
       if (kvs.length === 0) out.push(...alternatingPairs(line));

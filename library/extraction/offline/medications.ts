@@ -1,104 +1,290 @@
-/** Medications: name, dose, route, frequency and status, from list items, "Sig:" lines and labelled values. */
-import type { Medication, MedicationStatus } from '../../../core/contract/extraction.js';
+/**
+ * Medications: name, strength, form, route, frequency (normalised), the instruction as printed, duration,
+ * quantity and status, from list items, table rows (columns read by their header), "Sig:" lines, labelled
+ * values and sentences of prose ("He currently takes metformin 1 g twice daily").
+ */
+import type { Evidence, Medication, MedicationStatus } from '../../../core/contract/extraction.js';
 import type { LabelValue } from './labels.js';
-import { LABEL_OF } from './labels.js';
+import { cellsOf, LABEL_OF } from './labels.js';
 import type { Section } from './lexicon.js';
-import { FREQUENCY_PATTERNS } from './lexicon.js';
 import type { Line } from './lines.js';
 import { lineEvidence, spanEvidence } from './lines.js';
-import { BULLET, FORM_TEMPLATE, group, isBlank, plainText, splitList } from './text.js';
+import { BULLET, FORM_TEMPLATE, isBlank, plainText, splitList } from './text.js';
+import { DOSAGE_FORMS, FREQUENCY_NORMAL, MEDICATION_COLUMNS, MEDICATION_PROSE_LEAD, MEDICATION_STATUS_WORDS, NUMBER_WORDS } from './vocabulary.js';
 
 const DOSE_UNIT = String.raw`(?:mg|mcg|µg|μg|ug|g|gm|gram|grams|ml|mL|units?|iu|IU|meq|mEq|mmol|%|puffs?|drops?)`;
-const DOSE_RE = new RegExp(String.raw`(?<amount>\d+(?:\.\d+)?(?:\s*\/\s*\d+(?:\.\d+)?)?)\s*(?<unit>${DOSE_UNIT})(?![\w/])`, 'i');
+const PER = String.raw`(?:\s*\/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|l|dose|actuation|spray|tab|h|hr|24\s*h))?`;
+const DOSE_RE = new RegExp(String.raw`(?<![\w.])(?<amount>\d+(?:\.\d+)?(?:\s*\/\s*\d+(?:\.\d+)?)?)\s*(?<unit>${DOSE_UNIT})(?<per>${PER})(?![\w/])`, 'i');
 const ROUTE_RE =
   /\b(PO|P\.O\.|oral(?:ly)?|by mouth|IV|intravenous(?:ly)?|IM|intramuscular(?:ly)?|SC|SQ|subcut(?:aneous(?:ly)?)?|SL|sublingual(?:ly)?|PR|rectal(?:ly)?|topical(?:ly)?|inhaled|inhalation|INH|nebuli[sz]ed|transdermal(?:ly)?|ophthalmic|otic|(?:intra)?nasal(?:ly)?|per rectum)\b/i;
-const FREQ_RE = new RegExp(String.raw`\b(` + FREQUENCY_PATTERNS.map((x) => `(?:${x})`).join('|') + String.raw`)(?![\w])`, 'i');
+const FORM_ALT = DOSAGE_FORMS.map((f) => f.replace(/[-/]/g, '\\$&').replace(/ /g, '\\s+')).join('|');
+const FORM_AT_START = new RegExp(String.raw`^\s*[,(]?\s*(${FORM_ALT})\b\.?\s*\)?`, 'i');
+const FORM_AT_END = new RegExp(String.raw`\s+(${FORM_ALT})\.?$`, 'i');
+const FREQS = FREQUENCY_NORMAL.map(([re, norm]) => [new RegExp(String.raw`(?<![\w])(?:${re})(?![\w])`, 'i'), norm] as const);
+const NUM_WORD = Object.keys(NUMBER_WORDS).join('|');
+const DURATION_RE = new RegExp(String.raw`\b(?:x|for|×)\s*(\d+|${NUM_WORD})\s*(days?|weeks?|wks?|months?)\b`, 'i');
+const QUANTITY_RE = /\b(?:disp(?:ense)?|qty|quantity|#)\s*[:.]?\s*#?\s*(\d+(?:\s*(?:tablets?|capsules?|tabs?|caps?|ml|inhalers?|pens?|bottles?))?)/i;
+const STATUS_RES = MEDICATION_STATUS_WORDS.map(([s, re]) => [s, new RegExp(String.raw`\b(?:${re})\b`, 'i')] as const);
 const NOT_A_DRUG =
-  /\b(levels?|ranging|check|monitor(ing)?|review|follow|test|glucose|blood|pressure|diet|fever|days?|weeks?|hours?|therapy|x-ray|scan|charges?|room|total|amount|approved|fasting|patient|age|weight|dose|take|advice)\b/i;
+  /\b(levels?|ranging|check|monitor(ing)?|review|follow|test|glucose|blood|pressure|diet|fever|days?|weeks?|hours?|therapy|x-ray|scan|charges?|room|total|amount|approved|fasting|patient|age|weight|dose|take|advice|he|she|they|was|were|is|are|the|with|and|of|for|every|daily|allerg\w*|history|units?|result|results|value|tablet|tablets|capsules?)\b/i;
 
 function medStatus(text: string): MedicationStatus | null {
-  if (/\bdiscontinu(e|ed)|\bstop(ped)?\b|\bhold\b/i.test(text)) return 'stopped';
-  if (/\b(chang(e|ed)|increas(e|ed)|decreas(e|ed))\b/i.test(text)) return 'changed';
-  if (/\bcontinu(e|ed|ing)\b/i.test(text) || /\bnew(ly started)?\b|\bstart(ed)?\b/i.test(text)) return 'active';
-  return null;
+  return STATUS_RES.find(([, re]) => re.test(text))?.[0] ?? null;
 }
 
-function freqOf(text: string): string | null {
-  const m = FREQ_RE.exec(text);
-  return m ? m[1]!.trim() : null;
+/** How often, in its normal form ("BID" → "twice daily"), or null. */
+export function frequencyOf(text: string): string | null {
+  // The earliest phrase wins, the longer at one place: "twice daily (BD)" is not "daily".
+  let top: { at: number; len: number; value: string } | null = null;
+  for (const [re, norm] of FREQS) {
+    const m = re.exec(text);
+    if (m && (!top || m.index < top.at || (m.index === top.at && m[0].length > top.len))) {
+      top = { at: m.index, len: m[0].length, value: norm.replace('$1', m[1] ?? m[2] ?? '') };
+    }
+  }
+  return top?.value ?? null;
+}
+
+function durationOf(text: string): string | null {
+  const m = DURATION_RE.exec(text);
+  if (!m) return null;
+  const n = NUMBER_WORDS[m[1]!.toLowerCase()] ?? m[1]!;
+  return `${n} ${m[2]!.toLowerCase().replace(/^wks?$/, 'weeks')}`;
 }
 
 type MedParse = Omit<Medication, 'evidence' | 'confidence' | 'reasons'>;
 
+/** A drug's name as printed before its strength: 1–5 words, no digits, not a sentence. */
+function cleanName(raw: string): string | null {
+  let name = raw.replace(/[:,;-]+\s*$/, '').trim();
+  name = name.replace(/^(?:rx|medication|drug)\s*[:#]\s*/i, '').trim();
+  if (name.length < 3 || name.length > 50 || /\d{2,}|[|_@]/.test(name)) return null;
+  if (!/^[A-Za-z]/.test(name) || name.split(/\s+/).length > 5) return null;
+  if (NOT_A_DRUG.test(name.replace(/\([^)]*\)/g, ''))) return null;
+  return name;
+}
+
+/** Everything after the strength: form, then the instruction with its frequency, route, duration, quantity, status. */
+function readSig(after: string, med: MedParse): void {
+  let rest = after;
+  const f = FORM_AT_START.exec(rest);
+  if (f) {
+    med.form = f[1]!;
+    rest = rest.slice(f[0].length);
+  }
+  const sig = rest
+    .replace(/^\s*[-–—,:;]\s*/, '')
+    .replace(/^sig\s*[:.]?\s*/i, '')
+    .replace(/[.;,]\s*$/, '')
+    .trim();
+  if (sig !== '' && /\p{L}/u.test(sig)) med.instructions = sig;
+  const text = `${med.form ?? ''} ${sig}`;
+  med.route = ROUTE_RE.exec(text)?.[1] ?? (/\b(inhaler|MDI|puffs?)\b/i.test(text) || /\binhaler\b/i.test(med.name) ? 'inhalation' : null);
+  med.frequency = frequencyOf(sig);
+  med.duration = durationOf(sig);
+  med.quantity = QUANTITY_RE.exec(sig)?.[1] ?? null;
+  med.status = medStatus(sig);
+}
+
+const empty = (name: string): MedParse => ({
+  name,
+  strength: null,
+  form: null,
+  route: null,
+  frequency: null,
+  instructions: null,
+  duration: null,
+  quantity: null,
+  status: null,
+});
+
 /** "Amoxicillin-Clavulanate 625mg PO BD x 5 days (continue)" → parts. `requireDose` for lines outside a medication section. */
 function parseMedItem(raw: string, requireDose: boolean): MedParse | null {
   const t = plainText(raw).replace(BULLET, '').trim();
-  const m = new RegExp(String.raw`^(?<name>[A-Za-z][A-Za-z0-9'/-]*(?:\s+(?!\d)[A-Za-z][A-Za-z0-9'/-]*){0,3}?)\s*[,:]?\s+(?<rest>\d.*)$`).exec(t);
-  let name: string;
-  let dose: string | null = null;
-  let rest: string;
-  if (m) {
-    const d = DOSE_RE.exec(group(m, 'rest')!);
-    if (!d || d.index !== 0) return null;
-    name = group(m, 'name')!;
-    dose = `${group(d, 'amount')!.replace(/\s+/g, '')} ${group(d, 'unit')}`;
-    rest = group(m, 'rest')!.slice(d[0].length);
-  } else {
-    if (requireDose) return null;
-    // No dose: "Motrin once/week", "Tums previously" — the name is the words before the first frequency/route word.
-    const n =
-      /^(?<name>[A-Za-z][A-Za-z'/-]*(?:\s+[A-Za-z][A-Za-z'/-]*){0,2}?)(?=\s+(?:once|twice|daily|as|prn|po|iv|at|every|q\d|bid|tid|od|bd|previously|\(|-)|$)/i.exec(
-        t,
-      );
-    if (!n) return null;
-    name = group(n, 'name')!;
-    rest = t.slice(name.length);
+  const d = DOSE_RE.exec(t);
+  if (d && d.index > 0) {
+    const name = cleanName(t.slice(0, d.index));
+    if (name) {
+      const med = empty(name);
+      const form = FORM_AT_END.exec(name);
+      if (form && form.index > 0 && !/\s(?:oral|nasal|eye|ear)$/i.test(name.slice(0, form.index))) {
+        med.name = name.slice(0, form.index).trim();
+        med.form = form[1]!;
+      }
+      med.strength = `${d.groups!.amount!.replace(/\s+/g, '')} ${d.groups!.unit}${d.groups!.per ? d.groups!.per.replace(/\s+/g, ' ').replace(/\s*\/\s*/, '/') : ''}`;
+      readSig(t.slice(d.index + d[0].length), med);
+      if (med.form) med.route ??= ROUTE_RE.exec(med.form)?.[1] ?? null;
+      return med;
+    }
   }
-  name = name.replace(/\s+(tab|tabs|tablet|cap|caps|capsule)$/i, '').trim();
-  if (name.length < 3 || NOT_A_DRUG.test(name)) return null;
-  const route = ROUTE_RE.exec(rest)?.[1] ?? (/\b(inhaler|MDI)\b/i.test(rest) || /\binhaler\b/i.test(name) ? 'inhalation' : null);
-  return {
-    name,
-    strength: dose,
-    form: null,
-    route,
-    frequency: freqOf(rest),
-    instructions: null,
-    duration: null,
-    quantity: null,
-    status: medStatus(rest),
+  if (requireDose) return null;
+  // No strength: "Sertraline 1 tablet PO daily", "Motrin once/week": the name is the words before the first
+  // count of a form, frequency or route word.
+  const n = new RegExp(
+    String.raw`^(?<name>[A-Za-z][A-Za-z'/-]*(?:\s+[A-Za-z][A-Za-z'/-]*){0,2}?)(?=\s+(?:\d+\s*(?:${FORM_ALT})\b|once|twice|daily|as|prn|po|iv|at|every|q\d|bid|tid|od|bd|previously|\(|-)|$)`,
+    'i',
+  ).exec(t);
+  if (!n) return null;
+  const name = cleanName(n.groups!.name!);
+  if (!name) return null;
+  const med = empty(name);
+  readSig(t.slice(n.groups!.name!.length), med);
+  return med;
+}
+
+/** A medication table's header: which cell is which column, or null. */
+function medicationHeader(line: Line): Array<string | null> | null {
+  const cells = cellsOf(line.text);
+  if (cells.length < 2) return null;
+  const kinds = cells.map((c) => {
+    const k = plainText(c).toLowerCase().replace(/[:.]$/, '').trim();
+    return Object.entries(MEDICATION_COLUMNS).find(([, words]) => words.some((w) => k === w || k.startsWith(`${w} `)))?.[0] ?? null;
+  });
+  return kinds[0] === 'name' && kinds.filter((k) => k !== null).length >= 2 ? kinds : null;
+}
+
+/** Rows of a medication table, read by its header's columns; a line continuing the last cell joins its row. */
+function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
+  const out: Medication[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const header = medicationHeader(lines[i]!);
+    if (!header) continue;
+    used.add(lines[i]!);
+    for (let j = i + 1; j < lines.length; j++) {
+      const line = lines[j]!;
+      let cells = cellsOf(line.text);
+      if (j === i + 1 && cells.length === 1 && /^[a-z]{1,5}$/.test(cells[0]!)) {
+        used.add(line); // a header word wrapped onto the next line ("Stren / gth")
+        continue;
+      }
+      if (cells.length < 2 || /:/.test(cells[0]!) || medicationHeader(line)) break;
+      // A wrapped last cell continues on the next line: its one cell joins this row.
+      let last = line;
+      const next = lines[j + 1];
+      if (next && cellsOf(next.text).length === 1 && !DOSE_RE.test(next.text) && next.text.length <= 40 && !/:/.test(next.text)) {
+        cells = [...cells.slice(0, -1), `${cells[cells.length - 1]} ${cellsOf(next.text)[0]}`];
+        last = next;
+      }
+      let med: MedParse | null = null;
+      if (cells.length === header.length) {
+        const byKind: Record<string, string> = {};
+        header.forEach((k, n) => {
+          if (k) byKind[k] = cells[n]!;
+        });
+        const name = cleanName(byKind.name ?? '');
+        const inName = name ? parseMedItem(byKind.name!, true) : null;
+        if (name) {
+          med = inName ?? empty(name);
+          const dose = byKind.strength ? DOSE_RE.exec(plainText(byKind.strength)) : null;
+          if (dose) med.strength = plainText(byKind.strength!).trim();
+          if (byKind.form) med.form = byKind.form;
+          if (byKind.instructions) readSig(byKind.instructions, med);
+          if (byKind.form) med.form = byKind.form;
+          if (byKind.status) med.status = medStatus(byKind.status);
+        }
+      } else med = parseMedItem(line.text, false);
+      if (!med) break;
+      used.add(line);
+      used.add(last);
+      out.push({ ...med, evidence: last === line ? lineEvidence(line) : spanEvidence(line, last), confidence: med.strength ? 0.85 : 0.65 });
+      j = lines.indexOf(last);
+    }
+  }
+  return out;
+}
+
+/** Sentences of prose naming a drug with its strength. The evidence spans the lines the sentence is on. */
+function proseMedications(lines: Line[], sections: Map<Line, Section>, used: Set<Line>): Medication[] {
+  const out: Medication[] = [];
+  const lead = new RegExp(String.raw`^(?:${MEDICATION_PROSE_LEAD.join('|')})\s*:?\s*`, 'i');
+  // Paragraphs: runs of consecutive lines that are not list items, table rows or labels.
+  let para: Line[] = [];
+  const flush = (): void => {
+    if (para.length === 0) return;
+    const text = para.map((l) => plainText(l.text)).join(' ');
+    const starts: number[] = [];
+    let pos = 0;
+    for (const l of para) {
+      starts.push(pos);
+      pos += plainText(l.text).length + 1;
+    }
+    const lineAt = (offset: number): Line =>
+      para[
+        Math.max(
+          0,
+          starts.findIndex((s, k) => offset >= s && (starts[k + 1] ?? Infinity) > offset),
+        )
+      ]!;
+    const re = /[^.;]+(?:\.(?=\d)[^.;]*)*[.;]?/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text))) {
+      const sentence = m[0].trim();
+      if (sentence === '') continue;
+      const l = lead.exec(sentence);
+      const inSection = sections.get(para[0]!) === 'medications';
+      if (!l && !inSection) continue;
+      const med = parseMedItem(sentence.slice(l ? l[0].length : 0), true);
+      if (!med) continue;
+      const first = lineAt(m.index + (m[0].length - m[0].trimStart().length));
+      const last = lineAt(m.index + m[0].trimEnd().length - 1);
+      const evidence: Evidence = first === last ? lineEvidence(first) : spanEvidence(first, last);
+      out.push({ ...med, evidence, confidence: 0.7 });
+    }
+    para = [];
   };
+  for (const line of lines) {
+    const prose = !used.has(line) && !BULLET.test(line.text) && !/\s{2,}/.test(line.text) && !/^[^:]{1,40}:\s*$/.test(line.text);
+    if (!prose || (para.length > 0 && sections.get(para[0]!) !== sections.get(line))) flush();
+    if (prose) para.push(line);
+  }
+  flush();
+  return out;
 }
 
 export function medications(pageLines: Line[][], sections: Map<Line, Section>, kvs: LabelValue[]): Medication[] {
   const out: Medication[] = [];
+  const used = new Set<Line>();
   for (const lines of pageLines) {
+    out.push(...tableMedications(lines, used));
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
+      if (used.has(line)) continue;
       const inSection = sections.get(line) === 'medications';
       if (/^\s*sig\s*:/i.test(line.text)) continue;
-      if (/:\s*\S/.test(line.text) && !inSection) continue; // label lines are read below
+      if (/:\s*\S/.test(line.text) && !inSection && !/^\W*rx\s*:/i.test(line.text)) continue; // label lines are read below
       const bulleted = BULLET.test(line.text);
       const med = parseMedItem(line.text, !inSection || !bulleted);
       if (!med) continue;
-      if (!inSection && !(med.frequency || med.route)) continue;
+      if (!inSection && !(med.frequency || med.route || /^\W*rx\s*:/i.test(line.text))) continue;
+      if (!bulleted && !/\s{2,}/.test(line.text) && /[.;]\s*\S/.test(line.text)) continue; // prose: read sentence by sentence
       // The directions may follow on a "Sig:" line; the evidence then spans both lines.
       let evidence = lineEvidence(line);
       const next = lines[i + 1];
-      if (next && /^\s*sig\s*:/i.test(next.text)) {
-        const sig = plainText(next.text);
-        med.frequency ??= freqOf(sig);
-        med.route ??= ROUTE_RE.exec(sig)?.[1] ?? null;
-        med.status ??= medStatus(sig);
+      if (next && /^\W*sig\b\s*[:.]?/i.test(next.text)) {
+        const sig = plainText(next.text).replace(/^\W*sig\b\s*[:.]?\s*/i, '');
+        // The drug line's words after the strength are then its form ("MDI Inhaler"), the sig the directions.
+        const printedForm = [med.form, med.instructions].filter(Boolean).join(' ') || null;
+        readSig(sig, med);
+        med.form = printedForm && printedForm.length <= 25 ? printedForm : med.form;
         evidence = spanEvidence(line, next);
+        used.add(next);
+        const after = lines[i + 2];
+        const q = after ? QUANTITY_RE.exec(plainText(after.text)) : null;
+        if (after && q && /^\W*(disp|qty|quantity)/i.test(after.text)) {
+          med.quantity = q[1]!;
+          evidence = spanEvidence(line, after);
+          used.add(after);
+        }
       }
+      used.add(line);
       const confidence = inSection ? (med.strength ? 0.85 : 0.6) : 0.6;
       out.push({ ...med, evidence, confidence });
     }
+    out.push(...proseMedications(lines, sections, used));
   }
   for (const kv of kvs) {
     if (LABEL_OF.get(kv.key) !== 'medications' || kv.nextLine || isBlank(kv.value)) continue;
-    if (FORM_TEMPLATE.test(kv.value)) continue;
+    if (FORM_TEMPLATE.test(kv.value) || used.has(kv.line)) continue;
     for (const item of splitList(kv.value).flatMap((x) => x.split(/\.\s+(?=\p{Lu})/u))) {
       const med = parseMedItem(item.replace(/\.$/, ''), false);
       if (med) out.push({ ...med, evidence: lineEvidence(kv.line), confidence: med.strength ? 0.8 : 0.55 });

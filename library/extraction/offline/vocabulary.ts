@@ -283,3 +283,36 @@ export const PAYER_WORDS: readonly string[] = [
   'life',
   'plan',
 ];
+
+/** Header cells of a medication table and the column they name (lower case; a cell may add words after). */
+export const MEDICATION_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  name: ['medication', 'medications', 'medicine', 'drug', 'drug name', 'medication name', 'name', 'rx'],
+  strength: ['dose', 'strength', 'stren', 'dosage'],
+  form: ['type', 'form', 'dosage form'],
+  instructions: ['instructions', 'sig', 'how to take', 'directions', 'frequency', 'frequency / instructions', 'frequency/instructions', 'usage'],
+  status: ['status', 'action'],
+};
+
+/** Words that open a sentence naming a medication ("He currently takes", "She remains on", "Also"). */
+export const MEDICATION_PROSE_LEAD: readonly string[] = [
+  String.raw`(?:(?:he|she|they|the patient|patient|pt)\s+)?(?:currently\s+|also\s+|still\s+)?(?:takes|is taking|remains[- ]on|is on|was started on|was given|started|continues(?: on)?|uses|was prescribed)`,
+  String.raw`also`,
+  String.raw`(?:start|continue|stop|resume)`,
+];
+
+/** Numbers written as words, for durations ("for five days"). */
+export const NUMBER_WORDS: Readonly<Record<string, string>> = {
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+  ten: '10',
+  fourteen: '14',
+  twenty: '20',
+  thirty: '30',
+};
