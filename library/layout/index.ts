@@ -14,7 +14,7 @@ import type { KeyValue, LayoutLine, LayoutPage, LayoutTable, Section } from './t
 
 export * from './types.js';
 export { pageFromFractionWords, pageFromOcrWords, pageFromPlacedItems, wordsFromPlacedItems, type BoxedWord } from './adapters.js';
-export { readLayoutPages } from './pdf.js';
+export { readLayoutPages, type ReadLayoutOptions } from './pdf.js';
 export { buildLines, makeLine, LINE_RULES } from './lines.js';
 export { markFurniture, furnitureKey, similarity, FURNITURE_RULES } from './furniture.js';
 export { orderColumns, COLUMN_RULES } from './reading-order.js';
@@ -22,7 +22,7 @@ export { findTables, tableLines, isHeaderLike, TABLE_RULES } from './tables.js';
 export { findKeyValues, KV_RULES, type KeyValueOptions } from './key-values.js';
 export { findSections } from './sections.js';
 export { isHeading, headingTitle, isAllCaps, HEADING_RULES } from './headings.js';
-export { KNOWN_LABELS, PAGE_NUMBER_SHAPES } from './vocabulary.js';
+export { BOLD_FONT_NAMES, KNOWN_LABELS, PAGE_NUMBER_SHAPES } from './vocabulary.js';
 
 export interface LayoutOptions extends KeyValueOptions {
   pageNumberShapes?: readonly string[];

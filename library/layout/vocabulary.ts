@@ -59,3 +59,6 @@ export const KNOWN_LABELS: readonly string[] = [
   'site',
   'dose',
 ];
+
+/** Parts of a font's name that mean bold type ("Helvetica-Bold", "Arial-BoldMT", "Inter-SemiBold"). */
+export const BOLD_FONT_NAMES: readonly string[] = ['bold', 'black', 'heavy', 'semibold', 'demi'];
