@@ -434,6 +434,20 @@ test('sections end at the next heading, when a table starts or ends, and never t
   assert.deepEqual(doc.sections[3]!.pages, [1, 2]);
 });
 
+test('a bold line of body size is a heading; a sentence in the body is not', () => {
+  const doc = analyseLayout([
+    page(1, [
+      ...printed(60, [[40, 'Plan of care']], { bold: true }),
+      ...printed(76, [[40, 'Continue the current medication and review in two weeks.']]),
+      ...printed(92, [[40, 'Return sooner if symptoms worsen']]),
+    ]),
+  ]);
+  assert.deepEqual(
+    doc.sections.map((s) => [s.title, s.lines.length]),
+    [['Plan of care', 2]],
+  );
+});
+
 // ------------------------------------------------------------------------------------------------
 // Two columns
 // ------------------------------------------------------------------------------------------------
@@ -502,6 +516,8 @@ test('corpus: a three-page lab report gives its 36 results, none with a unit in 
     assert.equal(r.cells[1]!.text, t.value);
     assert.equal(r.cells[2]!.text, t.unit);
   }
+  // Headings in bold type are known as bold (from the fonts' names).
+  assert.equal(doc.body.find((l) => l.text === 'PATIENT INFORMATION')?.bold, true);
   const lipid = doc.tables.find((t) => t.title?.text === 'LIPID PANEL');
   assert.ok(lipid && lipid.pages.includes(2) && lipid.rows.length === 5);
   // The letterhead and "Page n/3" repeat on every page and are left out.
