@@ -9,7 +9,7 @@
  * Each product folder lists the folders it may import; an import of any other of our folders is an error,
  * and so is any cycle.
  */
-const TOOLING = ['test', 'bench', 'scripts', 'harness'];
+const TOOLING = ['test', 'bench', 'scripts', 'harness', 'eval', 'fixtures'];
 
 /** Product folder → the folders (or sub-folders) its files may import, besides its own. */
 const ALLOWED = {

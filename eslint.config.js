@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Tooling may read the environment and use anything; product code gets its settings from core/config.ts. */
-const TOOLING = ['test/**', 'bench/**', 'scripts/**', 'harness/**', 'web/build.mjs', '*.config.js', '.dependency-cruiser.cjs'];
+const TOOLING = ['test/**', 'bench/**', 'scripts/**', 'harness/**', 'eval/**', 'fixtures/**', 'web/build.mjs', '*.config.js', '.dependency-cruiser.cjs'];
 
 const envMessage = 'Read settings through core/config.ts (the only reader of the environment): add a validated field to its schema.';
 const processEnvBan = {
