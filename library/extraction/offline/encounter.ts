@@ -8,7 +8,7 @@ import type { Candidate, Line } from './lines.js';
 import { best } from './lines.js';
 import { cleanPersonName } from './patient.js';
 import { isBlank, plainText } from './text.js';
-import { PAYER_WORDS } from './vocabulary.js';
+import { PAYER_WORDS, TOTAL_LABEL_WORDS } from './vocabulary.js';
 
 const AGE_UNIT = String.raw`(?:years?|yrs?|y\/o|yo|y|months?|mos?|m|weeks?|wks?|days?|d)`;
 /** "49", "49 y", "75y", "44 years", "49 yrs / Male": the age as printed, or null. */
@@ -29,7 +29,10 @@ function ageOf(raw: string, combined: boolean): string | null {
 const PROSE_AGE = /\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:y\/o|yo)\b|\baged\s+(\d{1,3})\b/i;
 
 function money(raw: string): number | null {
-  const m = /^\(?\s*(?:[$€£₹]|rs\.?|inr|usd)?\s*(-?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|-?\d+(?:\.\d{1,2})?)\s*\)?$/i.exec(plainText(raw).trim());
+  // A currency sign may be any one symbol (a font may map ₹ to another glyph).
+  const m = /^\(?\s*(?:[^\p{L}\p{Nd}\s(]|rs\.?|inr|usd)?\s*(-?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|-?\d+(?:\.\d{1,2})?)\s*\)?(?:\s*\([^)]*\))?$/iu.exec(
+    plainText(raw).trim(),
+  );
   if (!m) return null;
   const n = Number(m[1]!.replace(/,/g, ''));
   return Number.isFinite(n) ? n : null;
@@ -76,7 +79,15 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
   for (const kv of kvs) {
     if (isBlank(kv.value)) continue;
     const penalty = kv.nextLine ? 0.85 : 1;
-    for (const field of fieldsOfLabel(kv.key)) {
+    const fields = fieldsOfLabel(kv.key);
+    // An amount under a label we do not list: its words say which total it is.
+    if (fields.length === 0 && money(kv.value) !== null) {
+      const rule = TOTAL_LABEL_WORDS.find(
+        (r) => new RegExp(String.raw`\b(?:${r.words})\b`, 'i').test(kv.key) && !new RegExp(String.raw`\b(?:${r.not})\b`, 'i').test(kv.key),
+      );
+      if (rule) totals[rule.field].push({ value: money(kv.value)!, line: kv.line, confidence: 0.6 * penalty });
+    }
+    for (const field of fields) {
       switch (field) {
         case 'age': {
           const a = ageOf(kv.value, kv.key.includes('/'));

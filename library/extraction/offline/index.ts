@@ -19,7 +19,9 @@ import { emptyExtraction } from '../../../core/contract/extraction.js';
 import { allergies } from './allergies.js';
 import type { DateContext } from './dates.js';
 import { documentDateOrder } from './dates.js';
+import { claimLines } from './claims.js';
 import { diagnoses } from './diagnoses.js';
+import { immunizations } from './immunizations.js';
 import { v2Scalars } from './encounter.js';
 import { author, documentDate, documentType, facility } from './document.js';
 import { collectLabelValues } from './labels.js';
@@ -59,6 +61,8 @@ export function extractOffline(pages: PageText[], options: OfflineOptions = {}):
   result.procedures = procedures(pageLines, sections, dates);
   result.vitals = vitals(pageLines, sections);
   result.allergies = allergies(pageLines, sections, kvs);
+  result.immunizations = immunizations(pageLines, sections, dates);
+  result.claim_lines = claimLines(pageLines, dates);
 
   // Lines read as medications or vitals are not lab rows too.
   const used = new Set([...result.medications, ...result.vitals].map((x) => `${x.evidence.page}\u0000${x.evidence.quote}`));

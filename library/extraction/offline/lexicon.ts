@@ -4,8 +4,9 @@
  * Longer than the other modules because it is one vocabulary: split, a word would be harder to find.
  */
 import type { DocumentType } from '../../../core/contract/extraction.js';
+import { IMMUNIZATION_HEADINGS } from './vocabulary.js';
 
-export type Section = 'medications' | 'diagnoses' | 'procedures' | 'allergies' | 'vitals' | 'other';
+export type Section = 'medications' | 'diagnoses' | 'procedures' | 'allergies' | 'vitals' | 'immunizations' | 'other';
 
 /** Typographic ligatures and the letters they stand for. */
 export const LIGATURES: Record<string, string> = {
@@ -487,6 +488,7 @@ export const SECTION_HEADERS: Array<[Section, RegExp]> = [
   ['procedures', /^(?:procedures?|operations?|surgeries|interventions)(?:\s+(?:performed|done|carried out))?\s*:?$/i],
   ['allergies', /^(?:known\s+|drug\s+)?allerg(?:y|ies)(?:\s*\/\s*(?:adverse\s+)?reactions?)?\s*:?$/i],
   ['vitals', /^vital\s*signs?\s*:?$|^vitals\s*:?$/i],
+  ['immunizations', new RegExp(`^(?:${IMMUNIZATION_HEADINGS.join('|')})\\s*:?$`, 'i')],
 ];
 
 /** How often a medication is taken, as regular-expression sources (a phrase before the shorter ones it contains). */

@@ -100,6 +100,7 @@ export const V2_LABELS: Readonly<Record<string, readonly string[]>> = {
     'billed amount',
     'total amount',
     'total amount billed',
+    'total billed amount',
     'gross amount',
     'total bill',
     'bill total',
@@ -120,6 +121,8 @@ export const V2_LABELS: Readonly<Record<string, readonly string[]>> = {
     'payments',
     'payment',
     'amount covered',
+    'insurance covered',
+    'paid amount',
   ],
   balance_due: [
     'balance due',
@@ -134,6 +137,7 @@ export const V2_LABELS: Readonly<Record<string, readonly string[]>> = {
     'net payable',
     'patient pays',
     'patient resp',
+    'patient liability',
   ],
 };
 
@@ -316,3 +320,13 @@ export const NUMBER_WORDS: Readonly<Record<string, string>> = {
   twenty: '20',
   thirty: '30',
 };
+
+/**
+ * Words that make an unknown label with an amount one of the claim totals ("FINAL PAID AMOUNT BY
+ * INSURANCE", "Total Billed Amount"), tried in order; `not` words rule a field out.
+ */
+export const TOTAL_LABEL_WORDS: ReadonlyArray<{ field: 'total_charge' | 'amount_paid' | 'balance_due'; words: string; not: string }> = [
+  { field: 'balance_due', words: String.raw`balance|owes?|liability|responsibility|amount due|due`, not: String.raw`paid|allowed` },
+  { field: 'amount_paid', words: String.raw`paid|covered|payment`, not: String.raw`allowed|un ?paid|balance|patient` },
+  { field: 'total_charge', words: String.raw`total|billed|charges?`, not: String.raw`paid|allowed|balance|adjust\w*|discount|covered|due|tax` },
+];

@@ -1,0 +1,57 @@
+/** Immunizations: vaccine, date and lot, from a table read by its header or the dated items of an immunizations section. */
+import type { Immunization } from '../../../core/contract/extraction.js';
+import type { DateContext } from './dates.js';
+import { parseDate } from './dates.js';
+import { cellsOf } from './labels.js';
+import type { Section } from './lexicon.js';
+import type { Line } from './lines.js';
+import { lineEvidence } from './lines.js';
+import { BULLET, plainText } from './text.js';
+import { COLUMN_WORDS } from './vocabulary.js';
+
+const LOT = /\blot\s*(?:#|no\.?|number)?\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{2,})/i;
+
+function columnOf(cell: string): string | null {
+  const k = plainText(cell).toLowerCase().replace(/[:.]$/, '').trim();
+  for (const kind of ['vaccine', 'date', 'lot']) if ((COLUMN_WORDS[kind] ?? []).some((w) => k === w || k.startsWith(`${w} `))) return kind;
+  return null;
+}
+
+export function immunizations(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext): Immunization[] {
+  const out: Immunization[] = [];
+  for (const lines of pageLines) {
+    const used = new Set<Line>();
+    for (let i = 0; i < lines.length; i++) {
+      const kinds = cellsOf(lines[i]!.text).map(columnOf);
+      if (!kinds.includes('vaccine') || !kinds.includes('date')) continue;
+      for (let j = i + 1; j < lines.length; j++) {
+        const line = lines[j]!;
+        const cells = cellsOf(line.text);
+        if (cells.length !== kinds.length) break;
+        const at = (kind: string): string | undefined => cells[kinds.indexOf(kind)];
+        const date = parseDate(at('date') ?? '', dates);
+        const vaccine = at('vaccine')?.trim();
+        if (!date || !vaccine || !/\p{L}{2}/u.test(vaccine)) break;
+        const lot = at('lot')?.trim();
+        out.push({ vaccine, date: date.iso, lot: lot && /\d/.test(lot) ? lot : null, evidence: lineEvidence(line), confidence: 0.85 });
+        used.add(line);
+      }
+    }
+    for (const line of lines) {
+      if (used.has(line) || sections.get(line) !== 'immunizations') continue;
+      const text = plainText(line.text)
+        .replace(BULLET, '')
+        .replace(/^[^\p{L}\p{N}]+/u, '');
+      const d = parseDate(text, dates);
+      if (!d) continue;
+      const rest = `${text.slice(0, d.start)} ${text.slice(d.end)}`.trim();
+      const vaccine = rest
+        .split(/,\s*(?:dose|lot|series)\b|\s+(?:dose|lot)\s+[#\dA-Z]|\s{2,}|\s+[-–]\s+/i)[0]!
+        .replace(/^[\s,:-]+|[\s,:-]+$/g, '')
+        .trim();
+      if (vaccine.length < 2 || !/\p{L}{2}/u.test(vaccine)) continue;
+      out.push({ vaccine, date: d.iso, lot: LOT.exec(rest)?.[1] ?? null, evidence: lineEvidence(line), confidence: 0.75 });
+    }
+  }
+  return out;
+}
