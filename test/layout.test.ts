@@ -296,6 +296,49 @@ test('a table continues across a page break, after a repeated header or directly
   assert.equal(t.headerLines.length, 2);
 });
 
+test('a table goes on after a page break under its repeated title ("continued") and header; a wrapped header names its column', () => {
+  const p1 = page(1, [
+    ...printed(600, [[40, 'RESULTS']], { size: 12 }),
+    ...printed(620, header),
+    // The header wraps: "Reference Range" is followed by "(adults)" under it.
+    ...printed(628, [[380, '(adults)']]),
+    ...labRow(648, 'Sodium', '140', 'mmol/L', '135 - 145'),
+  ]);
+  const p2 = page(2, [
+    ...printed(60, [[40, 'RESULTS (continued)']], { size: 12 }),
+    ...printed(80, header),
+    ...labRow(100, 'Chloride', '101', 'mmol/L', '98 - 107'),
+  ]);
+  const doc = analyseLayout([p1, p2]);
+  assert.equal(doc.tables.length, 1);
+  const t = doc.tables[0]!;
+  assert.equal(t.columns[3]!.header, 'Reference Range (adults)');
+  assert.deepEqual(
+    t.rows.map((r) => [r.page, r.cells[0]!.text]),
+    [
+      [1, 'Sodium'],
+      [2, 'Chloride'],
+    ],
+  );
+});
+
+test('two columns whose lines do not share baselines are still read column by column', () => {
+  const left = ['The patient is a 54 year old man', 'who presented with chest pain at', 'rest that began two hours before', 'arrival and radiated to the jaw.'];
+  const right = [
+    'He takes metformin 1 g twice daily',
+    'and atorvastatin 40 mg at night',
+    'for diabetes and high cholesterol;',
+    'he is allergic to penicillin.',
+  ];
+  const doc = analyseLayout([
+    page(1, [...left.flatMap((t, i) => printed(80 + 14 * i, [[40, t]])), ...right.flatMap((t, i) => printed(87 + 14 * i, [[320, t]]))]),
+  ]);
+  assert.deepEqual(
+    doc.body.map((l) => l.text),
+    [...left, ...right],
+  );
+});
+
 test('label: value lines are not a table, and a table needs rows that line up with its header', () => {
   const doc = analyseLayout([
     page(1, [

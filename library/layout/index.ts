@@ -22,7 +22,7 @@ export { findTables, tableLines, isHeaderLike, TABLE_RULES } from './tables.js';
 export { findKeyValues, KV_RULES, type KeyValueOptions } from './key-values.js';
 export { findSections } from './sections.js';
 export { isHeading, headingTitle, isAllCaps, HEADING_RULES } from './headings.js';
-export { BOLD_FONT_NAMES, KNOWN_LABELS, PAGE_NUMBER_SHAPES } from './vocabulary.js';
+export { BOLD_FONT_NAMES, CONTINUED_MARKERS, KNOWN_LABELS, PAGE_NUMBER_SHAPES } from './vocabulary.js';
 
 export interface LayoutOptions extends KeyValueOptions {
   pageNumberShapes?: readonly string[];

@@ -14,6 +14,7 @@
 import { furnitureKey, similarity } from './furniture.js';
 import { box, median, union } from './geometry.js';
 import { isHeading } from './headings.js';
+import { CONTINUED_MARKERS } from './vocabulary.js';
 import type { Box, LayoutColumn, LayoutLine, LayoutRow, LayoutTable, LayoutWord } from './types.js';
 
 export const TABLE_RULES = {
@@ -141,6 +142,20 @@ function joinWords(ws: readonly LayoutWord[]): string {
 
 export interface TableContext {
   bodySize: number;
+  /** Patterns that mark a title as continued from an earlier page (default CONTINUED_MARKERS). */
+  continued?: readonly string[];
+}
+
+/**
+ * A title over a repeated header on the next page continues the table when it says so ("continued")
+ * or repeats the table's own title; any other title starts a new table (the next panel).
+ */
+function continues(line: LayoutLine, title: LayoutLine | undefined, continued: RegExp): boolean {
+  if (continued.test(line.text)) return true;
+  if (!title) return false;
+  const a = furnitureKey(line.text);
+  const b = furnitureKey(title.text);
+  return a.includes(b) || similarity(a, b) >= 0.8;
 }
 
 /**
@@ -149,30 +164,37 @@ export interface TableContext {
  */
 export function findTables(body: readonly LayoutLine[], ctx: TableContext): LayoutTable[] {
   const tables: LayoutTable[] = [];
+  const continued = new RegExp(`(${(ctx.continued ?? CONTINUED_MARKERS).join('|')})`, 'iu');
   let i = 0;
   while (i < body.length) {
     const header = body[i]!;
-    const next = body[i + 1];
     const bands = isHeaderLike(header) ? bandsFrom(header) : undefined;
-    const firstFit = bands && next && next.page === header.page && next.size >= 0.6 * header.size ? fit(next, bands) : undefined;
-    if (!bands || !firstFit || firstFit.size < 2 || next!.size > 1.25 * header.size) {
+    if (!bands) {
       i++;
       continue;
     }
-    const t: Building = { header, bands, headerLines: [header], rows: [], pitches: [] };
-    let prev = header;
-    let lastRowStart: LayoutLine | undefined;
-    let j = i + 1;
     // A second header line right under the first (a wrapped header) extends the column names.
-    for (; j < body.length; j++) {
-      const l = body[j]!;
+    const wrapped: Array<{ line: LayoutLine; cols: Map<number, LayoutWord[]> }> = [];
+    for (let k = i + 1; k < body.length; k++) {
+      const l = body[k]!;
+      const above = wrapped.length > 0 ? wrapped[wrapped.length - 1]!.line : header;
       const cols = l.page === header.page ? fit(l, bands) : undefined;
-      if (!cols || !headerCells(l) || cols.has(0)) break;
-      if (l.y0 - prev.y1 > 0.8 * header.size) break;
-      for (const [k, ws] of cols) bands[k]!.header = `${bands[k]!.header} ${joinWords(ws)}`;
-      t.headerLines.push(l);
-      prev = l;
+      if (!cols || !headerCells(l) || cols.has(0) || l.y0 - above.y1 > 0.8 * header.size) break;
+      wrapped.push({ line: l, cols });
     }
+    const next = body[i + 1 + wrapped.length];
+    const firstFit = next && next.page === header.page && next.size >= 0.6 * header.size ? fit(next, bands) : undefined;
+    if (!firstFit || firstFit.size < 2 || next!.size > 1.25 * header.size) {
+      i++;
+      continue;
+    }
+    for (const w of wrapped) for (const [k, ws] of w.cols) bands[k]!.header = `${bands[k]!.header} ${joinWords(ws)}`;
+    const t: Building = { header, bands, headerLines: [header, ...wrapped.map((w) => w.line)], rows: [], pitches: [] };
+    let prev = wrapped.length > 0 ? wrapped[wrapped.length - 1]!.line : header;
+    let lastRowStart: LayoutLine | undefined;
+    let j = i + 1 + wrapped.length;
+    const before = body[i - 1];
+    const title = before && before.cells.length === 1 && isHeading(before, { bodySize: ctx.bodySize, prev: body[i - 2], next: header }) ? before : undefined;
     for (; j < body.length; j++) {
       const l = body[j]!;
       const pageBreak = l.page !== prev.page;
@@ -186,6 +208,15 @@ export function findTables(body: readonly LayoutLine[], ctx: TableContext): Layo
         t.headerLines.push(l);
         prev = l;
         lastRowStart = undefined;
+        continue;
+      }
+      // A title repeated over the header on the next page ("Results (continued)"): the table goes on.
+      const after = body[j + 1];
+      if (pageBreak && l.cells.length === 1 && after && after.page === l.page && sameHeader(after, header) && continues(l, title, continued)) {
+        t.headerLines.push(l, after);
+        prev = after;
+        lastRowStart = undefined;
+        j++;
         continue;
       }
       if (/:$/.test(l.cells[0]?.text ?? '') && l.cells.length <= 2) break;
@@ -215,8 +246,6 @@ export function findTables(body: readonly LayoutLine[], ctx: TableContext): Layo
     }
     const fullRows = t.rows.filter((r) => r.words.size >= 2).length;
     if (fullRows >= (bands.length >= 3 ? 1 : 2)) {
-      const before = body[i - 1];
-      const title = before && before.cells.length === 1 && isHeading(before, { bodySize: ctx.bodySize, prev: body[i - 2], next: header }) ? before : undefined;
       tables.push(finish(t, title));
       i = j;
     } else i++;

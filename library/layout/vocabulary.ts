@@ -62,3 +62,6 @@ export const KNOWN_LABELS: readonly string[] = [
 
 /** Parts of a font's name that mean bold type ("Helvetica-Bold", "Arial-BoldMT", "Inter-SemiBold"). */
 export const BOLD_FONT_NAMES: readonly string[] = ['bold', 'black', 'heavy', 'semibold', 'demi'];
+
+/** A title saying that its table goes on from the previous page ("Results (continued)", "cont'd"). */
+export const CONTINUED_MARKERS: readonly string[] = ['\\bcontinued\\b', "\\bcont(\\.|'d|’d|d)(\\s|$)", '\\(cont\\b'];
