@@ -10,10 +10,11 @@ import type { OcrPool } from '../library/ocr/pool.js';
 import type { extractOffline } from '../library/extraction/offline/index.js';
 import type { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import type { logger } from '../core/logger.js';
+import type { LlmResponseFormat } from '../core/config.js';
 
 export interface ActivityConfig {
   maxPages: number;
-  openai: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number };
+  openai: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number; responseFormat?: LlmResponseFormat };
   /** LLM_RPM and whose budget it is (the task-queue prefix): see llm-send-window.ts. */
   llmRate: { requestsPerMinute: number; scope: string };
 }

@@ -1,6 +1,7 @@
 /**
  * The llm queue's activity: one extraction part of a document, by the job's provider. With `openai`,
- * one HTTP request per attempt, sent only once the shared LLM_RPM window has a place for it.
+ * one HTTP request per attempt (more when an answer is cut off or needs repair), each sent only once the
+ * shared LLM_RPM window has a place for it.
  */
 import { Context } from '@temporalio/activity';
 import type { ExtractionProvider } from '../core/contract/jobs.js';
@@ -59,11 +60,20 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
     let tokensIn = 0;
     let tokensOut = 0;
     if (provider === 'openai') {
-      const { apiKey, baseURL, model, timeoutMs } = cfg.openai;
+      const { apiKey, baseURL, model, timeoutMs, responseFormat } = cfg.openai;
       if (!apiKey) throw new PipelineError('ExtractionFailed', 'the openai provider is selected but no OPENAI_API_KEY is configured on this worker');
       const ctx = Context.current();
-      await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
-      const r = await extractors.openai(chunk, { apiKey, baseURL, model, timeoutMs }, { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest });
+      // Every request waits for its place in the LLM_RPM window: the first, and any further one the
+      // provider sends for this part (the halves of a cut-off answer, a repair).
+      const sendSlot = async () => {
+        await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
+      };
+      await sendSlot();
+      const r = await extractors.openai(
+        chunk,
+        { apiKey, baseURL, model, timeoutMs, ...(responseFormat ? { responseFormat } : {}) },
+        { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest, beforeExtraRequest: sendSlot },
+      );
       result = { schema_version: SCHEMA_VERSION, ...r.extraction };
       tokensIn = r.tokensIn;
       tokensOut = r.tokensOut;

@@ -88,6 +88,7 @@ const EnvSchema = z.object({
     .optional()
     .refine((v) => !v || v === 'openai' || v === 'offline', { message: 'EXTRACTION_PROVIDER must be "openai" or "offline"' }),
   LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
+  LLM_CHUNK_CHARS: int('LLM_CHUNK_CHARS', 24_000, 2_000, 1_000_000),
   MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
   OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
   OCR_NICE: int('OCR_NICE', 10, 0, 19), // the OCR threads' priority (library/ocr/pool.ts, same default)
@@ -212,6 +213,8 @@ export interface Config {
     timeoutMs: number;
     /** LLM_RESPONSE_FORMAT: how the answer's shape is asked for. */
     responseFormat: LlmResponseFormat;
+    /** LLM_CHUNK_CHARS: page text per model request (a small local model's context wants less). */
+    chunkChars: number;
   };
   llmRequestsPerMinute: number;
   llmMaxConcurrent: number;
@@ -302,6 +305,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
       model: e.OPENAI_MODEL,
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       responseFormat: e.LLM_RESPONSE_FORMAT,
+      chunkChars: e.LLM_CHUNK_CHARS,
     },
     llmRequestsPerMinute: e.LLM_RPM,
     llmMaxConcurrent: e.LLM_MAX_CONCURRENT,

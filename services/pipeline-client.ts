@@ -166,7 +166,12 @@ export function jobSearchAttributes(cfg: Pick<Config, 'temporalFileNameAttribute
  * restart with a password).
  */
 function workflowStart(cfg: Config, job: JobRow) {
-  const input: ProcessDocumentInput = { jobId: job.id, provider: job.provider, taskQueues: taskQueues(cfg.taskQueuePrefix) };
+  const input: ProcessDocumentInput = {
+    jobId: job.id,
+    provider: job.provider,
+    taskQueues: taskQueues(cfg.taskQueuePrefix),
+    extractionChunkChars: cfg.extraction.chunkChars,
+  };
   return {
     workflowId: workflowIdForJob(job.id),
     taskQueue: input.taskQueues.pipeline,

@@ -55,7 +55,13 @@ export function activityDependencies(cfg: Config): ActivityDependencies {
   return {
     cfg: {
       maxPages: cfg.maxPages,
-      openai: { apiKey: cfg.extraction.apiKey, baseURL: cfg.extraction.baseURL, model: cfg.extraction.model, timeoutMs: cfg.extraction.timeoutMs },
+      openai: {
+        apiKey: cfg.extraction.apiKey,
+        baseURL: cfg.extraction.baseURL,
+        model: cfg.extraction.model,
+        timeoutMs: cfg.extraction.timeoutMs,
+        responseFormat: cfg.extraction.responseFormat,
+      },
       llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
     },
     store: { ...jobStore, ...extractionStore, ...jobSecretStore },
