@@ -66,12 +66,13 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
     heartbeatTimeout: RECOVERY_HEARTBEAT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
   });
-  // One HTTP request per attempt; 429s come back with the provider's Retry-After as the next delay.
+  // One HTTP request per attempt, or a few when an answer is cut off and its halves are asked again;
+  // 429s come back with the provider's Retry-After as the next delay.
   // Heartbeats while the answer is awaited: a lost worker's part is retried after RECOVERY_HEARTBEAT,
   // not after the whole start-to-close (what made jobs wait minutes after a crash).
   const llm = proxyActivities<LlmActivities>({
     taskQueue: input.provider === 'openai' ? input.taskQueues.llm : pipelineQueue,
-    startToCloseTimeout: '5 minutes',
+    startToCloseTimeout: '15 minutes',
     heartbeatTimeout: RECOVERY_HEARTBEAT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
   });
