@@ -384,6 +384,12 @@ test('key–value pairs by geometry: inline, to the right, below, across a blank
       // A blank line, then the value.
       ...printed(222, [[40, '2025-03-04 09:15']]),
       ...printed(260, [[40, 'Signature: ______________']]),
+      ...printed(280, [
+        [40, 'Haemoglobin (LOINC: 718-7):'],
+        [220, '11.8 g/dL'],
+        [300, '[Ref: 13.5–17.5]'],
+        [420, 'LOW'],
+      ]),
     ]),
   ]);
   const kv = Object.fromEntries(doc.keyValues.map((k) => [k.label, [k.value, k.placement]]));
@@ -393,7 +399,10 @@ test('key–value pairs by geometry: inline, to the right, below, across a blank
     'Bill Date': ['03/04/2025', 'below'],
     Insured: ['Jane Public', 'below'],
     'Date/Time': ['2025-03-04 09:15', 'below-gap'],
+    'Haemoglobin (LOINC: 718-7)': ['11.8 g/dL', 'right'],
   });
+  // The cells after a value keep their own columns (range, flag).
+  assert.deepEqual(doc.keyValues.find((k) => k.label.startsWith('Haemoglobin'))!.after, ['[Ref: 13.5–17.5]', 'LOW']);
   const pair = doc.keyValues.find((k) => k.label === 'Insured')!;
   assert.equal(pair.page, 1);
   assert.ok(pair.valueBox.y0 > pair.labelBox.y1 && Math.abs(pair.valueBox.x0 - 300) < 1);

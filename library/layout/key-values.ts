@@ -104,10 +104,10 @@ export function findKeyValues(lines: readonly LayoutLine[], opts: KeyValueOption
   const out: KeyValue[] = [];
   const usedValue = new Set<LayoutCell>();
   const pending: Array<{ line: LayoutLine; label: LayoutWord[]; cell: LayoutCell }> = [];
-  const push = (label: LayoutWord[], value: LayoutWord[], placement: KeyValue['placement'], ls: LayoutLine[]) => {
+  const push = (label: LayoutWord[], value: LayoutWord[], placement: KeyValue['placement'], ls: LayoutLine[], after: string[] = []) => {
     const v = text(value);
     if (PLACEHOLDER.test(v)) return;
-    out.push({
+    const kv: KeyValue = {
       page: ls[0]!.page,
       label: labelText(label),
       value: v,
@@ -115,7 +115,18 @@ export function findKeyValues(lines: readonly LayoutLine[], opts: KeyValueOption
       valueBox: box(union(value)),
       placement,
       lines: [...new Set(ls)],
-    });
+    };
+    if (after.length > 0) kv.after = after;
+    out.push(kv);
+  };
+  // Cells after the value on its line, up to the next label: a unit, a range, a flag.
+  const cellsAfter = (line: LayoutLine, from: number): string[] => {
+    const rest: string[] = [];
+    for (const c of line.cells.slice(from)) {
+      if (isLabelCell(c) || parts(line, c).length > 0) break;
+      if (!PLACEHOLDER.test(c.text)) rest.push(c.text);
+    }
+    return rest;
   };
   const isLabelCell = (c: LayoutCell) => (/:$/.test(c.text) && labelShaped(c.text.replace(/:$/, ''))) || known.has(norm(c.text));
 
@@ -161,21 +172,21 @@ export function findKeyValues(lines: readonly LayoutLine[], opts: KeyValueOption
       const ps = parts(line, cell);
       for (const p of ps) {
         if (p.value.length > 0 && !PLACEHOLDER.test(text(p.value))) {
-          push(p.label, p.value, 'inline', [line]);
+          push(p.label, p.value, 'inline', [line], ps[ps.length - 1] === p ? cellsAfter(line, ci + 1) : []);
           continue;
         }
         // A label with nothing after it in its cell: the value is the next cell, or below.
         if (p.value.length > 0) continue; // placeholder: a blank to fill in
         const next = line.cells[ci + 1];
         if (ps[ps.length - 1] === p && next && !isLabelCell(next) && parts(line, next).length === 0 && !PLACEHOLDER.test(next.text)) {
-          push(p.label, next.words, 'right', [line]);
+          push(p.label, next.words, 'right', [line], cellsAfter(line, ci + 2));
           usedValue.add(next);
         } else if (ps[ps.length - 1] === p && (!next || isLabelCell(next))) pending.push({ line, label: p.label, cell });
       }
       if (ps.length === 0 && known.has(norm(cell.text))) {
         const next = line.cells[ci + 1];
         if (next && !isLabelCell(next) && parts(line, next).length === 0 && !PLACEHOLDER.test(next.text)) {
-          push(cell.words, next.words, 'right', [line]);
+          push(cell.words, next.words, 'right', [line], cellsAfter(line, ci + 2));
           usedValue.add(next);
         }
       }

@@ -98,6 +98,8 @@ export interface KeyValue {
   value: string;
   labelBox: Box;
   valueBox: Box;
+  /** Further cells on the value's line after it, up to the next label (a unit, a range, a flag), each its own column. */
+  after?: string[];
   /** How the value was found relative to its label. */
   placement: 'right' | 'inline' | 'below' | 'below-gap' | 'boxed' | 'caption';
   /** The printed line(s) of label and value (evidence). */
