@@ -54,7 +54,7 @@ export interface EvalOptions {
   /** Where OCR page text is cached (default .cache/eval); null: no cache. */
   cacheDir?: string | null;
   chunkChars?: number;
-  /** The openai provider's server, model and key (default: OPENAI_* from core/config.ts). */
+  /** The openai provider's server, model, key and response format (default: OPENAI_* and LLM_RESPONSE_FORMAT from core/config.ts). */
   openai?: LlmConfig;
   /** Progress lines (default: none). */
   onDocument?: (d: DocResult) => void;
@@ -285,9 +285,9 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
   const { docs, skipped } = listDocuments(dir, opts.only);
   const openaiConfig = (): LlmConfig => {
     if (opts.openai) return opts.openai;
-    const { apiKey, baseURL, model, timeoutMs } = cfg.extraction;
+    const { apiKey, baseURL, model, timeoutMs, responseFormat } = cfg.extraction;
     if (!apiKey) throw new EvalSetupError('--provider openai needs OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for another server or model)');
-    return { apiKey, baseURL, model, timeoutMs };
+    return { apiKey, baseURL, model, timeoutMs, responseFormat };
   };
   if (provider === 'openai') openaiConfig(); // a missing key is said once, before any document is read
   let pool: OcrPool | null = null;
