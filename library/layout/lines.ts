@@ -98,11 +98,15 @@ export function buildLines(page: LayoutPage): LayoutLine[] {
 }
 
 /**
- * The gap (in font sizes) that separates cells on a page: at least CELL_GAP, and well above the page's
- * own word spacing (WORD_SPACES times its median), so that justified or loosely scanned text whose
- * spaces are wide is not cut into cells while column gaps still are.
+ * The gap (in font sizes) that separates cells on a page: at least CELL_GAP, and for OCR'd words well
+ * above the page's own word spacing (WORD_SPACES times its median), so that justified or loosely
+ * scanned text whose spaces are wide is not cut into cells while column gaps still are.
  */
 export function cellGapOf(lines: ReadonlyArray<readonly LayoutWord[]>): number {
+  // A text layer places its runs exactly (its words' spaces are shared out by character count, which
+  // would overstate them): only recognised words, whose boxes are loose, set their own cell gap.
+  const all = lines.flat();
+  if (all.filter((w) => w.size !== undefined).length * 2 > all.length) return LINE_RULES.cellGap;
   const ratios: number[] = [];
   for (const ws of lines) {
     const sorted = [...ws].sort((a, b) => a.x0 - b.x0);
