@@ -486,7 +486,7 @@ export const SECTION_HEADERS: Array<[Section, RegExp]> = [
     /^(?:(?:final|discharge|admitting|admission|primary|secondary|principal|provisional|working)\s+)?(?:diagnos[ie]s|dx)(?:\s*\(.*\))?\s*:?$|^(?:problem list|assessment|active problems)\s*:?$/i,
   ],
   ['procedures', /^(?:procedures?|operations?|surgeries|interventions)(?:\s+(?:performed|done|carried out))?\s*:?$/i],
-  ['allergies', /^(?:known\s+|drug\s+)?allerg(?:y|ies)(?:\s*\/\s*(?:adverse\s+)?reactions?)?\s*:?$/i],
+  ['allergies', /^(?:known\s+|drug\s+)?allerg(?:y|ies)(?:\s*(?:[/|&]|and)\s*(?:adverse\s+)?(?:drug\s+)?reactions?|\s+on\s+file)?\s*:?$/i],
   ['vitals', /^vital\s*signs?\s*:?$|^vitals\s*:?$/i],
   ['immunizations', new RegExp(`^(?:${IMMUNIZATION_HEADINGS.join('|')})\\s*:?$`, 'i')],
 ];
@@ -534,4 +534,15 @@ export const FREQUENCY_PATTERNS: readonly string[] = [
   'hs',
   'nocte',
   'mane',
+];
+
+/** Page furniture: footers and running headers (regular-expression sources, matched at the end of a line). */
+export const PAGE_FURNITURE: readonly string[] = [
+  String.raw`page\s*\d+\s*(?:of|\/)\s*\d+`,
+  String.raw`page\s*\d+`,
+  String.raw`\d+\s*\/\s*\d+\s*pages?`,
+  String.raw`continued(?: (?:on|from) (?:next|previous) page)?`,
+  String.raw`(?:strictly )?confidential\b.*`,
+  String.raw`this (?:report|document) is confidential\.?`,
+  String.raw`printed (?:copy|on)\b.*`,
 ];

@@ -1,23 +1,47 @@
 /** Which section each line is in (medications, diagnoses, …), from the headings above it. */
 import type { Section } from './lexicon.js';
-import { SECTION_HEADERS } from './lexicon.js';
+import { PAGE_FURNITURE, SECTION_HEADERS } from './lexicon.js';
 import type { Line } from './lines.js';
 
 /** A short title-cased line without digits: the start of some section we do not read. */
 function isGenericHeader(text: string): boolean {
   if (text.length > 45 || /[\d,;]|[.!?]$/.test(text) || /^[-•*·▪]/.test(text)) return false;
   if (/:\s*\S/.test(text)) return false;
+  if (/\S\s{2,}\S/.test(text)) return false; // a table's header row, not a heading
   const words = text.replace(/:$/, '').split(/\s+/);
   if (words.length > 6) return false;
   return words.every((w) => /^[\p{Lu}(&/-]/u.test(w) || /^(and|of|for|the|to|in|on|at|with|or|&)$/i.test(w));
 }
 
-/** Each line's section; a heading line itself is in 'other'. */
+/** A page footer or header: page numbers, confidentiality notes, "continued". */
+const FOOTER = new RegExp(`^(?:${PAGE_FURNITURE.join('|')})$|\\b(?:${PAGE_FURNITURE.join('|')})\\s*$`, 'i');
+
+/** Lines printed on several pages (digits aside): running headers and footers. */
+function repeatedLines(pageLines: Line[][]): Set<string> {
+  const seen = new Map<string, number>();
+  for (const lines of pageLines) {
+    for (const key of new Set(lines.map((l) => l.text.replace(/\d+/g, '#')))) seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  return new Set([...seen].filter(([, n]) => n >= 2 && pageLines.length >= 2).map(([k]) => k));
+}
+
+/** The page's furniture (footer, running header): it ends a section and is never one of its items. */
+export function isPageFurniture(line: Line, repeated?: Set<string>): boolean {
+  return FOOTER.test(line.text) || (repeated?.has(line.text.replace(/\d+/g, '#')) ?? false);
+}
+
+/** Each line's section; a heading line itself is in 'other'; a section ends at the next heading or the page's footer. */
 export function sectionOf(pageLines: Line[][]): Map<Line, Section> {
   const out = new Map<Line, Section>();
+  const repeated = repeatedLines(pageLines);
   for (const lines of pageLines) {
     let current: Section = 'other';
     for (const line of lines) {
+      if (isPageFurniture(line, repeated)) {
+        current = 'other';
+        out.set(line, 'other');
+        continue;
+      }
       const text = line.text.replace(/\s{2,}.*$/, '').trim();
       const hit = SECTION_HEADERS.find(([, re]) => re.test(text));
       if (hit && line.text.length < 60) {

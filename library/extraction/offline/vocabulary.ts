@@ -330,3 +330,21 @@ export const TOTAL_LABEL_WORDS: ReadonlyArray<{ field: 'total_charge' | 'amount_
   { field: 'amount_paid', words: String.raw`paid|covered|payment`, not: String.raw`allowed|un ?paid|balance|patient` },
   { field: 'total_charge', words: String.raw`total|billed|charges?`, not: String.raw`paid|allowed|balance|adjust\w*|discount|covered|due|tax` },
 ];
+
+/** How severe an allergic reaction is, as printed. */
+export const ALLERGY_SEVERITIES: readonly string[] = ['life-threatening', 'severe', 'moderate', 'mild', 'serious', 'high', 'low'];
+
+/** Header cells of an allergy table and the column they name. */
+export const ALLERGY_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  substance: ['allergen', 'substance', 'allergy', 'agent', 'drug', 'allergies', 'causative agent'],
+  reaction: ['reaction', 'manifestation', 'reaction type', 'reactions', 'symptoms', 'response'],
+  severity: ['severity', 'criticality'],
+};
+
+/** Verbs of a sentence saying what a substance does to the patient ("Reports mild rash with peanuts"). */
+export const ALLERGY_PROSE = {
+  allergicTo: String.raw`(?:is |was )?(?:allergic|allergy|sensitive|intolerant) to`,
+  causes: String.raw`which causes|causes|causing|leading to|resulting in|gives (?:him|her|them)`,
+  reports: String.raw`reports?|reported|has|had|developed|experienced|gets`,
+  with: String.raw`with|after|to|from|on`,
+};
