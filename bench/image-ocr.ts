@@ -21,7 +21,7 @@ import { readImageInfo } from '../library/image/decode.js';
 import { closeOcrPool, getOcrPool, langDataDir, ORIENTATION_CHECK_BELOW, PAGE_SEG_MODE, type OcrResult } from '../library/ocr/pool.js';
 import { shape, wordsToText, type TessData } from '../library/ocr/tesseract-output.js';
 import type { BenchContext } from './lib/context.js';
-import { busyShare, cpuParts, machineCpu } from './lib/proc.js';
+import { busyShare, machineCpu } from './lib/proc.js';
 import { CORPUS } from './lib/stack.js';
 import { fmt, fmtPct, fmtRatio, gapAtLeast, median, type Report } from './lib/util.js';
 
@@ -67,7 +67,11 @@ interface Run {
   machineBusy: number;
 }
 
-const selfCpu = () => cpuParts(process.pid).own;
+/** CPU seconds of every thread of this process (getrusage: the OCR threads, libvips, the main thread), to the microsecond. */
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const pageList = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const spread = (xs: readonly number[], digits: number) => (xs.length > 1 ? `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}` : '-');
 
