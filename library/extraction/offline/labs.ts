@@ -12,6 +12,67 @@ import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
 import { group, plainText } from './text.js';
 import { VITAL_LINE } from './vitals.js';
+import { cellsOf } from './labels.js';
+import { isPageFurniture } from './sections.js';
+import { COLLECTION_WORDS, LAB_COLUMNS, NOT_PANEL_HEADINGS } from './vocabulary.js';
+
+const NOT_PANEL = new Set(NOT_PANEL_HEADINGS);
+const COLLECTION_RE = new RegExp(String.raw`\b(?:${COLLECTION_WORDS.join('|')})\b`, 'i');
+
+function labColumn(cell: string): string | null {
+  const k = plainText(cell).toLowerCase().replace(/[:.]$/, '').trim();
+  return Object.entries(LAB_COLUMNS).find(([, ws]) => ws.includes(k))?.[0] ?? null;
+}
+
+/** A lab table's header row: its columns, when at least a test and a value column are named. */
+function labHeader(line: Line): Array<string | null> | null {
+  const cells = cellsOf(line.text);
+  if (cells.length < 3) return null;
+  const kinds = cells.map(labColumn);
+  return kinds.includes('test') && kinds.includes('value') && kinds.filter((k) => k).length >= cells.length - 1 ? kinds : null;
+}
+
+/** A heading above lab rows that names their panel ("CBC WITH DIFFERENTIAL", "Lipid Panel"), or null. */
+function panelHeading(text: string): string | null {
+  const t = plainText(text).replace(/:$/, '').trim();
+  if (t.length < 3 || t.length > 50 || /\S\s{2,}\S|[:|]|^\d|[.!?]$/.test(t)) return null;
+  const words = t.split(/\s+/);
+  if (words.length > 7 || !/^\p{L}/u.test(t)) return null;
+  if (!words.every((w) => /^[\p{Lu}\d(&/,-]/u.test(w) || /^(and|of|for|the|with|w\/|&|in)$/i.test(w))) return null;
+  return t;
+}
+
+/**
+ * A row of a table whose columns are not in the usual order ("Section  Test  Flag  Unit  Value  Range"):
+ * each cell is given to the next header column its kind fits.
+ */
+function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { panel: string | null }) | null {
+  const cells = cellsOf(plainText(text));
+  const by: Record<string, string> = {};
+  let k = 0;
+  for (const cell of cells) {
+    const fitsKind = (kind: string | null): boolean => {
+      if (!kind || kind in by) return false;
+      if (kind === 'value') return new RegExp(String.raw`^(?:(?:<=|>=|<|>)\s*)?(?:${NUM})$`).test(cell) || TEXT_RESULTS.test(cell);
+      if (kind === 'unit') return asUnit(cell, false) !== null;
+      if (kind === 'range') return RANGE_RE.test(cell) && !/\p{L}{4,}/u.test(cell.replace(/\bto\b/g, ''));
+      if (kind === 'flag') return flagFrom(cell) !== null && cell.length <= 12;
+      return /^\p{L}/u.test(cell) && asUnit(cell, true) === null;
+    };
+    let j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind));
+    if (j < 0) return null;
+    by[kinds[j]!] = cell;
+    k = j + 1;
+  }
+  const test = by.test ? cleanTestName(by.test) : null;
+  if (!test || by.value === undefined) return null;
+  const n = toNumber(by.value);
+  const value = n !== null && !/[<>]/.test(by.value) ? n : by.value;
+  const range = by.range ? group(RANGE_RE.exec(by.range), 'range')!.replace(/\s+/g, ' ').trim() : null;
+  let flag = by.flag ? flagFrom(by.flag) : null;
+  if (!flag && range && typeof value === 'number') flag = flagFromRange(value, range);
+  return { test, value, unit: by.unit ?? null, range, flag, confidence: 0.8, panel: by.panel ?? null };
+}
 
 const NOT_A_TEST =
   /\b(date|dob|birth|age|page|phone|tel|fax|mrn|accession|invoice|amount|billed|paid|balance|charges?|zip|room|bed|ward|policy|claim|contact|address|years?|yrs|weight|height|bp|pulse|temp|temperature|spo2|resp|bmi|sig|dose|qty|quantity|refills?|reg|registration|npi|id|no|number|pin|ssn|tax|total billed|copay|year|tablet|capsule|ext)\b/i;
@@ -157,14 +218,39 @@ function parseLabLine(text: string): LabRow | null {
   return null;
 }
 
-export function labResults(pageLines: Line[][], collectedAt: string | null): LabResult[] {
+export function labResults(pageLines: Line[][], collectedAt: string | null, dates: DateContext): LabResult[] {
   const out: LabResult[] = [];
+  let panel: string | null = null;
+  let collected = collectedAt;
   for (const lines of pageLines) {
+    let header: Array<string | null> | null = null;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
+      if (isPageFurniture(line)) continue;
+      const h = labHeader(line);
+      if (h) {
+        header = h;
+        continue;
+      }
+      // A heading names the panel of the rows under it; a collection date printed with it or under it is theirs.
+      const heading = panelHeading(line.text);
+      if (heading && !parseLabLine(line.text)) {
+        panel = NOT_PANEL.has(heading.toLowerCase()) ? null : heading;
+        const d = parseDate(line.text, dates, true);
+        if (d) collected = d.iso;
+        continue;
+      }
+      if (COLLECTION_RE.test(line.text)) {
+        const d = parseDate(line.text, dates, true);
+        if (d) collected = d.iso;
+      }
       if (VITAL_LINE.test(line.text) && !/\s{2,}\S+\s{2,}/.test(line.text)) continue;
-      const row = parseLabLine(line.text);
+      // Columns out of the usual order (a panel column, the unit before the value) are read by the header.
+      const unusual = header && (header[0] === 'panel' || header.indexOf('unit') < header.indexOf('value') || header.indexOf('flag') < header.indexOf('value'));
+      const byHeader = unusual ? rowByHeader(line.text, header!) : null;
+      const row = byHeader ?? parseLabLine(line.text);
       if (!row) continue;
+      const rowPanel = byHeader?.panel ?? panel;
       // A range wrapped onto the next line: ">= 60  N". The evidence then spans both lines.
       let evidence = lineEvidence(line);
       const next = lines[i + 1];
@@ -182,14 +268,14 @@ export function labResults(pageLines: Line[][], collectedAt: string | null): Lab
         }
       }
       out.push({
-        panel: null,
+        panel: rowPanel,
         specimen: null,
         test: row.test,
         value: row.value,
         unit: row.unit,
         reference_range: row.range,
         flag: row.flag,
-        collected_at: collectedAt,
+        collected_at: collected,
         evidence,
         confidence: round(row.confidence),
       });

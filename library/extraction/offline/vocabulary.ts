@@ -348,3 +348,55 @@ export const ALLERGY_PROSE = {
   reports: String.raw`reports?|reported|has|had|developed|experienced|gets`,
   with: String.raw`with|after|to|from|on`,
 };
+
+/** Header cells of a lab table and the column they name (lower case). */
+export const LAB_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  panel: ['section', 'panel', 'category', 'department', 'group', 'profile'],
+  test: ['test', 'test name', 'analyte', 'investigation', 'parameter', 'component', 'name', 'description', 'examination'],
+  value: ['value', 'result', 'results', 'your value', 'observed value', 'finding', 'value/result'],
+  unit: ['unit', 'units', 'uom'],
+  range: [
+    'reference range',
+    'ref range',
+    'range',
+    'reference interval',
+    'ref. interval',
+    'biological ref. interval',
+    'normal range',
+    'reference',
+    'ref. range',
+    'reference value',
+  ],
+  flag: ['flag', 'abnormal', 'abnor', 'abn', 'h/l', 'status', 'indicator'],
+};
+
+/** Headings above lab rows that name no panel (the whole heading, lower case). */
+export const NOT_PANEL_HEADINGS: readonly string[] = [
+  'results',
+  'result',
+  'test results',
+  'lab results',
+  'laboratory results',
+  'laboratory report',
+  'lab report',
+  'clinical laboratory report',
+  'cumulative lab report',
+  'investigations',
+  'report',
+  'final report',
+  'pertinent results',
+  'labs',
+  'laboratory',
+  'laboratory data',
+];
+
+/** Labels of a collection date printed per panel or per specimen (a line with one of these and a date). */
+export const COLLECTION_WORDS: readonly string[] = [
+  'collected',
+  'collection',
+  'drawn',
+  'specimen date',
+  'sample date',
+  'date of collection',
+  'sample collected',
+];
