@@ -59,7 +59,7 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
       if (kind === 'flag') return flagFrom(cell) !== null && cell.length <= 12;
       return /^\p{L}/u.test(cell) && asUnit(cell, true) === null;
     };
-    let j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind));
+    const j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind));
     if (j < 0) return null;
     by[kinds[j]!] = cell;
     k = j + 1;
