@@ -78,7 +78,7 @@ function labelValuesOfLine(line: Line): LabelValue[] {
   }
   for (const cell of merged) {
     // Every "label:" in the cell; a label starts at the cell start or after whitespace.
-    const re = /(?:^|\s)([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?)\s*:(?=\s|$)/g;
+    const re = /(?:^|\s)([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?(?:\([^()]{0,30}\))?)\s*:(?=\s|$)/g;
     const found: Array<{ label: string; start: number; end: number }> = [];
     let m: RegExpExecArray | null;
     while ((m = re.exec(cell))) {

@@ -45,7 +45,21 @@ export const MONTH_PATTERN =
  * under two fields belongs to the first.
  */
 export const LABELS: Record<string, readonly string[]> = {
-  name: ['patient name', 'patient', 'name', 'full name', 'patient full name', 'name of patient', "patient's name", 'pt name', 'patient nm'],
+  name: [
+    'patient name',
+    'patient',
+    'name',
+    'full name',
+    'member name',
+    'member',
+    'pt',
+    'patient/member',
+    'patient full name',
+    'name of patient',
+    "patient's name",
+    'pt name',
+    'patient nm',
+  ],
   first: ['first name', 'given name', 'patient first name', 'first'],
   last: ['last name', 'surname', 'family name', 'patient last name', 'last'],
   dob: ['dob', 'date of birth', 'birth date', 'birthdate', 'born', 'd o b', 'patient dob', 'patient date of birth'],

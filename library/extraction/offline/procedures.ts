@@ -3,7 +3,10 @@ import type { Procedure } from '../../../core/contract/extraction.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import { cleanDescription } from './diagnoses.js';
+import { cellsOf } from './labels.js';
 import type { Section } from './lexicon.js';
+import { MONTH_PATTERN } from './lexicon.js';
+import { PROCEDURE_COLUMN_WORDS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { lineEvidence } from './lines.js';
 import { BULLET, group, plainText } from './text.js';
@@ -33,9 +36,23 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
           continue;
         }
       }
-      if (sections.get(line) === 'procedures' && (BULLET.test(line.text) || !/:\s*\S/.test(text))) {
-        const name = cleanDescription(text);
-        if (name.length >= 3 && name.length <= 120) out.push({ name, code: null, date, evidence: lineEvidence(line), confidence: 0.6 });
+      if (sections.get(line) === 'procedures') {
+        const cells = cellsOf(text);
+        // A table's header row ("Description  CPT") is no procedure; nor is a line of dates.
+        if (cells.length >= 2 && cells.every((c) => PROCEDURE_COLUMN_WORDS.includes(c.toLowerCase().replace(/[:.]$/, '')))) continue;
+        // "Procedure: CT Abdomen", "Chest X-ray, 2 views  71046": a label before, a code after.
+        let rest = text.replace(/^(?:procedures?|operations?|study|exam(?:ination)?)\s*(?:performed|done)?\s*:\s*/i, '');
+        if (/:\s*\S/.test(rest) && !BULLET.test(line.text)) continue;
+        let code: string | null = null;
+        const coded = /^(?<name>.*?[\p{L})\]])[\s\W]*?(?<code>\d{4}[0-9A-Z]|[A-V]\d{4})\s*$/u.exec(rest);
+        if (coded) {
+          rest = group(coded, 'name')!;
+          code = group(coded, 'code')!;
+        }
+        const name = cleanDescription(rest.split(/\s{2,}/)[0]!);
+        const letters = name.replace(new RegExp(MONTH_PATTERN, 'gi'), '').match(/\p{L}/gu)?.length ?? 0;
+        if (name.length >= 3 && name.length <= 120 && letters >= 3 && !/[.!?]$/.test(name) && name.split(/\s+/).length <= 12)
+          out.push({ name, code, date, evidence: lineEvidence(line), confidence: code ? 0.75 : 0.6 });
       }
     }
   }

@@ -400,3 +400,26 @@ export const COLLECTION_WORDS: readonly string[] = [
   'date of collection',
   'sample collected',
 ];
+
+/** Header cells of a procedures table. */
+export const PROCEDURE_COLUMN_WORDS: readonly string[] = [
+  'description',
+  'procedure',
+  'procedures',
+  'code',
+  'cpt',
+  'cpt code',
+  'date',
+  'name',
+  'service',
+  'hcpcs',
+  'cpt/hcpcs',
+  'status',
+  'notes',
+];
+
+/** Words that make an unlisted label a date of the document ("Date Written", "RX DATE", "Record Date"). */
+export const DOCUMENT_DATE_LABEL_WORDS = {
+  is: String.raw`date|dated|dos|written|issued|printed|processed|reported|signed|visit`,
+  not: String.raw`birth|born|dob|collect\w*|admi\w*|discharg\w*|due|expir\w*|onset|injury|illness|effective|last|next|follow|appointment|received|drawn|specimen|hire|death|surgery|lmp|service from|from|to`,
+};
