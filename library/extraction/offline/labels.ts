@@ -1,6 +1,6 @@
 /** "Label: value" pairs: several per line, split at column gaps, at ' | ' and at known labels. */
 import { LABELS } from './lexicon.js';
-import { V2_LABELS } from './vocabulary.js';
+import { SHORT_LABELS, V2_LABELS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { plainText } from './text.js';
 
@@ -145,6 +145,30 @@ function alternatingPairs(line: Line): LabelValue[] {
   return out.some((kv) => fieldsOfLabel(kv.key).some((f) => FORM_FIELDS.has(f))) ? out : [];
 }
 
+/**
+ * "Sex F", "Date of Birth 05 May 1997", "Age (yrs) 36": a known label of a form field opening a cell, its
+ * value after one space (OCR closes column gaps). Labels of one word only from a short list, so that
+ * "Patient reports …" is not a name.
+ */
+function prefixPairs(line: Line): LabelValue[] {
+  if (/:/.test(line.text)) return [];
+  const out: LabelValue[] = [];
+  for (const cell of cellsOf(line.text)) {
+    const words = cell.split(/\s+/);
+    for (let n = Math.min(6, words.length - 1); n >= 1; n--) {
+      const label = words.slice(0, n).join(' ');
+      const key = labelKey(label);
+      if (!isKnownLabel(key) || (n === 1 && !SHORT_LABELS.includes(key))) continue;
+      if (!fieldsOfLabel(key).some((f) => FORM_FIELDS.has(f) || f === 'docdate')) continue;
+      const value = words.slice(n).join(' ');
+      if (isKnownLabel(labelKey(value))) break;
+      out.push({ key, value, line, nextLine: false });
+      break;
+    }
+  }
+  return out;
+}
+
 /** Every labelled value of the document, in reading order. */
 export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
   const out: LabelValue[] = [];
@@ -172,7 +196,10 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
       }
       const kvs = labelValuesOfLine(line);
       out.push(...kvs);
-      if (kvs.length === 0) out.push(...alternatingPairs(line));
+      if (kvs.length === 0) {
+        const pairs = alternatingPairs(line);
+        out.push(...(pairs.length > 0 ? pairs : prefixPairs(line)));
+      }
       // "Label:" alone on its line, value on the next line (which must not be a label line itself).
       const only = /^([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?)\s*:$/.exec(line.text);
       const next = lines[i + 1];

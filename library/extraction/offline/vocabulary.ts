@@ -423,3 +423,6 @@ export const DOCUMENT_DATE_LABEL_WORDS = {
   is: String.raw`date|dated|dos|written|issued|printed|processed|reported|signed|visit`,
   not: String.raw`birth|born|dob|collect\w*|admi\w*|discharg\w*|due|expir\w*|onset|injury|illness|effective|last|next|follow|appointment|received|drawn|specimen|hire|death|surgery|lmp|service from|from|to`,
 };
+
+/** One-word labels that may stand before their value with a single space and no colon ("Sex F", "DOB 1990-07-20"). */
+export const SHORT_LABELS: readonly string[] = ['dob', 'sex', 'gender', 'mrn', 'age', 'dos', 'grp', 'uhid', 'born', 'attending', 'ward'];
