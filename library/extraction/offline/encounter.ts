@@ -8,7 +8,7 @@ import type { Candidate, Line } from './lines.js';
 import { best } from './lines.js';
 import { cleanPersonName } from './patient.js';
 import { isBlank, plainText } from './text.js';
-import { PAYER_WORDS, TOTAL_LABEL_WORDS } from './vocabulary.js';
+import { PAYER_TITLE_WORDS, PAYER_WORDS, TOTAL_LABEL_WORDS } from './vocabulary.js';
 
 const AGE_UNIT = String.raw`(?:years?|yrs?|y\/o|yo|y|months?|mos?|m|weeks?|wks?|days?|d)`;
 /** "49", "49 y", "75y", "44 years", "49 yrs / Male": the age as printed, or null. */
@@ -24,6 +24,9 @@ function ageOf(raw: string, combined: boolean): string | null {
   if (!combined && v.length > m[0].length + 2 && !/^[\s,;/|-]/.test(v.slice(m[0].length))) return null;
   return m[0].trim();
 }
+
+/** Title words: a line with one is the document's title, not an insurer's name. */
+const NOT_PAYER = new RegExp(String.raw`\b(?:${PAYER_TITLE_WORDS.join('|')})\b`, 'i');
 
 /** "49-year-old", "49 y/o", "aged 49" in a sentence. */
 const PROSE_AGE = /\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:y\/o|yo)\b|\baged\s+(\d{1,3})\b/i;
@@ -148,10 +151,12 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
     const first = pageLines.find((l) => l.length > 0)?.slice(0, 4) ?? [];
     const payerWords = new RegExp(String.raw`\b(${PAYER_WORDS.join('|')})\b`, 'i');
     for (const line of first) {
+      // The name before an address ("Prairie State Medicaid Plan PO Box 87012"); a title is no insurer.
       const v = plainText(line.text)
         .split(/\s{2,}|\s+\|\s+/)[0]!
+        .split(/\s+(?:P\.?\s?O\.?\s+Box|\d{2,})\b/i)[0]!
         .trim();
-      if (payerWords.test(v) && v.length <= 50 && !/:|\d{3,}/.test(v)) {
+      if (payerWords.test(v) && v.length <= 50 && !/:|\d{3,}/.test(v) && !NOT_PAYER.test(v)) {
         c.payer.push({ value: v, line, confidence: 0.6 });
         break;
       }

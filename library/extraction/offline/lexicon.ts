@@ -64,6 +64,10 @@ export const LABELS: Record<string, readonly string[]> = {
   last: ['last name', 'surname', 'family name', 'patient last name', 'last'],
   dob: [
     'dob',
+    "patient's birth date",
+    "patient's birth date mm dd yy sex",
+    "patient's birth date mm dd yy",
+    'birth date mm dd yy',
     'date of birth',
     'birth date',
     "patient's birth date",

@@ -426,3 +426,19 @@ export const DOCUMENT_DATE_LABEL_WORDS = {
 
 /** One-word labels that may stand before their value with a single space and no colon ("Sex F", "DOB 1990-07-20"). */
 export const SHORT_LABELS: readonly string[] = ['dob', 'sex', 'gender', 'mrn', 'age', 'dos', 'grp', 'uhid', 'born', 'attending', 'ward'];
+
+/** Words of a document's title, which a line naming the insurer does not carry. */
+export const PAYER_TITLE_WORDS: readonly string[] = [
+  'form',
+  'claim',
+  'statement',
+  'explanation',
+  'summary',
+  'card',
+  'bill',
+  'invoice',
+  'report',
+  'record',
+  'approved',
+  'committee',
+];
