@@ -25,7 +25,7 @@ import { immunizations } from './immunizations.js';
 import { v2Scalars } from './encounter.js';
 import { author, documentDate, documentType, facility } from './document.js';
 import { collectLabelValues } from './labels.js';
-import { collectionDate, labResults } from './labs.js';
+import { collectionDate, labResults, proseLabResults } from './labs.js';
 import { toLines } from './lines.js';
 import { medications } from './medications.js';
 import { patientFields } from './patient.js';
@@ -64,6 +64,11 @@ export function extractOffline(pages: PageText[], options: OfflineOptions = {}):
   result.immunizations = immunizations(pageLines, sections, dates);
   result.claim_lines = claimLines(pageLines, dates);
 
+  // Lab values in prose, outside the lines already read as rows, medications or other sections' items.
+  const rowLines = new Set(result.lab_results.map((r) => `${r.evidence.page}\u0000${r.evidence.quote}`));
+  result.lab_results.push(
+    ...proseLabResults(pageLines, (l) => rowLines.has(`${l.page}\u0000${l.text}`) || (sections.get(l) ?? 'other') !== 'other', dates, collected?.value ?? null),
+  );
   // Lines read as medications or vitals are not lab rows too.
   const used = new Set([...result.medications, ...result.vitals].map((x) => `${x.evidence.page}\u0000${x.evidence.quote}`));
   result.lab_results = result.lab_results.filter((r) => !used.has(`${r.evidence.page}\u0000${r.evidence.quote}`));

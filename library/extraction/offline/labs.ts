@@ -56,7 +56,7 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
       if (kind === 'value') return new RegExp(String.raw`^(?:(?:<=|>=|<|>)\s*)?(?:${NUM})$`).test(cell) || TEXT_RESULTS.test(cell);
       if (kind === 'unit') return asUnit(cell, false) !== null;
       if (kind === 'range') return RANGE_RE.test(cell) && !/\p{L}{4,}/u.test(cell.replace(/\bto\b/g, ''));
-      if (kind === 'flag') return flagFrom(cell) !== null && cell.length <= 12;
+      if (kind === 'flag') return /^(?:h|l|n|a|hh|ll|high|low|normal|abnormal|abn|critical(?: high| low)?|[*↑↓]+)$/i.test(cell.trim());
       return /^\p{L}/u.test(cell) && asUnit(cell, true) === null;
     };
     const j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind));
@@ -222,8 +222,9 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
   const out: LabResult[] = [];
   let panel: string | null = null;
   let collected = collectedAt;
+  // A table continues across a page break: its header holds until the next one.
+  let header: Array<string | null> | null = null;
   for (const lines of pageLines) {
-    let header: Array<string | null> | null = null;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       if (isPageFurniture(line)) continue;
@@ -279,6 +280,57 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
         evidence,
         confidence: round(row.confidence),
       });
+    }
+  }
+  return out;
+}
+
+/**
+ * Lab values in prose, sentence by sentence: "Most recent results (14 Aug 2026) show T. Bili 1.0 mg/dL and
+ * ALT 3 U/L", "HbA1c 8.2% on 28 February 2025". The test is the words before the value that carry a capital
+ * letter; the unit must be a lab unit (not a bare dose unit); a date in the sentence is the collection date.
+ */
+export function proseLabResults(pageLines: Line[][], skip: (line: Line) => boolean, dates: DateContext, collectedAt: string | null): LabResult[] {
+  const out: LabResult[] = [];
+  const valueRe = new RegExp(String.raw`(?<![\w.])(?<num>${NUM})\s?(?<unit>%|[A-Za-zµμ/][A-Za-z0-9µμ/.^]*)`, 'g');
+  for (const lines of pageLines) {
+    for (const line of lines) {
+      if (skip(line) || VITAL_LINE.test(line.text) || /\S\s{2,}\S/.test(line.text)) continue;
+      const text = plainText(line.text);
+      if (!/[.]\s|[.]$|\b(?:show|shows|showed|was|were|is|of|on)\b/i.test(text)) continue;
+      const date = parseDate(text, dates, true);
+      let m: RegExpExecArray | null;
+      valueRe.lastIndex = 0;
+      while ((m = valueRe.exec(text))) {
+        const unit = asUnit(group(m, 'unit')!.replace(/[.,;]$/, ''), false);
+        if (!unit || MASS_UNIT_KEYS.has(unitKey(unit))) continue;
+        const before = text
+          .slice(0, m.index)
+          .replace(/\s*(?:of|was|is|at|=|:)\s*$/i, '')
+          .trimEnd()
+          .split(/\s+/);
+        const words: string[] = [];
+        for (let k = before.length - 1; k >= 0 && words.length < 4; k--) {
+          const w = before[k]!.replace(/[(,]$/, '');
+          if (!/\p{Lu}/u.test(w) || /^\(|\)$/.test(before[k]!) || parseDate(w, dates)) break;
+          words.unshift(w);
+        }
+        const test = cleanTestName(words.join(' '));
+        const n = toNumber(group(m, 'num')!);
+        if (!test || n === null) continue;
+        out.push({
+          panel: null,
+          specimen: null,
+          test,
+          value: n,
+          unit,
+          reference_range: null,
+          flag: null,
+          collected_at: date?.iso ?? collectedAt,
+          evidence: lineEvidence(line),
+          confidence: 0.6,
+        });
+      }
     }
   }
   return out;
