@@ -2,7 +2,8 @@
 import type { Immunization } from '../../../core/contract/extraction.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
-import { cellsOf } from './labels.js';
+import type { LabelValue } from './labels.js';
+import { cellsOf, isKnownLabel, labelKey } from './labels.js';
 import type { Section } from './lexicon.js';
 import type { Line } from './lines.js';
 import { lineEvidence } from './lines.js';
@@ -17,8 +18,10 @@ function columnOf(cell: string): string | null {
   return null;
 }
 
-export function immunizations(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext): Immunization[] {
+export function immunizations(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext, kvs: LabelValue[]): Immunization[] {
   const out: Immunization[] = [];
+  // Lines that carried labelled values (a form's header block) are never items.
+  const labelled = new Set(kvs.map((kv) => kv.line));
   for (const lines of pageLines) {
     const used = new Set<Line>();
     for (let i = 0; i < lines.length; i++) {
@@ -38,7 +41,8 @@ export function immunizations(pageLines: Line[][], sections: Map<Line, Section>,
       }
     }
     for (const line of lines) {
-      if (used.has(line) || sections.get(line) !== 'immunizations') continue;
+      if (used.has(line) || labelled.has(line) || sections.get(line) !== 'immunizations') continue;
+      if (/^[^:]{1,40}:/.test(line.text) || isKnownLabel(labelKey(cellsOf(line.text)[0] ?? ''))) continue; // a labelled value, not an item
       const text = plainText(line.text)
         .replace(BULLET, '')
         .replace(/^[^\p{L}\p{N}]+/u, '');
@@ -49,7 +53,7 @@ export function immunizations(pageLines: Line[][], sections: Map<Line, Section>,
         .split(/,\s*(?:dose|lot|series)\b|\s+(?:dose|lot)\s+[#\dA-Z]|\s{2,}|\s+[-–]\s+/i)[0]!
         .replace(/^[\s,:-]+|[\s,:-]+$/g, '')
         .trim();
-      if (vaccine.length < 2 || !/\p{L}{2}/u.test(vaccine)) continue;
+      if (vaccine.length < 2 || !/\p{L}{2}/u.test(vaccine) || parseDate(vaccine, dates)) continue;
       out.push({ vaccine, date: d.iso, lot: LOT.exec(rest)?.[1] ?? null, evidence: lineEvidence(line), confidence: 0.75 });
     }
   }

@@ -61,7 +61,7 @@ export function extractOffline(pages: PageText[], options: OfflineOptions = {}):
   result.procedures = procedures(pageLines, sections, dates);
   result.vitals = vitals(pageLines, sections);
   result.allergies = allergies(pageLines, sections, kvs);
-  result.immunizations = immunizations(pageLines, sections, dates);
+  result.immunizations = immunizations(pageLines, sections, dates, kvs);
   result.claim_lines = claimLines(pageLines, dates);
 
   // Lab values in prose, outside the lines already read as rows, medications or other sections' items.

@@ -3,7 +3,9 @@ import type { Vital } from '../../../core/contract/extraction.js';
 import type { Section } from './lexicon.js';
 import type { Line } from './lines.js';
 import { lineEvidence } from './lines.js';
+import { cellsOf } from './labels.js';
 import { plainText } from './text.js';
+import { VITAL_NAMES } from './vocabulary.js';
 
 const VITAL_RULES: Array<{ name: string; re: RegExp; unit: (m: RegExpExecArray) => string | null; value: (m: RegExpExecArray) => number | string }> = [
   {
@@ -57,11 +59,34 @@ const VITAL_RULES: Array<{ name: string; re: RegExp; unit: (m: RegExpExecArray) 
 ];
 export const VITAL_LINE = /\b(BP|blood pressure|heart rate|pulse|SpO2|temp(erature)?|resp(iratory)? rate|weight|height|BMI)\b\s*[:=]?\s*\d/i;
 
+/** A row of vital-sign names only ("BP  Pulse"): the next line holds their values, column by column. */
+const VITAL_NAME = new RegExp(String.raw`^(?:${VITAL_NAMES.join('|')})$`, 'i');
+
 export function vitals(pageLines: Line[][], sections: Map<Line, Section>): Vital[] {
   const out: Vital[] = [];
   for (const lines of pageLines) {
-    for (const line of lines) {
-      const text = plainText(line.text);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const names = cellsOf(line.text);
+      const below = lines[i + 1];
+      if (names.length >= 2 && names.every((c) => VITAL_NAME.test(c)) && below) {
+        const values = cellsOf(below.text);
+        if (values.length === names.length) {
+          names.forEach((name, k) => {
+            for (const rule of VITAL_RULES) {
+              rule.re.lastIndex = 0;
+              const m = rule.re.exec(plainText(`${name} ${values[k]}`));
+              if (!m) continue;
+              out.push({ name: rule.name, value: rule.value(m), unit: rule.unit(m), taken_at: null, evidence: lineEvidence(below), confidence: 0.75 });
+              break;
+            }
+          });
+          i++;
+          continue;
+        }
+      }
+      // OCR may leave a stray mark between a table's cells ("HR  ;  97  /min").
+      const text = plainText(line.text).replace(/\s{2,}[;|:,.]\s{2,}/g, '  ');
       const inSection = sections.get(line) === 'vitals';
       for (const rule of VITAL_RULES) {
         rule.re.lastIndex = 0;

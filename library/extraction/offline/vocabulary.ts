@@ -442,3 +442,31 @@ export const PAYER_TITLE_WORDS: readonly string[] = [
   'approved',
   'committee',
 ];
+
+/** Names of vital signs as a table's header cells print them (regular-expression sources). */
+export const VITAL_NAMES: readonly string[] = [
+  'bp',
+  'b\\/p',
+  'blood pressure',
+  'pulse',
+  'pulse rate',
+  'hr',
+  'heart rate',
+  'rr',
+  'resp',
+  'respirations',
+  'respiratory rate',
+  'temp',
+  'temperature',
+  't',
+  'spo2',
+  'o2 sat',
+  'o2 saturation',
+  'oxygen saturation',
+  'sat',
+  'wt',
+  'weight',
+  'ht',
+  'height',
+  'bmi',
+];
