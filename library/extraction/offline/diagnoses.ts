@@ -26,7 +26,7 @@ export function cleanDescription(s: string): string {
     .replace(/\(\s*(?:ICD(?:-?10)?(?:-CM)?\s*(?:code)?\s*[:#]?\s*)?\)/gi, '')
     .replace(/\b(?:ICD(?:-?10)?(?:-CM)?)(?:\s*code)?\s*[:#]?\s*$/i, '')
     .replace(BULLET, '')
-    .replace(/^[\s:\-–—,.[(]+|[\s:\-–—,.[(]+$/g, '')
+    .replace(/^[\s:\-–—,.[(«»"'*]+|[\s:\-–—,.[(«»"*]+$/g, '')
     .replace(/\s+/g, ' ')
     .trim();
 }

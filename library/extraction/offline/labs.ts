@@ -13,7 +13,7 @@ import { lineEvidence, round, spanEvidence } from './lines.js';
 import { group, plainText } from './text.js';
 import { VITAL_LINE } from './vitals.js';
 import { cellsOf } from './labels.js';
-import { isPageFurniture } from './sections.js';
+import { isPageFurniture, repeatedLines } from './sections.js';
 import { COLLECTION_WORDS, LAB_COLUMNS, NOT_PANEL_HEADINGS } from './vocabulary.js';
 
 const NOT_PANEL = new Set(NOT_PANEL_HEADINGS);
@@ -224,10 +224,11 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
   let collected = collectedAt;
   // A table continues across a page break: its header holds until the next one.
   let header: Array<string | null> | null = null;
+  const repeated = repeatedLines(pageLines);
   for (const lines of pageLines) {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
-      if (isPageFurniture(line)) continue;
+      if (isPageFurniture(line, repeated)) continue;
       const h = labHeader(line);
       if (h) {
         header = h;

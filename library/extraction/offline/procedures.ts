@@ -3,19 +3,54 @@ import type { Procedure } from '../../../core/contract/extraction.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import { cleanDescription } from './diagnoses.js';
+import { cleanPersonName } from './patient.js';
 import { cellsOf } from './labels.js';
 import type { Section } from './lexicon.js';
 import { MONTH_PATTERN } from './lexicon.js';
-import { PROCEDURE_COLUMN_WORDS } from './vocabulary.js';
+import type { LabelValue } from './labels.js';
+import { MODALITY_WORDS, PROCEDURE_COLUMN_WORDS, PROCEDURE_LABELS, STUDY_HEADINGS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { lineEvidence } from './lines.js';
 import { BULLET, group, plainText } from './text.js';
 
-export function procedures(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext): Procedure[] {
+const INLINE_CPT = /\(?\s*\bCPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\b\s*\)?/i;
+const STUDY_HEADING = new RegExp(String.raw`^(?:${STUDY_HEADINGS.join('|')})\s*:?$`, 'i');
+const MODALITY = new RegExp(String.raw`^(?:${MODALITY_WORDS.join('|')})\b`, 'i');
+
+/** The study an imaging report names: a study label's value, or the first sentence under a technique heading opening with a modality. */
+function studies(pageLines: Line[][], kvs: LabelValue[]): Procedure[] {
   const out: Procedure[] = [];
+  for (const kv of kvs) {
+    if (!PROCEDURE_LABELS.includes(kv.key)) continue;
+    const v = plainText(kv.value).split(/\.\s/)[0]!;
+    const inline = INLINE_CPT.exec(v);
+    const name = cleanDescription(inline ? v.replace(inline[0], '') : v);
+    if (name.length >= 3 && name.length <= 80 && /\p{L}{2}/u.test(name))
+      out.push({ name, code: inline?.[1] ?? null, date: null, evidence: lineEvidence(kv.line), confidence: 0.7 });
+  }
+  for (const lines of pageLines) {
+    lines.forEach((line, i) => {
+      const next = lines[i + 1];
+      if (!STUDY_HEADING.test(line.text.trim()) || !next || !MODALITY.test(next.text)) return;
+      const name = cleanDescription(plainText(next.text).split(/\.(?:\s|$)/)[0]!);
+      if (name.length >= 3 && name.length <= 80) out.push({ name, code: null, date: null, evidence: lineEvidence(next), confidence: 0.65 });
+    });
+  }
+  // One study named twice (a label and the technique) is one procedure.
+  const key = (p: Procedure): string =>
+    p.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim();
+  return out.filter((p, i) => out.findIndex((q) => key(q) === key(p)) === i);
+}
+
+export function procedures(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext, kvs: LabelValue[] = []): Procedure[] {
+  const out: Procedure[] = studies(pageLines, kvs);
   for (const lines of pageLines) {
     // A table with a CPT column ("Service DescriptionCPT Code  Amount"): text layers may glue the header cells.
-    const cptColumn = lines.some((l) => /(?<![A-Z])CPT(?:\/HCPCS)?\b(?!\s*[:#])/.test(l.text) && !/\bCPT\s*[:#]?\s*\d/i.test(l.text));
+    // Only the lines below the header of a CPT column are its rows (not an address above it).
+    const cptHeader = lines.findIndex((l) => /(?<![A-Z])CPT(?:\/HCPCS)?\b(?!\s*[:#])/.test(l.text) && !/\bCPT\s*[:#]?\s*\d/i.test(l.text));
     for (const line of lines) {
       const text = plainText(line.text);
       const date = parseDate(text, dates)?.iso ?? null;
@@ -26,7 +61,7 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
         if (name.length >= 3) out.push({ name, code: inline[1]!, date, evidence: lineEvidence(line), confidence: 0.85 });
         continue;
       }
-      if (cptColumn) {
+      if (cptHeader >= 0 && line.index > cptHeader && !/\bP\.?\s?O\.?\s+Box\b/i.test(text) && !cleanPersonName(text.split(/\s{2,}/)[0] ?? '')) {
         // Bills: "Chest X-Ray (Bilateral)71046  ¹2,200" — a description then a 5-character code.
         const m = /^(?<name>[A-Za-z][^|]*?[A-Za-z)\]])\s*(?<code>\d{5}|\d{4}[A-Z])(?:\s|$)/.exec(text);
         // Not an address ("Any Town, CA 92126"), not a dated or totals line.
@@ -49,12 +84,39 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
           rest = group(coded, 'name')!;
           code = group(coded, 'code')!;
         }
-        const name = cleanDescription(rest.split(/\s{2,}/)[0]!);
+        // "Blood Glucose Monitoring - Fasting levels ranging 180-240 mg/dL": the name before a dash's comment.
+        const name = cleanDescription(rest.split(/\s{2,}|\s+[-–—]\s+(?=.*(?:\d|\b[a-z]+\s+[a-z]+\b))/)[0]!);
         const letters = name.replace(new RegExp(MONTH_PATTERN, 'gi'), '').match(/\p{L}/gu)?.length ?? 0;
         if (name.length >= 3 && name.length <= 120 && letters >= 3 && !/[.!?]$/.test(name) && name.split(/\s+/).length <= 12)
           out.push({ name, code, date, evidence: lineEvidence(line), confidence: code ? 0.75 : 0.6 });
       }
     }
   }
-  return out;
+  // One procedure named by several rules (a label, a table row, the technique) is one item; its code is kept.
+  const label = /^(?:procedures?|operations?|study(?: type)?|exam(?:ination)?)\s*(?:performed|done)?\s*:\s*/i;
+  const merged: Procedure[] = [];
+  for (const p of out) {
+    const inline = INLINE_CPT.exec(p.name);
+    const name = cleanDescription(
+      p.name
+        .replace(INLINE_CPT, '')
+        .replace(label, '')
+        .replace(/\s{2,}\S{1,2}$/, ''),
+    );
+    const item = { ...p, name, code: p.code ?? inline?.[1] ?? null };
+    const key = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim();
+    const same = merged.find(
+      (q) =>
+        q.name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, ' ')
+          .trim() === key,
+    );
+    if (!same) merged.push(item);
+    else if (!same.code && item.code) Object.assign(same, { code: item.code, evidence: item.evidence });
+  }
+  return merged.filter((p) => p.name.length >= 3);
 }

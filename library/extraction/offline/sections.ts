@@ -17,7 +17,7 @@ function isGenericHeader(text: string): boolean {
 const FOOTER = new RegExp(`^(?:${PAGE_FURNITURE.join('|')})$|\\b(?:${PAGE_FURNITURE.join('|')})\\s*$`, 'i');
 
 /** Lines printed on several pages (digits aside): running headers and footers. */
-function repeatedLines(pageLines: Line[][]): Set<string> {
+export function repeatedLines(pageLines: Line[][]): Set<string> {
   const seen = new Map<string, number>();
   for (const lines of pageLines) {
     for (const key of new Set(lines.map((l) => l.text.replace(/\d+/g, '#')))) seen.set(key, (seen.get(key) ?? 0) + 1);

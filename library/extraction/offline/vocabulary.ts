@@ -470,3 +470,43 @@ export const VITAL_NAMES: readonly string[] = [
   'height',
   'bmi',
 ];
+
+/** Labels whose value names the procedure or study performed ("Study Type: AP/Lateral Chest X-Ray"). */
+export const PROCEDURE_LABELS: readonly string[] = [
+  'study type',
+  'study',
+  'study description',
+  'exam',
+  'exam type',
+  'examination',
+  'procedure',
+  'procedure performed',
+  'procedure name',
+  'operation',
+  'operation performed',
+  'surgery performed',
+];
+
+/** Headings under which an imaging report names its study in the first sentence, and the modality words that open it. */
+export const STUDY_HEADINGS: readonly string[] = ['technique', 'procedure', 'exam', 'examination', 'study'];
+export const MODALITY_WORDS: readonly string[] = [
+  'ct',
+  'cta',
+  'mri',
+  'mra',
+  'x-?ray',
+  'xr',
+  'radiograph',
+  'ultrasound',
+  'us',
+  'sonograph?y',
+  'mammogra(?:m|phy)',
+  'pet(?:/ct)?',
+  'echocardiogra(?:m|phy)',
+  'fluoroscopy',
+  'dexa',
+  'nuclear',
+  'chest',
+  'ap',
+  'pa',
+];
