@@ -689,3 +689,151 @@ describe('mergeExtractions', () => {
     assert.equal(merged.patient.name.value, 'Ann Lee');
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Schema v2 on layouts the rules were not written against (synthetic text, no corpus file's wording)
+
+describe('extractOffline schema v2', () => {
+  const verify = (text: string | string[]): Extraction => {
+    const pages: PageText[] = (Array.isArray(text) ? text : [text]).map((t, i) => ({ page: i + 1, text: t }));
+    const x = verifyEvidence(extractOffline(pages, { now: new Date('2026-12-01T00:00:00Z') }), pages);
+    // Every value keeps page + verbatim quote, and grounding finds it there.
+    for (const { where, evidence } of allEvidence(x)) assert.equal(evidence.found, true, `${where}: ${evidence.quote}`);
+    return x;
+  };
+
+  test('a row of labels takes its values from the line below, column by column; age, encounter', () => {
+    const x = verify(
+      [
+        'Riverside Community Hospital',
+        'Inpatient Discharge Summary',
+        'PATIENT:  DATE OF BIRTH:  AGE:',
+        'Mira Okafor  03/02/1961  65 yrs',
+        'ADMITTED:  DISCHARGED:  WARD:',
+        '11/02/2026  11/09/2026  4 West',
+        'Attending Physician: Dr. Tomas Reyes, MD',
+      ].join('\n'),
+    );
+    assert.equal(x.patient.name.value, 'Mira Okafor');
+    assert.equal(x.patient.date_of_birth.value, '1961-03-02');
+    assert.equal(x.patient.age.value, '65 yrs');
+    assert.equal(x.encounter.admission_date.value, '2026-11-02');
+    assert.equal(x.encounter.discharge_date.value, '2026-11-09');
+    assert.equal(x.encounter.ward.value, '4 West');
+    assert.equal(x.encounter.attending.value, 'Dr. Tomas Reyes, MD');
+    assert.equal(x.document.type.value, 'discharge_summary');
+  });
+
+  test('insurance card: payer from its first line, member id and group under other label wordings', () => {
+    const x = verify(['Bluewater Health Plan', 'Subscriber: Leo Brandt', 'Subscriber ID: QX4410299', 'Grp #: 77120', 'RxBIN: 004336'].join('\n'));
+    assert.equal(x.document.type.value, 'insurance_card');
+    assert.equal(x.insurance.payer.value, 'Bluewater Health Plan');
+    assert.equal(x.insurance.member_id.value, 'QX4410299');
+    assert.equal(x.insurance.group_number.value, '77120');
+  });
+
+  test('medications: a table read by its header, prose sentence by sentence, a dose of "1 tablet" kept', () => {
+    const x = verify(
+      [
+        'MEDICATIONS',
+        'Drug  Strength  Form  Directions',
+        'Losartan  50 mg  Tablet  1 tablet by mouth 2x/day',
+        'Montelukast  10 mg  Tablet  Take one at night',
+        'Home Medications',
+        '- Ondansetron 1 tablet PO q8h PRN nausea',
+        'History',
+        'She currently takes metformin 1 g twice daily. Also prednisolone 5 mg each morning for 5 days.',
+      ].join('\n'),
+    );
+    const by = (n: string) => x.medications.find((m) => m.name.toLowerCase() === n);
+    assert.deepEqual(
+      [by('losartan')?.strength, by('losartan')?.form, by('losartan')?.frequency, by('losartan')?.instructions],
+      ['50 mg', 'Tablet', 'twice daily', '1 tablet by mouth 2x/day'],
+    );
+    assert.equal(by('montelukast')?.frequency, 'at bedtime');
+    assert.ok(by('ondansetron'), 'a medication whose dose is "1 tablet" is kept');
+    assert.equal(by('ondansetron')?.strength, null);
+    assert.deepEqual([by('metformin')?.strength, by('metformin')?.frequency], ['1 g', 'twice daily']);
+    assert.deepEqual([by('prednisolone')?.strength, by('prednisolone')?.duration], ['5 mg', '5 days']);
+    assert.equal(x.medications.length, 5, x.medications.map((m) => m.name).join(', '));
+  });
+
+  test('allergies with severity, from a table and from prose; no junk rows from a footer', () => {
+    const x = verify(
+      [
+        'Allergies and Reactions',
+        'Agent  Reaction  Severity',
+        'Sulfa  hives  moderate',
+        'He is allergic to penicillin, which causes a rash.',
+        'Page 1 of 2',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.allergies.map((a) => [a.substance, a.reaction, a.severity]),
+      [
+        ['Sulfa', 'hives', 'moderate'],
+        ['penicillin', 'rash', null],
+      ],
+    );
+  });
+
+  test('lab rows carry their panel and their own collection date; prose values with their date', () => {
+    const x = verify([
+      [
+        'LIPID PROFILE  collected 01/05/2026',
+        'Test  Result  Units  Reference',
+        'LDL Cholesterol  131  mg/dL  < 100',
+        'THYROID PANEL',
+        'Collected: 02/10/2026',
+        'Test  Result  Units  Reference',
+        'TSH  2.1  mIU/L  0.4 - 4.0',
+        'Comments',
+        'HbA1c 8.2% on 28 February 2025 was above target.',
+      ].join('\n'),
+    ]);
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.test, r.panel, r.collected_at]),
+      [
+        ['LDL Cholesterol', 'LIPID PROFILE', '2026-01-05'],
+        ['TSH', 'THYROID PANEL', '2026-02-10'],
+        ['HbA1c', null, '2025-02-28'],
+      ],
+    );
+  });
+
+  test('claim lines read in the order of their header columns, totals by their labels', () => {
+    const x = verify(
+      [
+        'Itemized Statement',
+        'Date of Service  Code  Mod  Units  Charge',
+        '10/03/2026  99203  25  1  $210.00',
+        '10/03/2026  J1100  2  $18.40',
+        'Total Charges:  $228.40',
+        'Insurance Payments:  $150.00',
+        'Amount You Owe:  $78.40',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.claim_lines.map((c) => [c.service_date, c.code, c.modifier, c.units, c.charge]),
+      [
+        ['2026-10-03', '99203', '25', 1, 210],
+        ['2026-10-03', 'J1100', null, 2, 18.4],
+      ],
+    );
+    assert.deepEqual([x.claim_totals.total_charge.value, x.claim_totals.amount_paid.value, x.claim_totals.balance_due.value], [228.4, 150, 78.4]);
+  });
+
+  test('immunizations from a table by its header', () => {
+    const x = verify(
+      ['Immunisation History', 'Vaccine  Date Given  Lot Number', 'Hepatitis A  04/11/2025  HA55190', 'Td booster  09/30/2026  TD77310'].join('\n'),
+    );
+    assert.deepEqual(
+      x.immunizations.map((i) => [i.vaccine, i.date, i.lot]),
+      [
+        ['Hepatitis A', '2025-04-11', 'HA55190'],
+        ['Td booster', '2026-09-30', 'TD77310'],
+      ],
+    );
+    assert.equal(x.document.type.value, 'vaccination_record');
+  });
+});

@@ -33,8 +33,15 @@ function labHeader(line: Line): Array<string | null> | null {
 }
 
 /** A heading above lab rows that names their panel ("CBC WITH DIFFERENTIAL", "Lipid Panel"), or null. */
-function panelHeading(text: string): string | null {
-  const t = plainText(text).replace(/:$/, '').trim();
+function panelHeading(text: string, dates: DateContext): string | null {
+  // "LIPID PROFILE  collected 01/05/2026": the heading before its collection date.
+  let t = plainText(text).replace(/:$/, '').trim();
+  const d = parseDate(t, dates);
+  if (d)
+    t = t
+      .slice(0, d.start)
+      .replace(new RegExp(String.raw`[\s,(-]*(?:${COLLECTION_WORDS.join('|')}|on|date)?\s*[:-]?\s*$`, 'i'), '')
+      .trim();
   if (t.length < 3 || t.length > 50 || /\S\s{2,}\S|[:|]|^\d|[.!?]$/.test(t)) return null;
   const words = t.split(/\s+/);
   if (words.length > 7 || !/^\p{L}/u.test(t)) return null;
@@ -235,7 +242,7 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
         continue;
       }
       // A heading names the panel of the rows under it; a collection date printed with it or under it is theirs.
-      const heading = panelHeading(line.text);
+      const heading = panelHeading(line.text, dates);
       if (heading && !parseLabLine(line.text)) {
         panel = NOT_PANEL.has(heading.toLowerCase()) ? null : heading;
         const d = parseDate(line.text, dates, true);

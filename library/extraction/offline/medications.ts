@@ -161,7 +161,9 @@ function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
       // A wrapped last cell continues on the next line: its one cell joins this row.
       let last = line;
       const next = lines[j + 1];
-      if (next && cellsOf(next.text).length === 1 && !DOSE_RE.test(next.text) && next.text.length <= 40 && !/:/.test(next.text)) {
+      // (lower case or a short abbreviation: "wheeze", "pen", "BID"; never a heading such as "Home Medications").
+      const continues = next && (/^\p{Ll}/u.test(next.text) || /^[A-Z]{2,4}$/.test(next.text.trim()));
+      if (next && continues && cellsOf(next.text).length === 1 && !DOSE_RE.test(next.text) && next.text.length <= 40 && !/:/.test(next.text)) {
         cells = [...cells.slice(0, -1), `${cells[cells.length - 1]} ${cellsOf(next.text)[0]}`];
         last = next;
       }
@@ -233,7 +235,9 @@ function proseMedications(lines: Line[], sections: Map<Line, Section>, used: Set
     para = [];
   };
   for (const line of lines) {
-    const prose = !used.has(line) && !BULLET.test(line.text) && !/\s{2,}/.test(line.text) && !/^[^:]{1,40}:\s*$/.test(line.text);
+    // A heading ("History", "Current Medications") is not part of the paragraph under it.
+    const heading = line.text.split(/\s+/).length <= 4 && !/[.,;]/.test(line.text) && /^\p{Lu}/u.test(line.text) && !DOSE_RE.test(line.text);
+    const prose = !heading && !used.has(line) && !BULLET.test(line.text) && !/\s{2,}/.test(line.text) && !/^[^:]{1,40}:\s*$/.test(line.text);
     if (!prose || (para.length > 0 && sections.get(para[0]!) !== sections.get(line))) flush();
     if (prose) para.push(line);
   }

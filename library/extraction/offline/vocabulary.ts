@@ -327,7 +327,7 @@ export const NUMBER_WORDS: Readonly<Record<string, string>> = {
  */
 export const TOTAL_LABEL_WORDS: ReadonlyArray<{ field: 'total_charge' | 'amount_paid' | 'balance_due'; words: string; not: string }> = [
   { field: 'balance_due', words: String.raw`balance|owes?|liability|responsibility|amount due|due`, not: String.raw`paid|allowed` },
-  { field: 'amount_paid', words: String.raw`paid|covered|payment`, not: String.raw`allowed|un ?paid|balance|patient` },
+  { field: 'amount_paid', words: String.raw`paid|covered|payments?`, not: String.raw`allowed|un ?paid|balance|patient` },
   { field: 'total_charge', words: String.raw`total|billed|charges?`, not: String.raw`paid|allowed|balance|adjust\w*|discount|covered|due|tax` },
 ];
 
