@@ -2,7 +2,9 @@
 import type { Diagnosis } from '../../../core/contract/extraction.js';
 import type { LabelValue } from './labels.js';
 import { LABEL_OF } from './labels.js';
+import { cellsOf } from './labels.js';
 import type { Section } from './lexicon.js';
+import { DIAGNOSIS_COLUMN_WORDS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { lineEvidence } from './lines.js';
 import { BULLET, FORM_TEMPLATE, isBlank, plainText, splitList } from './text.js';
@@ -38,6 +40,8 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
       const text = plainText(line.text);
       const inSection = sections.get(line) === 'diagnoses';
       const context = /\b(icd|diagnos|dx|assessment|impression|problem)/i.test(text) || inSection;
+      // A table's header row ("ICD-10  Description", "Condition") is no diagnosis.
+      if (cellsOf(text).every((c) => DIAGNOSIS_COLUMN_WORDS.includes(c.toLowerCase().replace(/[:.]$/, '')))) continue;
       const codes = [...text.matchAll(ICD_RE)].filter((m) => m[1]!.includes('.') || context);
       if (codes.length === 0) {
         // An uncoded item of a diagnoses section: a short phrase, not a sentence of narrative.

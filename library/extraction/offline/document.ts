@@ -64,16 +64,17 @@ export function documentDate(kvs: LabelValue[], dates: DateContext, collected: C
 
 /** Words that make a line an organisation's name, and words that make it a title or a label instead. */
 const ORG_RE =
-  /\b(health\s*system|hospital|clinic|medical\s+(cent(er|re)|group|college|associates)|health\s*(care|cent(er|re))|healthcare|diagnostics?|laborator(y|ies)|labs|medicine|infirmary|pathology|imaging|associates|polyclinic|nursing home|institute|physicians)\b/i;
+  /\b(health\s*system|hospital|clinic|medical\s+(cent(er|re)|group|college|associates)|health\s*(care|cent(er|re)|partners)|healthcare|diagnostics?|laborator(y|ies)|labs?|medicine|infirmary|pathology|imaging|associates|polyclinic|nursing home|institute|physicians|primary care|pharmacy|partners)\b/i;
 const NOT_ORG_RE =
-  /\b(report|summary|form|claim|insurance|prescription|invoice|bill|patient|name|date|page|accredited|certified|department|services?|results?|test|panel|profile|function|count|note|questionnaire|consent|signature)\b|[:@]|\d{3,}/i;
+  /\b(report|summary|form|claim|insurance|prescription|invoice|bill|patient|name|date|page|accredited|certified|department|results?|test|panel|profile|function|count|note|questionnaire|consent|signature)\b|[:@]|\d{3,}/i;
 
 /** An organisation's name among the first lines of the document, or a facility label. */
 export function facility(pageLines: Line[][], kvs: LabelValue[]): Field<string> {
   const cands: Array<Candidate<string>> = [];
   const first = pageLines[0] ?? [];
   for (const line of first.slice(0, 6)) {
-    const t = line.text;
+    // "Willow Creek Family Medicine - 5182 Harbor View Drive, ...": the name before its address.
+    const t = line.text.split(/\s+[-–|]\s+|\s{2,}/)[0]!;
     if (t.length > 60 || !ORG_RE.test(t) || NOT_ORG_RE.test(t)) continue;
     // OCR may put junk before the name ("£Q/7 Not a Memorial Hospital"): start at the first real word.
     const words = t.split(/\s+/);

@@ -510,3 +510,21 @@ export const MODALITY_WORDS: readonly string[] = [
   'ap',
   'pa',
 ];
+
+/** Header cells of a diagnoses table. */
+export const DIAGNOSIS_COLUMN_WORDS: readonly string[] = [
+  'icd-10',
+  'icd10',
+  'icd',
+  'icd code',
+  'icd-10 code',
+  'code',
+  'description',
+  'diagnosis',
+  'condition',
+  'problem',
+  'status',
+  'onset',
+  'dx',
+  'name',
+];
