@@ -113,8 +113,8 @@ export const cellsOf = (text: string): string[] =>
     .map((c) => c.trim())
     .filter((c) => c !== '');
 
-/** Fields whose labels make a row of bare labels a form's label row rather than a table header. */
-const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'group_number', 'payer', 'admission', 'discharge', 'attending']);
+/** Fields whose labels make a row of bare labels a form's label row rather than a table header (not the payer: "plan", "insurance" also name a form's checkboxes). */
+const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'group_number', 'admission', 'discharge', 'attending']);
 
 /**
  * A row of labels only ("MEMBER NAME:  DATE OF BIRTH:", "PATIENT NAME (LAST, FIRST)  MEMBER ID  DOB")
