@@ -90,6 +90,11 @@ interface Truth {
   allergies?: Array<{ substance: string; reaction?: string } | string>;
   document_date_iso?: string;
   date_iso?: string;
+  admission_date_iso?: string;
+  discharge_date_iso?: string;
+  line_items?: Array<{ code?: string | null; amount?: string }>;
+  total_billed?: string;
+  paid_by_insurance?: string;
 }
 
 /** Documents whose filled-in values are FreeText annotations: read only when the text layer carries them, never invented. */
@@ -268,9 +273,27 @@ describe('offline extraction on the digital corpus', () => {
         if (typeof a === 'object' && a.reaction) assert.ok(sameName(e.reaction, a.reaction), `allergy reaction: want ${a.reaction}, got ${e.reaction}`);
       }
 
+      // Schema v2: the encounter's dates, a bill's coded lines with their amounts, its totals (measured: all found).
+      if (truth.admission_date_iso) assert.equal(x.encounter.admission_date.value, truth.admission_date_iso, 'encounter.admission_date');
+      if (truth.discharge_date_iso) assert.equal(x.encounter.discharge_date.value, truth.discharge_date_iso, 'encounter.discharge_date');
+      const coded = (truth.line_items ?? []).filter((l) => l.code);
+      if (coded.length > 0) {
+        const found = coded.filter((l) => x.claim_lines.some((c) => c.code === l.code && c.charge === Number(l.amount)));
+        report.push(`claim lines ${found.length}/${coded.length}`);
+        assert.equal(found.length, coded.length, 'claim lines missed');
+        assert.ok(
+          x.claim_lines.every((c) => coded.some((l) => l.code === c.code)),
+          'no invented claim lines',
+        );
+      }
+      if (truth.total_billed) assert.equal(x.claim_totals.total_charge.value, Number(truth.total_billed));
+      if (truth.paid_by_insurance) assert.equal(x.claim_totals.amount_paid.value, Number(truth.paid_by_insurance));
+
       // The blank CMS-1500: printed labels must not come back as values.
       if (truth.file === 'cms1500_blank_form.pdf') {
         for (const [name, f] of Object.entries(x.patient)) assert.equal(f.value, null, `patient.${name} = ${String(f.value)} on a blank form`);
+        for (const group of ['encounter', 'insurance', 'claim_totals'] as const)
+          for (const [name, f] of Object.entries(x[group])) assert.equal(f.value, null, `${group}.${name} = ${String(f.value)} on a blank form`);
         for (const name of ['date', 'facility', 'author'] as const) assert.equal(x.document[name].value, null, `document.${name} on a blank form`);
         for (const s of LIST_SECTIONS) assert.equal(x[s].length, 0, `${s} on a blank form: ${JSON.stringify(x[s].map((i) => i.evidence.quote))}`);
         report.push('blank form: no values');
