@@ -6,8 +6,10 @@
  * decode, no orientation check) on the same decoded pixels. Both use one worker per core, at the same
  * CPU priority, with every page queued at once.
  *
- * For a stable figure each corpus page is queued several times per run, the two sides run in pairs in
- * alternating order (bare, image, image, bare, ...), and the table gives medians with their range. CPU
+ * For a stable figure each corpus page is queued several times per run, and the sides run in rounds in
+ * rotating order, with a third side between them: the project pool on the pre-decoded pixels (the
+ * image path without decoding), which tells a gap in the pool from one in decoding. The table gives
+ * medians with their range. CPU
  * seconds per page (every thread of this process: the OCR threads, libvips, the main thread) are
  * given beside wall time: on a loaded machine they move far less. Decoding is also timed alone, with
  * nothing else running, per file.
@@ -35,7 +37,7 @@ const CORPUS_IMAGES = [
 ];
 const QUICK_IMAGES = ['medical/agentforge_fax_packet_chen.tiff'];
 
-/** Full mode: every corpus page queued this many times per run, this many bare/image pairs, this many decode-only passes. */
+/** Full mode: every corpus page queued this many times per run, this many rounds of the three sides, this many decode-only passes. */
 const FULL = { copies: 2, pairs: 4, decodePasses: 3 };
 const QUICK = { copies: 1, pairs: 1, decodePasses: 1 };
 
@@ -54,8 +56,12 @@ interface DecodedPage {
   dpi: number;
 }
 
+/** The image path; the project pool on the pre-decoded pixels (the image path without decoding); the bare tesseract.js pool. */
+type Side = 'image' | 'pool' | 'bare';
+const SIDE_NAME: Record<Side, string> = { image: 'image path', pool: 'project OCR pool on decoded pixels', bare: 'bare tesseract.js pool' };
+
 interface Run {
-  side: 'image' | 'bare';
+  side: Side;
   pair: number;
   wallMs: number;
   cpuS: number;
@@ -125,6 +131,15 @@ async function imagePath(files: ImageFile[], copies: number, workers: number) {
   }
   const results = await Promise.all(recognitions);
   return { wallMs: performance.now() - t0, cpuS: selfCpu() - c0, decodeMs, results };
+}
+
+/** The project pool on the pre-decoded pages: the image path without its decoding. */
+async function poolOnDecoded(pages: DecodedPage[], workers: number) {
+  const pool = await getOcrPool('eng', { size: workers, nice: 0 });
+  const t0 = performance.now();
+  const c0 = selfCpu();
+  await Promise.all(pages.map((p) => pool.recognize(p.image, { dpi: p.dpi })));
+  return { wallMs: performance.now() - t0, cpuS: selfCpu() - c0 };
 }
 
 /** N plain tesseract.js workers on the decoded pages: OEM 1, PSM 3, the page's dpi, rotateAuto. */
@@ -202,18 +217,22 @@ export async function imageOcr(ctx: BenchContext): Promise<Report> {
   let sameText = 0;
   let orientationChecked = 0;
   for (let pair = 0; pair < pairs; pair++) {
-    // Alternating order, so that a change in the machine's load does not favour one side.
-    const order = pair % 2 === 0 ? (['bare', 'image'] as const) : (['image', 'bare'] as const);
+    // Rotating order, so that a change in the machine's load does not favour one side.
+    const sides: Side[] = ['bare', 'image', 'pool'];
+    const order = sides.map((_, i) => sides[(i + pair) % sides.length]!);
     let imageResults: OcrResult[] | undefined;
     let bareResults: TessData[] | undefined;
     for (const side of order) {
-      ctx.progress(`image-ocr: ${side === 'image' ? 'image path' : 'bare tesseract.js pool'} on ${n} pages (pair ${pair + 1}/${pairs})`);
+      ctx.progress(`image-ocr: ${SIDE_NAME[side]} on ${n} pages (round ${pair + 1}/${pairs})`);
       const load1 = os.loadavg()[0]!;
       const m0 = machineCpu();
       if (side === 'bare') {
         const x = await barePool(decoded, bare);
         runs.push({ side, pair, wallMs: x.wallMs, cpuS: x.cpuS, load1, machineBusy: busyShare(m0, machineCpu()) });
         bareResults = x.results;
+      } else if (side === 'pool') {
+        const x = await poolOnDecoded(decoded, workers);
+        runs.push({ side, pair, wallMs: x.wallMs, cpuS: x.cpuS, load1, machineBusy: busyShare(m0, machineCpu()) });
       } else {
         const x = await imagePath(files, copies, workers);
         runs.push({ side, pair, wallMs: x.wallMs, cpuS: x.cpuS, decodeMs: x.decodeMs, load1, machineBusy: busyShare(m0, machineCpu()) });
@@ -240,6 +259,8 @@ export async function imageOcr(ctx: BenchContext): Promise<Report> {
   const barePpm = of('bare').map(ppm);
   const imageCpu = of('image').map(cpuPerPage);
   const bareCpu = of('bare').map(cpuPerPage);
+  const poolPpm = of('pool').map(ppm);
+  const poolCpu = of('pool').map(cpuPerPage);
   const ratio = median(imagePpm) / median(barePpm);
   const cpuRatio = median(bareCpu) / median(imageCpu);
   const pairRatios = Array.from({ length: pairs }, (_, p) => {
@@ -255,7 +276,7 @@ export async function imageOcr(ctx: BenchContext): Promise<Report> {
     title: '7. Image path: decode + OCR of image files vs a bare tesseract.js pool',
     header: [
       `${workers} workers each (one per core), nice 0; ${framesPerCopy} pages from ${frames}, each queued ${copies}× per run: ${n} pages a run`,
-      `${pairs} pair(s) of runs in alternating order, medians (range); load average ${fmtLoad(loadAtStart)} at start, ${fmtLoad(loadAtEnd)} at end, 1-min ${spread(loads, 2)} at the runs' starts`,
+      `${pairs} round(s) of the three in rotating order, medians (range); load average ${fmtLoad(loadAtStart)} at start, ${fmtLoad(loadAtEnd)} at end, 1-min ${spread(loads, 2)} at the runs' starts`,
     ],
     columns: ['path', 'pages/run', 'pages/min', 'range', 'CPU s/page', 'range', 'decode CPU s/page', 'vs bare pool'],
     rows: [
@@ -268,6 +289,16 @@ export async function imageOcr(ctx: BenchContext): Promise<Report> {
         spread(imageCpu, 2),
         fmt(decodeCpuPerPage, 3),
         fmtRatio(ratio),
+      ],
+      [
+        'project OCR pool on the same decoded pixels (no decode)',
+        String(n),
+        fmt(median(poolPpm), 1),
+        spread(poolPpm, 1),
+        fmt(median(poolCpu), 2),
+        spread(poolCpu, 2),
+        '-',
+        fmtRatio(median(poolPpm) / median(barePpm)),
       ],
       [
         'bare tesseract.js pool (same pixels)',
@@ -301,6 +332,7 @@ export async function imageOcr(ctx: BenchContext): Promise<Report> {
     ],
     notes: [
       gapAtLeast('target: image path ≥ 0.95× the bare pool (pages/min, ratio of the medians)', ratio, 0.95, '×'),
+      `where a gap is: project pool on decoded pixels vs bare ${fmtRatio(median(poolPpm) / median(barePpm))} by pages/min, ${fmtRatio(median(bareCpu) / median(poolCpu))} by CPU s/page (the pool and its workers); image path vs that pool ${fmtRatio(median(imagePpm) / median(poolPpm))}, ${fmtRatio(median(poolCpu) / median(imageCpu))} (decoding)`,
       `paired runs: image/bare ${spread(pairRatios, 3)} (median ${fmt(median(pairRatios), 3)}); CPU: the bare pool needs ${fmtRatio(cpuRatio)} of the image path's CPU s/page`,
       `decoding alone: ${fmt(decodeCpuPerPage, 3)} CPU s (${fmt(decodeWallPerPage, 3)} s wall) per page, ${fmtPct(decodeCpuPerPage / median(imageCpu), 1)} of the image path's CPU per page`,
       `same text from both sides on ${sameText} of ${n} pages; the orientation check ran on ${orientationChecked} (mean confidence under ${ORIENTATION_CHECK_BELOW} or turned)`,
@@ -316,6 +348,8 @@ export async function imageOcr(ctx: BenchContext): Promise<Report> {
       ratio,
       cpuRatio,
       pairRatios,
+      poolPagesPerMin: median(poolPpm),
+      poolCpuPerPage: median(poolCpu),
       decodeAlone: decodeOnly,
       decodeCpuPerPage,
       sameText,
