@@ -8,11 +8,17 @@
  *    the value validated for its field, so that a blank form's printed labels never become values;
  *  - lab rows ("Test  value  unit  range  flag", "Test (LOINC: x):  value unit [Ref: range] HIGH", and
  *    single-spaced rows with a recognised unit), with garbage (mojibake) units dropped;
- *  - medications, diagnoses (ICD-10), procedures (CPT or a procedures section), vitals and allergies.
+ *  - medications, diagnoses (ICD-10), procedures (CPT or a procedures section), vitals and allergies;
+ *  - schema v2: age, encounter, insurance and claim totals from labels (a row of labels with its values on
+ *    the next line, colon-less label/value cells, box-numbered form labels), claim lines typed cell by cell
+ *    in their header's column order (or a CMS-1500's box 24), immunizations, lab panels with their own
+ *    collection dates, tables read by their header columns, prose read sentence by sentence;
+ *  - sections end at the next heading or at page furniture (footers, lines repeated across pages).
  * Every value carries evidence: the trimmed line it came from (a verbatim substring of the page text),
  * and a confidence that is lower for weaker rules.
  *
- * One module per part of the result lives beside this file; the words the rules look for are in lexicon.ts.
+ * One module per part of the result lives beside this file; the words the rules look for are data, in
+ * lexicon.ts (v1's labels and sections) and vocabulary.ts (v2's labels, columns, forms, frequencies).
  */
 import type { Extraction, PageText } from '../../../core/contract/extraction.js';
 import { emptyExtraction } from '../../../core/contract/extraction.js';
@@ -38,7 +44,7 @@ export interface OfflineOptions {
   now?: Date;
 }
 
-/** Rule-based extraction of schema v1 from page text. Deterministic; never throws on odd input. */
+/** Rule-based extraction of schema v2 from page text. Deterministic; never throws on odd input. */
 export function extractOffline(pages: PageText[], options: OfflineOptions = {}): Extraction {
   const result = emptyExtraction();
   const sorted = [...pages].filter((p) => typeof p.text === 'string').sort((a, b) => a.page - b.page);
