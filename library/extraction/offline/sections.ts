@@ -16,18 +16,30 @@ function isGenericHeader(text: string): boolean {
 /** A page footer or header: page numbers, confidentiality notes, "continued". */
 const FOOTER = new RegExp(`^(?:${PAGE_FURNITURE.join('|')})$|\\b(?:${PAGE_FURNITURE.join('|')})\\s*$`, 'i');
 
-/** Lines printed on several pages (digits aside): running headers and footers. */
-export function repeatedLines(pageLines: Line[][]): Set<string> {
-  const seen = new Map<string, number>();
+/**
+ * Running headers and footers: lines printed on several pages (digits aside, for page numbers and dates)
+ * at the same place, counted from the top or from the bottom of the page. A table row that recurs on
+ * another page (the same test on a later date, at another row) is not one.
+ */
+export function repeatedLines(pageLines: Line[][]): Set<Line> {
+  const where = new Map<string, Line[]>();
   for (const lines of pageLines) {
-    for (const key of new Set(lines.map((l) => l.text.replace(/\d+/g, '#')))) seen.set(key, (seen.get(key) ?? 0) + 1);
+    lines.forEach((line, i) => {
+      const key = line.text.replace(/\d+/g, '#');
+      for (const at of [`top ${i}`, `bottom ${lines.length - 1 - i}`]) {
+        const k = `${at}|${key}`;
+        where.set(k, [...(where.get(k) ?? []), line]);
+      }
+    });
   }
-  return new Set([...seen].filter(([, n]) => n >= 2 && pageLines.length >= 2).map(([k]) => k));
+  const out = new Set<Line>();
+  for (const lines of where.values()) if (new Set(lines.map((l) => l.page)).size >= 2) for (const l of lines) out.add(l);
+  return out;
 }
 
 /** The page's furniture (footer, running header): it ends a section and is never one of its items. */
-export function isPageFurniture(line: Line, repeated?: Set<string>): boolean {
-  return FOOTER.test(line.text) || (repeated?.has(line.text.replace(/\d+/g, '#')) ?? false);
+export function isPageFurniture(line: Line, repeated?: Set<Line>): boolean {
+  return FOOTER.test(line.text) || (repeated?.has(line) ?? false);
 }
 
 /** Each line's section; a heading line itself is in 'other'; a section ends at the next heading or the page's footer. */
