@@ -41,6 +41,7 @@ export class MxPageView extends LitElement {
   declare zoom: number;
   declare error: string;
   private loadedKey = '';
+  private firstImageDrawn = false;
 
   constructor() {
     super();
@@ -148,9 +149,23 @@ export class MxPageView extends LitElement {
   }
 
   override firstUpdated(): void {
-    // Opened below the fold (a phone shows it above the tables, which may be scrolled far down): bring it into view.
+    this.bringIntoView();
+  }
+
+  /**
+   * Opened out of sight (a phone shows it above the tables, which may be scrolled far down): bring it into view.
+   * Called again once the first image is drawn, because the browser's scroll anchoring may have moved the page
+   * to keep the tables still while the viewer grew.
+   */
+  private bringIntoView(): void {
     const top = this.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight * 0.5) this.scrollIntoView({ block: 'start' });
+  }
+
+  private onImageLoad(): void {
+    if (this.firstImageDrawn) return;
+    this.firstImageDrawn = true;
+    this.bringIntoView();
   }
 
   private async load(jobId: string, page: number, key: string): Promise<void> {
@@ -233,7 +248,7 @@ export class MxPageView extends LitElement {
         <div class="sheet" style="width: ${scale * 100}%">
           ${
             this.imageUrl
-              ? html`<img src=${this.imageUrl} alt="page ${this.page} of the document" data-dpi=${this.imageDpi} />`
+              ? html`<img src=${this.imageUrl} alt="page ${this.page} of the document" data-dpi=${this.imageDpi} @load=${this.onImageLoad} />`
               : html`<div class="placeholder" style="aspect-ratio: ${v?.aspectRatio ?? 8.5 / 11}" role="status">${this.error ? '' : 'Loading the page…'}</div>`
           }
           ${this.imageUrl ? [...others.flatMap((h) => h.boxes.map((b) => this.box(b, 'other'))), ...(selected?.boxes.map((b) => this.box(b, 'selected')) ?? [])] : nothing}
