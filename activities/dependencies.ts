@@ -33,7 +33,7 @@ export type BookkeepingStore = Pick<
 export type OcrStore = Pick<JobStore, 'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'storedPageNumbers' | 'savePage' | 'refreshPagesDone'> &
   Pick<JobSecretStore, 'documentPassword'>;
 
-export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts'> & Pick<ExtractionStore, 'findPartTokens' | 'savePart'>;
+export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts' | 'ocrPageWords'> & Pick<ExtractionStore, 'findPartTokens' | 'savePart'>;
 
 /** Every store function an activity uses (the worker passes stores/jobs.ts and stores/extractions.ts). */
 export type ActivityStore = BookkeepingStore & OcrStore & LlmStore;

@@ -8,6 +8,7 @@ import type { ExtractionProvider } from '../core/contract/jobs.js';
 import { parseExtraction, SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
 import { PipelineError } from '../core/errors.js';
 import { chunkPages } from '../library/extraction/chunk.js';
+import { ocrLayoutPages } from '../library/layout/index.js';
 import type { ActivityConfig, Extractors, LlmStore } from './dependencies.js';
 import { typed } from './failures.js';
 import { takeLlmSendSlot } from './llm-send-window.js';
@@ -78,7 +79,8 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
       tokensIn = r.tokensIn;
       tokensOut = r.tokensOut;
     } else {
-      result = extractors.offline(chunk);
+      const layouts = ocrLayoutPages(await store.ocrPageWords(jobId), new Set(chunk.map((p) => p.page)));
+      result = extractors.offline(chunk, { layouts });
     }
     // Whatever the provider, a stored part satisfies the one contract (a violation is a defect, not input).
     result = parseExtraction(result);

@@ -23,6 +23,7 @@ import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
 import { extractOffline } from '../library/extraction/offline/index.js';
 import { extractWithOpenAI, type LlmConfig } from '../library/extraction/openai-provider.js';
+import { ocrLayoutPages } from '../library/layout/index.js';
 import { getOcrPool, LANG_DATA_VARIANT, PAGE_SEG_MODE, type OcrPool } from '../library/ocr/pool.js';
 import { aggregate, scoreDocument, type Counts, type DocScore } from './score.js';
 import { mapTruth, type DocTruth } from './truth.js';
@@ -126,6 +127,8 @@ export function listDocuments(dir: string, only?: string): { docs: TruthFile[]; 
 /** A page as stored by the pipeline (stores/jobs.ts pages row), enough for the extractor and the evidence check. */
 interface StoredPage extends EvidencePage {
   source: 'text_layer' | 'ocr';
+  /** OCR pages: the words with their pixel boxes, and the image's size (stores/jobs.ts ocrPageWords). */
+  boxes?: { words: unknown; width: number; height: number };
 }
 
 const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -152,7 +155,10 @@ function ocrSettings(lang: string): string {
     const p = path.join(REPO_ROOT, f);
     if (fs.statSync(p).isFile()) code.update(f).update(fs.readFileSync(p));
   }
-  ocrSettingsKey = sha256(JSON.stringify({ lang, LANG_DATA_VARIANT, PAGE_SEG_MODE, OCR_DPI, tesseract, code: code.digest('hex') })).slice(0, 16);
+  ocrSettingsKey = sha256(JSON.stringify({ cacheFormat: 2, lang, LANG_DATA_VARIANT, PAGE_SEG_MODE, OCR_DPI, tesseract, code: code.digest('hex') })).slice(
+    0,
+    16,
+  );
   return ocrSettingsKey;
 }
 
@@ -229,6 +235,7 @@ async function readPages(
               source: 'ocr',
               ocrConfidence: r.confidence,
               words: r.words.map((w) => ({ text: w.text, confidence: w.confidence })),
+              boxes: { words: r.words, width: input.width, height: input.height },
               width: input.width,
               height: input.height,
             };
@@ -240,7 +247,8 @@ async function readPages(
     }
     for (const n of todo) {
       const c = cached[String(n)];
-      if (c) pages.push({ page: c.page, text: c.text, source: c.source, ocrConfidence: c.ocrConfidence, words: c.words });
+      if (c)
+        pages.push({ page: c.page, text: c.text, source: c.source, ocrConfidence: c.ocrConfidence, words: c.words, ...(c.boxes ? { boxes: c.boxes } : {}) });
     }
   }
   pages.sort((a, b) => a.page - b.page);
@@ -257,6 +265,7 @@ async function extract(
   openai: () => LlmConfig,
 ): Promise<{ extraction: Extraction; tokens?: { in: number; out: number } }> {
   const texts: PageText[] = pages.map((p) => ({ page: p.page, text: p.text }));
+  const ocrPageWords = pages.flatMap((p) => (p.boxes ? [{ page: p.page, ...p.boxes }] : []));
   const parts: Extraction[] = [];
   let tokensIn = 0;
   let tokensOut = 0;
@@ -267,7 +276,8 @@ async function extract(
       tokensOut += r.tokensOut;
       parts.push(parseExtraction({ schema_version: SCHEMA_VERSION, ...r.extraction }));
     } else {
-      parts.push(parseExtraction(extractOffline(chunk)));
+      const layouts = ocrLayoutPages(ocrPageWords, new Set(chunk.map((p) => p.page)));
+      parts.push(parseExtraction(extractOffline(chunk, { layouts })));
     }
   }
   const extraction = verifyEvidence(mergeExtractions(parts), pages);

@@ -378,6 +378,16 @@ export async function pageWords(
   return r.rows[0];
 }
 
+/** Every OCR page's word boxes and pixel size (text-layer pages keep no boxes), for the extractor's layout rules. */
+export async function ocrPageWords(jobId: string): Promise<Array<{ page: number; words: unknown; width: number; height: number }>> {
+  const r = await db().query<{ page_no: number; words: unknown; width: number; height: number }>(
+    `SELECT page_no, words, width, height FROM pages
+      WHERE job_id = $1 AND source = 'ocr' AND words IS NOT NULL AND width IS NOT NULL AND height IS NOT NULL ORDER BY page_no`,
+    [jobId],
+  );
+  return r.rows.map((x) => ({ page: x.page_no, words: x.words, width: x.width, height: x.height }));
+}
+
 /** Jobs in the whole database by status (statuses without jobs are absent). */
 export async function countJobsByStatus(): Promise<Map<string, number>> {
   return countBy('SELECT status AS key, count(*) AS n FROM jobs GROUP BY status');

@@ -68,6 +68,14 @@ export function pageFromOcrWords(page: number, widthPx: number, heightPx: number
   return { page, width: widthPx, height: heightPx, words: out };
 }
 
+/** The OCR pages among `pages` (as stores/jobs.ts ocrPageWords gives them) as LayoutPages, for `wanted` page numbers. */
+export function ocrLayoutPages(
+  pages: ReadonlyArray<{ page: number; words: unknown; width: number; height: number }>,
+  wanted: ReadonlySet<number>,
+): LayoutPage[] {
+  return pages.filter((p) => wanted.has(p.page)).map((p) => pageFromOcrWords(p.page, p.width, p.height, p.words));
+}
+
 /**
  * Words with boxes as fractions of the page (the result view's PageWord) as a LayoutPage in the page's
  * own units (`width` × `height`, e.g. points), so that font-relative thresholds keep their meaning.

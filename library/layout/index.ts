@@ -13,7 +13,7 @@ import { findTables, tableLines } from './tables.js';
 import type { KeyValue, LayoutLine, LayoutPage, LayoutTable, Section } from './types.js';
 
 export * from './types.js';
-export { pageFromFractionWords, pageFromOcrWords, pageFromPlacedItems, wordsFromPlacedItems, type BoxedWord } from './adapters.js';
+export { ocrLayoutPages, pageFromFractionWords, pageFromOcrWords, pageFromPlacedItems, wordsFromPlacedItems, type BoxedWord } from './adapters.js';
 export { readLayoutPages, type ReadLayoutOptions } from './pdf.js';
 export { buildLines, makeLine, LINE_RULES } from './lines.js';
 export { markFurniture, furnitureKey, similarity, FURNITURE_RULES } from './furniture.js';

@@ -22,6 +22,7 @@
  */
 import type { Extraction, PageText } from '../../../core/contract/extraction.js';
 import { emptyExtraction } from '../../../core/contract/extraction.js';
+import type { LayoutPage } from '../../layout/index.js';
 import { allergies } from './allergies.js';
 import type { DateContext } from './dates.js';
 import { documentDateOrder } from './dates.js';
@@ -42,6 +43,11 @@ import { vitals } from './vitals.js';
 export interface OfflineOptions {
   /** Today: sets the century of two-digit years and rules out dates of birth in the future. Default: the current time. */
   now?: Date;
+  /**
+   * The positioned words of the OCR pages among `pages` (library/layout), for the rules that read a page's
+   * geometry, such as a boxed form's fields below their printed labels. Text-layer pages need none.
+   */
+  layouts?: readonly LayoutPage[];
 }
 
 /** Rule-based extraction of schema v2 from page text. Deterministic; never throws on odd input. */
