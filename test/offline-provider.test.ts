@@ -781,6 +781,22 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.medications.length, 5, x.medications.map((m) => m.name).join(', '));
   });
 
+  test('medication status from a status column and from the instruction; a modified-release form is no change', () => {
+    const x = verify(
+      [
+        'Discharge Medications',
+        'Medicine  Dose  Frequency  Status',
+        'Ramipril  5 mg  once daily  Increased',
+        'Warfarin  3 mg  daily  Discontinued',
+        'Apixaban  5 mg  twice daily  New',
+        'Other medicines',
+        '- Nifedipine 30 mg modified-release tablet once daily',
+      ].join('\n'),
+    );
+    const status = (n: string) => x.medications.find((m) => m.name.toLowerCase() === n)?.status;
+    assert.deepEqual(['ramipril', 'warfarin', 'apixaban', 'nifedipine'].map(status), ['changed', 'stopped', 'active', null]);
+  });
+
   test('allergies with severity, from a table and from prose; no junk rows from a footer', () => {
     const x = verify(
       [

@@ -317,16 +317,23 @@ export function emptyExtraction(): Extraction {
   };
 }
 
-/** v1 kept a medication's status as free text; v2 knows three. Words for each (anything else: unknown). */
-const V1_MEDICATION_STATUS_WORDS: ReadonlyArray<readonly [MedicationStatus, RegExp]> = [
-  ['stopped', /\b(stop(ped)?|discontinu\w*|held|hold|cease[sd]?|d\/c)\b/i],
-  ['changed', /\b(chang\w*|increas\w*|decreas\w*|adjust\w*|modif\w*)\b/i],
-  ['active', /\b(active|continu\w*|current|new|started?|ongoing)\b/i],
+/**
+ * The words of each medication status, as regular-expression sources matched as whole words: the one list for
+ * reading a status column or a dose's instruction (offline extractor) and for upgrading v1's free-text status.
+ * "Modified-release" is a dosage form, not a change.
+ */
+export const MEDICATION_STATUS_WORDS: ReadonlyArray<readonly [MedicationStatus, string]> = [
+  ['stopped', String.raw`discontinu\w*|stop(?:ped)?|hold|held|cease[sd]?|d\/c`],
+  ['changed', String.raw`chang\w*|increas\w*|decreas\w*|adjust\w*|dose reduced|modifi(?:ed|cation)(?![- ]release)`],
+  ['active', String.raw`continu(?:e|ed|ing)|new(?:ly started)?|start(?:ed)?|active|current|ongoing`],
 ];
 
-function medicationStatusFromV1(text: string | null): MedicationStatus | null {
+const MEDICATION_STATUS_RES = MEDICATION_STATUS_WORDS.map(([s, re]) => [s, new RegExp(String.raw`\b(?:${re})\b`, 'i')] as const);
+
+/** The status a text names (the first of stopped, changed, active that matches), or null: unknown. */
+export function medicationStatusIn(text: string | null): MedicationStatus | null {
   if (!text) return null;
-  return V1_MEDICATION_STATUS_WORDS.find(([, re]) => re.test(text))?.[0] ?? null;
+  return MEDICATION_STATUS_RES.find(([, re]) => re.test(text))?.[0] ?? null;
 }
 
 /**
@@ -350,7 +357,7 @@ export function upgradeExtraction(x: Extraction | ExtractionV1): Extraction {
       instructions: null,
       duration: null,
       quantity: null,
-      status: medicationStatusFromV1(status),
+      status: medicationStatusIn(status),
     })),
     lab_results: x.lab_results.map((l) => ({ ...l, panel: null, specimen: null })),
     vitals: x.vitals.map(item),

@@ -3,14 +3,15 @@
  * quantity and status, from list items, table rows (columns read by their header), "Sig:" lines, labelled
  * values and sentences of prose ("He currently takes metformin 1 g twice daily").
  */
-import type { Evidence, Medication, MedicationStatus } from '../../../core/contract/extraction.js';
+import type { Evidence, Medication } from '../../../core/contract/extraction.js';
+import { medicationStatusIn } from '../../../core/contract/extraction.js';
 import type { LabelValue } from './labels.js';
 import { cellsOf, LABEL_OF } from './labels.js';
 import type { Section } from './lexicon.js';
 import type { Line } from './lines.js';
 import { lineEvidence, spanEvidence } from './lines.js';
 import { BULLET, FORM_TEMPLATE, isBlank, plainText, splitList } from './text.js';
-import { DOSAGE_FORMS, FREQUENCY_NORMAL, MEDICATION_COLUMNS, MEDICATION_PROSE_LEAD, MEDICATION_STATUS_WORDS, NUMBER_WORDS } from './vocabulary.js';
+import { DOSAGE_FORMS, FREQUENCY_NORMAL, MEDICATION_COLUMNS, MEDICATION_PROSE_LEAD, NUMBER_WORDS } from './vocabulary.js';
 
 const DOSE_UNIT = String.raw`(?:mg|mcg|µg|μg|ug|g|gm|gram|grams|ml|mL|units?|iu|IU|meq|mEq|mmol|%|puffs?|drops?)`;
 const PER = String.raw`(?:\s*\/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|l|dose|actuation|spray|tab|h|hr|24\s*h))?`;
@@ -24,13 +25,8 @@ const FREQS = FREQUENCY_NORMAL.map(([re, norm]) => [new RegExp(String.raw`(?<![\
 const NUM_WORD = Object.keys(NUMBER_WORDS).join('|');
 const DURATION_RE = new RegExp(String.raw`\b(?:x|for|×)\s*(\d+|${NUM_WORD})\s*(days?|weeks?|wks?|months?)\b`, 'i');
 const QUANTITY_RE = /\b(?:disp(?:ense)?|qty|quantity|#)\s*[:.]?\s*#?\s*(\d+(?:\s*(?:tablets?|capsules?|tabs?|caps?|ml|inhalers?|pens?|bottles?))?)/i;
-const STATUS_RES = MEDICATION_STATUS_WORDS.map(([s, re]) => [s, new RegExp(String.raw`\b(?:${re})\b`, 'i')] as const);
 const NOT_A_DRUG =
   /\b(levels?|ranging|check|monitor(ing)?|review|follow|test|glucose|blood|pressure|diet|fever|days?|weeks?|hours?|therapy|x-ray|scan|charges?|room|total|amount|approved|fasting|patient|age|weight|dose|take|advice|he|she|they|was|were|is|are|the|with|and|of|for|every|daily|allerg\w*|history|units?|result|results|value|tablet|tablets|capsules?)\b/i;
-
-function medStatus(text: string): MedicationStatus | null {
-  return STATUS_RES.find(([, re]) => re.test(text))?.[0] ?? null;
-}
 
 /** How often, in its normal form ("BID" → "twice daily"), or null. */
 export function frequencyOf(text: string): string | null {
@@ -83,7 +79,7 @@ function readSig(after: string, med: MedParse): void {
   med.frequency = frequencyOf(sig);
   med.duration = durationOf(sig);
   med.quantity = QUANTITY_RE.exec(sig)?.[1] ?? null;
-  med.status = medStatus(sig);
+  med.status = medicationStatusIn(sig);
 }
 
 const empty = (name: string): MedParse => ({
@@ -182,7 +178,7 @@ function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
           if (byKind.form) med.form = byKind.form;
           if (byKind.instructions) readSig(byKind.instructions, med);
           if (byKind.form) med.form = byKind.form;
-          if (byKind.status) med.status = medStatus(byKind.status);
+          if (byKind.status) med.status = medicationStatusIn(byKind.status);
         }
       } else med = parseMedItem(line.text, false);
       if (!med) break;

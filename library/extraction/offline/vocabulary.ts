@@ -212,13 +212,6 @@ export const FREQUENCY_NORMAL: ReadonlyArray<readonly [string, string]> = [
   [String.raw`stat|immediately|once only`, 'once'],
 ];
 
-/** Words of a medication status (after the dose or in a status column). */
-export const MEDICATION_STATUS_WORDS: ReadonlyArray<readonly ['stopped' | 'changed' | 'active', string]> = [
-  ['stopped', String.raw`discontinu(?:e|ed)|stop(?:ped)?|hold|held|ceased?|d\/c`],
-  ['changed', String.raw`chang(?:e|ed)|increas(?:e|ed)|decreas(?:e|ed)|dose (?:adjusted|reduced)|adjusted`],
-  ['active', String.raw`continu(?:e|ed|ing)|new(?:ly started)?|start(?:ed)?|active|current|ongoing`],
-];
-
 /** Verbs and phrases that introduce a medication in prose ("He currently takes metformin 1 g twice daily"). */
 export const MEDICATION_PROSE_CUES: readonly string[] = [
   'takes',
