@@ -816,6 +816,39 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('allergies: a header row whose first cell is "Allergy", a wrapped sentence, and no signature read as an allergy', () => {
+    const x = verify(
+      [
+        'Letter of Referral',
+        'Known Allergies',
+        'Allergy  Reaction  Sev.',
+        'Walnuts  throat swelling  severe',
+        'Adhesive tape  blisters  mild',
+        'Also allergic to cefalexin, which causes hives. Reports mild',
+        'itching with chlorhexidine.',
+        'Kind regards,',
+        'Dr. Ines Marlow, MD',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.allergies.map((a) => [a.substance, a.reaction, a.severity]),
+      [
+        ['Walnuts', 'throat swelling', 'severe'],
+        ['Adhesive tape', 'blisters', 'mild'],
+        ['cefalexin', 'hives', null],
+        ['chlorhexidine', 'itching', 'mild'],
+      ],
+    );
+    const rows = verify(['ALLERGY LIST', 'Latex  hives  mild', 'Sesame  lip swelling', 'Signature: ______ J. Ode, NP'].join('\n'));
+    assert.deepEqual(
+      rows.allergies.map((a) => [a.substance, a.reaction, a.severity]),
+      [
+        ['Latex', 'hives', 'mild'],
+        ['Sesame', 'lip swelling', null],
+      ],
+    );
+  });
+
   test('lab rows carry their panel and their own collection date; prose values with their date', () => {
     const x = verify([
       [

@@ -10,7 +10,7 @@ import type { Section } from './lexicon.js';
 import type { Line } from './lines.js';
 import { lineEvidence, spanEvidence } from './lines.js';
 import { BULLET, FORM_TEMPLATE, group, isBlank, plainText, splitList } from './text.js';
-import { ALLERGY_COLUMNS, ALLERGY_PROSE, ALLERGY_SEVERITIES } from './vocabulary.js';
+import { ALLERGY_COLUMNS, ALLERGY_PROSE, ALLERGY_SEVERITIES, LETTER_CLOSING_RE } from './vocabulary.js';
 
 const NO_ALLERGY = /^(none|nil|nkda|nka|nkma|no known (drug |medication )?allerg(y|ies)|no allerg(y|ies)|denies|no)\b\.?/i;
 const SEVERITY = new RegExp(String.raw`\b(${ALLERGY_SEVERITIES.join('|')})\b`, 'i');
@@ -53,6 +53,20 @@ function parseAllergy(item: string): Parsed | null {
   if (m) return withSeverity(group(m, 'sub')!, splitList(group(m, 'rx')!)[0]?.replace(/^reaction\s*:?\s*/i, '') ?? null, group(m, 'rx')!);
   if (t.split(/\s+/).length > 5) return null;
   return { substance: t, reaction: null, severity: null };
+}
+
+/**
+ * A table row without a header ("Penicillin  anaphylaxis  moderate"): substance, then reaction, then a
+ * severity word; words only, short cells. Anything else is left to the item reader.
+ */
+function headerlessRow(cells: string[]): Parsed | null {
+  if (cells.length < 2 || cells.length > 3) return null;
+  const c = cells.map((x) => plainText(x).replace(/^[\s'"‘’“”-]+|[\s'"‘’“”.,;-]+$/g, ''));
+  if (c.some((x) => x === '' || /\d|[:()]/.test(x) || x.split(/\s+/).length > 4 || NO_ALLERGY.test(x))) return null;
+  const isSeverity = (x: string): boolean => new RegExp(String.raw`^(?:${ALLERGY_SEVERITIES.join('|')})$`, 'i').test(x);
+  if (isSeverity(c[0]!) || isSeverity(c[1]!)) return null;
+  if (c.length === 3 && !isSeverity(c[2]!)) return null;
+  return { substance: c[0]!, reaction: c[1]!, severity: c[2]?.toLowerCase() ?? null };
 }
 
 function columnOf(cell: string): string | null {
@@ -150,10 +164,22 @@ export function allergies(pageLines: Line[][], sections: Map<Line, Section>, kvs
       }
       para = [];
     };
+    let closed = false;
     for (const line of lines) {
       if (used.has(line)) continue;
-      const inSection = sections.get(line) === 'allergies';
+      // A letter's closing ends the section: what follows is a signature, not an allergy.
+      if (LETTER_CLOSING_RE.test(line.text)) closed = true;
+      else if (sections.get(line) !== 'allergies') closed = false;
+      const inSection = sections.get(line) === 'allergies' && !closed;
       const heading = HEADING.exec(line.text);
+      const cells = cellsOf(line.text).filter((c) => /[\p{L}\p{N}]/u.test(c));
+      const kinds = cells.map(columnOf);
+      if ((inSection || heading) && cells.length >= 2 && kinds.every((k) => k !== null)) {
+        // A table's header row, also where its first cell reads as the heading ("Allergy  Reaction").
+        flush();
+        columns = kinds;
+        continue;
+      }
       if (heading && !/:\s*\S/.test(line.text) && line.text.length > heading[0].length && line.text.length < 120) {
         // The heading and its value on one line.
         fromValue(line.text.slice(heading[0].length), line, lines, 0.7);
@@ -165,12 +191,6 @@ export function allergies(pageLines: Line[][], sections: Map<Line, Section>, kvs
           para = [line];
           flush();
         }
-        continue;
-      }
-      const cells = cellsOf(line.text).filter((c) => /[\p{L}\p{N}]/u.test(c));
-      const kinds = cells.map(columnOf);
-      if (cells.length >= 2 && kinds.every((k) => k !== null)) {
-        columns = kinds;
         continue;
       }
       if (columns && cells.length >= 2 && cells.length <= columns.length) {
@@ -185,12 +205,19 @@ export function allergies(pageLines: Line[][], sections: Map<Line, Section>, kvs
         }
         continue;
       }
-      if (/[.]\s*\S|[.]$/.test(line.text) && line.text.split(/\s+/).length > 5) {
+      // A sentence of prose, or the rest of one that wrapped onto this line.
+      const last = para[para.length - 1];
+      if ((/[.]\s*\S|[.]$/.test(line.text) && line.text.split(/\s+/).length > 5) || (last && !/[.;:]\s*$/.test(last.text))) {
         para.push(line);
         continue;
       }
       flush();
       if (/:\s*\S/.test(line.text)) continue;
+      const row = headerlessRow(cells);
+      if (row) {
+        push([row], lineEvidence(line), 0.7);
+        continue;
+      }
       const a = parseAllergy(line.text);
       if (a) push([a], lineEvidence(line), 0.75);
     }

@@ -515,7 +515,7 @@ export const SECTION_HEADERS: Array<[Section, RegExp]> = [
     /^(?:(?:final|discharge|admitting|admission|primary|secondary|principal|provisional|working)\s+)?(?:diagnos[ie]s|dx)(?:\s*\(.*\))?\s*:?$|^(?:problem list|assessment|assessment (?:and|&) plan|assessment\/plan|impression|active problems|conditions|past medical history)\s*:?$/i,
   ],
   ['procedures', /^(?:procedures?|operations?|surgeries|interventions)(?:\s+(?:performed|done|carried out))?\s*:?$/i],
-  ['allergies', /^(?:known\s+|drug\s+)?allerg(?:y|ies)(?:\s*(?:[/|&]|and)\s*(?:adverse\s+)?(?:drug\s+)?reactions?|\s+on\s+file)?\s*:?$/i],
+  ['allergies', /^(?:known\s+|drug\s+)?allerg(?:y|ies)(?:\s*(?:[/|&]|and)\s*(?:adverse\s+)?(?:drug\s+)?reactions?|\s+on\s+file|\s+list)?\s*:?$/i],
   ['vitals', /^vital\s*signs?\s*:?$|^vitals\s*:?$/i],
   ['immunizations', new RegExp(`^(?:${IMMUNIZATION_HEADINGS.join('|')})\\s*:?$`, 'i')],
 ];

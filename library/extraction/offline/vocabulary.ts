@@ -331,8 +331,37 @@ export const ALLERGY_SEVERITIES: readonly string[] = ['life-threatening', 'sever
 export const ALLERGY_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   substance: ['allergen', 'substance', 'allergy', 'agent', 'drug', 'allergies', 'causative agent'],
   reaction: ['reaction', 'manifestation', 'reaction type', 'reactions', 'symptoms', 'response'],
-  severity: ['severity', 'criticality'],
+  severity: ['severity', 'criticality', 'sev', 'severity level'],
 };
+
+/**
+ * How a letter closes: a line opening with one of these ends the list or section above it ("Sincerely, Dr. A",
+ * "Many thanks for your help"), so the signature is never an item of that list.
+ */
+export const LETTER_CLOSINGS: readonly string[] = [
+  'sincerely',
+  'yours sincerely',
+  'yours faithfully',
+  'yours truly',
+  'regards',
+  'kind regards',
+  'best regards',
+  'warm regards',
+  'with regards',
+  'best wishes',
+  'many thanks',
+  'thank you',
+  'thanks',
+  'with thanks',
+  'respectfully',
+  'please contact',
+  'please do not hesitate',
+  'do not hesitate',
+  'please call',
+  'electronically signed',
+  'signed by',
+];
+export const LETTER_CLOSING_RE = new RegExp(String.raw`^\W*(?:${LETTER_CLOSINGS.join('|')})\b`, 'i');
 
 /** Verbs of a sentence saying what a substance does to the patient ("Reports mild rash with peanuts"). */
 export const ALLERGY_PROSE = {
