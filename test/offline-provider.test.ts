@@ -849,6 +849,35 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('procedures of an imaging report: a study and its code wrapped at the column edge, once; the technique sentence is no second procedure', () => {
+    const x = verify(
+      [
+        'Lakeshore Imaging',
+        'Imaging Report',
+        'Ordering Clinician:  Dr. Ama Boateng  Study:  MRI Lumbar Spine without',
+        'Internal Medicine  contrast (CPT 72148)',
+        'Date:  June 3,  Exam:  US Abdomen complete',
+        '2026  (CPT 76700)',
+        'Procedure',
+        'MRI Lumbar Spine without contrast. Comparison with the study of last spring.',
+        'Impression',
+        'Mild degenerative disc disease at L4-L5.',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.procedures.map((p) => [p.name, p.code]),
+      [
+        ['MRI Lumbar Spine without contrast', '72148'],
+        ['US Abdomen complete', '76700'],
+      ],
+    );
+    const row = verify(['Procedures', 'Date  Description', 'Mar 7, 2026  Colonoscopy with biopsy (CPT 45380)'].join('\n'));
+    assert.deepEqual(
+      row.procedures.map((p) => [p.name, p.code]),
+      [['Colonoscopy with biopsy', '45380']],
+    );
+  });
+
   test('lab rows carry their panel and their own collection date; prose values with their date', () => {
     const x = verify([
       [

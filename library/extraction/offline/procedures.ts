@@ -10,23 +10,59 @@ import { MONTH_PATTERN } from './lexicon.js';
 import type { LabelValue } from './labels.js';
 import { MODALITY_WORDS, PROCEDURE_COLUMN_WORDS, PROCEDURE_LABELS, STUDY_HEADINGS } from './vocabulary.js';
 import type { Line } from './lines.js';
-import { lineEvidence } from './lines.js';
+import { lineEvidence, spanEvidence } from './lines.js';
 import { BULLET, group, plainText } from './text.js';
 
 const INLINE_CPT = /\(?\s*\bCPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\b\s*\)?/i;
 const STUDY_HEADING = new RegExp(String.raw`^(?:${STUDY_HEADINGS.join('|')})\s*:?$`, 'i');
 const MODALITY = new RegExp(String.raw`^(?:${MODALITY_WORDS.join('|')})\b`, 'i');
+/** A value that stops mid-phrase, at a connecting word. */
+const UNFINISHED = /\b(?:with|without|and|or|of|to|for|&)$|,$/i;
+/** A code's opening left at the end of a line ("CT Head (CPT"), its number wrapped onto the next. */
+const DANGLING_CPT = /\s*\(\s*CPT(?:\s*code)?\s*[:#]?\s*$/i;
+
+/**
+ * The code of a value wrapped onto the next line: a cell of that line that is only a code, "(CPT 74177)",
+ * or, after a dangling "(CPT", the bare number "74177)".
+ */
+function wrappedCode(value: string, line: Line, lines: Line[]): { code: string; evidence: ReturnType<typeof spanEvidence>; next: Line } | null {
+  const next = lines[line.index + 1];
+  if (!next) return null;
+  const cell = DANGLING_CPT.test(value)
+    ? /^\(?\s*(?:CPT(?:\s*code)?\s*[:#]?\s*)?(\d{4}[0-9A-Z])\s*\)?$/i
+    : /^\(\s*CPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\s*\)$/i;
+  for (const c of cellsOf(plainText(next.text))) {
+    const m = cell.exec(c.trim());
+    if (m) return { code: m[1]!, evidence: spanEvidence(line, next), next };
+  }
+  return null;
+}
 
 /** The study an imaging report names: a study label's value, or the first sentence under a technique heading opening with a modality. */
-function studies(pageLines: Line[][], kvs: LabelValue[]): Procedure[] {
+function studies(pageLines: Line[][], kvs: LabelValue[], continued: Set<Line>): Procedure[] {
   const out: Procedure[] = [];
   for (const kv of kvs) {
     if (!PROCEDURE_LABELS.includes(kv.key)) continue;
-    const v = plainText(kv.value).split(/\.\s/)[0]!;
+    let v = plainText(kv.value).split(/\.\s/)[0]!;
+    let evidence = lineEvidence(kv.line);
+    const lines = pageLines[kv.line.page - 1] ?? [];
+    if (UNFINISHED.test(v)) {
+      // A value cut at its column's edge ("CT Head without" / "contrast"): the rest is the cell at the
+      // same place on the next line, when that line holds one cell per value of this one.
+      const next = lines[kv.line.index + 1];
+      const row = kvs.filter((k) => k.line === kv.line);
+      const cells = next && !/:/.test(next.text) ? cellsOf(plainText(next.text)) : [];
+      if (cells.length !== row.length) continue;
+      v = `${v} ${cells[row.indexOf(kv)]!}`;
+      evidence = spanEvidence(kv.line, next!);
+      continued.add(next!);
+    }
     const inline = INLINE_CPT.exec(v);
-    const name = cleanDescription(inline ? v.replace(inline[0], '') : v);
+    const wrapped = inline ? null : wrappedCode(v, kv.line, lines);
+    if (wrapped) continued.add(wrapped.next);
+    const name = cleanDescription((inline ? v.replace(inline[0], '') : v).replace(DANGLING_CPT, ''));
     if (name.length >= 3 && name.length <= 80 && /\p{L}{2}/u.test(name))
-      out.push({ name, code: inline?.[1] ?? null, date: null, evidence: lineEvidence(kv.line), confidence: 0.7 });
+      out.push({ name, code: inline?.[1] ?? wrapped?.code ?? null, date: null, evidence: wrapped?.evidence ?? evidence, confidence: 0.7 });
   }
   for (const lines of pageLines) {
     lines.forEach((line, i) => {
@@ -46,7 +82,9 @@ function studies(pageLines: Line[][], kvs: LabelValue[]): Procedure[] {
 }
 
 export function procedures(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext, kvs: LabelValue[] = []): Procedure[] {
-  const out: Procedure[] = studies(pageLines, kvs);
+  // Lines that carry the rest of a study's value are no procedures of their own.
+  const continued = new Set<Line>();
+  const out: Procedure[] = studies(pageLines, kvs, continued);
   for (const lines of pageLines) {
     // A table with a CPT column ("Service DescriptionCPT Code  Amount"): text layers may glue the header cells.
     // Only the lines below the header of a CPT column are its rows (not an address above it).
@@ -55,10 +93,18 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
       const text = plainText(line.text);
       const date = parseDate(text, dates)?.iso ?? null;
       const inline = /\(?\s*\bCPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\b\s*\)?/i.exec(text);
-      if (inline) {
-        const name =
-          cleanDescription(text.slice(0, inline.index)) || cleanDescription(text.slice(inline.index + inline[0].length).split(/\s+[-–]\s+/)[0] ?? '');
-        if (name.length >= 3) out.push({ name, code: inline[1]!, date, evidence: lineEvidence(line), confidence: 0.85 });
+      if (inline && !continued.has(line)) {
+        // The name is in the code's own cell ("Mar 7, 2026  CT A/P (CPT 74177)": not the date's cell).
+        const before =
+          text
+            .slice(0, inline.index)
+            .trimEnd()
+            .split(/\s{2,}|\s+\|\s+|\t/)
+            .pop() ?? '';
+        const name = cleanDescription(before) || cleanDescription(text.slice(inline.index + inline[0].length).split(/\s+[-–]\s+|\s{2,}/)[0] ?? '');
+        // A code alone on a line ("2025  (CPT 74177)") belongs to the value above it, read with that value.
+        const letters = name.replace(new RegExp(MONTH_PATTERN, 'gi'), '').match(/\p{L}/gu)?.length ?? 0;
+        if (name.length >= 3 && letters >= 3) out.push({ name, code: inline[1]!, date, evidence: lineEvidence(line), confidence: 0.85 });
         continue;
       }
       if (cptHeader >= 0 && line.index > cptHeader && !/\bP\.?\s?O\.?\s+Box\b/i.test(text) && !cleanPersonName(text.split(/\s{2,}/)[0] ?? '')) {
@@ -78,6 +124,8 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
         // "Procedure: CT Abdomen", "Chest X-ray, 2 views  71046": a label before, a code after.
         let rest = text.replace(/^(?:procedures?|operations?|study|exam(?:ination)?)\s*(?:performed|done)?\s*:\s*/i, '');
         if (/:\s*\S/.test(rest) && !BULLET.test(line.text)) continue;
+        // Sentences of narrative ("CT Head without contrast. Comparison with ..."): the study rule reads those.
+        if (/[.!?]\s+\p{Lu}/u.test(rest)) continue;
         let code: string | null = null;
         const coded = /^(?<name>.*?[\p{L})\]])[\s\W]*?(?<code>\d{4}[0-9A-Z]|[A-V]\d{4})\s*$/u.exec(rest);
         if (coded) {
