@@ -781,6 +781,31 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.medications.length, 5, x.medications.map((m) => m.name).join(', '));
   });
 
+  test('medication table with wrapped cells: the rest of a cut direction joins the directions, not the strength', () => {
+    const x = verify(
+      [
+        'Medications on Discharge',
+        'Medicine  Directions  Strength',
+        'Pregabalin  1 capsule two times a  75 mg',
+        'day',
+        'Budesonide  2 puffs morning and  200 mcg',
+        'evening, rinse mouth',
+        'Cefalexin Oral  5 mL four times daily for  250 mg/5',
+        'Suspension  7 days  mL',
+        'Senna  2 tablets at night  8.6 mg',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength, m.instructions]),
+      [
+        ['Pregabalin', '75 mg', '1 capsule two times a day'],
+        ['Budesonide', '200 mcg', '2 puffs morning and evening, rinse mouth'],
+        ['Cefalexin', '250 mg/5 mL', '5 mL four times daily for 7 days'],
+        ['Senna', '8.6 mg', '2 tablets at night'],
+      ],
+    );
+  });
+
   test('medication status from a status column and from the instruction; a modified-release form is no change', () => {
     const x = verify(
       [

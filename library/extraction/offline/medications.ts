@@ -25,6 +25,8 @@ const FREQS = FREQUENCY_NORMAL.map(([re, norm]) => [new RegExp(String.raw`(?<![\
 const NUM_WORD = Object.keys(NUMBER_WORDS).join('|');
 const DURATION_RE = new RegExp(String.raw`\b(?:x|for|×)\s*(\d+|${NUM_WORD})\s*(days?|weeks?|wks?|months?)\b`, 'i');
 const QUANTITY_RE = /\b(?:disp(?:ense)?|qty|quantity|#)\s*[:.]?\s*#?\s*(\d+(?:\s*(?:tablets?|capsules?|tabs?|caps?|ml|inhalers?|pens?|bottles?))?)/i;
+/** A table cell cut mid-phrase at its column's edge: it ends in a connecting word or a unit's open ratio ("mg/5"). */
+const UNFINISHED_CELL = /\b(?:a|an|the|at|for|of|in|with|before|after|to|and|or|every|as|per|by|then|on|if)$|\/\s*\d*$/i;
 const NOT_A_DRUG =
   /\b(levels?|ranging|check|monitor(ing)?|review|follow|test|glucose|blood|pressure|diet|fever|days?|weeks?|hours?|therapy|x-ray|scan|charges?|room|total|amount|approved|fasting|patient|age|weight|dose|take|advice|he|she|they|was|were|is|are|the|with|and|of|for|every|daily|allerg\w*|history|units?|result|results|value|tablet|tablets|capsules?)\b/i;
 
@@ -154,13 +156,29 @@ function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
         continue;
       }
       if (cells.length < 2 || /:/.test(cells[0]!) || medicationHeader(line)) break;
-      // A wrapped last cell continues on the next line: its one cell joins this row.
+      // Wrapped cells continue on the next line, which then joins this row.
       let last = line;
       const next = lines[j + 1];
+      const nextCells = next ? cellsOf(next.text) : [];
+      const unfinished = cells.findIndex((c) => UNFINISHED_CELL.test(plainText(c)));
       // (lower case or a short abbreviation: "wheeze", "pen", "BID"; never a heading such as "Home Medications").
-      const continues = next && (/^\p{Ll}/u.test(next.text) || /^[A-Z]{2,4}$/.test(next.text.trim()));
-      if (next && continues && cellsOf(next.text).length === 1 && !DOSE_RE.test(next.text) && next.text.length <= 40 && !/:/.test(next.text)) {
-        cells = [...cells.slice(0, -1), `${cells[cells.length - 1]} ${cellsOf(next.text)[0]}`];
+      const continues = next && (/^\p{Ll}/u.test(next.text) || /^[A-Z]{2,4}$/.test(next.text.trim()) || unfinished >= 0);
+      if (next && continues && nextCells.length === 1 && !DOSE_RE.test(next.text) && next.text.length <= 40 && !/:/.test(next.text)) {
+        // One cell: the rest of the cell that stops mid-phrase, else of the directions (the widest text wraps), else of the last.
+        const sig = cells.length === header.length ? header.indexOf('instructions') : -1;
+        const at = unfinished >= 0 ? unfinished : sig >= 0 ? sig : cells.length - 1;
+        cells = cells.map((c, n) => (n === at ? `${c} ${nextCells[0]}` : c));
+        last = next;
+      } else if (
+        next &&
+        unfinished >= 0 &&
+        nextCells.length === cells.length &&
+        cells.length === header.length &&
+        !/:/.test(next.text) &&
+        !medicationHeader(next)
+      ) {
+        // A row whose cells all wrap ("Amoxicillin Oral  5 mL three times daily for  400 mg/5" / "Suspension  10 days  mL").
+        cells = cells.map((c, n) => `${c} ${nextCells[n]}`);
         last = next;
       }
       let med: MedParse | null = null;
@@ -173,6 +191,12 @@ function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
         const inName = name ? parseMedItem(byKind.name!, true) : null;
         if (name) {
           med = inName ?? empty(name);
+          // "Amoxicillin Oral Suspension" in the name column: the drug and its form.
+          const form = inName ? null : FORM_AT_END.exec(name);
+          if (form && form.index > 0 && !byKind.form) {
+            med.name = name.slice(0, form.index).trim();
+            med.form = form[1]!;
+          }
           const dose = byKind.strength ? DOSE_RE.exec(plainText(byKind.strength)) : null;
           if (dose) med.strength = plainText(byKind.strength!).trim();
           if (byKind.form) med.form = byKind.form;
