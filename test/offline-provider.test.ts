@@ -806,6 +806,29 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('numbered medication items wrapped onto the next line, strength in parentheses', () => {
+    const x = verify(
+      [
+        'Current Medications',
+        '1. Pregabalin (75 mg) Take 1 capsule two times',
+        'daily',
+        '2. Insulin detemir (100 units/mL)',
+        '12 units SC at bedtime',
+        '3. Ramipril (5 mg) 1 tablet PO OD',
+        'Plan',
+        'Review in clinic.',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength, m.instructions]),
+      [
+        ['Pregabalin', '75 mg', 'Take 1 capsule two times daily'],
+        ['Insulin detemir', '100 units/mL', '12 units SC at bedtime'],
+        ['Ramipril', '5 mg', '1 tablet PO OD'],
+      ],
+    );
+  });
+
   test('medication status from a status column and from the instruction; a modified-release form is no change', () => {
     const x = verify(
       [

@@ -54,7 +54,7 @@ type MedParse = Omit<Medication, 'evidence' | 'confidence' | 'reasons'>;
 
 /** A drug's name as printed before its strength: 1–5 words, no digits, not a sentence. */
 function cleanName(raw: string): string | null {
-  let name = raw.replace(/[:,;-]+\s*$/, '').trim();
+  let name = raw.replace(/[\s:,;(-]+$/, '').trim(); // "Gabapentin (100 mg)": the strength's parenthesis is not the name's
   name = name.replace(/^(?:rx|medication|drug)\s*[:#]\s*/i, '').trim();
   if (name.length < 3 || name.length > 50 || /\d{2,}|[|_@]/.test(name)) return null;
   if (!/^[A-Za-z]/.test(name) || name.split(/\s+/).length > 5) return null;
@@ -64,7 +64,8 @@ function cleanName(raw: string): string | null {
 
 /** Everything after the strength: form, then the instruction with its frequency, route, duration, quantity, status. */
 function readSig(after: string, med: MedParse): void {
-  let rest = after;
+  // The strength's closing parenthesis ("Gabapentin (100 mg) Take 1 capsule") is no part of the directions.
+  let rest = after.replace(/^\s*\)/, '');
   const f = FORM_AT_START.exec(rest);
   if (f) {
     med.form = f[1]!;
@@ -277,12 +278,36 @@ export function medications(pageLines: Line[][], sections: Map<Line, Section>, k
       if (/^\s*sig\s*:/i.test(line.text)) continue;
       if (/:\s*\S/.test(line.text) && !inSection && !/^\W*rx\s*:/i.test(line.text)) continue; // label lines are read below
       const bulleted = BULLET.test(line.text);
-      const med = parseMedItem(line.text, !inSection || !bulleted);
+      // An item wrapped onto the next line ("2. Gabapentin (100 mg) Take 1 capsule at" / "bedtime"): that line
+      // is its rest when it is no item of its own, no label and no heading, and reads as directions.
+      let text = line.text;
+      let lastLine = line;
+      const wrap = lines[i + 1];
+      if (
+        inSection &&
+        bulleted &&
+        wrap &&
+        sections.get(wrap) === 'medications' &&
+        !used.has(wrap) &&
+        !BULLET.test(wrap.text) &&
+        !/:/.test(wrap.text) &&
+        !/[.;]$/.test(line.text) &&
+        !parseMedItem(wrap.text, true) &&
+        (/^\p{Ll}/u.test(wrap.text) ||
+          UNFINISHED_CELL.test(plainText(line.text)) ||
+          /^\d/.test(wrap.text) ||
+          (frequencyOf(wrap.text) !== null && wrap.text.length <= 40))
+      ) {
+        text = `${line.text} ${wrap.text}`;
+        lastLine = wrap;
+      }
+      const med = parseMedItem(text, !inSection || !bulleted);
       if (!med) continue;
       if (!inSection && !(med.frequency || med.route || /^\W*rx\s*:/i.test(line.text))) continue;
       if (!bulleted && !/\s{2,}/.test(line.text) && /[.;]\s*\S/.test(line.text)) continue; // prose: read sentence by sentence
       // The directions may follow on a "Sig:" line; the evidence then spans both lines.
-      let evidence = lineEvidence(line);
+      let evidence = lastLine === line ? lineEvidence(line) : spanEvidence(line, lastLine);
+      used.add(lastLine);
       const next = lines[i + 1];
       if (next && /^\W*sig\b\s*[:.]?/i.test(next.text)) {
         const sig = plainText(next.text).replace(/^\W*sig\b\s*[:.]?\s*/i, '');
