@@ -926,6 +926,29 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('diagnoses: a scanned heading with noise ends the section; lab rows under it are no diagnoses', () => {
+    const x = verify(
+      [
+        'Discharge Diagnoses:',
+        '- Community-acquired pneumonia J18.9',
+        '- Iron deficiency anaemia',
+        'Results of Investigations  .  :',
+        'Haematology  Haemoglobin  10.2 g/dL  13.0 - 17.0',
+        'Haematology  Ferritin  8 ug/L  30 - 400',
+        'Imaging Reviewed',
+        'r  FOLLOW UP  :',
+        'Outpatient Clinic',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.diagnoses.map((d) => [d.description, d.icd10]),
+      [
+        ['Community-acquired pneumonia', 'J18.9'],
+        ['Iron deficiency anaemia', null],
+      ],
+    );
+  });
+
   test('lab rows carry their panel and their own collection date; prose values with their date', () => {
     const x = verify([
       [

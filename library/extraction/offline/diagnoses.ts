@@ -4,6 +4,7 @@ import type { LabelValue } from './labels.js';
 import { LABEL_OF } from './labels.js';
 import { cellsOf } from './labels.js';
 import type { Section } from './lexicon.js';
+import { SECTION_HEADERS } from './lexicon.js';
 import { DIAGNOSIS_COLUMN_WORDS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { lineEvidence } from './lines.js';
@@ -11,6 +12,21 @@ import { BULLET, FORM_TEMPLATE, isBlank, plainText, splitList } from './text.js'
 
 const ICD_RE = /(?<![\w.-])([A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?![\w-]|\.\d)/g;
 const DX_STATUS = /\b(active|resolved|chronic|suspected|ruled out|rule out|history of|improving|stable|worsening|in remission)\b/i;
+
+/** A row of measured values (a lab row): a decimal number, a range, a number with a percent sign. */
+const VALUE_ROW = /\d+\.\d+|\b\d+(?:\.\d+)?\s*[-–]\s*\d+(?:\.\d+)?\b|\d\s*%/;
+
+/**
+ * A heading that opens another section, read through scanning noise ("E  DISCHARGE MEDICATIONS  :",
+ * "Laboratory Results  .  :"): a few words without digits closed by a colon, or a known section heading.
+ */
+function isNoisyHeading(text: string): boolean {
+  const t = text.replace(/^[^\p{L}]*(?:\p{L}\s{2,})?/u, '').replace(/[\s.:;,'"|~-]+$/, '');
+  if (t === '' || /\d/.test(t) || t.split(/\s+/).length > 5) return false;
+  if (SECTION_HEADERS.some(([section, re]) => section === 'diagnoses' && re.test(t)) || /diagnos|problem|condition/i.test(t)) return false;
+  if (/:\s*$/.test(text.replace(/[\s.;,'"|~-]+$/, ''))) return true;
+  return SECTION_HEADERS.some(([section, re]) => section !== 'diagnoses' && re.test(t));
+}
 
 /** Narrative rather than a list item: long, several sentences, or written about the patient. */
 function isProse(text: string): boolean {
@@ -36,9 +52,15 @@ export function cleanDescription(s: string): string {
 export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs: LabelValue[]): Diagnosis[] {
   const out: Diagnosis[] = [];
   for (const lines of pageLines) {
+    // A heading the section reader could not see for noise ends the diagnoses section there.
+    let ended = false;
     for (const line of lines) {
       const text = plainText(line.text);
-      const inSection = sections.get(line) === 'diagnoses';
+      if (sections.get(line) !== 'diagnoses') ended = false;
+      else if (!ended && isNoisyHeading(text)) ended = true;
+      const inSection = sections.get(line) === 'diagnoses' && !ended;
+      // A lab or vitals row ("Hematology  WBC Count  13.3 X10^3/uL") is no diagnosis, nor its unit a code.
+      if (inSection && VALUE_ROW.test(text) && cellsOf(text).length >= 3 && !/\b[A-TV-Z]\d[0-9A-Z]\.[0-9A-Z]/.test(text)) continue;
       const context = /\b(icd|diagnos|dx|assessment|impression|problem)/i.test(text) || inSection;
       // A table's header row ("ICD-10  Description", "Condition") is no diagnosis.
       if (cellsOf(text).every((c) => DIAGNOSIS_COLUMN_WORDS.includes(c.toLowerCase().replace(/[:.]$/, '')))) continue;
