@@ -919,6 +919,26 @@ describe('extractOffline schema v2', () => {
         ['US Abdomen complete', '76700'],
       ],
     );
+    // A scan: a label without its colon whose value wraps, and a row of values with a speck between its cells.
+    const scan = verify(
+      [
+        'Imaging Report',
+        'PATIENT NAME:  SEX:',
+        'Omar Haddad  MALE',
+        'EXAM:  ORDERED BY:',
+        'US Abdomen complete (CPT 76700)  ;  Dr. Lin Wei, MD',
+        'Exam Date 2026-02-03  Procedure MRI Brain without',
+        'contrast (CPT 70551)',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      scan.procedures.map((p) => [p.name, p.code]),
+      [
+        ['US Abdomen complete', '76700'],
+        ['MRI Brain without contrast', '70551'],
+      ],
+    );
+    assert.equal(scan.patient.name.value, 'Omar Haddad');
     const row = verify(['Procedures', 'Date  Description', 'Mar 7, 2026  Colonoscopy with biopsy (CPT 45380)'].join('\n'));
     assert.deepEqual(
       row.procedures.map((p) => [p.name, p.code]),

@@ -113,6 +113,9 @@ export const cellsOf = (text: string): string[] =>
     .map((c) => c.trim())
     .filter((c) => c !== '');
 
+/** The cells of a row of values, without the specks of a scan between them (";", "|", "~"). */
+const valueCells = (text: string): string[] => cellsOf(text).filter((c) => /[\p{L}\p{N}]/u.test(c));
+
 /** Fields whose labels make a row of bare labels a form's label row rather than a table header (not the payer: "plan", "insurance" also name a form's checkboxes). */
 const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'group_number', 'admission', 'discharge', 'attending']);
 
@@ -178,7 +181,7 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
       const labels = labelRow(line);
       const below = lines[i + 1];
       if (labels && below && !labelRow(below)) {
-        const values = cellsOf(below.text);
+        const values = valueCells(below.text);
         if (values.length === labels.length) {
           labels.forEach((l, k) => out.push({ key: labelKey(l), value: values[k]!, line: below, nextLine: false }));
           i++;
@@ -187,8 +190,8 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
       }
       // Forms that print the caption under the box: the values are on the line above.
       const above = lines[i - 1];
-      if (labels && above && !labelRow(above) && !/:/.test(above.text) && (!below || cellsOf(below.text).length !== labels.length)) {
-        const values = cellsOf(above.text);
+      if (labels && above && !labelRow(above) && !/:/.test(above.text) && (!below || valueCells(below.text).length !== labels.length)) {
+        const values = valueCells(above.text);
         if (values.length === labels.length && !/:$/.test(labels[0]!)) {
           labels.forEach((l, k) => out.push({ key: labelKey(l), value: values[k]!, line: above, nextLine: true }));
           continue;

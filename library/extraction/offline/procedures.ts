@@ -16,6 +16,8 @@ import { BULLET, group, plainText } from './text.js';
 const INLINE_CPT = /\(?\s*\bCPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\b\s*\)?/i;
 const STUDY_HEADING = new RegExp(String.raw`^(?:${STUDY_HEADINGS.join('|')})\s*:?$`, 'i');
 const MODALITY = new RegExp(String.raw`^(?:${MODALITY_WORDS.join('|')})\b`, 'i');
+/** A study label opening a cell without its colon ("Procedure MRI Lumbar Spine"). */
+const STUDY_LABEL_LEAD = new RegExp(String.raw`^(?:${PROCEDURE_LABELS.join('|')})\s*:?\s+`, 'i');
 /** A value that stops mid-phrase, at a connecting word. */
 const UNFINISHED = /\b(?:with|without|and|or|of|to|for|&)$|,$/i;
 /** A code's opening left at the end of a line ("CT Head (CPT"), its number wrapped onto the next. */
@@ -52,8 +54,10 @@ function studies(pageLines: Line[][], kvs: LabelValue[], continued: Set<Line>): 
       const next = lines[kv.line.index + 1];
       const row = kvs.filter((k) => k.line === kv.line);
       const cells = next && !/:/.test(next.text) ? cellsOf(plainText(next.text)) : [];
-      if (cells.length !== row.length) continue;
-      v = `${v} ${cells[row.indexOf(kv)]!}`;
+      // (or, one cell below the row's last value, the rest of that value).
+      const at = cells.length === row.length ? row.indexOf(kv) : cells.length === 1 && row.indexOf(kv) === row.length - 1 ? 0 : -1;
+      if (at < 0) continue;
+      v = `${v} ${cells[at]!}`;
       evidence = spanEvidence(kv.line, next!);
       continued.add(next!);
     }
@@ -94,17 +98,28 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
       const date = parseDate(text, dates)?.iso ?? null;
       const inline = /\(?\s*\bCPT(?:\s*code)?\s*[:#]?\s*(\d{4}[0-9A-Z])\b\s*\)?/i.exec(text);
       if (inline && !continued.has(line)) {
-        // The name is in the code's own cell ("Mar 7, 2026  CT A/P (CPT 74177)": not the date's cell).
-        const before =
-          text
-            .slice(0, inline.index)
-            .trimEnd()
-            .split(/\s{2,}|\s+\|\s+|\t/)
-            .pop() ?? '';
+        // The name is the code's own cell, not a date's or a mark's before it ("Mar 7, 2026  CT A/P (CPT 74177)"),
+        // with the cells before it that it continues (a gap inside a phrase: "Office visit, new  patient").
+        const cells = text
+          .slice(0, inline.index)
+          .trimEnd()
+          .split(/\s{2,}|\s+\|\s+|\t/);
+        let from = cells.length - 1;
+        while (from > 0 && (UNFINISHED.test(cells[from - 1]!) || /^\p{Ll}/u.test(cells[from]!))) from--;
+        const before = cells.slice(from).join(' ');
         const name = cleanDescription(before) || cleanDescription(text.slice(inline.index + inline[0].length).split(/\s+[-–]\s+|\s{2,}/)[0] ?? '');
         // A code alone on a line ("2025  (CPT 74177)") belongs to the value above it, read with that value.
         const letters = name.replace(new RegExp(MONTH_PATTERN, 'gi'), '').match(/\p{L}/gu)?.length ?? 0;
-        if (name.length >= 3 && letters >= 3) out.push({ name, code: inline[1]!, date, evidence: lineEvidence(line), confidence: 0.85 });
+        // Nor is the tail of a phrase cut on the line above ("... MRI Lumbar Spine without" / "contrast (CPT 72148)").
+        const prev = lines[line.index - 1];
+        const fragment = /^\p{Ll}/u.test(name) && prev !== undefined && UNFINISHED.test(plainText(prev.text));
+        if (fragment) {
+          // Its head is the last cell above when a study label or a modality opens it ("Procedure MRI Lumbar Spine without").
+          const tail = cellsOf(plainText(prev.text)).pop() ?? '';
+          const head = tail.replace(STUDY_LABEL_LEAD, '');
+          if (head !== tail || MODALITY.test(head))
+            out.push({ name: cleanDescription(`${head} ${name}`), code: inline[1]!, date, evidence: spanEvidence(prev, line), confidence: 0.75 });
+        } else if (name.length >= 3 && letters >= 3) out.push({ name, code: inline[1]!, date, evidence: lineEvidence(line), confidence: 0.85 });
         continue;
       }
       if (cptHeader >= 0 && line.index > cptHeader && !/\bP\.?\s?O\.?\s+Box\b/i.test(text) && !cleanPersonName(text.split(/\s{2,}/)[0] ?? '')) {
