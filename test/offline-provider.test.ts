@@ -755,6 +755,18 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.insurance.group_number.value, '77120');
   });
 
+  test("a claim form's row of programme checkboxes is no payer; the insurer heading the form is", () => {
+    const x = verify(
+      [
+        'HEALTH INSURANCE CLAIM FORM',
+        "1. MEDICARE MEDICAID TRICARE CHAMPVA  1a. INSURED'S I.D. NUMBER",
+        'Harbourline Benefit Cooperative PO Box 4410',
+        'Member ID:  QK-55190-2',
+      ].join('\n'),
+    );
+    assert.equal(x.insurance.payer.value, 'Harbourline Benefit Cooperative');
+  });
+
   test('medications: a table read by its header, prose sentence by sentence, a dose of "1 tablet" kept', () => {
     const x = verify(
       [

@@ -8,7 +8,7 @@ import type { Candidate, Line } from './lines.js';
 import { best } from './lines.js';
 import { cleanPersonName } from './patient.js';
 import { isBlank, plainText } from './text.js';
-import { PAYER_TITLE_WORDS, PAYER_WORDS, TOTAL_LABEL_WORDS } from './vocabulary.js';
+import { PAYER_PROGRAMS, PAYER_TITLE_WORDS, PAYER_WORDS, TOTAL_LABEL_WORDS } from './vocabulary.js';
 
 const AGE_UNIT = String.raw`(?:years?|yrs?|y\/o|yo|y|months?|mos?|m|weeks?|wks?|days?|d)`;
 /** "49", "49 y", "75y", "44 years", "49 yrs / Male": the age as printed, or null. */
@@ -27,6 +27,9 @@ function ageOf(raw: string, combined: boolean): string | null {
 
 /** Title words: a line with one is the document's title, not an insurer's name. */
 const NOT_PAYER = new RegExp(String.raw`\b(?:${PAYER_TITLE_WORDS.join('|')})\b`, 'i');
+const PROGRAM_RE = new RegExp(String.raw`\b(?:${PAYER_PROGRAMS.join('|')})\b`, 'gi');
+/** A claim form's row of programme checkboxes ("MEDICARE  MEDICAID  TRICARE ..."). */
+const isProgramRow = (v: string): boolean => new Set((v.match(PROGRAM_RE) ?? []).map((w) => w.toLowerCase())).size >= 2;
 
 /** "49-year-old", "49 y/o", "aged 49" in a sentence. */
 const PROSE_AGE = /\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:y\/o|yo)\b|\baged\s+(\d{1,3})\b/i;
@@ -117,7 +120,7 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
           const v = plainText(kv.value)
             .split(/\s+-\s+|\s+\|\s+/)[0]!
             .trim();
-          if (v.length >= 3 && v.length <= 60 && /\p{L}{3}/u.test(v) && !/_{2,}|[□☐☒[\]]/.test(v))
+          if (v.length >= 3 && v.length <= 60 && /\p{L}{3}/u.test(v) && !/_{2,}|[□☐☒[\]]/.test(v) && !isProgramRow(v))
             c.payer.push({ value: v, line: kv.line, confidence: 0.8 * penalty });
           break;
         }
@@ -156,7 +159,7 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
         .split(/\s{2,}|\s+\|\s+/)[0]!
         .split(/\s+(?:P\.?\s?O\.?\s+Box|\d{2,})\b/i)[0]!
         .trim();
-      if (payerWords.test(v) && v.length <= 50 && !/:|\d{3,}/.test(v) && !NOT_PAYER.test(v)) {
+      if (payerWords.test(v) && v.length <= 50 && !/:|\d{3,}/.test(v) && !NOT_PAYER.test(v) && !isProgramRow(plainText(line.text))) {
         c.payer.push({ value: v, line, confidence: 0.6 });
         break;
       }

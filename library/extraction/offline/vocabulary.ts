@@ -264,6 +264,19 @@ export const IMMUNIZATION_HEADINGS: readonly string[] = [
 export const CLAIM_LINE_HEADINGS: readonly string[] = ['services', 'service lines', 'itemized charges', 'charges', 'line items', 'itemised charges'];
 
 /** Words of an insurer's name (a card's first line): "Cobalt Health Plan", "Evergreen Mutual Health". */
+/** Government programmes a claim form lists as checkboxes; a value naming two of them is that row, not a payer. */
+export const PAYER_PROGRAMS: readonly string[] = [
+  'medicare',
+  'medicaid',
+  'tricare',
+  'champus',
+  'champva',
+  'feca',
+  'blk lung',
+  'black lung',
+  'group health plan',
+];
+
 export const PAYER_WORDS: readonly string[] = [
   'health plan',
   'insurance',
@@ -277,6 +290,7 @@ export const PAYER_WORDS: readonly string[] = [
   'blue shield',
   'alliance',
   'benefits',
+  'benefit',
   'life',
   'plan',
 ];
