@@ -951,10 +951,13 @@ describe('extractOffline schema v2', () => {
       ],
     );
     assert.equal(scan.patient.name.value, 'Omar Haddad');
-    const row = verify(['Procedures', 'Date  Description', 'Mar 7, 2026  Colonoscopy with biopsy (CPT 45380)'].join('\n'));
+    const row = verify(['Procedures', 'Date  Description', 'Mar 7, 2026  Colonoscopy with biopsy (CPT 45380)', '- 1. Excision of lipoma, trunk'].join('\n'));
     assert.deepEqual(
       row.procedures.map((p) => [p.name, p.code]),
-      [['Colonoscopy with biopsy', '45380']],
+      [
+        ['Colonoscopy with biopsy', '45380'],
+        ['Excision of lipoma, trunk', null],
+      ],
     );
   });
 

@@ -140,7 +140,7 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
         let rest = text.replace(/^(?:procedures?|operations?|study|exam(?:ination)?)\s*(?:performed|done)?\s*:\s*/i, '');
         if (/:\s*\S/.test(rest) && !BULLET.test(line.text)) continue;
         // Sentences of narrative ("CT Head without contrast. Comparison with ..."): the study rule reads those.
-        if (/[.!?]\s+\p{Lu}/u.test(rest)) continue;
+        if (/\p{L}{2}[.!?]\s+\p{Lu}/u.test(rest)) continue;
         let code: string | null = null;
         const coded = /^(?<name>.*?[\p{L})\]])[\s\W]*?(?<code>\d{4}[0-9A-Z]|[A-V]\d{4})\s*$/u.exec(rest);
         if (coded) {
