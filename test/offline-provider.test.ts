@@ -839,6 +839,15 @@ describe('extractOffline schema v2', () => {
         ['Ramipril', '5 mg', '1 tablet PO OD'],
       ],
     );
+    // Form words in a run, and abbreviated, are the form, not the start of the directions.
+    const forms = verify(['Medications', '- Beclometasone 100 mcg MDI Inhaler: 2 puffs BID', '- Timolol 0.5% Soln  1 drop OU BID'].join('\n'));
+    assert.deepEqual(
+      forms.medications.map((m) => [m.name, m.form, m.instructions]),
+      [
+        ['Beclometasone', 'MDI Inhaler', '2 puffs BID'],
+        ['Timolol', 'Soln', '1 drop OU BID'],
+      ],
+    );
   });
 
   test('medication status from a status column and from the instruction; a modified-release form is no change', () => {

@@ -19,7 +19,8 @@ const DOSE_RE = new RegExp(String.raw`(?<![\w.])(?<amount>\d+(?:\.\d+)?(?:\s*\/\
 const ROUTE_RE =
   /\b(PO|P\.O\.|oral(?:ly)?|by mouth|IV|intravenous(?:ly)?|IM|intramuscular(?:ly)?|SC|SQ|subcut(?:aneous(?:ly)?)?|SL|sublingual(?:ly)?|PR|rectal(?:ly)?|topical(?:ly)?|inhaled|inhalation|INH|nebuli[sz]ed|transdermal(?:ly)?|ophthalmic|otic|(?:intra)?nasal(?:ly)?|per rectum)\b/i;
 const FORM_ALT = DOSAGE_FORMS.map((f) => f.replace(/[-/]/g, '\\$&').replace(/ /g, '\\s+')).join('|');
-const FORM_AT_START = new RegExp(String.raw`^\s*[,(]?\s*(${FORM_ALT})\b\.?\s*\)?`, 'i');
+// A run of form words is one form ("MDI Inhaler").
+const FORM_AT_START = new RegExp(String.raw`^\s*[,(]?\s*((?:${FORM_ALT})(?:\s+(?:${FORM_ALT}))*)\b\.?\s*\)?`, 'i');
 const FORM_AT_END = new RegExp(String.raw`\s+(${FORM_ALT})\.?$`, 'i');
 const FREQS = FREQUENCY_NORMAL.map(([re, norm]) => [new RegExp(String.raw`(?<![\w])(?:${re})(?![\w])`, 'i'), norm] as const);
 const NUM_WORD = Object.keys(NUMBER_WORDS).join('|');

@@ -185,6 +185,10 @@ export const DOSAGE_FORMS: readonly string[] = [
   'nebule',
   'nebuliser solution',
   'nebulizer solution',
+  'soln',
+  'susp',
+  'oint',
+  'supp',
 ];
 
 /** Frequency as printed → its normal form. Keys are regular-expression sources, tried in order. */
