@@ -23,6 +23,8 @@ export const UNIT_EQUIVALENTS: ReadonlyArray<readonly string[]> = [
   ['mm/h', 'mm/1h', 'mm/hour'],
   ['ml/min/1.73m2', 'ml/min/1.73', 'ml/min/1.73msq'],
   ['%', 'percent', 'pct'],
+  ['°f', 'f', 'degf', 'fahrenheit'],
+  ['°c', 'c', 'degc', 'celsius'],
 ];
 
 /** Mass units a strength may be written in, as milligrams (so "1 g" = "1000 mg"). */

@@ -210,6 +210,8 @@ describe('scorer: normalisation', () => {
   test('units, strengths, forms, drug names, names, codes, flags, ranges', () => {
     assert.equal(canonicalUnit('cells/µL'), canonicalUnit('/uL'));
     assert.equal(canonicalUnit('x10^3/µL'), canonicalUnit('K/uL'));
+    assert.equal(canonicalUnit('°F'), canonicalUnit('F'), 'a temperature in degrees Fahrenheit, with or without the degree sign');
+    assert.notEqual(canonicalUnit('°F'), canonicalUnit('°C'));
     assert.notEqual(canonicalUnit('mg/dL'), canonicalUnit('mmol/L'));
     assert.ok(sameValue('strength', '625mg', '625 MG'));
     assert.ok(sameValue('strength', '1 g', '1000 mg'));
