@@ -20,7 +20,7 @@
  * One module per part of the result lives beside this file; the words the rules look for are data, in
  * lexicon.ts (v1's labels and sections) and vocabulary.ts (v2's labels, columns, forms, frequencies).
  */
-import type { Extraction, PageText } from '../../../core/contract/extraction.js';
+import type { Extraction, Field, PageText } from '../../../core/contract/extraction.js';
 import { emptyExtraction } from '../../../core/contract/extraction.js';
 import type { LayoutPage } from '../../layout/index.js';
 import { allergies } from './allergies.js';
@@ -28,6 +28,7 @@ import type { DateContext } from './dates.js';
 import { documentDateOrder } from './dates.js';
 import { claimLines } from './claims.js';
 import { diagnoses } from './diagnoses.js';
+import { readForms } from './forms.js';
 import { immunizations } from './immunizations.js';
 import { v2Scalars } from './encounter.js';
 import { author, documentDate, documentType, facility } from './document.js';
@@ -91,5 +92,20 @@ export function extractOffline(pages: PageText[], options: OfflineOptions = {}):
     facility: facility(pageLines, kvs),
     author: author(pageLines, kvs),
   };
+  if (options.layouts && options.layouts.length > 0) mergeForm(result, readForms(options.layouts, new Map(sorted.map((p) => [p.page, p.text]))));
   return result;
+}
+
+/** A boxed form's values fill the fields the text rules left empty (precision first: they replace none). */
+function mergeForm(result: Extraction, form: ReturnType<typeof readForms>): void {
+  const fill = <T>(target: { value: T | null }, from: Field<string | number> | undefined, set: (f: Field<T>) => void): void => {
+    if (target.value === null && from) set(from as unknown as Field<T>);
+  };
+  fill(result.patient.name, form.fields.patient_name, (f) => (result.patient.name = f));
+  fill(result.insurance.member_id, form.fields.member_id, (f) => (result.insurance.member_id = f));
+  fill(result.insurance.group_number, form.fields.group_number, (f) => (result.insurance.group_number = f));
+  fill(result.claim_totals.total_charge, form.fields.total_charge, (f) => (result.claim_totals.total_charge = f));
+  fill(result.claim_totals.amount_paid, form.fields.amount_paid, (f) => (result.claim_totals.amount_paid = f));
+  const known = new Set(result.diagnoses.map((d) => d.icd10));
+  result.diagnoses.push(...form.diagnoses.filter((d) => !known.has(d.icd10)));
 }
