@@ -254,7 +254,7 @@ type Item = Record<string, unknown> & { confidence: number };
  */
 const KEY_FIELDS: Partial<Record<string, readonly string[]>> = {
   lab_results: ['test', 'value', 'collected_at'],
-  medications: ['name', 'strength', 'dose'],
+  medications: ['name', 'strength'],
   vitals: ['name', 'value', 'taken_at'],
   procedures: ['name', 'code', 'date'],
   allergies: ['substance'],
