@@ -103,6 +103,23 @@ describe('a multi-page fax TIFF', () => {
     }
   });
 
+  test('frames decoded ahead still come in the order asked, and a missing page fails at its place', async () => {
+    const fax = await threePageFax();
+    const seen: number[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const input of documentPagesForOcr(fax.bytes, [3, 1, 5, 2])) seen.push(input.pageNo);
+      })(),
+      failsWith('NotFound', /has 3 pages/),
+    );
+    assert.deepEqual(seen, [3, 1]);
+    // A caller that stops early leaves no decode failing unobserved.
+    for await (const input of documentPagesForOcr(fax.bytes, [1, 2, 3, 9])) {
+      assert.equal(input.pageNo, 1);
+      break;
+    }
+  });
+
   test('more frames than MAX_PAGES is TooManyPages, from the header', async () => {
     const fax = await threePageFax();
     await assert.rejects(inspectDocument(fax.bytes, { maxPages: 2 }), failsWith('TooManyPages', /limit is 2/));

@@ -93,7 +93,35 @@ export async function* documentPagesForOcr(bytes: Uint8Array, pageNos: readonly 
     return;
   }
   const info = await readImageInfo(bytes, kind, ANY_FRAME_COUNT);
-  for (const pageNo of pageNos) yield await imageFramePage(bytes, kind, frameOf(info, pageNo));
+  yield* decodedAhead(pageNos, (pageNo) => imageFramePage(bytes, kind, frameOf(info, pageNo)));
+}
+
+/**
+ * Frames decoded ahead of the consumer: while the caller recognises one page the next ones decode, so
+ * the OCR threads never wait on libvips. Decodes run one at a time, in page order, at most
+ * FRAMES_AHEAD beyond the page handed out (a frame can be large); an error surfaces at its page.
+ */
+const FRAMES_AHEAD = 2;
+
+async function* decodedAhead<T>(pageNos: readonly number[], decode: (pageNo: number) => Promise<T>): AsyncGenerator<T> {
+  const ahead: Array<Promise<T>> = [];
+  let last: Promise<unknown> = Promise.resolve();
+  let next = 0;
+  const schedule = () => {
+    while (next < pageNos.length && ahead.length < FRAMES_AHEAD) {
+      const pageNo = pageNos[next++]!;
+      const frame = last.then(() => decode(pageNo));
+      // Seen when its page is reached; unobserved if the caller stops before it.
+      last = frame.catch(() => undefined);
+      ahead.push(frame);
+    }
+  };
+  schedule();
+  while (ahead.length > 0) {
+    const frame = ahead.shift()!;
+    schedule();
+    yield await frame;
+  }
 }
 
 async function imageFramePage(bytes: Uint8Array, kind: ImageKind, frame: ImageFrame): Promise<ImageFramePage> {
