@@ -1017,6 +1017,28 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('lab tables under header wordings of their own: columns by their words, a value and its range or flag one space apart, a one-letter test, a continued table', () => {
+    const x = verify([
+      [
+        'Chemistry Panel',
+        'Analyte Name  Units  Measured Value  Expected Limits',
+        'Sodium  mmol/L  139  136 - 145',
+        'K  mmol/L  6.1 HIGH  3.5 - 5.1',
+        'Group  Investigation  UOM  Observed  Normal Ref.  Abn',
+        'Renal  Creatinine  mg/dL  1.40 0.60 - 1.20  H',
+      ].join('\n'),
+      ['Results continued', 'Investigation  Result  Units  Ref. Interval', 'Urea  12  mg/dL  7 - 20'].join('\n'),
+    ]);
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.test, r.value, r.unit, r.reference_range, r.flag, r.panel]),
+      [
+        ['Sodium', 139, 'mmol/L', '136 - 145', 'normal', 'Chemistry Panel'],
+        ['K', 6.1, 'mmol/L', '3.5 - 5.1', 'H', 'Chemistry Panel'],
+        ['Creatinine', 1.4, 'mg/dL', '0.60 - 1.20', 'H', 'Renal'],
+        ['Urea', 12, 'mg/dL', '7 - 20', 'normal', 'Chemistry Panel'],
+      ],
+    );
+  });
   test('claim lines read in the order of their header columns, totals by their labels', () => {
     const x = verify(
       [

@@ -3,6 +3,7 @@
  * single-spaced rows with a recognised unit; a range may wrap onto the next line.
  */
 import type { LabFlag, LabResult } from '../../../core/contract/extraction.js';
+import { CONTINUED_MARKERS } from '../../layout/index.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
@@ -14,14 +15,19 @@ import { group, plainText } from './text.js';
 import { VITAL_LINE } from './vitals.js';
 import { cellsOf } from './labels.js';
 import { isPageFurniture, repeatedLines } from './sections.js';
-import { COLLECTION_WORDS, LAB_COLUMNS, NOT_PANEL_HEADINGS } from './vocabulary.js';
+import { COLLECTION_WORDS, LAB_COLUMN_WORDS, LAB_COLUMNS, NOT_PANEL_HEADINGS } from './vocabulary.js';
 
 const NOT_PANEL = new Set(NOT_PANEL_HEADINGS);
+const CONTINUED = new RegExp(CONTINUED_MARKERS.map((m) => `(?:${m})`).join('|'), 'i');
 const COLLECTION_RE = new RegExp(String.raw`\b(?:${COLLECTION_WORDS.join('|')})\b`, 'i');
 
 function labColumn(cell: string): string | null {
   const k = plainText(cell).toLowerCase().replace(/[:.]$/, '').trim();
-  return Object.entries(LAB_COLUMNS).find(([, ws]) => ws.includes(k))?.[0] ?? null;
+  const exact = Object.entries(LAB_COLUMNS).find(([, ws]) => ws.includes(k))?.[0];
+  if (exact) return exact;
+  const words = k.split(/[\s.,:()/-]+/).filter(Boolean);
+  if (words.length === 0 || words.length > 4) return null;
+  return LAB_COLUMN_WORDS.find(([, ws]) => words.some((w) => ws.includes(w)))?.[0] ?? null;
 }
 
 /** A lab table's header row: its columns, when at least a test and a value column are named. */
@@ -58,20 +64,38 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
   const by: Record<string, string> = {};
   let k = 0;
   for (const cell of cells) {
-    const fitsKind = (kind: string | null): boolean => {
+    const fitsKind = (kind: string | null, s: string): boolean => {
       if (!kind || kind in by) return false;
-      if (kind === 'value') return new RegExp(String.raw`^(?:(?:<=|>=|<|>)\s*)?(?:${NUM})$`).test(cell) || TEXT_RESULTS.test(cell);
-      if (kind === 'unit') return asUnit(cell, false) !== null;
-      if (kind === 'range') return RANGE_RE.test(cell) && !/\p{L}{4,}/u.test(cell.replace(/\bto\b/g, ''));
-      if (kind === 'flag') return /^(?:h|l|n|a|hh|ll|high|low|normal|abnormal|abn|critical(?: high| low)?|[*↑↓]+)$/i.test(cell.trim());
-      return /^\p{L}/u.test(cell) && asUnit(cell, true) === null;
+      if (kind === 'value') return new RegExp(String.raw`^(?:(?:<=|>=|<|>)\s*)?(?:${NUM})$`).test(s) || TEXT_RESULTS.test(s);
+      if (kind === 'unit') return asUnit(s, false) !== null;
+      if (kind === 'range') return RANGE_RE.exec(s)?.index === 0 && !/\p{L}{4,}/u.test(s.replace(/\bto\b/g, ''));
+      if (kind === 'flag') return /^(?:h|l|n|a|hh|ll|high|low|normal|abnormal|abn|critical(?: high| low)?|[*↑↓]+)$/i.test(s.trim());
+      return /^\p{L}/u.test(s) && asUnit(s, true) === null;
     };
-    const j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind));
-    if (j < 0) return null;
-    by[kinds[j]!] = cell;
-    k = j + 1;
+    const j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind, cell));
+    if (j >= 0) {
+      by[kinds[j]!] = cell;
+      k = j + 1;
+      continue;
+    }
+    // Two columns printed one space apart ('24 < 30', '2.0 LOW'): the value, then its range or flag,
+    // a flag even where the header has no flag column.
+    const split = /^(\S+)\s+(.+)$/.exec(cell);
+    const jv = split ? kinds.findIndex((kind, n) => n >= k && kind === 'value') : -1;
+    if (!split || jv < 0 || !fitsKind('value', split[1]!)) return null;
+    const jr = kinds.findIndex((kind, n) => n > jv && kind === 'range');
+    if (jr >= 0 && fitsKind('range', split[2]!)) {
+      by.value = split[1]!;
+      by.range = split[2]!;
+      k = jr + 1;
+    } else if (fitsKind('flag', split[2]!)) {
+      by.value = split[1]!;
+      by.flag = split[2]!;
+      k = jv + 1;
+    } else return null;
   }
-  const test = by.test ? cleanTestName(by.test) : null;
+  // Under a header a one-letter symbol is a test ('K', potassium).
+  const test = by.test ? (/^\p{Lu}$/u.test(by.test.trim()) ? by.test.trim() : cleanTestName(by.test)) : null;
   if (!test || by.value === undefined) return null;
   const n = toNumber(by.value);
   const value = n !== null && !/[<>]/.test(by.value) ? n : by.value;
@@ -192,13 +216,14 @@ function parseLabRest(rest: string, strict: boolean): (Omit<LabRow, 'test' | 'co
   return { value, unit, range, flag, garbage, quality };
 }
 
-function parseLabLine(text: string): LabRow | null {
+/** `underHeader`: the row is under a lab table's header, where a one-letter symbol is a test ('K'). */
+function parseLabLine(text: string, underHeader = false): LabRow | null {
   if (!/\d/.test(text) && !/\s{2,}/.test(text)) return null;
   const t = plainText(text).replace(/\s*\((?:LOINC|CPT)\b[^)]*\)/gi, '');
   if (/^\s*(?:\d+[.)]|[•·▪*])\s/.test(t)) return null; // numbered/bulleted items are not table rows
 
-  const build = (testRaw: string, rest: string, strict: boolean, base: number): LabRow | null => {
-    const test = cleanTestName(testRaw);
+  const build = (testRaw: string, rest: string, strict: boolean, base: number, symbol = false): LabRow | null => {
+    const test = symbol && /^\p{Lu}$/u.test(testRaw.trim()) ? testRaw.trim() : cleanTestName(testRaw);
     if (!test) return null;
     const r = parseLabRest(rest, strict);
     if (!r) return null;
@@ -216,7 +241,7 @@ function parseLabLine(text: string): LabRow | null {
   // 2. Column layout: "Test  value  unit  range  flag"
   const cells = t.split(/\s{2,}/);
   if (cells.length >= 2) {
-    const row = build(cells[0]!, cells.slice(1).join('  '), false, 0.9);
+    const row = build(cells[0]!, cells.slice(1).join('  '), false, 0.9, underHeader && cells.length >= 3);
     if (row) return row;
   }
   // 3. Single-spaced: "Hemoglobin 13.5 g/dL 12.0-16.0" — needs a recognised unit and a range or flag.
@@ -243,8 +268,11 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       }
       // A heading names the panel of the rows under it; a collection date printed with it or under it is theirs.
       const heading = panelHeading(line.text, dates);
-      if (heading && !parseLabLine(line.text)) {
-        panel = NOT_PANEL.has(heading.toLowerCase()) ? null : heading;
+      if (heading && !parseLabLine(line.text, header !== null)) {
+        // 'Results (cont.)' over a page's first rows: the panel of the page before goes on.
+        const name = CONTINUED.test(heading) ? heading.slice(0, heading.search(CONTINUED)).replace(/[\s(,-]+$/, '') : heading;
+        if (name !== heading && (name === '' || NOT_PANEL.has(name.toLowerCase()))) continue;
+        panel = NOT_PANEL.has(name.toLowerCase()) ? null : name;
         const d = parseDate(line.text, dates, true);
         if (d) collected = d.iso;
         continue;
@@ -257,7 +285,7 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       // Columns out of the usual order (a panel column, the unit before the value) are read by the header.
       const unusual = header && (header[0] === 'panel' || header.indexOf('unit') < header.indexOf('value') || header.indexOf('flag') < header.indexOf('value'));
       const byHeader = unusual ? rowByHeader(line.text, header!) : null;
-      const row = byHeader ?? parseLabLine(line.text);
+      const row = byHeader ?? parseLabLine(line.text, header !== null);
       if (!row) continue;
       const rowPanel = byHeader?.panel ?? panel;
       // A range wrapped onto the next line: ">= 60  N". The evidence then spans both lines.

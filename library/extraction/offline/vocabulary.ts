@@ -410,6 +410,20 @@ export const LAB_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   flag: ['flag', 'abnormal', 'abnor', 'abn', 'h/l', 'status', 'indicator'],
 };
 
+/**
+ * Words that say which column a lab table's header cell names when the whole cell is not one of
+ * LAB_COLUMNS ('Standard Range', 'Biological Ref.' cut by a wrap, 'Measured Value'); the first column
+ * in this order whose word the cell holds wins, so 'Normal Values' is a range and 'Result Flag' a flag.
+ */
+export const LAB_COLUMN_WORDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['range', ['range', 'ranges', 'interval', 'intervals', 'reference', 'ref', 'normal', 'limits', 'expected']],
+  ['flag', ['flag', 'flags', 'abnormal', 'abn', 'indicator']],
+  ['unit', ['unit', 'units', 'uom']],
+  ['value', ['value', 'values', 'result', 'results', 'finding', 'findings', 'observed', 'measured', 'reading']],
+  ['test', ['test', 'tests', 'analyte', 'analytes', 'investigation', 'parameter', 'component', 'examination', 'description']],
+  ['panel', ['section', 'panel', 'category', 'department', 'group', 'profile']],
+];
+
 /** Headings above lab rows that name no panel (the whole heading, lower case). */
 export const NOT_PANEL_HEADINGS: readonly string[] = [
   'results',
