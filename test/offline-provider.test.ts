@@ -1074,4 +1074,25 @@ describe('extractOffline schema v2', () => {
     );
     assert.equal(x.document.type.value, 'vaccination_record');
   });
+
+  test("immunization rows: a vaccine's name wrapped under its row, and a lot printed one space after the name", () => {
+    const x = verify(
+      [
+        'Vaccinations',
+        'Given  Product  Batch  Dose',
+        '03/02/2025  Hepatitis B (Engerix-B) HB20931X  2',
+        '05/06/2025  Meningococcal conjugate  MC71120  1',
+        '(MenACWY)',
+        '07/08/2025  Typhoid Vi  TY55310  1',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.immunizations.map((i) => [i.vaccine, i.date, i.lot]),
+      [
+        ['Hepatitis B (Engerix-B)', '2025-03-02', 'HB20931X'],
+        ['Meningococcal conjugate (MenACWY)', '2025-05-06', 'MC71120'],
+        ['Typhoid Vi', '2025-07-08', 'TY55310'],
+      ],
+    );
+  });
 });

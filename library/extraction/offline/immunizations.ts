@@ -6,7 +6,7 @@ import type { LabelValue } from './labels.js';
 import { cellsOf, isKnownLabel, labelKey } from './labels.js';
 import type { Section } from './lexicon.js';
 import type { Line } from './lines.js';
-import { lineEvidence } from './lines.js';
+import { lineEvidence, spanEvidence } from './lines.js';
 import { BULLET, plainText } from './text.js';
 import { COLUMN_WORDS } from './vocabulary.js';
 
@@ -18,6 +18,18 @@ function columnOf(cell: string): string | null {
   return null;
 }
 
+/**
+ * A row one cell short because the vaccine and its lot were printed one space apart
+ * ('Human papillomavirus (9vHPV) HP34754'): the lot-shaped last word becomes its own cell.
+ */
+function unglued(cells: string[], kinds: Array<string | null>): string[] {
+  const v = kinds.indexOf('vaccine');
+  if (cells.length !== kinds.length - 1 || v < 0 || kinds[v + 1] !== 'lot') return cells;
+  const m = /^(.*\p{L}.*?)\s+([A-Z0-9][A-Z0-9-]{3,})$/u.exec(cells[v] ?? '');
+  if (!m || !/\d/.test(m[2]!) || !/[A-Z]/.test(m[2]!)) return cells;
+  return [...cells.slice(0, v), m[1]!, m[2]!, ...cells.slice(v + 1)];
+}
+
 export function immunizations(pageLines: Line[][], sections: Map<Line, Section>, dates: DateContext, kvs: LabelValue[]): Immunization[] {
   const out: Immunization[] = [];
   // Lines that carried labelled values (a form's header block) are never items.
@@ -27,17 +39,28 @@ export function immunizations(pageLines: Line[][], sections: Map<Line, Section>,
     for (let i = 0; i < lines.length; i++) {
       const kinds = cellsOf(lines[i]!.text).map(columnOf);
       if (!kinds.includes('vaccine') || !kinds.includes('date')) continue;
+      let last: { item: Immunization; line: Line } | null = null;
       for (let j = i + 1; j < lines.length; j++) {
         const line = lines[j]!;
-        const cells = cellsOf(line.text);
+        const cells = unglued(cellsOf(line.text), kinds);
+        // The rest of a vaccine's name wrapped under its row ('Zoster recombinant' / '(Shingrix)').
+        if (last && cells.length === 1 && cells.length < kinds.length && !parseDate(line.text, dates) && line.text.split(/\s+/).length <= 4) {
+          last.item.vaccine = `${last.item.vaccine} ${plainText(line.text).trim()}`;
+          last.item.evidence = spanEvidence(last.line, line);
+          used.add(line);
+          last = null;
+          continue;
+        }
         if (cells.length !== kinds.length) break;
         const at = (kind: string): string | undefined => cells[kinds.indexOf(kind)];
         const date = parseDate(at('date') ?? '', dates);
         const vaccine = at('vaccine')?.trim();
         if (!date || !vaccine || !/\p{L}{2}/u.test(vaccine)) break;
         const lot = at('lot')?.trim();
-        out.push({ vaccine, date: date.iso, lot: lot && /\d/.test(lot) ? lot : null, evidence: lineEvidence(line), confidence: 0.85 });
+        const item: Immunization = { vaccine, date: date.iso, lot: lot && /\d/.test(lot) ? lot : null, evidence: lineEvidence(line), confidence: 0.85 };
+        out.push(item);
         used.add(line);
+        last = { item, line };
       }
     }
     for (const line of lines) {
