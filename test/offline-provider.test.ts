@@ -970,6 +970,32 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('procedures: a name wrapped at its cell edge in lower case, a code cell before another column, advice to the reader is none', () => {
+    const x = verify(
+      [
+        'PROCEDURES',
+        'Removal of skin tags, up to 15  11200',
+        'lesions',
+        'Office visit, established patient,  99214  Keep all follow-up appointments, including blood',
+        'moderate complexity',
+        'Drink plenty of fluids unless you have been told to limit them',
+        'DISCHARGE DIAGNOSES  tests that have been arranged for the patient at the clinic next week',
+        'Essential hypertension (I10)',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.procedures.map((p) => [p.name, p.code]),
+      [
+        ['Removal of skin tags, up to 15 lesions', '11200'],
+        ['Office visit, established patient, moderate complexity', '99214'],
+      ],
+    );
+    assert.deepEqual(
+      x.diagnoses.map((d) => d.icd10),
+      ['I10'],
+    );
+  });
+
   test('diagnoses: a scanned heading with noise ends the section; lab rows under it are no diagnoses', () => {
     const x = verify(
       [

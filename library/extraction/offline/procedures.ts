@@ -19,6 +19,7 @@ const MODALITY = new RegExp(String.raw`^(?:${MODALITY_WORDS.join('|')})\b`, 'i')
 /** A study label opening a cell without its colon ("Procedure MRI Lumbar Spine"). */
 const STUDY_LABEL_LEAD = new RegExp(String.raw`^(?:${PROCEDURE_LABELS.join('|')})\s*:?\s+`, 'i');
 /** A value that stops mid-phrase, at a connecting word. */
+const ADDRESSES_READER = /\b(?:you|your|yours|we|our|us)\b/i;
 const UNFINISHED = /\b(?:with|without|and|or|of|to|for|&)$|,$/i;
 /** A code's opening left at the end of a line ("CT Head (CPT"), its number wrapped onto the next. */
 const DANGLING_CPT = /\s*\(\s*CPT(?:\s*code)?\s*[:#]?\s*$/i;
@@ -92,6 +93,7 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
   for (const lines of pageLines) {
     // A table with a CPT column ("Service DescriptionCPT Code  Amount"): text layers may glue the header cells.
     // Only the lines below the header of a CPT column are its rows (not an address above it).
+    let sectionItem: { item: Procedure; line: Line; printed: string } | null = null;
     const cptHeader = lines.findIndex((l) => /(?<![A-Z])CPT(?:\/HCPCS)?\b(?!\s*[:#])/.test(l.text) && !/\bCPT\s*[:#]?\s*\d/i.test(l.text));
     for (const line of lines) {
       const text = plainText(line.text);
@@ -134,6 +136,18 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
       }
       if (sections.get(line) === 'procedures') {
         const cells = cellsOf(text);
+        // A name cut at its column's edge goes on below in lower case ('Removal of skin tags, up to 15' /
+        // 'lesions'): the rest of the item above, never an item of its own.
+        if (/^\p{Ll}/u.test(cells[0] ?? '')) {
+          const last = sectionItem?.line === lines[line.index - 1] ? sectionItem : null;
+          if (last && cells[0]!.split(/\s+/).length <= 6 && !/[.!?]$/.test(cells[0]!)) {
+            last.item.name = cleanDescription(`${last.printed} ${cells[0]!}`);
+            last.item.evidence = spanEvidence(last.line, line);
+          }
+          sectionItem = null;
+          continue;
+        }
+        sectionItem = null;
         // A table's header row ("Description  CPT") is no procedure; nor is a line of dates.
         if (cells.length >= 2 && cells.every((c) => PROCEDURE_COLUMN_WORDS.includes(c.toLowerCase().replace(/[:.]$/, '')))) continue;
         // "Procedure: CT Abdomen", "Chest X-ray, 2 views  71046": a label before, a code after.
@@ -142,16 +156,28 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
         // Sentences of narrative ("CT Head without contrast. Comparison with ..."): the study rule reads those.
         if (/\p{L}{2}[.!?]\s+\p{Lu}/u.test(rest)) continue;
         let code: string | null = null;
+        // A table row: the name's cell, then its code's cell, then another column's text beside it.
+        const codeCell = cells.length >= 2 ? cells.findIndex((c, n) => n > 0 && /^(?:\d{4}[0-9A-Z]|[A-V]\d{4})$/.test(c)) : -1;
+        if (codeCell > 0) {
+          rest = cells.slice(0, codeCell).join('  ');
+          code = cells[codeCell]!;
+        }
         const coded = /^(?<name>.*?[\p{L})\]])[\s\W]*?(?<code>\d{4}[0-9A-Z]|[A-V]\d{4})\s*$/u.exec(rest);
-        if (coded) {
+        if (coded && !code) {
           rest = group(coded, 'name')!;
           code = group(coded, 'code')!;
         }
         // "Blood Glucose Monitoring - Fasting levels ranging 180-240 mg/dL": the name before a dash's comment.
-        const name = cleanDescription(rest.split(/\s{2,}|\s+[-–—]\s+(?=.*(?:\d|\b[a-z]+\s+[a-z]+\b))/)[0]!);
+        const printed = rest.split(/\s{2,}|\s+[-–—]\s+(?=.*(?:\d|\b[a-z]+\s+[a-z]+\b))/)[0]!;
+        const name = cleanDescription(printed);
         const letters = name.replace(new RegExp(MONTH_PATTERN, 'gi'), '').match(/\p{L}/gu)?.length ?? 0;
-        if (name.length >= 3 && name.length <= 120 && letters >= 3 && !/[.!?]$/.test(name) && name.split(/\s+/).length <= 12)
-          out.push({ name, code, date, evidence: lineEvidence(line), confidence: code ? 0.75 : 0.6 });
+        // A procedure's name never addresses the reader: 'Drink plenty of fluids unless you have been told' is advice.
+        if (ADDRESSES_READER.test(name)) continue;
+        if (name.length >= 3 && name.length <= 120 && letters >= 3 && !/[.!?]$/.test(name) && name.split(/\s+/).length <= 12) {
+          const item: Procedure = { name, code, date, evidence: lineEvidence(line), confidence: code ? 0.75 : 0.6 };
+          out.push(item);
+          sectionItem = { item, line, printed };
+        }
       }
     }
   }

@@ -56,7 +56,10 @@ export function sectionOf(pageLines: Line[][]): Map<Line, Section> {
       }
       const text = line.text.replace(/\s{2,}.*$/, '').trim();
       const hit = SECTION_HEADERS.find(([, re]) => re.test(text));
-      if (hit && line.text.length < 60) {
+      // A long line is prose that starts with a heading's word, unless the heading stands apart as its own
+      // cell in capitals or with a colon (a section heading beside another column's text).
+      const apart = text !== line.text && (/^[^\p{Ll}]+$/u.test(text) || text.endsWith(':'));
+      if (hit && (line.text.length < 60 || apart)) {
         current = hit[0];
         out.set(line, 'other'); // the header itself
         continue;
