@@ -384,6 +384,58 @@ describe('text layout contract', () => {
     assert.equal(text, 'Name: John\nHDL Cholesterol  52\nHemoglobin\nabc x');
   });
 
+  test('two columns set side by side are read one after the other; a table whose middle is free is not', () => {
+    // Left: a section of coded rows; right: wrapped running text, with lines on one side only.
+    const left: Array<[string, string | null]> = [
+      ['PROCEDURES', null],
+      ['Removal of skin tags, up to 15', '11200'],
+      ['lesions', null],
+      ['Office visit, established', '99214'],
+      ['', null],
+      ['Comprehensive metabolic panel', '80053'],
+      ['', null],
+    ];
+    const right = [
+      'PATIENT EDUCATION',
+      'Keep all follow-up appointments and the',
+      'tests that have been arranged for you.',
+      'Drink plenty of fluids unless you have',
+      'been told to limit them and take your',
+      'medicines exactly as they were prescribed',
+      'and bring this list to every appointment.',
+    ];
+    const page: PlacedItem[] = [item('Discharge Summary', 20, 60)];
+    left.forEach(([name, code], n) => {
+      if (name) page.push(item(name, 20, 100 + 14 * n));
+      if (code) page.push(item(code, 180, 100 + 14 * n));
+    });
+    right.forEach((s, n) => page.push(item(s, 270, 100 + 14 * n)));
+    assert.deepEqual(layoutItems(page).split('\n'), [
+      'Discharge Summary',
+      'PROCEDURES',
+      'Removal of skin tags, up to 15  11200',
+      'lesions',
+      'Office visit, established  99214',
+      'Comprehensive metabolic panel  80053',
+      ...right,
+    ]);
+
+    // A two-column list (drug | directions), row by row: every line has both sides, so rows stay whole.
+    const rows = [
+      ['metformin (Glucophage) 1000 mg tab', '1 tablet twice daily with meals'],
+      ['Omeprazole 20 mg Capsule', 'Take 1 capsule by mouth twice a day'],
+      ['gabapentin 300 mg Capsule', 'Take 1 capsule at bedtime'],
+      ['Metoprolol Tartrate 100 mg Tab', '1 tablet by mouth once a day'],
+      ['levothyroxine (Synthroid) 100 mcg tablet', '1 tablet PO daily before breakfast'],
+      ['insulin glargine 100 units/mL', '20 units under the skin at bedtime'],
+    ];
+    const table = rows.flatMap(([drug, sig], n) => [item(drug!, 20, 100 + 14 * n), item(sig!, 270, 100 + 14 * n)]);
+    assert.deepEqual(
+      layoutItems(table).split('\n'),
+      rows.map(([drug, sig]) => `${drug}  ${sig}`),
+    );
+  });
+
   test('whitespace inside items is normalised; empty items vanish', () => {
     const raw = (str: string, x: number, y: number) => ({
       str,

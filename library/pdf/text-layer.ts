@@ -2,7 +2,9 @@
  * The PDF's own text layer, as plain text per page.
  *
  * Text format contract (other modules — evidence checking, the offline extractor — rely on it):
- * - one visual line per output line, lines joined by '\n', top to bottom (no blank lines added);
+ * - one visual line per output line, lines joined by '\n', top to bottom (no blank lines added), except
+ *   that where two columns of text are set side by side (columns.ts) their lines are split at the gutter
+ *   and the left column is read before the right one;
  * - a visual line is the text items whose baselines agree within a tolerance (~0.45 × font size),
  *   ordered left to right;
  * - items on a line are separated by ONE space, or by TWO spaces when the horizontal gap is wider than
@@ -25,6 +27,7 @@ import type { PageText } from '../../core/contract/extraction.js';
 import { PipelineError } from '../../core/errors.js';
 import { closePdf, getPageChecked, openPdf, TIMEOUTS, type OpenPdfOptions } from './open.js';
 import { withTimeout } from '../../core/with-timeout.js';
+import { readColumns } from './columns.js';
 
 /** A text item placed in upright display coordinates (y grows downwards, baseline y). */
 export interface PlacedItem {
@@ -152,14 +155,13 @@ export function layoutItems(placed: readonly PlacedItem[]): string {
   const lines: string[] = [];
   for (const o of orientations) {
     const items = [...(byOrientation.get(o) ?? [])].sort((a, b) => a.y - b.y || a.x - b.x);
+    const visual: PlacedItem[][] = [];
     let current: PlacedItem[] = [];
     let baseline = 0;
     let size = 0;
     const flush = (): void => {
       if (current.length === 0) return;
-      current.sort((a, b) => a.x - b.x);
-      const text = joinLine(current);
-      if (text.trim() !== '') lines.push(text.trim());
+      visual.push(current.sort((a, b) => a.x - b.x));
       current = [];
     };
     for (const it of items) {
@@ -176,8 +178,17 @@ export function layoutItems(placed: readonly PlacedItem[]): string {
       }
     }
     flush();
+    for (const line of readColumns(visual, isColumnGap)) {
+      const text = joinLine(line);
+      if (text.trim() !== '') lines.push(text.trim());
+    }
   }
   return lines.join('\n');
+}
+
+/** Whether the gap between two items on a line is a column gap (see joinLine). */
+function isColumnGap(a: PlacedItem, b: PlacedItem): boolean {
+  return b.x - (a.x + a.width) > COLUMN_GAP_CHARS * Math.max((avgCharWidth(a) + avgCharWidth(b)) / 2, 0.1);
 }
 
 /** Lay out a pdfjs `getTextContent()` result for a page. */
