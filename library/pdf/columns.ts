@@ -86,7 +86,7 @@ function proseSide<T extends ColumnItem>(segments: ReadonlyArray<readonly T[]>, 
   // which the items of a list or a table's cells ('Apixaban 5 mg Tablet' / 'HCTZ 12.5 mg Tablet') seldom do.
   const firstWord = (s: readonly ColumnItem[]): string => [...s].sort((a, b) => a.x - b.x)[0]!.str.trim();
   let wraps = 0;
-  for (let k = 1; k < present.length; k++) if (/^\p{Ll}/u.test(firstWord(present[k]!))) wraps++;
+  for (let k = 1; k < present.length; k++) if (/^\p{Ll}{2,}/u.test(firstWord(present[k]!))) wraps++;
   return prose >= R.proseShare * present.length && filled >= R.fillShare * present.length && wraps >= R.wrapShare * (present.length - 1);
 }
 
