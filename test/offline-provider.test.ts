@@ -1065,6 +1065,17 @@ describe('extractOffline schema v2', () => {
       ],
     );
   });
+  test('a lab table with the range before the value, and the unit and flag in the value cell', () => {
+    const x = verify(['Renal Profile', 'Analyte  Normal Limits  Result', 'Creatinine  0.6 - 1.2  1.9 mg/dL *H', 'Urea  7 - 20  12 mg/dL'].join('\n'));
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.test, r.value, r.unit, r.reference_range, r.flag, r.panel]),
+      [
+        ['Creatinine', 1.9, 'mg/dL', '0.6 - 1.2', 'H', 'Renal Profile'],
+        ['Urea', 12, 'mg/dL', '7 - 20', 'normal', 'Renal Profile'],
+      ],
+    );
+  });
+
   test('claim lines read in the order of their header columns, totals by their labels', () => {
     const x = verify(
       [

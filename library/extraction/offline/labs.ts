@@ -62,6 +62,7 @@ function panelHeading(text: string, dates: DateContext): string | null {
 function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { panel: string | null }) | null {
   const cells = cellsOf(plainText(text));
   const by: Record<string, string> = {};
+  let inCellFlag: LabFlag | null = null;
   let k = 0;
   for (const cell of cells) {
     const fitsKind = (kind: string | null, s: string): boolean => {
@@ -78,21 +79,17 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
       k = j + 1;
       continue;
     }
-    // Two columns printed one space apart ('24 < 30', '2.0 LOW'): the value, then its range or flag,
-    // a flag even where the header has no flag column.
+    // Columns printed one space apart in the value's cell ('24 < 30', '2.0 LOW', '37 mg/dL *L'): the value,
+    // then its unit, range or flag, a flag even where the header has no flag column.
     const split = /^(\S+)\s+(.+)$/.exec(cell);
     const jv = split ? kinds.findIndex((kind, n) => n >= k && kind === 'value') : -1;
-    if (!split || jv < 0 || !fitsKind('value', split[1]!)) return null;
-    const jr = kinds.findIndex((kind, n) => n > jv && kind === 'range');
-    if (jr >= 0 && fitsKind('range', split[2]!)) {
-      by.value = split[1]!;
-      by.range = split[2]!;
-      k = jr + 1;
-    } else if (fitsKind('flag', split[2]!)) {
-      by.value = split[1]!;
-      by.flag = split[2]!;
-      k = jv + 1;
-    } else return null;
+    const parts = jv >= 0 && fitsKind('value', split![1]!) ? parseLabRest(cell, false) : null;
+    if (!parts || parts.garbage) return null;
+    by.value = split![1]!;
+    if (parts.unit && !('unit' in by)) by.unit = parts.unit;
+    if (parts.range && !('range' in by)) by.range = parts.range;
+    if (parts.flag && !('flag' in by)) inCellFlag = parts.flag;
+    k = jv + 1;
   }
   // Under a header a one-letter symbol is a test ('K', potassium).
   const test = by.test ? (/^\p{Lu}$/u.test(by.test.trim()) ? by.test.trim() : cleanTestName(by.test)) : null;
@@ -100,7 +97,7 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
   const n = toNumber(by.value);
   const value = n !== null && !/[<>]/.test(by.value) ? n : by.value;
   const range = by.range ? group(RANGE_RE.exec(by.range), 'range')!.replace(/\s+/g, ' ').trim() : null;
-  let flag = by.flag ? flagFrom(by.flag) : null;
+  let flag = by.flag ? flagFrom(by.flag) : inCellFlag;
   if (!flag && range && typeof value === 'number') flag = flagFromRange(value, range);
   return { test, value, unit: by.unit ?? null, range, flag, confidence: 0.8, panel: by.panel ?? null };
 }
@@ -283,7 +280,12 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       }
       if (VITAL_LINE.test(line.text) && !/\s{2,}\S+\s{2,}/.test(line.text)) continue;
       // Columns out of the usual order (a panel column, the unit before the value) are read by the header.
-      const unusual = header && (header[0] === 'panel' || header.indexOf('unit') < header.indexOf('value') || header.indexOf('flag') < header.indexOf('value'));
+      const unusual =
+        header &&
+        (header[0] === 'panel' ||
+          header.indexOf('unit') < header.indexOf('value') ||
+          header.indexOf('flag') < header.indexOf('value') ||
+          (header.includes('range') && header.indexOf('range') < header.indexOf('value')));
       const byHeader = unusual ? rowByHeader(line.text, header!) : null;
       const row = byHeader ?? parseLabLine(line.text, header !== null);
       if (!row) continue;
