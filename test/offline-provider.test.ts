@@ -1098,6 +1098,24 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual([x.claim_totals.total_charge.value, x.claim_totals.amount_paid.value, x.claim_totals.balance_due.value], [228.4, 150, 78.4]);
   });
 
+  test("a CMS-1500's service lines with box 24A's date printed in cells, From and To", () => {
+    const x = verify(
+      [
+        'HEALTH INSURANCE CLAIM FORM',
+        '24A. DATE(S) OF SERVICE  B. PLACE  D. PROCEDURES  E. DIAGNOSIS  F. $ CHARGES  G. UNITS',
+        '03 14 26  03 14 26  22  99285  A  $612.00 1',
+        '03 15 2026  21  71046  26  AB  $88.40 2',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.claim_lines.map((c) => [c.service_date, c.code, c.modifier, c.diagnosis_pointer, c.charge, c.units]),
+      [
+        ['2026-03-14', '99285', null, 'A', 612, 1],
+        ['2026-03-15', '71046', '26', 'AB', 88.4, 2],
+      ],
+    );
+  });
+
   test('immunizations from a table by its header', () => {
     const x = verify(
       ['Immunisation History', 'Vaccine  Date Given  Lot Number', 'Hepatitis A  04/11/2025  HA55190', 'Td booster  09/30/2026  TD77310'].join('\n'),

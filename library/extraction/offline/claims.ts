@@ -43,7 +43,8 @@ function fits(kind: Kind, token: string): boolean {
 
 /** Tokens of a row: dates as one token, money with its currency sign, the rest word by word. */
 function tokensOf(text: string, dates: DateContext): { tokens: string[]; date: string | null } {
-  let s = plainText(text);
+  // Box 24A prints a date in three cells, 'MM DD YY', From and then To: the From date is the row's.
+  let s = plainText(text).replace(/^(\d{2}) {1,2}(\d{2}) {1,2}(\d{2}|\d{4})(?: {1,2}\d{2} {1,2}\d{2} {1,2}(?:\d{2}|\d{4}))?(?=\s)/, '$1/$2/$3');
   let date: string | null = null;
   const d = parseDate(s, dates);
   if (d) {
