@@ -1098,10 +1098,12 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual([x.claim_totals.total_charge.value, x.claim_totals.amount_paid.value, x.claim_totals.balance_due.value], [228.4, 150, 78.4]);
   });
 
-  test("a CMS-1500's service lines with box 24A's date printed in cells, From and To", () => {
+  test("a CMS-1500's service lines with box 24A's date printed in cells, From and To; box 21's codes", () => {
     const x = verify(
       [
         'HEALTH INSURANCE CLAIM FORM',
+        '21. A.  21. B.  21. C.',
+        'F41.1  R55  K21.9',
         '24A. DATE(S) OF SERVICE  B. PLACE  D. PROCEDURES  E. DIAGNOSIS  F. $ CHARGES  G. UNITS',
         '03 14 26  03 14 26  22  99285  A  $612.00 1',
         '03 15 2026  21  71046  26  AB  $88.40 2',
@@ -1112,6 +1114,15 @@ describe('extractOffline schema v2', () => {
       [
         ['2026-03-14', '99285', null, 'A', 612, 1],
         ['2026-03-15', '71046', '26', 'AB', 88.4, 2],
+      ],
+    );
+    // Box 21's row of codes: each one a diagnosis, the code without a dot too, none the description of another.
+    assert.deepEqual(
+      x.diagnoses.map((d) => [d.icd10, d.description]),
+      [
+        ['F41.1', 'F41.1'],
+        ['R55', 'R55'],
+        ['K21.9', 'K21.9'],
       ],
     );
   });

@@ -11,6 +11,7 @@ import { lineEvidence } from './lines.js';
 import { BULLET, FORM_TEMPLATE, isBlank, plainText, splitList } from './text.js';
 
 const ICD_RE = /(?<![\w.-])([A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?![\w-]|\.\d)/g;
+const ICD_ONLY = new RegExp(`^${ICD_RE.source}$`);
 const DX_STATUS = /\b(active|resolved|chronic|suspected|ruled out|rule out|history of|improving|stable|worsening|in remission)\b/i;
 
 /** A row of measured values (a lab row): a decimal number, a range, a number with a percent sign. */
@@ -64,7 +65,10 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
       const context = /\b(icd|diagnos|dx|assessment|impression|problem)/i.test(text) || inSection;
       // A table's header row ("ICD-10  Description", "Condition") is no diagnosis.
       if (cellsOf(text).every((c) => DIAGNOSIS_COLUMN_WORDS.includes(c.toLowerCase().replace(/[:.]$/, '')))) continue;
-      const codes = [...text.matchAll(ICD_RE)].filter((m) => m[1]!.includes('.') || context);
+      // A row of codes and nothing else (a claim form's box 21: 'F41.1  R55  K21.9') is its own context.
+      const cells = cellsOf(text);
+      const codeRow = cells.length >= 2 && cells.every((c) => ICD_ONLY.test(c.trim()));
+      const codes = [...text.matchAll(ICD_RE)].filter((m) => m[1]!.includes('.') || context || codeRow);
       if (codes.length === 0) {
         // An uncoded item of a diagnoses section: a short phrase, not a sentence of narrative.
         if (inSection && /^[\p{Lu}\d•*·▪-]/u.test(text) && !/:\s*\S/.test(text) && !isProse(text)) {
@@ -88,7 +92,8 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
         let description = cleanDescription(text.slice(prevEnd, start));
         if (description.length < 3 || /^(icd|code|dx|diagnosis)$/i.test(description))
           description = cleanDescription(text.slice(start + m[0].length, nextStart));
-        if (description.length < 3) description = m[1]!;
+        // Another code is no description ('F41.1  R55').
+        if (description.length < 3 || ICD_ONLY.test(description)) description = m[1]!;
         out.push({
           description,
           icd10: m[1]!,
