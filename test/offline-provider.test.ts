@@ -1098,7 +1098,7 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual([x.claim_totals.total_charge.value, x.claim_totals.amount_paid.value, x.claim_totals.balance_due.value], [228.4, 150, 78.4]);
   });
 
-  test("a CMS-1500's service lines with box 24A's date printed in cells, From and To; box 21's codes", () => {
+  test("a CMS-1500's service lines with box 24A's date printed in cells, From and To; box 21's codes; numbered boxes with their values below", () => {
     const x = verify(
       [
         'HEALTH INSURANCE CLAIM FORM',
@@ -1107,8 +1107,15 @@ describe('extractOffline schema v2', () => {
         '24A. DATE(S) OF SERVICE  B. PLACE  D. PROCEDURES  E. DIAGNOSIS  F. $ CHARGES  G. UNITS',
         '03 14 26  03 14 26  22  99285  A  $612.00 1',
         '03 15 2026  21  71046  26  AB  $88.40 2',
+        "1. MEDICARE MEDICAID TRICARE CHAMPVA GROUP HEALTH  1a. INSURED'S I.D. NUMBER (For Program in Item 1)",
+        'PLAN  WX-4471902',
+        '25. FEDERAL TAX I.D. NUMBER  28. TOTAL CHARGE  29. AMOUNT PAID',
+        '84-2210397  $700.40  $150.00',
       ].join('\n'),
     );
+    // A row of numbered boxes takes its values from the line below, box by box.
+    assert.equal(x.insurance.member_id.value, 'WX-4471902');
+    assert.deepEqual([x.claim_totals.total_charge.value, x.claim_totals.amount_paid.value], [700.4, 150]);
     assert.deepEqual(
       x.claim_lines.map((c) => [c.service_date, c.code, c.modifier, c.diagnosis_pointer, c.charge, c.units]),
       [

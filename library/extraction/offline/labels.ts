@@ -130,6 +130,8 @@ function labelRow(line: Line): string[] | null {
   if (colon) return cells.map((c) => c.replace(/:$/, ''));
   if (/:/.test(line.text)) return null;
   const keys = cells.map(labelKey);
+  // A form's numbered boxes ('28. TOTAL CHARGE  29. AMOUNT PAID'): a label row when one of them is known.
+  if (cells.every((c) => /^\d{1,2}[a-z]?\.\s+\p{Lu}/u.test(c)) && keys.some(isKnownLabel)) return cells;
   if (!keys.every(isKnownLabel)) return null;
   return keys.filter((k) => fieldsOfLabel(k).some((f) => FORM_FIELDS.has(f))).length >= 2 ? cells : null;
 }
