@@ -818,6 +818,25 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('a medication table without a header in a column order of its own, directions wrapped below', () => {
+    const x = verify(
+      [
+        'Current Medications',
+        'Montelukast  1 tablet at bedtime  tablet  10 mg',
+        'Pantoprazole  Take 1 tablet daily before  tab  40 mg',
+        'breakfast',
+        'Allergies: none known',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength, m.form, m.instructions, m.frequency]),
+      [
+        ['Montelukast', '10 mg', 'tablet', '1 tablet at bedtime', 'at bedtime'],
+        ['Pantoprazole', '40 mg', 'tab', 'Take 1 tablet daily before breakfast', 'once daily'],
+      ],
+    );
+  });
+
   test('numbered medication items wrapped onto the next line, strength in parentheses', () => {
     const x = verify(
       [

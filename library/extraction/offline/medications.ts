@@ -132,6 +132,36 @@ function parseMedItem(raw: string, requireDose: boolean): MedParse | null {
   return med;
 }
 
+/**
+ * A row of a medication table without a header, in an order of its own ('Cetirizine  Take 1 tablet daily
+ * tablet  10 mg'): the first cell the drug, every other cell typed by its content (a strength alone, a form
+ * alone, or directions), or null when a cell is none of these or no strength and directions are there.
+ */
+function cellwiseMedication(cells: readonly string[]): MedParse | null {
+  const name = cleanName(cells[0] ?? '');
+  if (!name || cells.length < 3) return null;
+  const med = empty(name);
+  let sig: string | null = null;
+  for (const raw of cells.slice(1)) {
+    const cell = plainText(raw).trim();
+    const dose = DOSE_RE.exec(cell);
+    const form = FORM_AT_START.exec(cell);
+    if (dose && dose.index === 0 && dose[0].length === cell.length && !med.strength) med.strength = cell;
+    else if (form && form[0].trim().length === cell.length && !med.form) med.form = form[1]!;
+    else if (
+      !sig &&
+      (frequencyOf(cell) || ROUTE_RE.test(cell) || /^(?:take|apply|inhale|instil|instill|use|inject|give|place|insert|chew|dissolve|\d)/i.test(cell))
+    )
+      sig = cell;
+    else return null;
+  }
+  if (!med.strength || !sig) return null;
+  const form = med.form;
+  readSig(sig, med);
+  med.form = form ?? med.form;
+  return med;
+}
+
 /** A medication table's header: which cell is which column, or null. */
 function medicationHeader(line: Line): Array<string | null> | null {
   const cells = cellsOf(line.text);
@@ -302,7 +332,18 @@ export function medications(pageLines: Line[][], sections: Map<Line, Section>, k
         text = `${line.text} ${wrap.text}`;
         lastLine = wrap;
       }
-      const med = parseMedItem(text, !inSection || !bulleted);
+      // A headerless table row in its own column order, its directions maybe wrapped onto the next line.
+      let cellwise: MedParse | null = null;
+      if (inSection && !bulleted) {
+        let cells = cellsOf(line.text);
+        const unfinished = cells.findIndex((c) => UNFINISHED_CELL.test(plainText(c)));
+        if (unfinished >= 0 && wrap && !used.has(wrap) && /^\p{Ll}/u.test(wrap.text) && cellsOf(wrap.text).length === 1 && !/:/.test(wrap.text)) {
+          cells = cells.map((c, n) => (n === unfinished ? `${c} ${wrap.text.trim()}` : c));
+          cellwise = cellwiseMedication(cells);
+          if (cellwise) lastLine = wrap;
+        } else cellwise = cellwiseMedication(cells);
+      }
+      const med = cellwise ?? parseMedItem(text, !inSection || !bulleted);
       if (!med) continue;
       if (!inSection && !(med.frequency || med.route || /^\W*rx\s*:/i.test(line.text))) continue;
       if (!bulleted && !/\s{2,}/.test(line.text) && /[.;]\s*\S/.test(line.text)) continue; // prose: read sentence by sentence
