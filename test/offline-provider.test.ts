@@ -1153,6 +1153,26 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("service lines whose date cell wraps its year onto the next line with the description's rest", () => {
+    const x = verify(
+      [
+        'Service Lines',
+        'DOS  Service  CPT/HCPCS  Mod  Ptr  Qty  Charge',
+        'Mar 3  Venipuncture, routine  36415  1  1  $ 25.00',
+        '2026  collection',
+        '04 Mar  Lipid panel  80061  1  1  $ 61.10',
+        '2026',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.claim_lines.map((c) => [c.service_date, c.code, c.charge, c.evidence.quote.includes('\n')]),
+      [
+        ['2026-03-03', '36415', 25, true],
+        ['2026-03-04', '80061', 61.1, true],
+      ],
+    );
+  });
+
   test('immunizations from a table by its header', () => {
     const x = verify(
       ['Immunisation History', 'Vaccine  Date Given  Lot Number', 'Hepatitis A  04/11/2025  HA55190', 'Td booster  09/30/2026  TD77310'].join('\n'),

@@ -8,7 +8,8 @@ import type { ClaimLine } from '../../../core/contract/extraction.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { Line } from './lines.js';
-import { lineEvidence } from './lines.js';
+import { lineEvidence, spanEvidence } from './lines.js';
+import { cellsOf } from './labels.js';
 import { plainText } from './text.js';
 import { COLUMN_WORDS } from './vocabulary.js';
 
@@ -93,7 +94,16 @@ export function claimLines(pageLines: Line[][], dates: DateContext): ClaimLine[]
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       if (/\b(total|balance|subtotal|amount due|paid by)\b/i.test(line.text)) continue;
-      const { tokens, date } = tokensOf(line.text, dates);
+      // A date cell whose year wrapped onto the next line ('26 Apr' / '2024  with differential').
+      const next = lines[i + 1];
+      const yearBelow = next ? /^((?:19|20)\d{2})(?:\s{2,}|$)/.exec(next.text) : null;
+      const firstCell = cellsOf(line.text)[0] ?? '';
+      const wrappedDate = yearBelow && !parseDate(firstCell, dates) ? parseDate(`${firstCell} ${yearBelow[1]}`, dates) : null;
+      const { tokens, date: printed } = tokensOf(
+        wrappedDate ? `${yearBelow![1]}-${wrappedDate.iso.slice(5)}${line.text.slice(line.text.indexOf(firstCell) + firstCell.length)}` : line.text,
+        dates,
+      );
+      const date = wrappedDate ? wrappedDate.iso : printed;
       if (!tokens.some((t) => CODE.test(t)) || !tokens.some((t) => MONEY.test(t))) continue;
       order ??= cms ? CMS_ORDER : (headerOrder(lines.slice(Math.max(0, i - 4), i)) ?? DEFAULT_ORDER);
       const row: Partial<Record<Kind, string>> = {};
@@ -114,7 +124,7 @@ export function claimLines(pageLines: Line[][], dates: DateContext): ClaimLine[]
         diagnosis_pointer: row.pointer ?? null,
         units: number(row.units),
         charge: number(row.charge),
-        evidence: lineEvidence(line),
+        evidence: wrappedDate ? spanEvidence(line, next!) : lineEvidence(line),
         confidence: row.charge && (date || !order.includes('date')) ? 0.8 : 0.6,
       });
     }
