@@ -370,7 +370,11 @@ export const DOCUMENT_TYPE_RULES: Array<{ type: DocumentType; re: RegExp; weight
   { type: 'radiology_report', re: /\b(impression|findings|technique|comparison)\s*:|\b(contrast|views?|radiologist)\b/i, weight: 1 },
   { type: 'pathology_report', re: /\b(surgical pathology|pathology report|histopatholog\w*|cytology report|biopsy report)\b/i, weight: 6 },
   { type: 'pathology_report', re: /\b(gross description|microscopic description|final pathologic diagnosis|specimen\s+(received|source))\b/i, weight: 2 },
-  { type: 'claim_form', re: /\b(health insurance claim form|claim form|cms-?1500|hcfa|ub-?04|nucc|statement of services|superbill)\b/i, weight: 8 },
+  {
+    type: 'claim_form',
+    re: /\b(health insurance claim form|claim form|cms-?1500|hcfa|ub-?04|nucc|statement of services|superbill|itemi[sz]ed claim|(?:medical|professional|insurance) claim)\b/i,
+    weight: 8,
+  },
   {
     type: 'claim_form',
     re: /\b(place of service|diagnosis pointer|insured's (name|i\.?d\.?)|billing provider|rendering provider|federal tax)\b/i,
