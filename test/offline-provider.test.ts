@@ -818,6 +818,17 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('a line that is only a frequency (the rest of an item: "BID") does not end the medication list', () => {
+    const x = verify(['MEDICATIONS', '1. Metoprolol Succinate (50 mg) 1 tablet PO', 'BID', '2. Sertraline (25 mg) 1 tablet PO daily'].join('\n'));
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.instructions]),
+      [
+        ['Metoprolol Succinate', '1 tablet PO BID'],
+        ['Sertraline', '1 tablet PO daily'],
+      ],
+    );
+  });
+
   test('a medication table without a header in a column order of its own, directions wrapped below', () => {
     const x = verify(
       [

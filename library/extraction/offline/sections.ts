@@ -1,10 +1,14 @@
 /** Which section each line is in (medications, diagnoses, …), from the headings above it. */
 import type { Section } from './lexicon.js';
-import { PAGE_FURNITURE, SECTION_HEADERS } from './lexicon.js';
+import { FREQUENCY_PATTERNS, PAGE_FURNITURE, SECTION_HEADERS } from './lexicon.js';
 import type { Line } from './lines.js';
+
+/** A line that is only how often ('BID', 'PRN', 'QHS'): the rest of an item wrapped, never a heading. */
+const FREQUENCY_ONLY = new RegExp(String.raw`^(?:(?:${FREQUENCY_PATTERNS.join('|')})[\s,]*)+$`, 'i');
 
 /** A short title-cased line without digits: the start of some section we do not read. */
 function isGenericHeader(text: string): boolean {
+  if (FREQUENCY_ONLY.test(text.trim())) return false;
   if (text.length > 45 || /[\d,;]|[.!?]$/.test(text) || /^[-•*·▪]/.test(text)) return false;
   if (/:\s*\S/.test(text)) return false;
   if (/\S\s{2,}\S/.test(text)) return false; // a table's header row, not a heading
