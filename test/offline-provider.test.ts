@@ -1095,6 +1095,21 @@ describe('extractOffline schema v2', () => {
       ],
     );
   });
+  test('lab values in a sentence running over several lines, under a heading, each with the date of its sentence', () => {
+    const x = verify(
+      ['Labs', 'Results from 12 March 2026 showed', 'Sodium 139 mmol/L, Potassium 4.1 mmol/L,', 'Creatinine 88 umol/L and TSH 2.4 mIU/L.'].join('\n'),
+    );
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.test, r.value, r.unit, r.collected_at]),
+      [
+        ['Sodium', 139, 'mmol/L', '2026-03-12'],
+        ['Potassium', 4.1, 'mmol/L', '2026-03-12'],
+        ['Creatinine', 88, 'umol/L', '2026-03-12'],
+        ['TSH', 2.4, 'mIU/L', '2026-03-12'],
+      ],
+    );
+  });
+
   test('a lab table with the range before the value, and the unit and flag in the value cell', () => {
     const x = verify(['Renal Profile', 'Analyte  Normal Limits  Result', 'Creatinine  0.6 - 1.2  1.9 mg/dL *H', 'Urea  7 - 20  12 mg/dL'].join('\n'));
     assert.deepEqual(

@@ -202,6 +202,8 @@ function parseLabRest(rest: string, strict: boolean): (Omit<LabRow, 'test' | 'co
     .split(/\s+/)
     .filter((w) => w !== '');
   if (words.length > 6) return null; // prose, not a table row
+  // A single-spaced line going on in words ('Albumin 3.2 g/dL and ALT 23 U/L.') is a sentence: the prose reader's.
+  if (strict && words.some((w) => /^(?:and|with|was|were|is|are|of|on|the|then|but)$/i.test(w))) return null;
   const printedFlag = flagFrom(flagText);
   if (strict && (!unit || (!range && !printedFlag))) return null;
   if (!unit && !range && !printedFlag && typeof value === 'number') return null;
@@ -332,42 +334,74 @@ export function proseLabResults(pageLines: Line[][], skip: (line: Line) => boole
   const out: LabResult[] = [];
   const valueRe = new RegExp(String.raw`(?<![\w.])(?<num>${NUM})\s?(?<unit>%|[A-Za-zµμ/][A-Za-z0-9µμ/.^]*)`, 'g');
   for (const lines of pageLines) {
+    // Paragraphs: runs of consecutive prose lines, read sentence by sentence across their line breaks.
+    const paragraphs: Line[][] = [];
+    let run: Line[] = [];
     for (const line of lines) {
-      if (skip(line) || VITAL_LINE.test(line.text) || /\S\s{2,}\S/.test(line.text)) continue;
-      const text = plainText(line.text);
-      if (!/[.]\s|[.]$|\b(?:show|shows|showed|was|were|is|of|on)\b/i.test(text)) continue;
-      const date = parseDate(text, dates, true);
-      let m: RegExpExecArray | null;
-      valueRe.lastIndex = 0;
-      while ((m = valueRe.exec(text))) {
-        const unit = asUnit(group(m, 'unit')!.replace(/[.,;]$/, ''), false);
-        if (!unit || MASS_UNIT_KEYS.has(unitKey(unit))) continue;
-        const before = text
-          .slice(0, m.index)
-          .replace(/\s*(?:of|was|is|at|=|:)\s*$/i, '')
-          .trimEnd()
-          .split(/\s+/);
-        const words: string[] = [];
-        for (let k = before.length - 1; k >= 0 && words.length < 4; k--) {
-          const w = before[k]!.replace(/[(,]$/, '');
-          if (!/\p{Lu}/u.test(w) || /^\(|\)$/.test(before[k]!) || parseDate(w, dates)) break;
-          words.unshift(w);
+      const prose = !skip(line) && !VITAL_LINE.test(line.text) && !/\S\s{2,}\S/.test(line.text);
+      const prev = run[run.length - 1];
+      // A heading above ('Labs', 'Recent Results:') is no part of the sentence below it.
+      const heading = prev !== undefined && /^\p{Lu}[\p{L} &/-]{0,40}:?$/u.test(prev.text) && prev.text.split(/\s+/).length <= 4;
+      if (prose && prev !== undefined && prev.index === line.index - 1 && !heading) run.push(line);
+      else {
+        if (run.length > 0) paragraphs.push(run);
+        run = prose ? [line] : [];
+      }
+    }
+    if (run.length > 0) paragraphs.push(run);
+    for (const para of paragraphs) {
+      // Where each line starts in the paragraph's text, lines joined by one space.
+      const starts: number[] = [];
+      let joined = '';
+      for (const line of para) {
+        if (joined !== '') joined += ' ';
+        starts.push(joined.length);
+        joined += plainText(line.text);
+      }
+      const lineAt = (offset: number): Line => para[starts.findLastIndex((s) => s <= offset)]!;
+      const sentenceRe = /(?:[^.!?]|[.!?](?!\s|$))+(?:[.!?](?=\s|$))?/g;
+      let s: RegExpExecArray | null;
+      while ((s = sentenceRe.exec(joined)) && s[0] !== '') {
+        const text = s[0];
+        const at = s.index;
+        if (!/[.]\s|[.]$|\b(?:show|shows|showed|was|were|is|of|on)\b/i.test(text)) continue;
+        const date = parseDate(text, dates, true);
+        let m: RegExpExecArray | null;
+        valueRe.lastIndex = 0;
+        while ((m = valueRe.exec(text))) {
+          const unit = asUnit(group(m, 'unit')!.replace(/[.,;]$/, ''), false);
+          if (!unit || MASS_UNIT_KEYS.has(unitKey(unit))) continue;
+          const before = text
+            .slice(0, m.index)
+            .replace(/\s*(?:of|was|is|at|=|:)\s*$/i, '')
+            .trimEnd()
+            .split(/\s+/);
+          const words: string[] = [];
+          for (let k = before.length - 1; k >= 0 && words.length < 4; k--) {
+            // The item before ends at a comma or a unit ('193 U/L, Albumin 3.2 g/dL').
+            if (k < before.length - 1 && /,$/.test(before[k]!)) break;
+            const w = before[k]!.replace(/[(,]$/, '');
+            if (!/\p{Lu}/u.test(w) || /^\(|\)$/.test(before[k]!) || parseDate(w, dates) || asUnit(w, true)) break;
+            words.unshift(w);
+          }
+          const test = cleanTestName(words.join(' '));
+          const n = toNumber(group(m, 'num')!);
+          if (!test || n === null) continue;
+          const first = lineAt(at);
+          const last = lineAt(at + m.index + m[0].length - 1);
+          out.push({
+            panel: null,
+            specimen: null,
+            test,
+            value: n,
+            unit,
+            reference_range: null,
+            flag: null,
+            collected_at: date?.iso ?? collectedAt,
+            evidence: first === last ? lineEvidence(first) : spanEvidence(first, last),
+            confidence: 0.6,
+          });
         }
-        const test = cleanTestName(words.join(' '));
-        const n = toNumber(group(m, 'num')!);
-        if (!test || n === null) continue;
-        out.push({
-          panel: null,
-          specimen: null,
-          test,
-          value: n,
-          unit,
-          reference_range: null,
-          flag: null,
-          collected_at: date?.iso ?? collectedAt,
-          evidence: lineEvidence(line),
-          confidence: 0.6,
-        });
       }
     }
   }
