@@ -818,6 +818,21 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('a prescription without a medications heading: a drug line with its Sig or Directions line below', () => {
+    const x = verify(
+      ['Rx', '1. sertraline (Zoloft) 100 mg tablet', 'Sig: 2 tablets daily', 'Disp: #28', 'Amlodipine Besylate 10 mg Tab', 'Directions: 1 tablet daily'].join(
+        '\n',
+      ),
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength, m.form, m.instructions, m.frequency]),
+      [
+        ['sertraline (Zoloft)', '100 mg', 'tablet', '2 tablets daily', 'once daily'],
+        ['Amlodipine Besylate', '10 mg', 'Tab', '1 tablet daily', 'once daily'],
+      ],
+    );
+  });
+
   test('a line that is only a frequency (the rest of an item: "BID") does not end the medication list', () => {
     const x = verify(['MEDICATIONS', '1. Metoprolol Succinate (50 mg) 1 tablet PO', 'BID', '2. Sertraline (25 mg) 1 tablet PO daily'].join('\n'));
     assert.deepEqual(

@@ -345,14 +345,17 @@ export function medications(pageLines: Line[][], sections: Map<Line, Section>, k
       }
       const med = cellwise ?? parseMedItem(text, !inSection || !bulleted);
       if (!med) continue;
-      if (!inSection && !(med.frequency || med.route || /^\W*rx\s*:/i.test(line.text))) continue;
+      // Directions on the next line ('Sig: 2 tablets daily', 'Directions: 1 tablet daily') make a drug line an item too.
+      const SIG_LINE = /^\W*(?:sig|directions?)\b\s*[:.]?/i;
+      const sigBelow = lines[i + 1] !== undefined && lastLine === line && SIG_LINE.test(lines[i + 1]!.text);
+      if (!inSection && !(med.frequency || med.route || /^\W*rx\s*:/i.test(line.text) || sigBelow)) continue;
       if (!bulleted && !/\s{2,}/.test(line.text) && /[.;]\s*\S/.test(line.text)) continue; // prose: read sentence by sentence
       // The directions may follow on a "Sig:" line; the evidence then spans both lines.
       let evidence = lastLine === line ? lineEvidence(line) : spanEvidence(line, lastLine);
       used.add(lastLine);
       const next = lines[i + 1];
-      if (next && /^\W*sig\b\s*[:.]?/i.test(next.text)) {
-        const sig = plainText(next.text).replace(/^\W*sig\b\s*[:.]?\s*/i, '');
+      if (next && sigBelow) {
+        const sig = plainText(next.text).replace(SIG_LINE, '').trim();
         // The drug line's words after the strength are then its form ("MDI Inhaler"), the sig the directions.
         const printedForm = [med.form, med.instructions].filter(Boolean).join(' ') || null;
         readSig(sig, med);
