@@ -755,6 +755,11 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.insurance.group_number.value, '77120');
   });
 
+  test("a label whose only 'value' is a scan's speck takes the value on the next line", () => {
+    const x = verify(['INSURER: I', 'Harbour Mutual Health', 'MEMBER #:  :', 'HM55120984'].join('\n'));
+    assert.deepEqual([x.insurance.payer.value, x.insurance.member_id.value], ['Harbour Mutual Health', 'HM55120984']);
+  });
+
   test("a claim form's row of programme checkboxes is no payer; the insurer heading the form is", () => {
     const x = verify(
       [

@@ -206,7 +206,8 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
         out.push(...(pairs.length > 0 ? pairs : prefixPairs(line)));
       }
       // "Label:" alone on its line, value on the next line (which must not be a label line itself).
-      const only = /^([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?)\s*:$/.exec(line.text);
+      // (A scan's speck after the colon, 'INSURER: I', 'MEMBER #:  :', is no value.)
+      const only = /^([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?)\s*:(?:\s+[^\p{L}\p{N}\s]|\s+\p{L})?\s*$/u.exec(line.text);
       const next = lines[i + 1];
       if (only && next && isKnownLabel(labelKey(only[1]!)) && !/:/.test(next.text)) {
         out.push({ key: labelKey(only[1]!), value: next.text, line: next, nextLine: true });
