@@ -823,6 +823,19 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("a bullet the OCR read as another glyph ('»', '~') still opens a list item", () => {
+    const x = verify(
+      ['MEDICATIONS:', '»  Latanoprost 0.005% eye drops: 1 drop in each eye at bedtime', '~  Timolol 0.5% solution: 1 drop twice daily'].join('\n'),
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength]),
+      [
+        ['Latanoprost', '0.005 %'],
+        ['Timolol', '0.5 %'],
+      ],
+    );
+  });
+
   test('a prescription without a medications heading: a drug line with its Sig or Directions line below', () => {
     const x = verify(
       ['Rx', '1. sertraline (Zoloft) 100 mg tablet', 'Sig: 2 tablets daily', 'Disp: #28', 'Amlodipine Besylate 10 mg Tab', 'Directions: 1 tablet daily'].join(
