@@ -6,6 +6,7 @@
  * (titles, tables, footers) keep their place; a table's column gaps are not a gutter because its rows
  * have several cells per side.
  */
+import { freeIntervals, intersect, widestOf, type Interval } from '../pdf/columns.js';
 import { median } from './geometry.js';
 import { cellGapOf, makeLine } from './lines.js';
 import type { LayoutLine, LayoutPage, LayoutWord } from './types.js';
@@ -23,28 +24,12 @@ export const COLUMN_RULES = {
   fillShare: 0.5,
 };
 
-type Interval = [number, number];
-
-function freeIntervals(line: LayoutLine, lo: number, hi: number): Interval[] {
-  const out: Interval[] = [];
-  let at = lo;
-  for (const w of [...line.words].sort((a, b) => a.x0 - b.x0)) {
-    if (w.x1 <= at) continue;
-    if (w.x0 >= hi) break;
-    if (w.x0 > at) out.push([at, Math.min(w.x0, hi)]);
-    at = Math.max(at, w.x1);
-  }
-  if (at < hi) out.push([at, hi]);
-  return out;
-}
-
-function intersect(a: Interval[], b: Interval[], minWidth: number): Interval[] {
-  const out: Interval[] = [];
-  for (const [a0, a1] of a) for (const [b0, b1] of b) if (Math.min(a1, b1) - Math.max(a0, b0) >= minWidth) out.push([Math.max(a0, b0), Math.min(a1, b1)]);
-  return out;
-}
-
-const widestOf = (free: Interval[]): Interval => free.reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a));
+const freeOf = (line: LayoutLine, lo: number, hi: number): Interval[] =>
+  freeIntervals(
+    line.words.map((w): Interval => [w.x0, w.x1]),
+    lo,
+    hi,
+  );
 
 /** At most one cell on each side of the gutter: running text, not a table row or a label and its value. */
 function proseSides(line: LayoutLine, gutter: Interval): boolean {
@@ -88,11 +73,11 @@ export function orderColumns(page: LayoutPage, lines: readonly LayoutLine[]): La
       continue;
     }
     const minW = COLUMN_RULES.minGutter * first.size;
-    let free = freeIntervals(first, lo, hi).filter(([a, b]) => b - a >= minW);
+    let free = freeOf(first, lo, hi).filter(([a, b]) => b - a >= minW);
     if (free.length > 0 && !proseSides(first, widestOf(free))) free = [];
     let j = i + 1;
     while (j < lines.length && !lines[j]!.furniture) {
-      const narrowed = intersect(free, freeIntervals(lines[j]!, lo, hi), minW);
+      const narrowed = intersect(free, freeOf(lines[j]!, lo, hi), minW);
       if (narrowed.length === 0 || !proseSides(lines[j]!, widestOf(narrowed))) break;
       free = narrowed;
       j++;

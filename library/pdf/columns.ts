@@ -40,28 +40,34 @@ export const COLUMN_READING_RULES = {
   wrapShare: 0.4,
 };
 
-type Interval = [number, number];
+/** A stretch of x positions, [from, to). */
+export type Interval = [number, number];
 
-const end = (it: ColumnItem): number => it.x + it.width;
-
-function freeIntervals(line: readonly ColumnItem[], lo: number, hi: number): Interval[] {
+/** The stretches of [lo, hi) that no span covers (spans as [x0, x1]). */
+export function freeIntervals(spans: readonly Interval[], lo: number, hi: number): Interval[] {
   const out: Interval[] = [];
   let at = lo;
-  for (const it of [...line].sort((a, b) => a.x - b.x)) {
-    if (end(it) <= at) continue;
-    if (it.x >= hi) break;
-    if (it.x > at) out.push([at, Math.min(it.x, hi)]);
-    at = Math.max(at, end(it));
+  for (const [x0, x1] of [...spans].sort((a, b) => a[0] - b[0])) {
+    if (x1 <= at) continue;
+    if (x0 >= hi) break;
+    if (x0 > at) out.push([at, Math.min(x0, hi)]);
+    at = Math.max(at, x1);
   }
   if (at < hi) out.push([at, hi]);
   return out;
 }
 
-function intersect(a: readonly Interval[], b: readonly Interval[], minWidth: number): Interval[] {
+/** The overlaps of two sets of stretches that are at least `minWidth` wide. */
+export function intersect(a: readonly Interval[], b: readonly Interval[], minWidth: number): Interval[] {
   const out: Interval[] = [];
   for (const [a0, a1] of a) for (const [b0, b1] of b) if (Math.min(a1, b1) - Math.max(a0, b0) >= minWidth) out.push([Math.max(a0, b0), Math.min(a1, b1)]);
   return out;
 }
+
+export const widestOf = (free: readonly Interval[]): Interval => free.reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a));
+
+const end = (it: ColumnItem): number => it.x + it.width;
+const spansOf = (line: readonly ColumnItem[]): Interval[] => line.map((it) => [it.x, end(it)]);
 
 /** One cell (no column gap inside) of at least three words (of two letters or more: '150 - 400' is no prose). */
 function isProseSegment<T extends ColumnItem>(items: readonly T[], isColumnGap: (a: T, b: T) => boolean): boolean {
@@ -104,7 +110,7 @@ export function readColumns<T extends ColumnItem>(lines: ReadonlyArray<readonly 
   const zone: Interval = [left + R.zone[0] * width, left + R.zone[1] * width];
   const sizes = all.map((it) => it.size).sort((a, b) => a - b);
   const minGutter = R.minGutter * sizes[Math.floor(sizes.length / 2)]!;
-  const free = lines.map((l) => freeIntervals(l, zone[0], zone[1]));
+  const free = lines.map((l) => freeIntervals(spansOf(l), zone[0], zone[1]));
 
   const out: T[][] = [];
   let i = 0;
@@ -119,7 +125,7 @@ export function readColumns<T extends ColumnItem>(lines: ReadonlyArray<readonly 
       j++;
     }
     const run = lines.slice(i, j);
-    const gutter = strip.length > 0 ? strip.reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a)) : null;
+    const gutter = strip.length > 0 ? widestOf(strip) : null;
     if (gutter && run.length >= R.minLines) {
       const mid = (gutter[0] + gutter[1]) / 2;
       const lefts = run.map((l) => l.filter((it) => end(it) <= mid));

@@ -99,11 +99,11 @@ export function claimLines(pageLines: Line[][], dates: DateContext): ClaimLine[]
       const yearBelow = next ? /^((?:19|20)\d{2})(?:\s{2,}|$)/.exec(next.text) : null;
       const firstCell = cellsOf(line.text)[0] ?? '';
       const wrappedDate = yearBelow && !parseDate(firstCell, dates) ? parseDate(`${firstCell} ${yearBelow[1]}`, dates) : null;
-      const { tokens, date: printed } = tokensOf(
-        wrappedDate ? `${yearBelow![1]}-${wrappedDate.iso.slice(5)}${line.text.slice(line.text.indexOf(firstCell) + firstCell.length)}` : line.text,
+      // The row read with its whole date in place of the cut one.
+      const { tokens, date } = tokensOf(
+        wrappedDate ? `${wrappedDate.iso}${line.text.slice(line.text.indexOf(firstCell) + firstCell.length)}` : line.text,
         dates,
       );
-      const date = wrappedDate ? wrappedDate.iso : printed;
       if (!tokens.some((t) => CODE.test(t)) || !tokens.some((t) => MONEY.test(t))) continue;
       order ??= cms ? CMS_ORDER : (headerOrder(lines.slice(Math.max(0, i - 4), i)) ?? DEFAULT_ORDER);
       const row: Partial<Record<Kind, string>> = {};

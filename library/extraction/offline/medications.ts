@@ -11,7 +11,7 @@ import type { Section } from './lexicon.js';
 import type { Line } from './lines.js';
 import { lineEvidence, spanEvidence } from './lines.js';
 import { BULLET, FORM_TEMPLATE, isBlank, plainText, splitList } from './text.js';
-import { DOSAGE_FORMS, FREQUENCY_NORMAL, MEDICATION_COLUMNS, MEDICATION_PROSE_LEAD, NUMBER_WORDS } from './vocabulary.js';
+import { DIRECTION_VERBS, DOSAGE_FORMS, FREQUENCY_NORMAL, MEDICATION_COLUMNS, MEDICATION_PROSE_LEAD, NUMBER_WORDS } from './vocabulary.js';
 
 const DOSE_UNIT = String.raw`(?:mg|mcg|µg|μg|ug|g|gm|gram|grams|ml|mL|units?|iu|IU|meq|mEq|mmol|%|puffs?|drops?)`;
 const PER = String.raw`(?:\s*\/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|l|dose|actuation|spray|tab|h|hr|24\s*h))?`;
@@ -22,6 +22,7 @@ const FORM_ALT = DOSAGE_FORMS.map((f) => f.replace(/[-/]/g, '\\$&').replace(/ /g
 // A run of form words is one form ("MDI Inhaler").
 const FORM_AT_START = new RegExp(String.raw`^\s*[,(]?\s*((?:${FORM_ALT})(?:\s+(?:${FORM_ALT}))*)\b\.?\s*\)?`, 'i');
 const FORM_AT_END = new RegExp(String.raw`\s+(${FORM_ALT})\.?$`, 'i');
+const DIRECTIONS_START = new RegExp(String.raw`^(?:${DIRECTION_VERBS.join('|')}|\d)`, 'i');
 const FREQS = FREQUENCY_NORMAL.map(([re, norm]) => [new RegExp(String.raw`(?<![\w])(?:${re})(?![\w])`, 'i'), norm] as const);
 const NUM_WORD = Object.keys(NUMBER_WORDS).join('|');
 const DURATION_RE = new RegExp(String.raw`\b(?:x|for|×)\s*(\d+|${NUM_WORD})\s*(days?|weeks?|wks?|months?)\b`, 'i');
@@ -148,11 +149,7 @@ function cellwiseMedication(cells: readonly string[]): MedParse | null {
     const form = FORM_AT_START.exec(cell);
     if (dose && dose.index === 0 && dose[0].length === cell.length && !med.strength) med.strength = cell;
     else if (form && form[0].trim().length === cell.length && !med.form) med.form = form[1]!;
-    else if (
-      !sig &&
-      (frequencyOf(cell) || ROUTE_RE.test(cell) || /^(?:take|apply|inhale|instil|instill|use|inject|give|place|insert|chew|dissolve|\d)/i.test(cell))
-    )
-      sig = cell;
+    else if (!sig && (frequencyOf(cell) || ROUTE_RE.test(cell) || DIRECTIONS_START.test(cell))) sig = cell;
     else return null;
   }
   if (!med.strength || !sig) return null;

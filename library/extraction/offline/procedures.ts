@@ -8,7 +8,7 @@ import { cellsOf } from './labels.js';
 import type { Section } from './lexicon.js';
 import { MONTH_PATTERN } from './lexicon.js';
 import type { LabelValue } from './labels.js';
-import { MODALITY_WORDS, PROCEDURE_COLUMN_WORDS, PROCEDURE_LABELS, STUDY_HEADINGS } from './vocabulary.js';
+import { MODALITY_WORDS, PROCEDURE_COLUMN_WORDS, PROCEDURE_LABELS, READER_WORDS, STUDY_HEADINGS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { lineEvidence, spanEvidence } from './lines.js';
 import { BULLET, group, plainText } from './text.js';
@@ -19,7 +19,7 @@ const MODALITY = new RegExp(String.raw`^(?:${MODALITY_WORDS.join('|')})\b`, 'i')
 /** A study label opening a cell without its colon ("Procedure MRI Lumbar Spine"). */
 const STUDY_LABEL_LEAD = new RegExp(String.raw`^(?:${PROCEDURE_LABELS.join('|')})\s*:?\s+`, 'i');
 /** A value that stops mid-phrase, at a connecting word. */
-const ADDRESSES_READER = /\b(?:you|your|yours|we|our|us)\b/i;
+const ADDRESSES_READER = new RegExp(String.raw`\b(?:${READER_WORDS.join('|')})\b`, 'i');
 const UNFINISHED = /\b(?:with|without|and|or|of|to|for|&)$|,$/i;
 /** A code's opening left at the end of a line ("CT Head (CPT"), its number wrapped onto the next. */
 const DANGLING_CPT = /\s*\(\s*CPT(?:\s*code)?\s*[:#]?\s*$/i;

@@ -582,3 +582,22 @@ export const DIAGNOSIS_COLUMN_WORDS: readonly string[] = [
   'dx',
   'name',
 ];
+
+/** Words by which a line addresses its reader ('unless you have been told'): advice, never a procedure's name. */
+export const READER_WORDS: readonly string[] = ['you', 'your', 'yours', 'we', 'our', 'us'];
+
+/** Verbs that open a medication's directions ('Take 1 tablet', 'Apply thinly'). */
+export const DIRECTION_VERBS: readonly string[] = [
+  'take',
+  'apply',
+  'inhale',
+  'instil',
+  'instill',
+  'use',
+  'inject',
+  'give',
+  'place',
+  'insert',
+  'chew',
+  'dissolve',
+];
