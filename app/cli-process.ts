@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Config } from '../core/config.js';
+import { resultBaseName } from '../core/contract/jobs.js';
 import { ACCEPTED_FORMATS, detectDocumentKind, KIND_SIGNATURE_BYTES } from '../library/document/kind.js';
 import { cliLogFile, openLogFile } from './cli-log.js';
 import type { EngineMessage, EngineRequest } from './cli-engine.js';
@@ -19,9 +20,6 @@ import type { EngineMessage, EngineRequest } from './cli-engine.js';
 const CLI_ENTRY = path.resolve(import.meta.dirname, '../bin/medextract.js');
 /** The hidden command the engine runs as. */
 export const ENGINE_COMMAND = 'process-engine';
-
-/** The extensions an output name loses (`scan.tiff` → `scan.xlsx`). */
-const DOCUMENT_EXTENSION = /\.(pdf|tiff?|png|jpe?g|webp)$/i;
 
 export interface ProcessOptions {
   out: string;
@@ -91,7 +89,7 @@ export async function refusal(file: string, maxBytes: number): Promise<string | 
 export function outputNames(files: string[]): string[] {
   const used = new Set<string>();
   return files.map((input) => {
-    const base = path.basename(input).replace(DOCUMENT_EXTENSION, '');
+    const base = resultBaseName(path.basename(input));
     let outName = base;
     for (let i = 2; used.has(outName); i++) outName = `${base}-${i}`;
     used.add(outName);

@@ -14,7 +14,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, type JobRow, type ListedJob } from '../../stores/jobs.js';
 import { deleteJobHistory, safeFilename } from '../../services/pipeline-client.js';
-import { workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
+import { resultBaseName, workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
 import { getWorkbook, loadJobResult } from '../../stores/extractions.js';
 import { extractionToJson } from '../../library/export/json.js';
 import { audit } from '../audit.js';
@@ -148,7 +148,7 @@ jobRoutes.route(
     if (!xlsx) throw notReady(job, 'workbook');
     await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', size: xlsx.byteLength } });
     ctx.type = XLSX_TYPE;
-    ctx.set('Content-Disposition', contentDisposition(`${baseName(job.filename)}.xlsx`));
+    ctx.set('Content-Disposition', contentDisposition(`${resultBaseName(job.filename)}.xlsx`));
     ctx.body = xlsx;
   },
 );
@@ -247,11 +247,6 @@ export function requireCompleted(job: JobRow, what: 'workbook' | 'result' | 'pag
 
 // ---------------------------------------------------------------------------------------------------
 // Download names
-
-/** The stored name without its `.pdf` extension. */
-export function baseName(filename: string): string {
-  return filename.replace(/\.pdf$/i, '').trim() || 'document';
-}
 
 /**
  * `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266 / 8187):

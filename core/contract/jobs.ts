@@ -82,3 +82,11 @@ export const OwnerKey = keyword('Owner');
 export const JobStatusKey = keyword('JobStatus');
 export const FileNameKey = keyword('FileName');
 export const SEARCH_ATTRIBUTE_KEYS = [JobIdKey, OwnerKey, JobStatusKey, FileNameKey];
+
+/** The extensions a result's name loses: `scan.tiff` → `scan.xlsx`, `lab.pdf` → `lab.json`. */
+export const DOCUMENT_EXTENSION = /\.(pdf|tiff?|png|jpe?g|webp)$/i;
+
+/** The name a document's results are saved under: its file name without the document's extension. */
+export function resultBaseName(filename: string): string {
+  return filename.replace(DOCUMENT_EXTENSION, '').trim() || 'document';
+}

@@ -264,7 +264,8 @@ export const deleteJob = cancelJob;
 
 /** The job's workbook or JSON result as a Blob, with the name to save it under. */
 export async function downloadResult(job: Job, kind: 'xlsx' | 'json'): Promise<{ blob: Blob; name: string }> {
-  const base = job.filename.replace(/\.pdf$/i, '').trim() || 'document';
+  // core/contract's resultBaseName, which the bundle cannot import (type-only): the same extensions.
+  const base = job.filename.replace(/\.(pdf|tiff?|png|jpe?g|webp)$/i, '').trim() || 'document';
   if (kind === 'xlsx') {
     const res = await request('GET', `/download/${encodeURIComponent(job.id)}`);
     return { blob: await res.blob(), name: `${base}.xlsx` };
