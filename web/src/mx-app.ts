@@ -191,11 +191,13 @@ export class MxApp extends LitElement {
   }
 
   private async signOut(): Promise<void> {
+    // The app leaves the signed-in pages first: a jobs list shown while the session is being revoked would
+    // ask for jobs with a token the server has just ended (a 401 in the console).
     this.viewing = null;
     this.page = 'jobs';
-    await logout();
-    this.notice = 'you are signed out';
     this.user = null;
+    this.notice = 'you are signed out';
+    await logout();
   }
 }
 
