@@ -1212,6 +1212,37 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test('a scanned CMS-1500 as OCR reads it: box cells closed up or edged with glyphs, captions misread, charges run into units', () => {
+    const x = verify(
+      [
+        'HEALTH INSURANCE CLAIM FORM',
+        '2. PATIENT\'S NAME (Last Name, First Name, Middle Initial):  3 PATIENT" S BIRTH DATEMM DD YY SEX:',
+        '"NAKAMURA, QUENTIN E  0427 66 M',
+        "4. INSURED'S NAME (Last Name, First Name, Middle Initial):  11. INSURED'S POLICY GROUP OR FECA NUMBER:",
+        '| NAKAMURA, QUENTIN E  ‘GRP-18666',
+        '24A. DATE(S) OF  |B. PLACE OF  |D. PROCEDURES  MODIFIER  E. DIAGNOSIS  F.$ CHARGES | G. DAYS',
+        '011926  RE  BS  80053  LT  A  453.00]  1',
+        '011926  111  94010  59  A  ©  301.00(1',
+        '01 1926  PLN  T  93000  RT  A.  318.002',
+        '10  |  11  |  21  Co  11  90805  |  |  140.00  1234567890 |',
+      ].join('\n'),
+    );
+    assert.equal(x.patient.name.value, 'NAKAMURA, QUENTIN E');
+    assert.equal(x.patient.date_of_birth.value, '1966-04-27');
+    assert.equal(x.patient.sex.value, 'M');
+    assert.equal(x.insurance.group_number.value, 'GRP-18666');
+    assert.deepEqual(
+      x.claim_lines.map((c) => [c.service_date, c.code, c.modifier, c.diagnosis_pointer, c.charge, c.units]),
+      [
+        // A misread cell before the code ('BS') does not take the modifier's column.
+        ['2026-01-19', '80053', 'LT', 'A', 453, 1],
+        ['2026-01-19', '94010', '59', 'A', 301, 1],
+        ['2026-01-19', '93000', 'RT', null, 318, 2],
+        ['2021-10-11', '90805', null, null, 140, null],
+      ],
+    );
+  });
+
   test("service lines whose date cell wraps its year onto the next line with the description's rest", () => {
     const x = verify(
       [

@@ -43,9 +43,14 @@ function fits(kind: Kind, token: string): boolean {
 }
 
 /** Tokens of a row: dates as one token, money with its currency sign, the rest word by word. */
-function tokensOf(text: string, dates: DateContext): { tokens: string[]; date: string | null } {
-  // Box 24A prints a date in three cells, 'MM DD YY', From and then To: the From date is the row's.
-  let s = plainText(text).replace(/^(\d{2}) {1,2}(\d{2}) {1,2}(\d{2}|\d{4})(?: {1,2}\d{2} {1,2}\d{2} {1,2}(?:\d{2}|\d{4}))?(?=\s)/, '$1/$2/$3');
+function tokensOf(text: string, dates: DateContext, cms: boolean): { tokens: string[]; date: string | null } {
+  // Box 24A prints a date in three cells, 'MM DD YY', From and then To: the From date is the row's. OCR
+  // may close the cells up ('011926', '01 1926') or read their edges ('10 | 11 | 21').
+  const cells = cms ? / {0,2}(?:\| {0,2})?/.source : / {1,2}/.source;
+  const boxedDate = new RegExp(String.raw`^(\d{2})${cells}(\d{2})${cells}(\d{2}|\d{4})(?:${cells}\d{2}${cells}\d{2}${cells}(?:\d{2}|\d{4}))?(?=\s)`);
+  let s = plainText(text).replace(boxedDate, (all, m: string, d: string, y: string) =>
+    Number(m) >= 1 && Number(m) <= 12 && Number(d) >= 1 && Number(d) <= 31 ? `${m}/${d}/${y}` : all,
+  );
   let date: string | null = null;
   const d = parseDate(s, dates);
   if (d) {
@@ -55,7 +60,14 @@ function tokensOf(text: string, dates: DateContext): { tokens: string[]; date: s
   s = s.replace(/([$€£₹])\s+(?=\d)/g, '$1');
   // A code glued to the description before it ("Chest X-Ray (Bilateral)71046").
   s = s.replace(/([A-Za-z)\]])(\d{4}[0-9A-Z]|[A-V]\d{4})(?=\s|$)/g, '$1 $2');
-  const tokens = s.split(/\s+/).filter((t) => t !== '');
+  let tokens = s.split(/\s+/).filter((t) => t !== '');
+  if (cms) {
+    // A box's edge read as a glyph after an amount ('453.00]'), and box F's charge run into box G's units ('318.002', '301.00(1').
+    tokens = tokens.flatMap((t) => {
+      const m = /^(\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2})(?:[\])|([]?(\d{1,3}))?[\])|]?$/.exec(t);
+      return m ? (m[2] ? [m[1]!, m[2]] : [m[1]!]) : [t];
+    });
+  }
   return { tokens, date };
 }
 
@@ -103,17 +115,28 @@ export function claimLines(pageLines: Line[][], dates: DateContext): ClaimLine[]
       const { tokens, date } = tokensOf(
         wrappedDate ? `${wrappedDate.iso}${line.text.slice(line.text.indexOf(firstCell) + firstCell.length)}` : line.text,
         dates,
+        cms,
       );
       if (!tokens.some((t) => CODE.test(t)) || !tokens.some((t) => MONEY.test(t))) continue;
       order ??= cms ? CMS_ORDER : (headerOrder(lines.slice(Math.max(0, i - 4), i)) ?? DEFAULT_ORDER);
+      // The code anchors the row: cells before it take the columns before the code, cells after it the
+      // columns after (a misread cell before the code cannot take the modifier's column).
+      const codeAt = tokens.findIndex((t) => CODE.test(t));
+      const columns = order;
+      const codeColumn = columns.indexOf('code');
       const row: Partial<Record<Kind, string>> = {};
       let k = 0;
-      for (const token of tokens) {
-        const j = order.findIndex((kind, n) => n >= k && !(kind in row) && fits(kind, token));
-        if (j < 0) continue;
-        row[order[j]!] = token;
+      tokens.forEach((token, t) => {
+        if (t === codeAt) {
+          row.code = token;
+          k = codeColumn + 1;
+          return;
+        }
+        const j = columns.findIndex((kind, n) => n >= k && (codeColumn < 0 || t > codeAt || n < codeColumn) && !(kind in row) && fits(kind, token));
+        if (j < 0) return;
+        row[columns[j]!] = token;
         k = j + 1;
-      }
+      });
       if (!row.code) continue;
       const number = (s: string | undefined): number | null => (s === undefined ? null : Number(s.replace(/[^\d.-]/g, '')));
       lastDate = date ?? lastDate;

@@ -39,10 +39,17 @@ export function fieldsOfLabel(key: string): string[] {
   return out;
 }
 
-/** "Date of Birth :" → "date of birth", "MRN#" → "mrn #", "3. PATIENT'S BIRTH DATE" → "patient's birth date": the form the lexicon lists labels in. */
+/**
+ * "Date of Birth :" → "date of birth", "MRN#" → "mrn #", "3. PATIENT'S BIRTH DATE" → "patient's birth date": the
+ * form the lexicon lists labels in. OCR's readings of a form's caption are mended the same way: a box number
+ * without its point ("3 PATIENT'S"), an apostrophe read as a quote mark ('PATIENT" S'), a format hint run
+ * into its word ("DATEMM DD YY").
+ */
 export function labelKey(label: string): string {
   return plainText(label)
-    .replace(/^\s*\d{1,2}[a-z]?\.\s+/i, '')
+    .replace(/^\s*\d{1,2}[a-z]?\.?\s+(?=\p{L})/iu, '')
+    .replace(/(?<=\p{L})\s?["”]\s?(?=s\b)/giu, "'")
+    .replace(/(?<=\p{L})(?=mm\s?dd\s?yy)/giu, ' ')
     .toLowerCase()
     .replace(/\./g, '')
     .replace(/\s*\/\s*/g, '/')
@@ -113,8 +120,14 @@ export const cellsOf = (text: string): string[] =>
     .map((c) => c.trim())
     .filter((c) => c !== '');
 
-/** The cells of a row of values, without the specks of a scan between them (";", "|", "~"). */
-const valueCells = (text: string): string[] => cellsOf(text).filter((c) => /[\p{L}\p{N}]/u.test(c));
+/**
+ * The cells of a row of values, without the specks of a scan between them (";", "|", "~") and without a
+ * box's edge or a speck read as a glyph at a cell's start ('"NAKAMURA, QUENTIN E', '| 409 Oak Lane', '‘GRP-18666').
+ */
+const valueCells = (text: string): string[] =>
+  cellsOf(text)
+    .filter((c) => /[\p{L}\p{N}]/u.test(c))
+    .map((c) => c.replace(/^[|"'‘’“”[\]{}~_]+\s*(?=[\p{L}\p{N}])/u, ''));
 
 /** Fields whose labels make a row of bare labels a form's label row rather than a table header (not the payer: "plan", "insurance" also name a form's checkboxes). */
 const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'group_number', 'admission', 'discharge', 'attending']);

@@ -80,12 +80,16 @@ export function patientFields(kvs: LabelValue[], dates: DateContext): Extraction
         if (cleanPersonName(kv.value, 1)) lasts.push(kv);
         break;
       case 'dob': {
-        // A form's boxed date "MM DD YY" is printed with spaces ("07 17 43"); its SEX box may follow ("07 17 43 F").
-        const boxed = /\bmm dd yy/.test(kv.key) ? /^(\d{1,2})\s+(\d{1,2})\s+(\d{4}|\d{2})(?:\s+([MF]))?\b/i.exec(kv.value.trim()) : null;
+        // A form's boxed date "MM DD YY" is printed with spaces ("07 17 43"), which OCR may close up
+        // ("071743", "0717 43"); its SEX box may follow ("07 17 43 F").
+        const boxed = /mm\s?dd\s?yy/.test(kv.key)
+          ? /^(?:(\d{1,2})\s+(\d{1,2})\s+|(\d{2})\s?(\d{2})\s?)(\d{4}|\d{2})(?:\s+([MF]))?\b/i.exec(kv.value.trim())
+          : null;
+        const [month, day, year, sex] = boxed ? [boxed[1] ?? boxed[3], boxed[2] ?? boxed[4], boxed[5], boxed[6]] : [];
         if (boxed) {
-          if (boxed[4] && kv.key.includes('sex')) sexes.push({ value: boxed[4].toUpperCase() as Sex, line: kv.line, confidence: 0.8 * penalty });
+          if (sex && kv.key.includes('sex')) sexes.push({ value: sex.toUpperCase() as Sex, line: kv.line, confidence: 0.8 * penalty });
         }
-        const d = parseDate(boxed ? `${boxed[1]}/${boxed[2]}/${boxed[3]}` : kv.value, { ...dates, order: boxed ? 'mdy' : dates.order });
+        const d = parseDate(boxed ? `${month}/${day}/${year}` : kv.value, { ...dates, order: boxed ? 'mdy' : dates.order });
         // A date of birth in the future is some other date.
         if (d && d.start <= 2 && d.iso.slice(0, 4) <= String(dates.now.getUTCFullYear())) {
           dobs.push({ value: d.iso, line: kv.line, confidence: (d.ambiguous ? 0.7 : 0.95) * penalty });
