@@ -760,6 +760,20 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual([x.insurance.payer.value, x.insurance.member_id.value], ['Harbour Mutual Health', 'HM55120984']);
   });
 
+  test("a card's captions without colons stand over their values; a bare 'ID' is the member's only beside a plan's group", () => {
+    const card = verify(
+      ['Evergreen Mutual Health Plan', 'Subscriber  Copay', 'Luis Ortega  $25', 'ID  PCN', 'XQ7-552019  ADV', 'Group No.', '40021-B'].join('\n'),
+    );
+    assert.deepEqual(
+      [card.patient.name.value, card.insurance.member_id.value, card.insurance.group_number.value, card.insurance.payer.value],
+      ['Luis Ortega', 'XQ7-552019', '40021-B', 'Evergreen Mutual Health Plan'],
+    );
+    // A lab slip's 'ID' is no member ID, and a caption row without a form field's label is no label row.
+    const slip = verify(['ID  Collected', 'A-55102  03/02/2026', 'Test  Result  Units', 'Sodium  139  mmol/L'].join('\n'));
+    assert.equal(slip.insurance.member_id.value, null);
+    assert.equal(slip.lab_results.length, 1);
+  });
+
   test("a claim form's row of programme checkboxes is no payer; the insurer heading the form is", () => {
     const x = verify(
       [

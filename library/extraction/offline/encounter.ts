@@ -80,6 +80,7 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
     payer: [] as Array<Candidate<string>>,
     member_id: [] as Array<Candidate<string>>,
     group_number: [] as Array<Candidate<string>>,
+    bare_id: [] as Array<Candidate<string>>,
   };
   const totals = { total_charge: [] as Array<Candidate<number>>, amount_paid: [] as Array<Candidate<number>>, balance_due: [] as Array<Candidate<number>> };
   for (const kv of kvs) {
@@ -125,6 +126,7 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
           break;
         }
         case 'member_id':
+        case 'bare_id':
         case 'group_number': {
           const v = identifier(kv.value);
           if (v && kv.value.trim().split(/\s+/).length === 1) c[field].push({ value: v, line: kv.line, confidence: 0.85 * penalty });
@@ -149,6 +151,7 @@ export function v2Scalars(kvs: LabelValue[], pageLines: Line[][], dates: DateCon
       if (m) c.age.push({ value: m[1] ?? m[2] ?? m[3]!, line, confidence: 0.6 });
     }
   }
+  if (c.member_id.length === 0 && (c.group_number.length > 0 || c.payer.length > 0)) c.member_id.push(...c.bare_id.map((b) => ({ ...b, confidence: 0.6 })));
   // A card or claim without a payer label: its first line when that is an insurer's name.
   if (c.payer.length === 0 && (c.member_id.length > 0 || c.group_number.length > 0)) {
     const first = pageLines.find((l) => l.length > 0)?.slice(0, 4) ?? [];

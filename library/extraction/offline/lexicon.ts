@@ -52,6 +52,8 @@ export const LABELS: Record<string, readonly string[]> = {
     'full name',
     'member name',
     'member',
+    'subscriber',
+    'subscriber name',
     'pt',
     'patient/member',
     'patient full name',

@@ -78,6 +78,8 @@ export const V2_LABELS: Readonly<Record<string, readonly string[]>> = {
     'id #',
     'member identification',
   ],
+  // A bare 'ID': read as the member's only on a document that also names its plan's payer or group.
+  bare_id: ['id'],
   group_number: [
     'group',
     'group no',
