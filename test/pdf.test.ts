@@ -436,6 +436,20 @@ describe('text layout contract', () => {
     );
   });
 
+  test('two flows of tables side by side, each on baselines of its own, are read one after the other; the same rows on shared baselines stay whole', () => {
+    // Left: coded procedures and a vitals grid; right: lab rows set 2.5 pt lower (same visual lines, own baselines).
+    const left = ['Procedures', 'Venipuncture  36415', 'Echocardiogram  93306', 'Vital Signs', 'BP  142/78', 'Pulse  72 bpm', 'Weight  66 kg'];
+    const right = ['Sodium  139  mmol/L', 'Potassium  4.0  mmol/L', 'Chloride  104  mmol/L', 'Urea  22  mg/dL', 'Calcium  9.5  mg/dL'];
+    const cells = (s: string, x: number, step: number, y: number): PlacedItem[] => s.split('  ').map((c, k) => item(c, x + step * k, y));
+    const flows = (rightDrop: number): PlacedItem[] => [
+      ...left.flatMap((s, n) => cells(s, 20, 90, 100 + 14 * n)),
+      ...right.flatMap((s, n) => cells(s, 300, 75, 100 + rightDrop + 14 * n)),
+    ];
+    assert.deepEqual(layoutItems(flows(2.5)).split('\n'), [...left, ...right]);
+    // One table whose middle happens to be free: its rows share their baselines and are read row by row.
+    assert.deepEqual(layoutItems(flows(0)).split('\n').slice(0, 2), ['Procedures  Sodium  139  mmol/L', 'Venipuncture  36415  Potassium  4.0  mmol/L']);
+  });
+
   test('whitespace inside items is normalised; empty items vanish', () => {
     const raw = (str: string, x: number, y: number) => ({
       str,

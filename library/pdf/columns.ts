@@ -7,12 +7,16 @@
  * section beside it ('PATIENT EDUCATION'). A table whose columns happen to leave the middle free is not
  * a region: at least one side must read as wrapped running text (one cell of several words per line,
  * most lines running up to the column's edge, sentences wrapped onto the next line in lower case), which
- * a table's cells and a list's items do not.
+ * a table's cells and a list's items do not, or the two sides must be set on baselines of their own (two
+ * flows of text, each with its own headings, tables and spacing, drift apart by a fraction of a line,
+ * while a table's cells share their row's baseline).
  */
 /** What the column reader needs of a placed text item (text-layer.ts's PlacedItem). */
 export interface ColumnItem {
   str: string;
   x: number;
+  /** Baseline, top down. */
+  y: number;
   width: number;
   size: number;
 }
@@ -38,6 +42,13 @@ export const COLUMN_READING_RULES = {
   fillSlack: 0.25,
   /** Share of a prose side's segments after the first that must begin in lower case (the sentence wrapped). */
   wrapShare: 0.4,
+  /**
+   * Lines with text on both sides whose two baselines differ by more than this many font sizes: at least
+   * `minOffsetLines` of them and `offsetShare` of such lines make the sides two flows.
+   */
+  baselineOffset: 0.1,
+  minOffsetLines: 3,
+  offsetShare: 0.6,
 };
 
 /** A stretch of x positions, [from, to). */
@@ -96,6 +107,21 @@ function proseSide<T extends ColumnItem>(segments: ReadonlyArray<readonly T[]>, 
   return prose >= R.proseShare * present.length && filled >= R.fillShare * present.length && wraps >= R.wrapShare * (present.length - 1);
 }
 
+/** Whether the two sides of the lines are set on baselines of their own (see the file's comment). */
+function ownBaselines<T extends ColumnItem>(lefts: ReadonlyArray<readonly T[]>, rights: ReadonlyArray<readonly T[]>): boolean {
+  const R = COLUMN_READING_RULES;
+  let both = 0;
+  let offset = 0;
+  lefts.forEach((l, n) => {
+    const r = rights[n]!;
+    if (l.length === 0 || r.length === 0) return;
+    both++;
+    const size = Math.min(l[0]!.size, r[0]!.size);
+    if (Math.abs(l[0]!.y - r[0]!.y) > R.baselineOffset * size) offset++;
+  });
+  return offset >= R.minOffsetLines && offset >= R.offsetShare * both;
+}
+
 /**
  * The lines of one orientation in reading order: each line's items (sorted by x) as they are, except
  * that the lines of a two-column region come as their left halves, then their right halves.
@@ -137,7 +163,8 @@ export function readColumns<T extends ColumnItem>(lines: ReadonlyArray<readonly 
       // lines have text on one side; a table's rows, header aside, fill both.
       const oneSided = run.filter((_, n) => (lefts[n]!.length === 0) !== (rights[n]!.length === 0)).length;
       const independent = oneSided >= R.minOneSidedLines && oneSided >= R.oneSidedShare * run.length;
-      if (twoSided && independent && (proseSide(lefts, gutter[0], leftWidth, isColumnGap) || proseSide(rights, right, rightWidth, isColumnGap))) {
+      const flows = proseSide(lefts, gutter[0], leftWidth, isColumnGap) || proseSide(rights, right, rightWidth, isColumnGap) || ownBaselines(lefts, rights);
+      if (twoSided && independent && flows) {
         out.push(...lefts.filter((s) => s.length > 0), ...rights.filter((s) => s.length > 0));
         i = j;
         continue;
