@@ -768,6 +768,9 @@ describe('extractOffline schema v2', () => {
       [card.patient.name.value, card.insurance.member_id.value, card.insurance.group_number.value, card.insurance.payer.value],
       ['Luis Ortega', 'XQ7-552019', '40021-B', 'Evergreen Mutual Health Plan'],
     );
+    // A row of known captions with one form field among them; a one-letter value below its caption.
+    const visit = verify(['OFFICE VISIT', 'Visit Date  Patient ID', 'Apr 9, 2026  918079988', 'Sex/Gender', 'F'].join('\n'));
+    assert.deepEqual([visit.document.date.value, visit.patient.mrn.value, visit.patient.sex.value], ['2026-04-09', '918079988', 'F']);
     // A lab slip's 'ID' is no member ID, and a caption row without a form field's label is no label row.
     const slip = verify(['ID  Collected', 'A-55102  03/02/2026', 'Test  Result  Units', 'Sodium  139  mmol/L'].join('\n'));
     assert.equal(slip.insurance.member_id.value, null);

@@ -146,15 +146,15 @@ function labelRow(line: Line): string[] | null {
   // A form's numbered boxes ('28. TOTAL CHARGE  29. AMOUNT PAID'): a label row when one of them is known.
   if (cells.every((c) => /^\d{1,2}[a-z]?\.\s+\p{Lu}/u.test(c)) && keys.some(isKnownLabel)) return cells;
   const formKeys = keys.filter((k) => fieldsOfLabel(k).some((f) => FORM_FIELDS.has(f))).length;
-  if (keys.every(isKnownLabel)) return formKeys >= 2 ? cells : null;
+  if (keys.every(isKnownLabel) && formKeys >= 2) return cells;
   // A card's captions ('Subscriber  Copay', 'ID  RxBIN'): short capitalised words, one of them a form field's label.
   return formKeys >= 1 && cells.every((c) => CAPTION.test(c)) ? cells : null;
 }
 
 /** A caption that may stand over its value without a colon: one to three capitalised words, no digits. */
-const CAPTION = /^\p{Lu}[\p{L}.#'’]*(?: [\p{L}.#'’]+){0,2}$/u;
-/** Fields whose value is a code or a date: a caption of theirs alone on its line may have its value on the next line. */
-const VALUE_BELOW_FIELDS = new Set(['dob', 'mrn', 'member_id', 'bare_id', 'group_number']);
+const CAPTION = /^\p{Lu}[\p{L}.#'’/]*(?: [\p{L}.#'’/]+){0,2}$/u;
+/** Fields whose value is a code, a date or a letter: a caption of theirs alone on its line may have its value alone on the next line. */
+const VALUE_BELOW_FIELDS = new Set(['dob', 'mrn', 'member_id', 'bare_id', 'group_number', 'sex']);
 
 /** "Member Name  Dmitri Szabo  Sex  Male": known labels and their values alternating, without colons. */
 function alternatingPairs(line: Line): LabelValue[] {
@@ -233,7 +233,14 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
         out.push({ key: labelKey(only[1]!), value: next.text, line: next, nextLine: true });
       }
       // A caption without a colon alone on its line ('Group No.'), its code or date alone on the next.
-      else if (!only && next && CAPTION.test(line.text.trim()) && !/:/.test(next.text) && cellsOf(next.text).length === 1 && /\d/.test(next.text)) {
+      else if (
+        !only &&
+        next &&
+        CAPTION.test(line.text.trim()) &&
+        !/:/.test(next.text) &&
+        cellsOf(next.text).length === 1 &&
+        (/\d/.test(next.text) || next.text.trim().length <= 7)
+      ) {
         const key = labelKey(line.text);
         if (fieldsOfLabel(key).some((f) => VALUE_BELOW_FIELDS.has(f))) out.push({ key, value: next.text.trim(), line: next, nextLine: true });
       }
