@@ -789,6 +789,34 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.insurance.payer.value, 'Harbourline Benefit Cooperative');
   });
 
+  test("medications: a table's cells wrapped over several lines join their row, cell by cell or to the cell they continue", () => {
+    const x = verify(
+      [
+        'CURRENT MEDICATIONS',
+        'Medication  Directions /',
+        'Instructions',
+        'Valacyclovir 500  1 tablet twice daily',
+        'mg tab  for 5 days',
+        'Pantoprazole 40 mg tab  Take 1 tablet',
+        'once daily before',
+        'breakfast',
+        'Metoprolol 25 mg  1 tablet every',
+        'Tablet  morning',
+        'sertraline 50 mg  1 tablet daily',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength, m.form, m.instructions]),
+      [
+        ['Valacyclovir', '500 mg', 'tab', '1 tablet twice daily for 5 days'],
+        ['Pantoprazole', '40 mg', 'tab', 'Take 1 tablet once daily before breakfast'],
+        ['Metoprolol', '25 mg', 'Tablet', '1 tablet every morning'],
+        // A row of its own that happens to start in lower case: it has its own dose.
+        ['sertraline', '50 mg', null, '1 tablet daily'],
+      ],
+    );
+  });
+
   test('medications: a table read by its header, prose sentence by sentence, a dose of "1 tablet" kept', () => {
     const x = verify(
       [

@@ -170,7 +170,46 @@ function medicationHeader(line: Line): Array<string | null> | null {
   return kinds[0] === 'name' && kinds.filter((k) => k !== null).length >= 2 ? kinds : null;
 }
 
-/** Rows of a medication table, read by its header's columns; a line continuing the last cell joins its row. */
+/** A cell that only goes on with the cell above: lower case, an abbreviation ("BID"), a form ("Tab") or a unit's rest ("mg tab"). */
+const continuationCell = (cell: string): boolean => /^\p{Ll}/u.test(cell) || /^[A-Z]{2,4}$/.test(cell) || NAME_REST.test(cell);
+/** A wrapped piece of a drug's name cell: its form or its unit's rest ("Tab", "mg tab"), not directions. */
+const NAME_REST = new RegExp(String.raw`^(?:(?:${DOSE_UNIT})\b.*|(?:${FORM_ALT})\.?)$`, 'i');
+
+/** A header cell that is a column word, or a piece of one wrapped onto the next line ("Frequency /" / "Instructions"). */
+const isColumnWord = (cell: string): boolean => {
+  const k = plainText(cell).toLowerCase().replace(/[:.]$/, '').trim();
+  return /^[a-z]{1,5}$/.test(k) || Object.values(MEDICATION_COLUMNS).some((words) => words.some((w) => k === w || k.startsWith(`${w} `)));
+};
+
+/**
+ * The lines after a table row that carry its wrapped cells, joined to it: a line of as many cells joins
+ * cell by cell ("Amoxicillin-Clavulanate 500  1 tablet twice daily" / "mg tab  for 7 days"); a line of one
+ * cell joins the cell that stops mid-phrase, else the name when it is the name's form or unit, else the
+ * directions (the widest text wraps), else the last cell.
+ */
+function joinWrappedCells(lines: Line[], at: number, first: string[], header: Array<string | null>): { cells: string[]; last: number } {
+  let cells = first;
+  let last = at;
+  for (let k = at + 1; k < lines.length && k <= at + 3; k++) {
+    const next = lines[k]!;
+    const nextCells = cellsOf(next.text);
+    if (nextCells.length === 0 || next.text.length > 60 || /:/.test(next.text) || medicationHeader(next)) break;
+    const unfinished = cells.findIndex((c) => UNFINISHED_CELL.test(plainText(c)));
+    const starts = continuationCell(nextCells[0]!.trim());
+    if (nextCells.length === 1 && (starts || unfinished >= 0) && !DOSE_RE.test(next.text)) {
+      const sig = cells.length === header.length ? header.indexOf('instructions') : -1;
+      const name = header.indexOf('name');
+      const to = unfinished >= 0 ? unfinished : NAME_REST.test(nextCells[0]!.trim()) && name >= 0 ? name : sig >= 0 ? sig : cells.length - 1;
+      cells = cells.map((c, n) => (n === to ? `${c} ${nextCells[0]}` : c));
+    } else if (nextCells.length === cells.length && cells.length === header.length && (starts || unfinished >= 0) && !DOSE_RE.test(next.text)) {
+      cells = cells.map((c, n) => `${c} ${nextCells[n]}`);
+    } else break;
+    last = k;
+  }
+  return { cells, last };
+}
+
+/** Rows of a medication table, read by its header's columns; lines carrying a row's wrapped cells join it. */
 function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
   const out: Medication[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -179,45 +218,24 @@ function tableMedications(lines: Line[], used: Set<Line>): Medication[] {
     used.add(lines[i]!);
     for (let j = i + 1; j < lines.length; j++) {
       const line = lines[j]!;
-      let cells = cellsOf(line.text);
-      if (j === i + 1 && cells.length === 1 && /^[a-z]{1,5}$/.test(cells[0]!)) {
-        used.add(line); // a header word wrapped onto the next line ("Stren / gth")
+      const first = cellsOf(line.text);
+      if (j === i + 1 && first.length <= header.length && first.every(isColumnWord)) {
+        used.add(line); // header words wrapped onto the next line ("Stren / gth", "Frequency /" / "Instructions")
         continue;
       }
-      if (cells.length < 2 || /:/.test(cells[0]!) || medicationHeader(line)) break;
-      // Wrapped cells continue on the next line, which then joins this row.
-      let last = line;
-      const next = lines[j + 1];
-      const nextCells = next ? cellsOf(next.text) : [];
-      const unfinished = cells.findIndex((c) => UNFINISHED_CELL.test(plainText(c)));
-      // (lower case or a short abbreviation: "wheeze", "pen", "BID"; never a heading such as "Home Medications").
-      const continues = next && (/^\p{Ll}/u.test(next.text) || /^[A-Z]{2,4}$/.test(next.text.trim()) || unfinished >= 0);
-      if (next && continues && nextCells.length === 1 && !DOSE_RE.test(next.text) && next.text.length <= 40 && !/:/.test(next.text)) {
-        // One cell: the rest of the cell that stops mid-phrase, else of the directions (the widest text wraps), else of the last.
-        const sig = cells.length === header.length ? header.indexOf('instructions') : -1;
-        const at = unfinished >= 0 ? unfinished : sig >= 0 ? sig : cells.length - 1;
-        cells = cells.map((c, n) => (n === at ? `${c} ${nextCells[0]}` : c));
-        last = next;
-      } else if (
-        next &&
-        unfinished >= 0 &&
-        nextCells.length === cells.length &&
-        cells.length === header.length &&
-        !/:/.test(next.text) &&
-        !medicationHeader(next)
-      ) {
-        // A row whose cells all wrap ("Amoxicillin Oral  5 mL three times daily for  400 mg/5" / "Suspension  10 days  mL").
-        cells = cells.map((c, n) => `${c} ${nextCells[n]}`);
-        last = next;
-      }
+      if (first.length < 2 || /:/.test(first[0]!) || medicationHeader(line)) break;
+      const joined = joinWrappedCells(lines, j, first, header);
+      const cells = joined.cells;
+      const last = lines[joined.last]!;
       let med: MedParse | null = null;
       if (cells.length === header.length) {
         const byKind: Record<string, string> = {};
         header.forEach((k, n) => {
           if (k) byKind[k] = cells[n]!;
         });
-        const name = cleanName(byKind.name ?? '');
-        const inName = name ? parseMedItem(byKind.name!, true) : null;
+        // The name cell may hold the strength and form too ("Omeprazole 20 mg cap").
+        const inName = byKind.name ? parseMedItem(byKind.name, true) : null;
+        const name = inName?.name ?? cleanName(byKind.name ?? '');
         if (name) {
           med = inName ?? empty(name);
           // "Amoxicillin Oral Suspension" in the name column: the drug and its form.
