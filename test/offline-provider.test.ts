@@ -789,6 +789,26 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.insurance.payer.value, 'Harbourline Benefit Cooperative');
   });
 
+  test("lab rows of a scan, a panel column first: speck cells and specks at a cell's edges are no cells", () => {
+    const x = verify(
+      [
+        'Laboratory Results',
+        'Section  Test  Your Value  ~  Ref. Range',
+        "Hematology .  Mean Corpuscular Volume  98.2 fL  .'80.0 - 100.0",
+        '-  Hematology  | WBC Count  13.3 K/uL  |  4.5 - 11.0',
+        '"Hepatic Function Panel  Albumin  3.8 g/dL  "3.5 - 5.0"',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range]),
+      [
+        ['Hematology', 'Mean Corpuscular Volume', 98.2, 'fL', '80.0 - 100.0'],
+        ['Hematology', 'WBC Count', 13.3, 'K/uL', '4.5 - 11.0'],
+        ['Hepatic Function Panel', 'Albumin', 3.8, 'g/dL', '3.5 - 5.0'],
+      ],
+    );
+  });
+
   test("medications: a table's cells wrapped over several lines join their row, cell by cell or to the cell they continue", () => {
     const x = verify(
       [

@@ -121,13 +121,14 @@ export const cellsOf = (text: string): string[] =>
     .filter((c) => c !== '');
 
 /**
- * The cells of a row of values, without the specks of a scan between them (";", "|", "~") and without a
- * box's edge or a speck read as a glyph at a cell's start ('"NAKAMURA, QUENTIN E', '| 409 Oak Lane', '‘GRP-18666').
+ * The cells of a row of values without a scan's specks: cells of specks only (";", "|", "~", "."), and a
+ * box's edge or a speck read as a glyph at a cell's start or end ('"NAKAMURA, QUENTIN E', '| 409 Oak Lane',
+ * '‘GRP-18666', ".'80.0 - 100.0", 'Hematology .').
  */
-const valueCells = (text: string): string[] =>
+export const valueCells = (text: string): string[] =>
   cellsOf(text)
-    .filter((c) => /[\p{L}\p{N}]/u.test(c))
-    .map((c) => c.replace(/^[|"'‘’“”[\]{}~_]+\s*(?=[\p{L}\p{N}])/u, ''));
+    .filter((c) => !/^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u.test(c))
+    .map((c) => c.replace(/^[|"'‘’“”[\]{}~_©•·.:;]+\s*(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)])(?:\s*[|"'‘’“”[\]{}~_©•·:;]+|\s+\.+)$/u, ''));
 
 /** Fields whose labels make a row of bare labels a form's label row rather than a table header (not the payer: "plan", "insurance" also name a form's checkboxes). */
 const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'bare_id', 'group_number', 'admission', 'discharge', 'attending']);

@@ -13,7 +13,7 @@ import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
 import { group, plainText } from './text.js';
 import { VITAL_LINE } from './vitals.js';
-import { cellsOf } from './labels.js';
+import { cellsOf, valueCells } from './labels.js';
 import { isPageFurniture, repeatedLines } from './sections.js';
 import { COLLECTION_WORDS, LAB_COLUMN_WORDS, LAB_COLUMNS, NOT_PANEL_HEADINGS } from './vocabulary.js';
 
@@ -60,7 +60,7 @@ function panelHeading(text: string, dates: DateContext): string | null {
  * each cell is given to the next header column its kind fits.
  */
 function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { panel: string | null }) | null {
-  const cells = cellsOf(plainText(text));
+  const cells = valueCells(plainText(text));
   const by: Record<string, string> = {};
   let inCellFlag: LabFlag | null = null;
   let k = 0;
