@@ -789,6 +789,18 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.insurance.payer.value, 'Harbourline Benefit Cooperative');
   });
 
+  test("vitals: a name alone on its line over its measurement; a scan's '1b' is lb", () => {
+    const x = verify(['VITALS:', 'BP 148/82 mmHg  :  Wt 71.2 1b', 'Temp', '99.4 °F'].join('\n'));
+    assert.deepEqual(
+      x.vitals.map((v) => [v.name, v.value, v.unit]),
+      [
+        ['Blood Pressure', '148/82', 'mmHg'],
+        ['Weight', 71.2, 'lb'],
+        ['Temperature', 99.4, '°F'],
+      ],
+    );
+  });
+
   test("lab rows of a scan, a panel column first: speck cells and specks at a cell's edges are no cells", () => {
     const x = verify(
       [

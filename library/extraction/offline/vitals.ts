@@ -40,9 +40,10 @@ const VITAL_RULES: Array<{ name: string; re: RegExp; unit: (m: RegExpExecArray) 
   },
   {
     name: 'Weight',
-    re: /\b(?:wt|weight)\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*(kg|kgs|lbs?|pounds|g)\b/gi,
+    // ('1b': a scan's 'lb' as OCR reads it.)
+    re: /\b(?:wt|weight)\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*(kg|kgs|lbs?|1bs?|pounds|g)\b/gi,
     value: (m) => Number(m[1]),
-    unit: (m) => m[2]!,
+    unit: (m) => m[2]!.replace(/^1b/i, 'lb'),
   },
   {
     name: 'Height',
@@ -59,7 +60,7 @@ const VITAL_RULES: Array<{ name: string; re: RegExp; unit: (m: RegExpExecArray) 
 ];
 export const VITAL_LINE = /\b(BP|blood pressure|heart rate|pulse|SpO2|temp(erature)?|resp(iratory)? rate|weight|height|BMI)\b\s*[:=]?\s*\d/i;
 
-/** A row of vital-sign names only ("BP  Pulse"): the next line holds their values, column by column. */
+/** A row of vital-sign names only ("BP  Pulse", "Temp"): the next line holds their values, column by column. */
 const VITAL_NAME = new RegExp(String.raw`^(?:${VITAL_NAMES.join('|')})$`, 'i');
 
 export function vitals(pageLines: Line[][], sections: Map<Line, Section>): Vital[] {
@@ -69,8 +70,10 @@ export function vitals(pageLines: Line[][], sections: Map<Line, Section>): Vital
       const line = lines[i]!;
       const names = cellsOf(line.text);
       const below = lines[i + 1];
-      if (names.length >= 2 && names.every((c) => VITAL_NAME.test(c)) && below) {
-        const values = cellsOf(below.text);
+      const values = below ? cellsOf(below.text) : [];
+      // One name alone on its line takes a lone measurement below it ('Temp' / '100.1 °F').
+      const grid = names.length >= 2 || (names.length === 1 && values.length === 1 && /^\d/.test(values[0]!));
+      if (grid && names.every((c) => VITAL_NAME.test(c)) && below) {
         if (values.length === names.length) {
           names.forEach((name, k) => {
             for (const rule of VITAL_RULES) {
