@@ -801,6 +801,36 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("lab rows: a test's name wrapped in its cell onto the next line joins it; a panel's heading, a flag and a table's note do not", () => {
+    const x = verify(
+      [
+        'Component  Result  Unit  Reference',
+        'Lipid Studies',
+        'Cholesterol,  201  mg/dL  <200',
+        'Total',
+        'Red Blood  4.10  M/uL  4.20-5.40',
+        'Cell Count',
+        'Complete Blood Count',
+        'Hgb  10.9  g/dL  12.0-16.0',
+        '*L',
+        'Mean Platelet  9.8  fL  7.5-11.5',
+        'Volume',
+        'Interpretation',
+        'Values flagged are outside the reference interval.',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.panel, r.test, r.value, r.flag]),
+      [
+        ['Lipid Studies', 'Cholesterol, Total', 201, 'H'],
+        ['Lipid Studies', 'Red Blood Cell Count', 4.1, 'L'],
+        ['Complete Blood Count', 'Hgb', 10.9, 'L'],
+        ['Complete Blood Count', 'Mean Platelet Volume', 9.8, 'normal'],
+      ],
+    );
+    assert.equal(x.lab_results[1]!.evidence.quote, 'Red Blood  4.10  M/uL  4.20-5.40\nCell Count');
+  });
+
   test("lab rows of a scan, a panel column first: speck cells and specks at a cell's edges are no cells", () => {
     const x = verify(
       [

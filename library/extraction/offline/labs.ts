@@ -7,17 +7,34 @@ import { CONTINUED_MARKERS } from '../../layout/index.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
-import { LABEL_OF } from './labels.js';
+import { cellsOf, LABEL_OF, valueCells } from './labels.js';
 import { asUnit, flagFrom, flagFromRange, isGarbage, MASS_UNIT_KEYS, NUM, RANGE_RE, toNumber, unitKey } from './lab-values.js';
 import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
 import { group, plainText } from './text.js';
 import { VITAL_LINE } from './vitals.js';
-import { cellsOf, valueCells } from './labels.js';
 import { isPageFurniture, repeatedLines } from './sections.js';
-import { COLLECTION_WORDS, LAB_COLUMN_WORDS, LAB_COLUMNS, NOT_PANEL_HEADINGS } from './vocabulary.js';
+import { COLLECTION_WORDS, LAB_COLUMN_WORDS, LAB_COLUMNS, LAB_NOTE_WORDS, NOT_PANEL_HEADINGS, PANEL_WORDS } from './vocabulary.js';
+import { SECTION_HEADERS } from './lexicon.js';
 
 const NOT_PANEL = new Set(NOT_PANEL_HEADINGS);
+const PANEL_WORD = new RegExp(String.raw`\b(?:${PANEL_WORDS.join('|')})\b`, 'i');
+const LAB_NOTE = new RegExp(String.raw`^(?:${LAB_NOTE_WORDS.join('|')})\b`, 'i');
+/** A lone flag wrapped onto the line under its row ('*L'). */
+const LONE_FLAG = /^\s*\*?\s*(H|L|HH|LL|High|Low|Critical)\s*$/i;
+
+/**
+ * Whether a short line under a lab row is the rest of its test's name, wrapped in its cell ('White Blood' /
+ * 'Cell Count', 'Cholesterol,' / 'Total'): one cell of at most three words, no value of its own, and no
+ * panel's heading (a panel word, or capitals).
+ */
+function wrappedTestName(test: string, next: string): boolean {
+  const t = plainText(next).trim();
+  if (cellsOf(t).length !== 1 || t.split(/\s+/).length > 3 || t.length > 30 || /:$/.test(t)) return false;
+  if (!/^\p{L}/u.test(t) || /\b\d+(?:\.\d+)?\b/.test(t) || LAB_NOTE.test(t) || SECTION_HEADERS.some(([, re]) => re.test(t))) return false;
+  if (/[,(/-]$|\b(?:and|of|with|in)$/i.test(test) || /^\p{Ll}/u.test(t)) return true;
+  return !PANEL_WORD.test(t) && !/^[\p{Lu}\d\s&/-]+$/u.test(t);
+}
 const CONTINUED = new RegExp(CONTINUED_MARKERS.map((m) => `(?:${m})`).join('|'), 'i');
 const COLLECTION_RE = new RegExp(String.raw`\b(?:${COLLECTION_WORDS.join('|')})\b`, 'i');
 
@@ -292,8 +309,22 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       const row = byHeader ?? parseLabLine(line.text, header !== null);
       if (!row) continue;
       const rowPanel = byHeader?.panel ?? panel;
-      // A range wrapped onto the next line: ">= 60  N". The evidence then spans both lines.
+      // The test's name wrapped in its cell onto the lines below ('Alkaline' / 'Phosphatase'), or its flag ('*L').
       let evidence = lineEvidence(line);
+      let last = line;
+      for (let k = i + 1; k < lines.length && k <= i + 2; k++) {
+        const below = lines[k]!;
+        if (LONE_FLAG.test(below.text)) row.flag = flagFrom(below.text.trim()) ?? row.flag;
+        else if (wrappedTestName(row.test, below.text) && !labHeader(below) && !parseLabLine(below.text, header !== null))
+          row.test = `${row.test} ${plainText(below.text).trim()}`;
+        else break;
+        last = below;
+      }
+      if (last !== line) {
+        evidence = spanEvidence(line, last);
+        i = lines.indexOf(last);
+      }
+      // A range wrapped onto the next line: ">= 60  N". The evidence then spans both lines.
       const next = lines[i + 1];
       if (!row.range && next) {
         const wrapped = new RegExp(String.raw`^\s*\[?\s*((?:<=|>=|<|>|≤|≥)\s*(?:${NUM})|(?:${NUM})\s*-\s*(?:${NUM}))\s*%?\s*\]?(\s+.*)?$`).exec(

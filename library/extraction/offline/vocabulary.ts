@@ -426,6 +426,88 @@ export const LAB_COLUMN_WORDS: ReadonlyArray<readonly [string, readonly string[]
   ['panel', ['section', 'panel', 'category', 'department', 'group', 'profile']],
 ];
 
+/**
+ * Words that make a short line between lab rows a panel's heading ('Thyroid Panel', 'Electrolytes') rather than
+ * the rest of the test name above it ('White Blood' / 'Cell Count'). Lower case; a heading in capitals
+ * ('CBC', 'LFT') is a panel's without them.
+ */
+export const PANEL_WORDS: readonly string[] = [
+  'panel',
+  'profile',
+  'chemistry',
+  'chemistries',
+  'function',
+  'functions',
+  'tests',
+  'studies',
+  'screen',
+  'screening',
+  'monitoring',
+  'electrolytes',
+  'lipids',
+  'lipid',
+  'hematology',
+  'haematology',
+  'urinalysis',
+  'serology',
+  'immunology',
+  'coagulation',
+  'markers',
+  'enzymes',
+  'hormones',
+  'vitamins',
+  'metabolic',
+  'differential',
+  'cardiac',
+  'renal',
+  'liver',
+  'thyroid',
+  'diabetes',
+  'diabetic',
+  'glycemic',
+  'glycaemic',
+  'hepatic',
+  'urine',
+  'microbiology',
+  'cultures',
+  'gases',
+  'inflammatory',
+  'tumor',
+  'tumour',
+  'endocrine',
+  'toxicology',
+  'iron studies',
+  'indices',
+  'biochemistry',
+  'immunoassay',
+  'blood count',
+  'complete',
+];
+
+/** First words of the notes printed under a lab table ('Interpretation', 'Comments'): no rest of a test's name. */
+export const LAB_NOTE_WORDS: readonly string[] = [
+  'interpretation',
+  'comment',
+  'comments',
+  'remark',
+  'remarks',
+  'note',
+  'notes',
+  'method',
+  'methodology',
+  'specimen',
+  'reviewed',
+  'verified',
+  'signature',
+  'signed',
+  'summary',
+  'impression',
+  'plan',
+  'reference',
+  'page',
+  'end',
+];
+
 /** Headings above lab rows that name no panel (the whole heading, lower case). */
 export const NOT_PANEL_HEADINGS: readonly string[] = [
   'results',
