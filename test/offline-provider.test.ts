@@ -760,6 +760,18 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual([x.insurance.payer.value, x.insurance.member_id.value], ['Harbour Mutual Health', 'HM55120984']);
   });
 
+  test("document dates under labels that say so: alone over their value, before it without a colon, after a scan's specks", () => {
+    const date = (lines: string[]) => verify(lines.join('\n')).document.date.value;
+    assert.equal(date(['EXPLANATION OF BENEFITS', 'STATEMENT DATE:', '9/23/2024']), '2024-09-23');
+    assert.equal(date(['PRESCRIPTION', 'Age 20 years  Prescription Date Nov 4, 2024']), '2024-11-04');
+    assert.equal(date(['Referral Letter', 'Name Priya Dobrev', 'Date Nov 4, 2024']), '2024-11-04');
+    assert.equal(date(['Imaging Report', 'Exam. Date:  -.  -  06/27/2024.  ~~  .  DOB:  03/25/1960']), '2024-06-27');
+    assert.equal(date(['Certificate of Immunization', 'As of:  Patient ID:', 'Feb 13, 2026  MRN-0422860']), '2026-02-13');
+    // A date label's month is no part of the label ('Prescription Date Nov' / '4, 2024'), and a due date dates nothing.
+    assert.equal(date(['Statement', 'Payment Due Date Dec 1, 2024']), null);
+    assert.equal(verify(['Referral Letter', 'Name Priya Dobrev'].join('\n')).patient.name.value, 'Priya Dobrev');
+  });
+
   test("a card's captions without colons stand over their values; a bare 'ID' is the member's only beside a plan's group", () => {
     const card = verify(
       ['Evergreen Mutual Health Plan', 'Subscriber  Copay', 'Luis Ortega  $25', 'ID  PCN', 'XQ7-552019  ADV', 'Group No.', '40021-B'].join('\n'),

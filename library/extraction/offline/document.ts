@@ -3,9 +3,8 @@ import type { DocumentType, Field } from '../../../core/contract/extraction.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
-import { LABEL_OF } from './labels.js';
+import { datesTheDocument, LABEL_OF } from './labels.js';
 import { AUTHOR_PRIORITY, DOCUMENT_DATE_PRIORITY, DOCUMENT_TYPE_RULES } from './lexicon.js';
-import { DOCUMENT_DATE_LABEL_WORDS } from './vocabulary.js';
 import type { Candidate, Line } from './lines.js';
 import { best, lineEvidence, round } from './lines.js';
 import { cleanPersonName } from './patient.js';
@@ -51,10 +50,8 @@ export function documentDate(kvs: LabelValue[], dates: DateContext, collected: C
     if (d && d.start <= 2) cands.push({ value: d.iso, line: kv.line, confidence: (d.ambiguous ? 0.8 : 1) * p * (kv.nextLine ? 0.8 : 1) });
   }
   // An unlisted label whose words say it dates the document ("Date Written", "RX DATE", "Record Date").
-  const is = new RegExp(String.raw`\b(?:${DOCUMENT_DATE_LABEL_WORDS.is})\b`, 'i');
-  const not = new RegExp(String.raw`\b(?:${DOCUMENT_DATE_LABEL_WORDS.not})\b`, 'i');
   for (const kv of kvs) {
-    if (LABEL_OF.has(kv.key) || !is.test(kv.key) || not.test(kv.key) || kv.key.split(' ').length > 4) continue;
+    if (LABEL_OF.has(kv.key) || !datesTheDocument(kv.key)) continue;
     const d = parseDate(kv.value, dates);
     if (d && d.start <= 2) cands.push({ value: d.iso, line: kv.line, confidence: (d.ambiguous ? 0.5 : 0.65) * (kv.nextLine ? 0.8 : 1) });
   }

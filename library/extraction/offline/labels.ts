@@ -1,6 +1,6 @@
 /** "Label: value" pairs: several per line, split at column gaps, at ' | ' and at known labels. */
 import { LABELS } from './lexicon.js';
-import { SHORT_LABELS, V2_LABELS } from './vocabulary.js';
+import { DOCUMENT_DATE_LABEL_WORDS, SHORT_LABELS, V2_LABELS } from './vocabulary.js';
 import type { Line } from './lines.js';
 import { plainText } from './text.js';
 
@@ -73,7 +73,7 @@ function splitKnownSuffix(candidate: string): { before: string; label: string } 
 function labelValuesOfLine(line: Line): LabelValue[] {
   const out: LabelValue[] = [];
   // Column gaps and ' | ' separate cells; a cell that is only a label takes the next cell as its value.
-  const cells = line.text.split(/\s{2,}|\s+\|\s+|\t/).filter((c) => c.trim() !== '');
+  const cells = line.text.split(/\s{2,}|\s+\|\s+|\t/).filter((c) => c.trim() !== '' && !SPECK_CELL.test(c.trim()));
   const merged: string[] = [];
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i]!.trim();
@@ -120,6 +120,9 @@ export const cellsOf = (text: string): string[] =>
     .map((c) => c.trim())
     .filter((c) => c !== '');
 
+/** A cell of a scan's specks only ('.', '~', '|', '-.'). */
+const SPECK_CELL = /^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u;
+
 /**
  * The cells of a row of values without a scan's specks: cells of specks only (";", "|", "~", "."), and a
  * box's edge or a speck read as a glyph at a cell's start or end ('"NAKAMURA, QUENTIN E', '| 409 Oak Lane',
@@ -127,7 +130,7 @@ export const cellsOf = (text: string): string[] =>
  */
 export const valueCells = (text: string): string[] =>
   cellsOf(text)
-    .filter((c) => !/^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u.test(c))
+    .filter((c) => !SPECK_CELL.test(c))
     .map((c) => c.replace(/^[|"'‘’“”[\]{}~_©•·.:;]+\s*(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)])(?:\s*[|"'‘’“”[\]{}~_©•·:;]+|\s+\.+)$/u, ''));
 
 /** Fields whose labels make a row of bare labels a form's label row rather than a table header (not the payer: "plan", "insurance" also name a form's checkboxes). */
@@ -184,9 +187,14 @@ function prefixPairs(line: Line): LabelValue[] {
     for (let n = Math.min(6, words.length - 1); n >= 1; n--) {
       const label = words.slice(0, n).join(' ');
       const key = labelKey(label);
+      const value = words.slice(n).join(' ');
+      // A label that says it dates the document ('Prescription Date Nov 4, 2024'), its date right after it.
+      if (n >= 2 && !isKnownLabel(key) && datesTheDocument(key) && DATE_LABEL_IS.test(words[n - 1]!) && /^(?:\d|\p{L}{3,9}\.?\s+\d)/u.test(value)) {
+        out.push({ key, value, line, nextLine: false });
+        break;
+      }
       if (!isKnownLabel(key) || (n === 1 && !SHORT_LABELS.includes(key))) continue;
       if (!fieldsOfLabel(key).some((f) => FORM_FIELDS.has(f) || f === 'docdate')) continue;
-      const value = words.slice(n).join(' ');
       if (isKnownLabel(labelKey(value))) break;
       out.push({ key, value, line, nextLine: false });
       break;
@@ -194,6 +202,11 @@ function prefixPairs(line: Line): LabelValue[] {
   }
   return out;
 }
+
+const DATE_LABEL_IS = new RegExp(String.raw`\b(?:${DOCUMENT_DATE_LABEL_WORDS.is})\b`, 'i');
+const DATE_LABEL_NOT = new RegExp(String.raw`\b(?:${DOCUMENT_DATE_LABEL_WORDS.not})\b`, 'i');
+/** A label whose words say it dates the document ('Statement Date', 'Date Written'), of at most four words. */
+export const datesTheDocument = (key: string): boolean => key.split(' ').length <= 4 && DATE_LABEL_IS.test(key) && !DATE_LABEL_NOT.test(key);
 
 /** Every labelled value of the document, in reading order. */
 export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
@@ -230,7 +243,7 @@ export function collectLabelValues(pageLines: Line[][]): LabelValue[] {
       // (A scan's speck after the colon, 'INSURER: I', 'MEMBER #:  :', is no value.)
       const only = /^([A-Za-z][A-Za-z0-9#.'’/ &()-]{0,45}?)\s*:(?:\s+[^\p{L}\p{N}\s]|\s+\p{L})?\s*$/u.exec(line.text);
       const next = lines[i + 1];
-      if (only && next && isKnownLabel(labelKey(only[1]!)) && !/:/.test(next.text)) {
+      if (only && next && (isKnownLabel(labelKey(only[1]!)) || datesTheDocument(labelKey(only[1]!))) && !/:/.test(next.text)) {
         out.push({ key: labelKey(only[1]!), value: next.text, line: next, nextLine: true });
       }
       // A caption without a colon alone on its line ('Group No.'), its code or date alone on the next.

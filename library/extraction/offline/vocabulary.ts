@@ -558,12 +558,12 @@ export const PROCEDURE_COLUMN_WORDS: readonly string[] = [
 
 /** Words that make an unlisted label a date of the document ("Date Written", "RX DATE", "Record Date"). */
 export const DOCUMENT_DATE_LABEL_WORDS = {
-  is: String.raw`date|dated|dos|written|issued|printed|processed|reported|signed|visit`,
+  is: String.raw`date|dated|dos|written|issued|printed|processed|reported|signed|visit|as of`,
   not: String.raw`birth|born|dob|collect\w*|admi\w*|discharg\w*|due|expir\w*|onset|injury|illness|effective|last|next|follow|appointment|received|drawn|specimen|hire|death|surgery|lmp|service from|from|to`,
 };
 
 /** One-word labels that may stand before their value with a single space and no colon ("Sex F", "DOB 1990-07-20"). */
-export const SHORT_LABELS: readonly string[] = ['dob', 'sex', 'gender', 'mrn', 'age', 'dos', 'grp', 'uhid', 'born', 'attending', 'ward'];
+export const SHORT_LABELS: readonly string[] = ['dob', 'sex', 'gender', 'mrn', 'age', 'dos', 'grp', 'uhid', 'born', 'attending', 'ward', 'date', 'name'];
 
 /** Words of a document's title, which a line naming the insurer does not carry. */
 export const PAYER_TITLE_WORDS: readonly string[] = [
