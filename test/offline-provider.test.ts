@@ -861,6 +861,12 @@ describe('extractOffline schema v2', () => {
         ['Hepatic Function Panel', 'Albumin', 3.8, 'g/dL', '3.5 - 5.0'],
       ],
     );
+    // Columns in an order of their own, the flag with its star ('*L').
+    const y = verify(['Category  Investigation  Ref. Range  Unit  Value  Abnormal', 'Thyroid Function  TSH  0.40 - 4.00  mIU/L  0.12  *L'].join('\n'));
+    assert.deepEqual(
+      y.lab_results.map((r) => [r.panel, r.test, r.value, r.reference_range, r.flag]),
+      [['Thyroid Function', 'TSH', 0.12, '0.40 - 4.00', 'L']],
+    );
   });
 
   test("medications: a table's cells wrapped over several lines join their row, cell by cell or to the cell they continue", () => {

@@ -87,7 +87,7 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
       if (kind === 'value') return new RegExp(String.raw`^(?:(?:<=|>=|<|>)\s*)?(?:${NUM})$`).test(s) || TEXT_RESULTS.test(s);
       if (kind === 'unit') return asUnit(s, false) !== null;
       if (kind === 'range') return RANGE_RE.exec(s)?.index === 0 && !/\p{L}{4,}/u.test(s.replace(/\bto\b/g, ''));
-      if (kind === 'flag') return /^(?:h|l|n|a|hh|ll|high|low|normal|abnormal|abn|critical(?: high| low)?|[*↑↓]+)$/i.test(s.trim());
+      if (kind === 'flag') return /^[*↑↓]*(?:h|l|n|a|hh|ll|high|low|normal|abnormal|abn|critical(?: high| low)?)[*↑↓]*$|^[*↑↓]+$/i.test(s.trim());
       return /^\p{L}/u.test(s) && asUnit(s, true) === null;
     };
     const j = kinds.findIndex((kind, n) => n >= k && fitsKind(kind, cell));
