@@ -869,6 +869,30 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("medications: a 'Dosage Form' column is the form, not a second strength; OCR's '«' and '+' bullets open items", () => {
+    const table = verify(['Current Medications', 'Medication  Dose  Dosage Form  Sig', 'Cetirizine  10 mg  Tab  2 tablets daily'].join('\n'));
+    assert.deepEqual(
+      table.medications.map((m) => [m.name, m.strength, m.form, m.instructions]),
+      [['Cetirizine', '10 mg', 'Tab', '2 tablets daily']],
+    );
+    const list = verify(
+      [
+        'Discharge Medications',
+        '«  Prednisone 10 mg tablet -- Take 1 tablet once daily for 5 days',
+        '+  furosemide (Lasix) 40 mg tab - 1 tablet once daily',
+        '«Aspirin 81 mg tablet - Take 1 tablet by mouth once a day',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      list.medications.map((m) => [m.name, m.strength, m.form]),
+      [
+        ['Prednisone', '10 mg', 'tablet'],
+        ['furosemide (Lasix)', '40 mg', 'tab'],
+        ['Aspirin', '81 mg', 'tablet'],
+      ],
+    );
+  });
+
   test("medications: a table's cells wrapped over several lines join their row, cell by cell or to the cell they continue", () => {
     const x = verify(
       [

@@ -165,7 +165,9 @@ function medicationHeader(line: Line): Array<string | null> | null {
   if (cells.length < 2) return null;
   const kinds = cells.map((c) => {
     const k = plainText(c).toLowerCase().replace(/[:.]$/, '').trim();
-    return Object.entries(MEDICATION_COLUMNS).find(([, words]) => words.some((w) => k === w || k.startsWith(`${w} `)))?.[0] ?? null;
+    // A whole column name first ('Dosage Form' is the form, though 'dosage' alone names the strength).
+    const columns = Object.entries(MEDICATION_COLUMNS);
+    return (columns.find(([, words]) => words.includes(k)) ?? columns.find(([, words]) => words.some((w) => k.startsWith(`${w} `))))?.[0] ?? null;
   });
   return kinds[0] === 'name' && kinds.filter((k) => k !== null).length >= 2 ? kinds : null;
 }

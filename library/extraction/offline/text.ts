@@ -45,4 +45,4 @@ export function splitList(s: string): string[] {
 }
 
 /** A list-item marker: "1." / "2)", a dash or a bullet glyph. */
-export const BULLET = /^\s*(?:\d{1,2}[.)]\s+|[-–•*·▪●◦]\s*|[»›>~¢©®°]\s{2,}(?=\p{L}))/u;
+export const BULLET = /^\s*(?:\d{1,2}[.)]\s+|[-–•*·▪●◦]\s*|[»›«]\s*(?=\p{L})|[>~¢©®°+]\s{2,}(?=\p{L}))/u;
