@@ -813,6 +813,30 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("lab rows of a noisy scan: a column's rule read as a glyph is a gap, a heading's trailing specks are no part of it", () => {
+    const x = verify(
+      [
+        'Test  :  Observed | Standard Range  HIL',
+        'Urine Chemistry  ;  ad',
+        '|  Urine Albumin  44  mg/L|0- 30  *H',
+        'Liver Function Tests  A',
+        'ALT (SGPT)  38 IU/L [7-40',
+        'Specific Gravity  -  ~~  1.012(1.005 - 1.030',
+        'Haemoglobin:  11.8 g/dL  [Ref: 13.5–17.5] LOW',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range]),
+      [
+        ['Urine Chemistry', 'Urine Albumin', 44, 'mg/L', '0- 30'],
+        ['Liver Function Tests', 'ALT (SGPT)', 38, 'IU/L', '7-40'],
+        ['Liver Function Tests', 'Specific Gravity', 1.012, null, '1.005 - 1.030'],
+        // A range in brackets keeps them.
+        ['Liver Function Tests', 'Haemoglobin', 11.8, 'g/dL', '13.5-17.5'],
+      ],
+    );
+  });
+
   test("lab rows: a test's name wrapped in its cell onto the next line joins it; a panel's heading, a flag and a table's note do not", () => {
     const x = verify(
       [

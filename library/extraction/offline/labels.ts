@@ -121,7 +121,7 @@ export const cellsOf = (text: string): string[] =>
     .filter((c) => c !== '');
 
 /** A cell of a scan's specks only ('.', '~', '|', '-.'). */
-const SPECK_CELL = /^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u;
+export const SPECK_CELL = /^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u;
 
 /**
  * The cells of a row of values without a scan's specks: cells of specks only (";", "|", "~", "."), and a

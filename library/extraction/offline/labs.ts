@@ -7,7 +7,7 @@ import { CONTINUED_MARKERS } from '../../layout/index.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
-import { cellsOf, LABEL_OF, valueCells } from './labels.js';
+import { cellsOf, LABEL_OF, SPECK_CELL, valueCells } from './labels.js';
 import { asUnit, flagFrom, flagFromRange, isGarbage, MASS_UNIT_KEYS, NUM, RANGE_RE, toNumber, unitKey } from './lab-values.js';
 import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
@@ -20,6 +20,27 @@ import { SECTION_HEADERS } from './lexicon.js';
 const NOT_PANEL = new Set(NOT_PANEL_HEADINGS);
 const PANEL_WORD = new RegExp(String.raw`\b(?:${PANEL_WORDS.join('|')})\b`, 'i');
 const LAB_NOTE = new RegExp(String.raw`^(?:${LAB_NOTE_WORDS.join('|')})\b`, 'i');
+/**
+ * A lab row of a scan as its cells: a column's rule read as a glyph between a value and the next cell
+ * ('44 mg/L|0- 30', '38 IU/L [7-40', '0.998(1.005 - 1.030') is a column gap, and specks are no cells.
+ */
+function scanRow(text: string): string {
+  const t = plainText(text)
+    .replace(/(?<=[\p{L}%\d])\s*[|[]\s*(?=[<>]?\s*\d)/gu, '  ')
+    .replace(/(?<=\d)\((?=\d)/g, '  ');
+  // (A bracket stays: '[Ref: 13.5–17.5]' is the range's; a colon after a test's name is its label's.)
+  return cellsOf(t)
+    .filter((c) => !SPECK_CELL.test(c))
+    .map((c) => c.replace(/^[|"'‘’“”~_©•·:;]+\s*(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)\]])\s*[|"'‘’“”~_©•·;]+$/u, ''))
+    .join('  ');
+}
+
+/** A heading line without the specks a scan leaves after it ('Thyroid Function  :  dy', 'CBC  sig  ol  |'). */
+function headingOf(text: string): string {
+  const cells = valueCells(plainText(text));
+  return cells.length >= 2 && cells.slice(1).every((c) => c.length <= 3 && !/\d/.test(c)) ? cells[0]! : text;
+}
+
 /** A lone flag wrapped onto the line under its row ('*L'). */
 const LONE_FLAG = /^\s*\*?\s*(H|L|HH|LL|High|Low|Critical)\s*$/i;
 
@@ -282,9 +303,10 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
         header = h;
         continue;
       }
+      const rowText = scanRow(line.text);
       // A heading names the panel of the rows under it; a collection date printed with it or under it is theirs.
-      const heading = panelHeading(line.text, dates);
-      if (heading && !parseLabLine(line.text, header !== null)) {
+      const heading = panelHeading(headingOf(line.text), dates);
+      if (heading && !parseLabLine(rowText, header !== null)) {
         // 'Results (cont.)' over a page's first rows: the panel of the page before goes on.
         const name = CONTINUED.test(heading) ? heading.slice(0, heading.search(CONTINUED)).replace(/[\s(,-]+$/, '') : heading;
         if (name !== heading && (name === '' || NOT_PANEL.has(name.toLowerCase()))) continue;
@@ -305,8 +327,9 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
           header.indexOf('unit') < header.indexOf('value') ||
           header.indexOf('flag') < header.indexOf('value') ||
           (header.includes('range') && header.indexOf('range') < header.indexOf('value')));
-      const byHeader = unusual ? rowByHeader(line.text, header!) : null;
-      const row = byHeader ?? parseLabLine(line.text, header !== null);
+      const byHeader = unusual ? rowByHeader(rowText, header!) : null;
+      // (Under a header whose first column is the panel, the loose reader would take the panel for the test's name.)
+      const row = byHeader ?? (header?.[0] === 'panel' ? null : parseLabLine(rowText, header !== null));
       if (!row) continue;
       const rowPanel = byHeader?.panel ?? panel;
       // The test's name wrapped in its cell onto the lines below ('Alkaline' / 'Phosphatase'), or its flag ('*L').
