@@ -837,6 +837,33 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("lab rows read by a header in an order of its own, with OCR's misreadings of digits and a garbled cell", () => {
+    const x = verify(
+      [
+        'Category  Parameter  Observed  Unit  Standard Range',
+        'Hematology  HGB  12:3  gm/dL  12.0to 16.0',
+        'Hematology  Leukocytes  12.4 HIGH  X10E3/uL  451t011.0',
+        'Basic Metabolic  K  4.2  mEq/L  3.5t05.1',
+        'Panel',
+        'Parameter  Value  Reference  Units',
+        'Hematocrit  34.3  36.0 - 46.0  %',
+        'Test  Observed  UOoM  Biological Ref.',
+        'HDL-C  51  mg/dL  40 to 60',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range]),
+      [
+        ['Hematology', 'HGB', 12.3, 'gm/dL', '12.0 to 16.0'],
+        // The range OCR garbled is left out; the row is kept.
+        ['Hematology', 'Leukocytes', 12.4, 'X10E3/uL', null],
+        ['Basic Metabolic Panel', 'K', 4.2, 'mEq/L', '3.5 to 5.1'],
+        [null, 'Hematocrit', 34.3, '%', '36.0 - 46.0'],
+        [null, 'HDL-C', 51, 'mg/dL', '40 to 60'],
+      ],
+    );
+  });
+
   test("lab rows: a test's name wrapped in its cell onto the next line joins it; a panel's heading, a flag and a table's note do not", () => {
     const x = verify(
       [

@@ -27,11 +27,14 @@ const LAB_NOTE = new RegExp(String.raw`^(?:${LAB_NOTE_WORDS.join('|')})\b`, 'i')
 function scanRow(text: string): string {
   const t = plainText(text)
     .replace(/(?<=[\p{L}%\d])\s*[|[]\s*(?=[<>]?\s*\d)/gu, '  ')
-    .replace(/(?<=\d)\((?=\d)/g, '  ');
+    .replace(/(?<=\d)\((?=\d)/g, '  ')
+    // A decimal point read as a colon ('12:3'; a time has two digits after it), 'to' read as 't0' ('3.5t05.0').
+    .replace(/(?<=\d):(?=\d(?!\d))/g, '.')
+    .replace(/(?<=\d)\s?t[o0]\s?(?=\d)/g, ' to ');
   // (A bracket stays: '[Ref: 13.5–17.5]' is the range's; a colon after a test's name is its label's.)
   return cellsOf(t)
     .filter((c) => !SPECK_CELL.test(c))
-    .map((c) => c.replace(/^[|"'‘’“”~_©•·:;]+\s*(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)\]])\s*[|"'‘’“”~_©•·;]+$/u, ''))
+    .map((c) => c.replace(/^(?:[|"'‘’“”~_©•·:;]+\s*|\[(?=\p{L}))(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)\]])\s*[|"'‘’“”~_©•·;]+$/u, ''))
     .join('  ');
 }
 
@@ -40,6 +43,25 @@ function headingOf(text: string): string {
   const cells = valueCells(plainText(text));
   return cells.length >= 2 && cells.slice(1).every((c) => c.length <= 3 && !/\d/.test(c)) ? cells[0]! : text;
 }
+
+/** A panel cell's wrapped rest: one or two words, a panel word among them ('Panel', 'Function Tests'). */
+const isPanelRest = (text: string): boolean => {
+  const t = plainText(text).trim();
+  return cellsOf(t).length === 1 && t.split(/\s+/).length <= 2 && /^\p{L}[\p{L}\s]*$/u.test(t) && PANEL_WORD.test(t);
+};
+
+/** A range whose low end is above its high end ('451 to 11.0'): a misread, no range. */
+function upsideDown(range: string): boolean {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*$/.exec(plainText(range));
+  return m !== null && Number(m[1]) > Number(m[2]);
+}
+
+/** The usual order of a lab table's columns, which the loose row reader expects. */
+const USUAL_ORDER = ['test', 'value', 'unit', 'range', 'flag'];
+const inUsualOrder = (kinds: ReadonlyArray<string | null>): boolean => {
+  const at = kinds.filter((k): k is string => k !== null).map((k) => USUAL_ORDER.indexOf(k));
+  return at.every((n, i) => n >= 0 && (i === 0 || n > at[i - 1]!));
+};
 
 /** A lone flag wrapped onto the line under its row ('*L'). */
 const LONE_FLAG = /^\s*\*?\s*(H|L|HH|LL|High|Low|Critical)\s*$/i;
@@ -107,7 +129,7 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
       if (!kind || kind in by) return false;
       if (kind === 'value') return new RegExp(String.raw`^(?:(?:<=|>=|<|>)\s*)?(?:${NUM})$`).test(s) || TEXT_RESULTS.test(s);
       if (kind === 'unit') return asUnit(s, false) !== null;
-      if (kind === 'range') return RANGE_RE.exec(s)?.index === 0 && !/\p{L}{4,}/u.test(s.replace(/\bto\b/g, ''));
+      if (kind === 'range') return RANGE_RE.exec(s)?.index === 0 && !/\p{L}{4,}/u.test(s.replace(/\bto\b/g, '')) && !upsideDown(s);
       if (kind === 'flag') return /^[*↑↓]*(?:h|l|n|a|hh|ll|high|low|normal|abnormal|abn|critical(?: high| low)?)[*↑↓]*$|^[*↑↓]+$/i.test(s.trim());
       return /^\p{L}/u.test(s) && asUnit(s, true) === null;
     };
@@ -117,12 +139,21 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
       k = j + 1;
       continue;
     }
+    // A unit under a column whose name OCR garbled ('UOoM'): the row's unit all the same.
+    if (!kinds.includes('unit') && !('unit' in by) && by.value !== undefined && asUnit(cell, false) !== null) {
+      by.unit = cell;
+      continue;
+    }
     // Columns printed one space apart in the value's cell ('24 < 30', '2.0 LOW', '37 mg/dL *L'): the value,
     // then its unit, range or flag, a flag even where the header has no flag column.
     const split = /^(\S+)\s+(.+)$/.exec(cell);
     const jv = split ? kinds.findIndex((kind, n) => n >= k && kind === 'value') : -1;
     const parts = jv >= 0 && fitsKind('value', split![1]!) ? parseLabRest(cell, false) : null;
-    if (!parts || parts.garbage) return null;
+    if (!parts || parts.garbage) {
+      // A cell OCR garbled after the test and its value ('451t011.0' for the range): the row without it.
+      if (by.test && by.value !== undefined) continue;
+      return null;
+    }
     by.value = split![1]!;
     if (parts.unit && !('unit' in by)) by.unit = parts.unit;
     if (parts.range && !('range' in by)) by.range = parts.range;
@@ -321,23 +352,20 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       }
       if (VITAL_LINE.test(line.text) && !/\s{2,}\S+\s{2,}/.test(line.text)) continue;
       // Columns out of the usual order (a panel column, the unit before the value) are read by the header.
-      const unusual =
-        header &&
-        (header[0] === 'panel' ||
-          header.indexOf('unit') < header.indexOf('value') ||
-          header.indexOf('flag') < header.indexOf('value') ||
-          (header.includes('range') && header.indexOf('range') < header.indexOf('value')));
+      const unusual = header && (header[0] === 'panel' || !inUsualOrder(header));
       const byHeader = unusual ? rowByHeader(rowText, header!) : null;
       // (Under a header whose first column is the panel, the loose reader would take the panel for the test's name.)
       const row = byHeader ?? (header?.[0] === 'panel' ? null : parseLabLine(rowText, header !== null));
       if (!row) continue;
-      const rowPanel = byHeader?.panel ?? panel;
+      let rowPanel = byHeader?.panel ?? panel;
       // The test's name wrapped in its cell onto the lines below ('Alkaline' / 'Phosphatase'), or its flag ('*L').
       let evidence = lineEvidence(line);
       let last = line;
       for (let k = i + 1; k < lines.length && k <= i + 2; k++) {
         const below = lines[k]!;
         if (LONE_FLAG.test(below.text)) row.flag = flagFrom(below.text.trim()) ?? row.flag;
+        // The panel's cell wrapped ('Basic Metabolic' / 'Panel').
+        else if (byHeader?.panel && rowPanel && isPanelRest(below.text)) rowPanel = `${rowPanel} ${plainText(below.text).trim()}`;
         else if (wrappedTestName(row.test, below.text) && !labHeader(below) && !parseLabLine(below.text, header !== null))
           row.test = `${row.test} ${plainText(below.text).trim()}`;
         else break;
