@@ -862,6 +862,24 @@ describe('extractOffline schema v2', () => {
         [null, 'HDL-C', 51, 'mg/dL', '40 to 60'],
       ],
     );
+    // A range OCR spread over three cells; a unit of two words under a header of its own order; a panel column last.
+    const y = verify(
+      [
+        'Parameter  Value  Reference  Units',
+        'Free T4  1.22  0.80  -  1.80  ng/dL',
+        'Estimated GFR  107  > 60  mL/min/1.73 m2',
+        'Parameter  Result  Normal Range  H/L  Category',
+        'HDL Cholesterol  69 mg/dL  40 to 60  *H  Lipids',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      y.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range, r.flag]),
+      [
+        [null, 'Free T4', 1.22, 'ng/dL', '0.80 - 1.80', 'normal'],
+        [null, 'Estimated GFR', 107, 'mL/min/1.73 m2', '> 60', 'normal'],
+        ['Lipids', 'HDL Cholesterol', 69, 'mg/dL', '40 to 60', 'H'],
+      ],
+    );
   });
 
   test("lab rows: a test's name wrapped in its cell onto the next line joins it; a panel's heading, a flag and a table's note do not", () => {

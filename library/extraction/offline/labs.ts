@@ -28,6 +28,8 @@ function scanRow(text: string): string {
   const t = plainText(text)
     .replace(/(?<=[\p{L}%\d])\s*[|[]\s*(?=[<>]?\s*\d)/gu, '  ')
     .replace(/(?<=\d)\((?=\d)/g, '  ')
+    // A range OCR spread over three cells ('0.40  -  4.00').
+    .replace(/(?<=\d)\s{2,}[-–—]\s{2,}(?=\d)/g, ' - ')
     // A decimal point read as a colon ('12:3'; a time has two digits after it), 'to' read as 't0' ('3.5t05.0').
     .replace(/(?<=\d):(?=\d(?!\d))/g, '.')
     .replace(/(?<=\d)\s?t[o0]\s?(?=\d)/g, ' to ');
@@ -44,10 +46,10 @@ function headingOf(text: string): string {
   return cells.length >= 2 && cells.slice(1).every((c) => c.length <= 3 && !/\d/.test(c)) ? cells[0]! : text;
 }
 
-/** A panel cell's wrapped rest: one or two words, a panel word among them ('Panel', 'Function Tests'). */
+/** A panel cell's wrapped rest: one panel word ('Panel', 'Tests'); a heading of its own has more. */
 const isPanelRest = (text: string): boolean => {
   const t = plainText(text).trim();
-  return cellsOf(t).length === 1 && t.split(/\s+/).length <= 2 && /^\p{L}[\p{L}\s]*$/u.test(t) && PANEL_WORD.test(t);
+  return /^\p{L}+$/u.test(t) && PANEL_WORD.test(t);
 };
 
 /** A range whose low end is above its high end ('451 to 11.0'): a misread, no range. */
@@ -150,8 +152,12 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
     const jv = split ? kinds.findIndex((kind, n) => n >= k && kind === 'value') : -1;
     const parts = jv >= 0 && fitsKind('value', split![1]!) ? parseLabRest(cell, false) : null;
     if (!parts || parts.garbage) {
-      // A cell OCR garbled after the test and its value ('451t011.0' for the range): the row without it.
-      if (by.test && by.value !== undefined) continue;
+      // A unit of two words ('mL/min/1.73 m2'); a cell OCR garbled after the test and its value ('451t011.0'
+      // for the range): the row without it.
+      if (by.test && by.value !== undefined) {
+        if (!('unit' in by) && asUnit(cell.split(/\s+/)[0]!, false) !== null) by.unit = cell;
+        continue;
+      }
       return null;
     }
     by.value = split![1]!;
