@@ -882,6 +882,49 @@ describe('extractOffline schema v2', () => {
     );
   });
 
+  test("lab headers whose column names run together ('Value Reference Range', 'Result UOM'); a wrapped panel cell; a discharge summary stays one", () => {
+    const x = verify(
+      [
+        'Eastfield Community Hospital',
+        'DISCHARGE SUMMARY',
+        'Name: Tobias Haddad  Medical Record Number: 125311756',
+        'Birth Date: 5/10/1944  Attending: Rosa Thornbury, PA-C',
+        'HOSPITAL COURSE',
+        'The patient was admitted on 3/8/2026 with migraine. He was treated and improved steadily.',
+        'He was discharged on 3/16/2026.',
+        'Principal Diagnosis',
+        'Migraine without aura, not intractable  G43.009',
+        'Laboratory Results',
+        'Findings',
+        'Test Name  Value Reference Range  Flag  Section',
+        'Total Cholesterol  177 mg/dL <200  Lipid Panel',
+        'Aspartate Aminotransferase  56 IU/L 10-40  HIGH  LFT',
+        'Test  Reference Range  Result UOM',
+        'LDL-C  < 100  121 H mg/dL',
+        'Panel  Test  Unit  Flag  Your Value Reference Interval',
+        'Complete Blood  Haematocrit  %  41.1 36.0 to 46.0',
+        'Count',
+        'Basic Metabolic  Potassium  mEq/L  3.6  3.5 to 5.1',
+        'Panel',
+        'Basic Metabolic  Sodium  mEq/L  142 135 to 145',
+        'Basic Metabolic  Chloride  mmol/L  104 98 to 107',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range, r.flag]),
+      [
+        ['Lipid Panel', 'Total Cholesterol', 177, 'mg/dL', '<200', 'normal'],
+        ['LFT', 'Aspartate Aminotransferase', 56, 'IU/L', '10-40', 'H'],
+        [null, 'LDL-C', 121, 'mg/dL', '< 100', 'H'],
+        ['Complete Blood Count', 'Haematocrit', 41.1, '%', '36.0 to 46.0', 'normal'],
+        ['Basic Metabolic Panel', 'Potassium', 3.6, 'mEq/L', '3.5 to 5.1', 'normal'],
+        ['Basic Metabolic', 'Sodium', 142, 'mEq/L', '135 to 145', 'normal'],
+        ['Basic Metabolic', 'Chloride', 104, 'mmol/L', '98 to 107', 'normal'],
+      ],
+    );
+    assert.equal(x.document.type.value, 'discharge_summary');
+  });
+
   test("lab rows: a test's name wrapped in its cell onto the next line joins it; a panel's heading, a flag and a table's note do not", () => {
     const x = verify(
       [

@@ -16,9 +16,12 @@ export function documentType(pageLines: Line[][], labCount: number): Field<Docum
   const bestLine = new Map<DocumentType, { line: Line; w: number }>();
   pageLines.forEach((lines, p) => {
     for (const line of lines) {
-      // Titles (first lines of the first page) count twice; "Referring Physician" is not a referral.
+      // The first lines of the first page count twice, a title among them (a line of one cell, no label)
+      // three times: a discharge summary's "Laboratory Results" section and its many rows do not make it a
+      // lab report. "Referring Physician" is not a referral.
       const text = plainText(line.text).replace(/\brefer(ring|red)\s+(physician|doctor|by|provider)\b/gi, '');
-      const titleBonus = p === 0 && line.index < 8 ? 2 : 1;
+      const title = !/:/.test(text) && !/\S\s{2,}\S/.test(text.trim());
+      const titleBonus = p === 0 && line.index < 8 ? (title ? 3 : 2) : 1;
       for (const rule of DOCUMENT_TYPE_RULES) {
         if (!rule.re.test(text)) continue;
         const w = rule.weight * titleBonus;

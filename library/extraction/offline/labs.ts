@@ -46,10 +46,10 @@ function headingOf(text: string): string {
   return cells.length >= 2 && cells.slice(1).every((c) => c.length <= 3 && !/\d/.test(c)) ? cells[0]! : text;
 }
 
-/** A panel cell's wrapped rest: one panel word ('Panel', 'Tests'); a heading of its own has more. */
-const isPanelRest = (text: string): boolean => {
+/** A panel cell's wrapped rest: one word that makes the cell a panel's name ('Basic Metabolic' / 'Panel', 'Complete Blood' / 'Count'). */
+const isPanelRest = (panel: string, text: string): boolean => {
   const t = plainText(text).trim();
-  return /^\p{L}+$/u.test(t) && PANEL_WORD.test(t);
+  return /^\p{L}+$/u.test(t) && (PANEL_WORD.test(t) || (!PANEL_WORD.test(panel) && PANEL_WORD.test(`${panel} ${t}`)));
 };
 
 /** A range whose low end is above its high end ('451 to 11.0'): a misread, no range. */
@@ -83,21 +83,31 @@ function wrappedTestName(test: string, next: string): boolean {
 const CONTINUED = new RegExp(CONTINUED_MARKERS.map((m) => `(?:${m})`).join('|'), 'i');
 const COLLECTION_RE = new RegExp(String.raw`\b(?:${COLLECTION_WORDS.join('|')})\b`, 'i');
 
-function labColumn(cell: string): string | null {
+/**
+ * The columns a header cell names, in order: one ('Ref. Range'), or several when OCR or a tight layout ran
+ * their names together ('Value Reference Range', 'Result UOM').
+ */
+function labColumns(cell: string): string[] {
   const k = plainText(cell).toLowerCase().replace(/[:.]$/, '').trim();
   const exact = Object.entries(LAB_COLUMNS).find(([, ws]) => ws.includes(k))?.[0];
-  if (exact) return exact;
+  if (exact) return [exact];
   const words = k.split(/[\s.,:()/-]+/).filter(Boolean);
-  if (words.length === 0 || words.length > 4) return null;
-  return LAB_COLUMN_WORDS.find(([, ws]) => words.some((w) => ws.includes(w)))?.[0] ?? null;
+  if (words.length === 0 || words.length > 4) return [];
+  const kinds: string[] = [];
+  for (const w of words) {
+    const kind = LAB_COLUMN_WORDS.find(([, ws]) => ws.includes(w))?.[0];
+    if (kind && !kinds.includes(kind)) kinds.push(kind);
+  }
+  return kinds;
 }
 
 /** A lab table's header row: its columns, when at least a test and a value column are named. */
 function labHeader(line: Line): Array<string | null> | null {
-  const cells = cellsOf(line.text);
+  const cells = valueCells(line.text);
   if (cells.length < 3) return null;
-  const kinds = cells.map(labColumn);
-  return kinds.includes('test') && kinds.includes('value') && kinds.filter((k) => k).length >= cells.length - 1 ? kinds : null;
+  const named = cells.map(labColumns);
+  const kinds = named.flatMap((ks) => (ks.length > 0 ? ks : [null]));
+  return kinds.includes('test') && kinds.includes('value') && named.filter((ks) => ks.length > 0).length >= cells.length - 1 ? kinds : null;
 }
 
 /** A heading above lab rows that names their panel ("CBC WITH DIFFERENTIAL", "Lipid Panel"), or null. */
@@ -371,7 +381,7 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
         const below = lines[k]!;
         if (LONE_FLAG.test(below.text)) row.flag = flagFrom(below.text.trim()) ?? row.flag;
         // The panel's cell wrapped ('Basic Metabolic' / 'Panel').
-        else if (byHeader?.panel && rowPanel && isPanelRest(below.text)) rowPanel = `${rowPanel} ${plainText(below.text).trim()}`;
+        else if (byHeader?.panel && rowPanel && isPanelRest(rowPanel, below.text)) rowPanel = `${rowPanel} ${plainText(below.text).trim()}`;
         else if (wrappedTestName(row.test, below.text) && !labHeader(below) && !parseLabLine(below.text, header !== null))
           row.test = `${row.test} ${plainText(below.text).trim()}`;
         else break;

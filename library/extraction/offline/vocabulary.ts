@@ -481,7 +481,6 @@ export const PANEL_WORDS: readonly string[] = [
   'biochemistry',
   'immunoassay',
   'blood count',
-  'complete',
 ];
 
 /** First words of the notes printed under a lab table ('Interpretation', 'Comments'): no rest of a test's name. */
@@ -526,6 +525,9 @@ export const NOT_PANEL_HEADINGS: readonly string[] = [
   'labs',
   'laboratory',
   'laboratory data',
+  'findings',
+  'recent labs',
+  'lab data',
 ];
 
 /** Labels of a collection date printed per panel or per specimen (a line with one of these and a date). */
