@@ -925,6 +925,30 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.document.type.value, 'discharge_summary');
   });
 
+  test("procedures listed with their marker, code first or no code; a scan's space after an ICD-10 code's point", () => {
+    const x = verify(
+      [
+        'Procedures Performed',
+        '-  99213 - Office visit, established patient, low',
+        'complexity',
+        '1.  Complete blood count with differential',
+        'IMPRESSION',
+        '1.  Hepatic steatosis (K76. 0)',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.procedures.map((p) => [p.name, p.code]),
+      [
+        ['Office visit, established patient, low complexity', '99213'],
+        ['Complete blood count with differential', null],
+      ],
+    );
+    assert.deepEqual(
+      x.diagnoses.map((d) => d.icd10),
+      ['K76.0'],
+    );
+  });
+
   test("lab rows: a test's name wrapped in its cell onto the next line joins it; a panel's heading, a flag and a table's note do not", () => {
     const x = verify(
       [

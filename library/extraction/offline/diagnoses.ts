@@ -56,7 +56,8 @@ export function diagnoses(pageLines: Line[][], sections: Map<Line, Section>, kvs
     // A heading the section reader could not see for noise ends the diagnoses section there.
     let ended = false;
     for (const line of lines) {
-      const text = plainText(line.text);
+      // (A scan's space after a code's point: 'K76. 0'.)
+      const text = plainText(line.text).replace(/\b([A-TV-Z]\d[0-9A-Z])\. (\d{1,4})\b/g, '$1.$2');
       if (sections.get(line) !== 'diagnoses') ended = false;
       else if (!ended && isNoisyHeading(text)) ended = true;
       const inSection = sections.get(line) === 'diagnoses' && !ended;

@@ -153,6 +153,8 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
         // "Procedure: CT Abdomen", "Chest X-ray, 2 views  71046": a label before, a code after.
         let rest = text.replace(/^(?:procedures?|operations?|study|exam(?:ination)?)\s*(?:performed|done)?\s*:\s*/i, '');
         if (/:\s*\S/.test(rest) && !BULLET.test(line.text)) continue;
+        // A list item's marker is no part of it ('1.  Complete blood count', '-  99213 - Office visit').
+        rest = rest.replace(BULLET, '');
         // Sentences of narrative ("CT Head without contrast. Comparison with ..."): the study rule reads those.
         if (/\p{L}{2}[.!?]\s+\p{Lu}/u.test(rest)) continue;
         let code: string | null = null;
@@ -163,9 +165,14 @@ export function procedures(pageLines: Line[][], sections: Map<Line, Section>, da
           code = cells[codeCell]!;
         }
         const coded = /^(?<name>.*?[\p{L})\]])[\s\W]*?(?<code>\d{4}[0-9A-Z]|[A-V]\d{4})\s*$/u.exec(rest);
+        // The code first: '99213 - Office visit, established patient'.
+        const codeFirst = /^(?<code>\d{4}[0-9A-Z]|[A-V]\d{4})\s*[-–—:]?\s+(?<name>\p{L}.*)$/u.exec(rest);
         if (coded && !code) {
           rest = group(coded, 'name')!;
           code = group(coded, 'code')!;
+        } else if (codeFirst && !code) {
+          rest = group(codeFirst, 'name')!;
+          code = group(codeFirst, 'code')!;
         }
         // "Blood Glucose Monitoring - Fasting levels ranging 180-240 mg/dL": the name before a dash's comment.
         const printed = rest.split(/\s{2,}|\s+[-–—]\s+(?=.*(?:\d|\b[a-z]+\s+[a-z]+\b))/)[0]!;
