@@ -925,6 +925,26 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.document.type.value, 'discharge_summary');
   });
 
+  test("prose: an allergy sentence that starts on a line cut mid-phrase; a medication line opened by a sentence's lead", () => {
+    const x = verify(
+      [
+        'ALLERGIES / ADVERSE REACTIONS',
+        'She is allergic to shellfish, which causes',
+        'anaphylaxis.',
+        'DISCHARGE MEDICATIONS',
+        'Also atorvastatin 20 mg every night.',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      x.allergies.map((a) => [a.substance, a.reaction]),
+      [['shellfish', 'anaphylaxis']],
+    );
+    assert.deepEqual(
+      x.medications.map((m) => [m.name, m.strength]),
+      [['atorvastatin', '20 mg']],
+    );
+  });
+
   test("procedures listed with their marker, code first or no code; a scan's space after an ICD-10 code's point", () => {
     const x = verify(
       [

@@ -207,7 +207,12 @@ export function allergies(pageLines: Line[][], sections: Map<Line, Section>, kvs
       }
       // A sentence of prose, or the rest of one that wrapped onto this line.
       const last = para[para.length - 1];
-      if ((/[.]\s*\S|[.]$/.test(line.text) && line.text.split(/\s+/).length > 5) || (last && !/[.;:]\s*$/.test(last.text))) {
+      // (A sentence may also start on a line that stops mid-phrase: 'She is allergic to shellfish, which causes' / 'anaphylaxis.')
+      const opensSentence =
+        line.text.split(/\s+/).length > 5 &&
+        !/\s{2,}/.test(line.text.trim()) &&
+        /(?:,|\b(?:which|that|causes?|caused|to|with|and|or|of|a|an|the|in|from))$/i.test(line.text.trim());
+      if ((/[.]\s*\S|[.]$/.test(line.text) && line.text.split(/\s+/).length > 5) || opensSentence || (last && !/[.;:]\s*$/.test(last.text))) {
         para.push(line);
         continue;
       }

@@ -54,10 +54,16 @@ function durationOf(text: string): string | null {
 
 type MedParse = Omit<Medication, 'evidence' | 'confidence' | 'reasons'>;
 
+/** The words that open a sentence naming a medication, before a line's drug ('Also atorvastatin 20 mg'). */
+const PROSE_LEAD_AT_START = new RegExp(String.raw`^(?:${MEDICATION_PROSE_LEAD.join('|')})\s+`, 'i');
+
 /** A drug's name as printed before its strength: 1–5 words, no digits, not a sentence. */
 function cleanName(raw: string): string | null {
   let name = raw.replace(/[\s:,;(-]+$/, '').trim(); // "Gabapentin (100 mg)": the strength's parenthesis is not the name's
-  name = name.replace(/^(?:rx|medication|drug)\s*[:#]\s*/i, '').trim();
+  name = name
+    .replace(/^(?:rx|medication|drug)\s*[:#]\s*/i, '')
+    .replace(PROSE_LEAD_AT_START, '')
+    .trim();
   if (name.length < 3 || name.length > 50 || /\d{2,}|[|_@]/.test(name)) return null;
   if (!/^[A-Za-z]/.test(name) || name.split(/\s+/).length > 5) return null;
   if (NOT_A_DRUG.test(name.replace(/\([^)]*\)/g, ''))) return null;
