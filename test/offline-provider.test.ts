@@ -925,6 +925,21 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.document.type.value, 'discharge_summary');
   });
 
+  test("a laboratory's name and its panels make a lab report; OCR's zero in a label ('D.0.B.') is an O", () => {
+    const x = verify(
+      [
+        'Harbor Point Clinical Laboratory',
+        'Final Report',
+        'D.0.B.:',
+        'January 8, 1960',
+        'Thyroid Panel',
+        'Component  Result  UoM  Normal Range',
+        'T4, Free  1.57  ng/dL  0.80-1.80',
+      ].join('\n'),
+    );
+    assert.deepEqual([x.document.type.value, x.patient.date_of_birth.value], ['lab_report', '1960-01-08']);
+  });
+
   test("prose: an allergy sentence that starts on a line cut mid-phrase; a medication line opened by a sentence's lead", () => {
     const x = verify(
       [

@@ -43,13 +43,14 @@ export function fieldsOfLabel(key: string): string[] {
  * "Date of Birth :" → "date of birth", "MRN#" → "mrn #", "3. PATIENT'S BIRTH DATE" → "patient's birth date": the
  * form the lexicon lists labels in. OCR's readings of a form's caption are mended the same way: a box number
  * without its point ("3 PATIENT'S"), an apostrophe read as a quote mark ('PATIENT" S'), a format hint run
- * into its word ("DATEMM DD YY").
+ * into its word ("DATEMM DD YY"), a letter O read as a zero ("D.0.B.").
  */
 export function labelKey(label: string): string {
   return plainText(label)
     .replace(/^\s*\d{1,2}[a-z]?\.?\s+(?=\p{L})/iu, '')
     .replace(/(?<=\p{L})\s?["”]\s?(?=s\b)/giu, "'")
     .replace(/(?<=\p{L})(?=mm\s?dd\s?yy)/giu, ' ')
+    .replace(/(?<=\b\p{L}\.)0(?=\.\p{L}\b)/gu, 'O')
     .toLowerCase()
     .replace(/\./g, '')
     .replace(/\s*\/\s*/g, '/')

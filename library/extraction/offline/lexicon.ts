@@ -340,9 +340,11 @@ export const DOCUMENT_TYPE_RULES: Array<{ type: DocumentType; re: RegExp; weight
   { type: 'lab_report', re: /\b(laborator(y|ies)|lab|pathology)\s+(report|results?)\b/i, weight: 5 },
   {
     type: 'lab_report',
-    re: /\b(complete blood count|lipid (panel|profile)|metabolic panel|liver function|test name|reference range|specimen|accession|loinc)\b/i,
+    re: /\b(complete blood count|lipid (panel|profile)|metabolic panel|liver function|thyroid (panel|function)|test name|reference (range|interval)|normal range|specimen|accession|loinc)\b/i,
     weight: 1,
   },
+  // A laboratory's name heading the page.
+  { type: 'lab_report', re: /(clinical|diagnostic|reference|medical)\s+laborator(y|ies)|pathology services/i, weight: 2 },
   { type: 'discharge_summary', re: /\bdischarge summary\b/i, weight: 6 },
   {
     type: 'discharge_summary',
