@@ -344,7 +344,7 @@ export const DOCUMENT_TYPE_RULES: Array<{ type: DocumentType; re: RegExp; weight
     weight: 1,
   },
   // A laboratory's name heading the page.
-  { type: 'lab_report', re: /(clinical|diagnostic|reference|medical)\s+laborator(y|ies)|pathology services/i, weight: 2 },
+  { type: 'lab_report', re: /\b(clinical|diagnostic|reference|medical)\s+laborator(y|ies)\b|\bpathology services\b/i, weight: 2 },
   { type: 'discharge_summary', re: /\bdischarge summary\b/i, weight: 6 },
   {
     type: 'discharge_summary',
