@@ -925,6 +925,14 @@ describe('extractOffline schema v2', () => {
     assert.equal(x.document.type.value, 'discharge_summary');
   });
 
+  test("a lab header whose value column's name wrapped onto the next line ('Your' / 'Value') is one header, not a panel heading", () => {
+    const x = verify(['Results', 'Test Name  Your UOM  Reference Range Abnormal  Section', 'Value', 'Na  148 mEq/L  135-145  H  Chemistry'].join('\n'));
+    assert.deepEqual(
+      x.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range, r.flag]),
+      [['Chemistry', 'Na', 148, 'mEq/L', '135-145', 'H']],
+    );
+  });
+
   test("a laboratory's name and its panels make a lab report; OCR's zero in a label ('D.0.B.') is an O", () => {
     const x = verify(
       [

@@ -110,6 +110,19 @@ function labHeader(line: Line): Array<string | null> | null {
   return kinds.includes('test') && kinds.includes('value') && named.filter((ks) => ks.length > 0).length >= cells.length - 1 ? kinds : null;
 }
 
+/** A header row without a value column whose next line is that column's name alone: the value column follows the test's. */
+function headerWithWrappedValue(line: Line, next: Line | undefined): Array<string | null> | null {
+  if (!next) return null;
+  const below = valueCells(next.text);
+  if (below.length !== 1 || labColumns(below[0]!).join() !== 'value') return null;
+  const cells = valueCells(line.text);
+  if (cells.length < 2) return null;
+  const named = cells.map(labColumns);
+  const kinds = named.flatMap((ks) => (ks.length > 0 ? ks : [null]));
+  if (kinds.includes('value') || kinds[0] !== 'test' || named.filter((ks) => ks.length > 0).length < cells.length - 1) return null;
+  return ['test', 'value', ...kinds.slice(1)];
+}
+
 /** A heading above lab rows that names their panel ("CBC WITH DIFFERENTIAL", "Lipid Panel"), or null. */
 function panelHeading(text: string, dates: DateContext): string | null {
   // "LIPID PROFILE  collected 01/05/2026": the heading before its collection date.
@@ -348,6 +361,13 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       const h = labHeader(line);
       if (h) {
         header = h;
+        continue;
+      }
+      // A header whose value column's name wrapped onto the next line ('Test Name  Your UOM  Reference Range' / 'Value').
+      const wrapped = headerWithWrappedValue(line, lines[i + 1]);
+      if (wrapped) {
+        header = wrapped;
+        i++;
         continue;
       }
       const rowText = scanRow(line.text);
