@@ -823,6 +823,8 @@ describe('extractOffline schema v2', () => {
         'ALT (SGPT)  38 IU/L [7-40',
         'Specific Gravity  -  ~~  1.012(1.005 - 1.030',
         'Haemoglobin:  11.8 g/dL  [Ref: 13.5–17.5] LOW',
+        'Cholesterol  138  mg/dL  <.  200  Normal',
+        'Glucose  77  mg/dL  70°  to 99  Normal',
       ].join('\n'),
     );
     assert.deepEqual(
@@ -833,6 +835,9 @@ describe('extractOffline schema v2', () => {
         ['Liver Function Tests', 'Specific Gravity', 1.012, null, '1.005 - 1.030'],
         // A range in brackets keeps them.
         ['Liver Function Tests', 'Haemoglobin', 11.8, 'g/dL', '13.5-17.5'],
+        // A comparator set apart from its number by a speck; a speck before 'to'.
+        ['Liver Function Tests', 'Cholesterol', 138, 'mg/dL', '< 200'],
+        ['Liver Function Tests', 'Glucose', 77, 'mg/dL', '70 to 99'],
       ],
     );
   });

@@ -32,7 +32,9 @@ function scanRow(text: string): string {
     .replace(/(?<=\d)\s{2,}[-–—]\s{2,}(?=\d)/g, ' - ')
     // A decimal point read as a colon ('12:3'; a time has two digits after it), 'to' read as 't0' ('3.5t05.0').
     .replace(/(?<=\d):(?=\d(?!\d))/g, '.')
-    .replace(/(?<=\d)\s?t[o0]\s?(?=\d)/g, ' to ');
+    .replace(/(?<=\d)[°'"]?\s*t[o0]\s*(?=\d)/g, ' to ')
+    // A comparator set apart from its number, or a speck after it ('<  150', '<.  200').
+    .replace(/(?<=^|\s)([<>≤≥]=?)[.,:;]?\s+(?=\d)/g, '$1 ');
   // (A bracket stays: '[Ref: 13.5–17.5]' is the range's; a colon after a test's name is its label's.)
   return cellsOf(t)
     .filter((c) => !SPECK_CELL.test(c))
