@@ -121,8 +121,12 @@ export const cellsOf = (text: string): string[] =>
     .map((c) => c.trim())
     .filter((c) => c !== '');
 
+/** Glyphs a scan's specks and box edges are read as, for a character class (labs.ts's rows use them too). */
+export const SPECK_GLYPHS = String.raw`|"'‘’“”~_©•·`;
 /** A cell of a scan's specks only ('.', '~', '|', '-.'). */
-export const SPECK_CELL = /^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u;
+export const SPECK_CELL = new RegExp(String.raw`^[${SPECK_GLYPHS}[\]{}.:;,\-–—]+$`, 'u');
+const VALUE_SPECK_START = new RegExp(String.raw`^[${SPECK_GLYPHS}[\]{}.:;]+\s*(?=[\p{L}\p{N}<>])`, 'u');
+const VALUE_SPECK_END = new RegExp(String.raw`(?<=[\p{L}\p{N}%)])(?:\s*[${SPECK_GLYPHS}[\]{}:;]+|\s+\.+)$`, 'u');
 
 /**
  * The cells of a row of values without a scan's specks: cells of specks only (";", "|", "~", "."), and a
@@ -132,7 +136,7 @@ export const SPECK_CELL = /^[|"'‘’“”[\]{}~_©•·.:;,\-–—]+$/u;
 export const valueCells = (text: string): string[] =>
   cellsOf(text)
     .filter((c) => !SPECK_CELL.test(c))
-    .map((c) => c.replace(/^[|"'‘’“”[\]{}~_©•·.:;]+\s*(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)])(?:\s*[|"'‘’“”[\]{}~_©•·:;]+|\s+\.+)$/u, ''));
+    .map((c) => c.replace(VALUE_SPECK_START, '').replace(VALUE_SPECK_END, ''));
 
 /** Fields whose labels make a row of bare labels a form's label row rather than a table header (not the payer: "plan", "insurance" also name a form's checkboxes). */
 const FORM_FIELDS = new Set(['name', 'dob', 'sex', 'mrn', 'age', 'member_id', 'bare_id', 'group_number', 'admission', 'discharge', 'attending']);

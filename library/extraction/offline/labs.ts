@@ -7,7 +7,7 @@ import { CONTINUED_MARKERS } from '../../layout/index.js';
 import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
-import { cellsOf, LABEL_OF, SPECK_CELL, valueCells } from './labels.js';
+import { cellsOf, LABEL_OF, SPECK_CELL, SPECK_GLYPHS, valueCells } from './labels.js';
 import { asUnit, flagFrom, flagFromRange, isGarbage, MASS_UNIT_KEYS, NUM, RANGE_RE, toNumber, unitKey } from './lab-values.js';
 import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
@@ -24,6 +24,8 @@ const LAB_NOTE = new RegExp(String.raw`^(?:${LAB_NOTE_WORDS.join('|')})\b`, 'i')
  * A lab row of a scan as its cells: a column's rule read as a glyph between a value and the next cell
  * ('44 mg/L|0- 30', '38 IU/L [7-40', '0.998(1.005 - 1.030') is a column gap, and specks are no cells.
  */
+const ROW_SPECK_START = new RegExp(String.raw`^(?:[${SPECK_GLYPHS}:;]+\s*|\[(?=\p{L}))(?=[\p{L}\p{N}<>])`, 'u');
+const ROW_SPECK_END = new RegExp(String.raw`(?<=[\p{L}\p{N}%)\]])\s*[${SPECK_GLYPHS};]+$`, 'u');
 function scanRow(text: string): string {
   const t = plainText(text)
     .replace(/(?<=[\p{L}%\d])\s*[|[]\s*(?=[<>]?\s*\d)/gu, '  ')
@@ -38,7 +40,7 @@ function scanRow(text: string): string {
   // (A bracket stays: '[Ref: 13.5–17.5]' is the range's; a colon after a test's name is its label's.)
   return cellsOf(t)
     .filter((c) => !SPECK_CELL.test(c))
-    .map((c) => c.replace(/^(?:[|"'‘’“”~_©•·:;]+\s*|\[(?=\p{L}))(?=[\p{L}\p{N}<>])/u, '').replace(/(?<=[\p{L}\p{N}%)\]])\s*[|"'‘’“”~_©•·;]+$/u, ''))
+    .map((c) => c.replace(ROW_SPECK_START, '').replace(ROW_SPECK_END, ''))
     .join('  ');
 }
 
@@ -103,13 +105,21 @@ function labColumns(cell: string): string[] {
   return kinds;
 }
 
+/**
+ * The columns a row of header cells names, one entry per column (null for a cell naming none), when all
+ * cells but one name a column; else null.
+ */
+function headerColumns(cells: readonly string[]): Array<string | null> | null {
+  const named = cells.map(labColumns);
+  if (named.filter((ks) => ks.length > 0).length < cells.length - 1) return null;
+  return named.flatMap((ks) => (ks.length > 0 ? ks : [null]));
+}
+
 /** A lab table's header row: its columns, when at least a test and a value column are named. */
 function labHeader(line: Line): Array<string | null> | null {
   const cells = valueCells(line.text);
-  if (cells.length < 3) return null;
-  const named = cells.map(labColumns);
-  const kinds = named.flatMap((ks) => (ks.length > 0 ? ks : [null]));
-  return kinds.includes('test') && kinds.includes('value') && named.filter((ks) => ks.length > 0).length >= cells.length - 1 ? kinds : null;
+  const kinds = cells.length >= 3 ? headerColumns(cells) : null;
+  return kinds && kinds.includes('test') && kinds.includes('value') ? kinds : null;
 }
 
 /** A header row without a value column whose next line is that column's name alone: the value column follows the test's. */
@@ -118,10 +128,8 @@ function headerWithWrappedValue(line: Line, next: Line | undefined): Array<strin
   const below = valueCells(next.text);
   if (below.length !== 1 || labColumns(below[0]!).join() !== 'value') return null;
   const cells = valueCells(line.text);
-  if (cells.length < 2) return null;
-  const named = cells.map(labColumns);
-  const kinds = named.flatMap((ks) => (ks.length > 0 ? ks : [null]));
-  if (kinds.includes('value') || kinds[0] !== 'test' || named.filter((ks) => ks.length > 0).length < cells.length - 1) return null;
+  const kinds = cells.length >= 2 ? headerColumns(cells) : null;
+  if (!kinds || kinds.includes('value') || kinds[0] !== 'test') return null;
   return ['test', 'value', ...kinds.slice(1)];
 }
 
