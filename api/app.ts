@@ -19,6 +19,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { jobPasswordRoutes } from './routes/job-password.js';
 import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
+import { reviewRoutes } from './routes/review.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
 import { loginLockRoutes } from './routes/login-locks.js';
 import { auditRoutes } from './routes/audit.js';
@@ -37,6 +38,7 @@ const ROUTE_GROUPS = [
   jobRoutes,
   jobPasswordRoutes,
   resultRoutes,
+  reviewRoutes,
   protectedSystemRoutes,
   loginLockRoutes,
   auditRoutes,

@@ -33,7 +33,12 @@ export interface Answer {
 /** An error answer: its description (name the codes), optionally the headers it carries. */
 export type ErrorAnswer = string | { description: string; headers: Record<string, string> };
 
-export interface RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectSchema | undefined, B extends z.ZodType | undefined> {
+export interface RouteSpec<
+  P extends ObjectSchema | undefined,
+  Q extends ObjectSchema | undefined,
+  B extends z.ZodType | undefined,
+  H extends ObjectSchema | undefined = undefined,
+> {
   method: Method;
   /** @koa/router pattern, e.g. `/jobs/:id`. */
   path: string;
@@ -45,6 +50,10 @@ export interface RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectS
   query?: Q;
   /** A JSON body (parsed here; any other content type is refused with 415). */
   body?: B;
+  /** The body's media type when it is not plain JSON (e.g. `application/json-patch+json`); another is refused with 415. */
+  bodyType?: 'application/json-patch+json';
+  /** Request headers the handler reads (names in lower case), checked like the query. */
+  headers?: H;
   /** A body the handler reads itself (a streamed upload): documented, not parsed here. */
   streamedBody?: ZodRequestBody;
   /**
@@ -60,10 +69,11 @@ export interface RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectS
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
-export interface RouteInput<P, Q, B> {
+export interface RouteInput<P, Q, B, H = undefined> {
   params: Parsed<P>;
   query: Parsed<Q>;
   body: Parsed<B>;
+  headers: Parsed<H>;
 }
 
 const declared: RouteConfig[] = [];
@@ -107,10 +117,12 @@ export class RouteGroup {
   /** `public` routes need no credentials; the others are mounted behind `authenticate` (api/app.ts). */
   constructor(readonly access: 'public' | 'signed-in') {}
 
-  route<P extends ObjectSchema | undefined = undefined, Q extends ObjectSchema | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-    spec: RouteSpec<P, Q, B>,
-    handler: (ctx: AppContext, input: RouteInput<P, Q, B>) => unknown,
-  ): this {
+  route<
+    P extends ObjectSchema | undefined = undefined,
+    Q extends ObjectSchema | undefined = undefined,
+    B extends z.ZodType | undefined = undefined,
+    H extends ObjectSchema | undefined = undefined,
+  >(spec: RouteSpec<P, Q, B, H>, handler: (ctx: AppContext, input: RouteInput<P, Q, B, H>) => unknown): this {
     const inPath = [...spec.path.matchAll(/:(\w+)/g)].map((m) => m[1]).sort();
     const inSchema = Object.keys(spec.params?.shape ?? {}).sort();
     if (inPath.join() !== inSchema.join())
@@ -118,13 +130,14 @@ export class RouteGroup {
     const middleware: Middleware[] = [];
     if (this.access !== 'public') middleware.push(requireScope(scopeOf(spec), `${spec.method.toUpperCase()} ${spec.path}`));
     middleware.push(...(spec.before ?? []));
-    if (spec.body) middleware.push(jsonBody);
+    if (spec.body) middleware.push(jsonBody(spec.bodyType ?? 'application/json'));
     middleware.push(async (ctx) => {
       const input = {
         params: spec.params ? parsePath(spec.params, (ctx as { params?: Record<string, string> }).params ?? {}) : undefined,
         query: spec.query ? parseInput(spec.query, ctx.query) : undefined,
         body: spec.body ? parseInput(spec.body, ctx.request.body ?? {}) : undefined,
-      } as RouteInput<P, Q, B>;
+        headers: spec.headers ? parseInput(spec.headers, ctx.headers) : undefined,
+      } as RouteInput<P, Q, B, H>;
       await handler(ctx, input);
     });
     (this.router[spec.method] as (path: string, ...mw: Middleware[]) => unknown).call(this.router, spec.path, ...middleware);
@@ -132,13 +145,13 @@ export class RouteGroup {
     return this;
   }
 
-  private describe(spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>): RouteConfig {
+  private describe(spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined, ObjectSchema | undefined>): RouteConfig {
     const errors: Record<number, ErrorAnswer> = {};
     if (spec.query || spec.body) errors[400] = 'the request is not valid (the message says which part)';
     if (this.access !== 'public') {
       errors[401] = { description: 'no credentials, or a bad, expired or revoked token or key', headers: { 'WWW-Authenticate': 'Bearer' } };
     }
-    if (spec.body) errors[415] = 'the body is not application/json';
+    if (spec.body) errors[415] = `the body is not ${spec.bodyType ?? 'application/json'}`;
     const scope = this.access === 'public' ? undefined : scopeOf(spec);
     if (scope === 'session') errors[403] = 'sent with an API key instead of a session token (code SessionRequired)';
     else if (scope && scope !== 'any-key') errors[403] = `the API key lacks the scope ${scope} (code ScopeRequired)`;
@@ -168,7 +181,9 @@ export class RouteGroup {
       responses[status] = { description, ...headers(h), content: { 'application/json': { schema: ErrorSchema } } };
     }
 
-    const body: ZodRequestBody | undefined = spec.body ? { required: true, content: { 'application/json': { schema: spec.body } } } : spec.streamedBody;
+    const body: ZodRequestBody | undefined = spec.body
+      ? { required: true, content: { [spec.bodyType ?? 'application/json']: { schema: spec.body } } }
+      : spec.streamedBody;
     return {
       method: spec.method,
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
@@ -178,7 +193,7 @@ export class RouteGroup {
       ...(scope ? { 'x-required-scope': scope } : {}),
       tags: [spec.tag],
       ...(this.access === 'public' ? { security: [] } : {}),
-      request: { params: spec.params, query: spec.query, ...(body ? { body } : {}) },
+      request: { params: spec.params, query: spec.query, ...(spec.headers ? { headers: spec.headers } : {}), ...(body ? { body } : {}) },
       responses,
     };
   }
@@ -227,8 +242,11 @@ function parseInput(schema: z.ZodType, value: unknown): unknown {
  * with 415 instead of being silently ignored.
  */
 const parseJson = koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '64kb', jsonStrict: true });
-const jsonBody: Middleware = async (ctx, next) => {
-  const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
-  if (hasBody && !ctx.is('application/json', '+json')) throw new ApiError(415, 'UnsupportedMediaType', 'send the request body as application/json');
-  await parseJson(ctx as unknown as Koa.Context, next);
-};
+const jsonBody =
+  (type: 'application/json' | 'application/json-patch+json'): Middleware =>
+  async (ctx, next) => {
+    const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+    const fits = type === 'application/json' ? ctx.is('application/json', '+json') : ctx.is(type);
+    if (hasBody && !fits) throw new ApiError(415, 'UnsupportedMediaType', `send the request body as ${type}`);
+    await parseJson(ctx as unknown as Koa.Context, next);
+  };

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import type { JobError, JobStage, JobStatus, JobWarning, ExtractionProvider } from '../core/contract/jobs.js';
+import type { JobError, JobReviewState, JobStage, JobStatus, JobWarning, ExtractionProvider } from '../core/contract/jobs.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
 import type { EvidencePage } from '../core/contract/extraction.js';
 import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
@@ -32,6 +32,11 @@ export interface JobRow {
   warnings: JobWarning[];
   /** Any warning or any flagged value. */
   needs_review: boolean;
+  /** The result's current version (0: the machine's extraction) and where people stand with it. */
+  result_version: number;
+  review_state: JobReviewState;
+  approved_by: string | null;
+  approved_at: Date | null;
   /** The owner's username; null when the owner is not a user account (or no longer exists). */
   owner_name: string | null;
   created_at: Date;
@@ -107,7 +112,7 @@ async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: 
 
 const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
   j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.warnings, j.needs_review,
-  u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
+  j.result_version, j.review_state, j.approved_by, j.approved_at, u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
 // The owner is a user id as text (or another principal's name), so the users join compares as text.
 const JOB_FROM = 'jobs j JOIN documents d ON d.id = j.document_id LEFT JOIN users u ON u.id::text = j.owner';
 

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import { db } from './pool.js';
 
-export const USER_ROLES = ['admin', 'user'] as const;
+export const USER_ROLES = ['admin', 'user', 'reviewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
 export interface UserRow {

@@ -8,6 +8,7 @@ import ExcelJS from 'exceljs';
 import { parseIsoDate, safeText } from '../library/export/cells.js';
 import { extractionToJson } from '../library/export/json.js';
 import { buildCombinedWorkbook, buildWorkbook, type WorkbookSource } from '../library/export/workbook.js';
+import { applyCorrection } from '../library/review/corrections.js';
 import { emptyExtraction, VALUE_CHECK_LABELS, type Evidence, type Extraction } from '../core/contract/extraction.js';
 
 const ev = (page: number, quote: string, found = true): Evidence => ({ page, quote, found });
@@ -201,6 +202,7 @@ test('sheets are Summary, one per section, and Fields; each has a frozen bold he
     'Quote',
     'Confidence',
     'Check',
+    'Review',
   ]);
   assert.equal(lab.rowCount, 6);
   assert.equal(cellAt(lab, 1, 'Quote').alignment?.wrapText, true, 'quotes wrap');
@@ -552,4 +554,45 @@ test('extractionToJson: the same data with its evidence, detached from the input
   json.lab_results[0]!.value = 1;
   assert.equal(doc.extraction.lab_results[0]?.value, 14200, 'a copy, not the input');
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json, 'plain JSON');
+});
+
+test('a reviewed result says so: version, state and approver in the Summary; who corrected what in each row; rejected rows struck through', async () => {
+  const at = new Date('2026-12-03T10:00:00Z');
+  const ctx = { by: 'rita', at, pageCount: 2 };
+  const v1 = applyCorrection(labExtraction(), [{ op: 'replace', path: '/lab_results/0/unit', value: 'cells/uL' }], ctx).next;
+  const v2 = applyCorrection(
+    v1,
+    [
+      { op: 'replace', path: '/patient/name/value', value: 'Jane A. Doe' },
+      { op: 'replace', path: '/diagnoses/0/review/state', value: 'rejected' },
+      { op: 'replace', path: '/patient/sex/review/state', value: 'accepted' },
+    ],
+    ctx,
+  ).next;
+  const wb = await load(await buildWorkbook({ ...source(v2), review: { version: 2, state: 'approved', approvedBy: 'rita', approvedAt: at } }));
+  const summary = sheet(wb, 'Summary');
+  assert.equal(cellAt(summary, 1, 'Result version').value, 2);
+  assert.equal(cellAt(summary, 1, 'Review state').value, 'Approved');
+  assert.equal(cellAt(summary, 1, 'Approved by').value, 'rita');
+  assert.equal(cellAt(summary, 1, 'Corrected values').value, 2);
+  assert.equal(cellAt(summary, 1, 'Rejected values').value, 1);
+
+  const lab = sheet(wb, 'Lab Results');
+  const wbc = rowWhere(lab, 'Test', 'WBC');
+  assert.equal(cellAt(lab, wbc, 'Unit').value, 'cells/uL');
+  assert.equal(cellAt(lab, wbc, 'Review').value, 'corrected by rita; machine read unit: /uL');
+  const fields = sheet(wb, 'Fields');
+  const name = rowWhere(fields, 'Field', 'Name');
+  assert.equal(cellAt(fields, name, 'Value').value, 'Jane A. Doe');
+  assert.equal(cellAt(fields, name, 'Review').value, 'corrected by rita; machine read Jane Doe');
+  assert.equal(cellAt(fields, rowWhere(fields, 'Field', 'Sex'), 'Review').value, 'accepted by rita');
+  const dx = sheet(wb, 'Diagnoses');
+  assert.equal(cellAt(dx, 1, 'Review').value, 'rejected by rita');
+  assert.equal(cellAt(dx, 1, 'ICD-10').font?.strike, true, 'a rejected row is struck through');
+
+  const json = extractionToJson({ ...source(v2), review: { version: 2, state: 'approved', approvedBy: 'rita', approvedAt: at } });
+  assert.equal(json.version, 2);
+  assert.equal(json.review_state, 'approved');
+  assert.equal(json.approved_by, 'rita');
+  assert.equal((json.patient.name.review?.original as { value: string }).value, 'Jane Doe', "the JSON keeps the machine's value");
 });

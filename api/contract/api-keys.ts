@@ -4,8 +4,8 @@ import { IsoDateTime, resourceId } from './common.js';
 
 /**
  * What an API key may do. `jobs:read`: list jobs, status, results, page views and images, downloads.
- * `jobs:write`: upload, cancel, delete. `review`: reviewing and correcting values (reserved: accepted and
- * stored now). `metrics`: `GET /metrics` (only an administrator may create such a key). Sessions are not
+ * `jobs:write`: upload, cancel, delete. `review`: correcting results and approving or reopening them
+ * (`PATCH /jobs/:id/result`, `POST /jobs/:id/review`). `metrics`: `GET /metrics` (only an administrator may create such a key). Sessions are not
  * limited by scopes; administering users, passwords and keys needs a session whatever a key's scopes.
  */
 export const API_SCOPES = ['jobs:read', 'jobs:write', 'review', 'metrics'] as const;

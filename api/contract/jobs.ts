@@ -1,6 +1,6 @@
 /** Jobs: upload, follow, list, cancel and delete — request and response shapes. */
 import { z } from 'zod';
-import { JOB_WARNING_CODES, type JobStage, type JobStatus, type JobWarning } from '../../core/contract/jobs.js';
+import { JOB_REVIEW_STATES, JOB_WARNING_CODES, type JobStage, type JobStatus, type JobWarning } from '../../core/contract/jobs.js';
 import { IsoDateTime, resourceId } from './common.js';
 
 export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
@@ -40,6 +40,10 @@ export const JobViewSchema = z
     startedAt: IsoDateTime.nullable(),
     finishedAt: IsoDateTime.nullable(),
     tokens: z.object({ in: z.int().min(0), out: z.int().min(0) }),
+    version: z.int().min(0).describe("the result's current version (0: the machine's extraction; each correction adds one)"),
+    reviewState: z
+      .enum(JOB_REVIEW_STATES)
+      .describe('unreviewed, in_review (a person is correcting it) or approved; the status says where the pipeline is, this where people are'),
   })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobViewSchema>;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { UserRole } from '../../stores/users.js';
 import { IsoDateTime, resourceId } from './common.js';
 
-export const RoleSchema = z.enum(['admin', 'user']) satisfies z.ZodType<UserRole>;
+export const RoleSchema = z.enum(['admin', 'user', 'reviewer']) satisfies z.ZodType<UserRole>;
 export type Role = z.infer<typeof RoleSchema>;
 
 /** Who is signed in (login answer, GET /me). */

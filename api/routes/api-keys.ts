@@ -46,7 +46,7 @@ apiKeyRoutes.route(
     description:
       'The key is shown once, in this answer; only a hash is kept. It acts as its owner, limited to its `scopes`: ' +
       '`jobs:read` (list jobs, status, results, page views and images, downloads), `jobs:write` (upload, cancel, delete), ' +
-      '`review` (reserved for reviewing and correcting values), `metrics` (`GET /metrics`; administrators only). ' +
+      '`review` (correcting results, approving and reopening them), `metrics` (`GET /metrics`; administrators only). ' +
       'With no `scopes` a key gets `jobs:read` and `jobs:write`. It expires after `expiresInDays` days or at `expiresAt` ' +
       `(at most ${MAX_API_KEY_DAYS} days ahead), by default after API_KEY_DEFAULT_DAYS (90) days. ` +
       "A key's scopes never change: to widen or narrow them, create a new key and revoke the old one. " +

@@ -15,8 +15,11 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, type JobRow, type ListedJob } from '../../stores/jobs.js';
 import { deleteJobHistory, safeFilename } from '../../services/pipeline-client.js';
 import { resultBaseName, workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
-import { getWorkbook, loadJobResult } from '../../stores/extractions.js';
+import { getWorkbook } from '../../stores/extractions.js';
 import { extractionToJson } from '../../library/export/json.js';
+import { buildWorkbook } from '../../library/export/workbook.js';
+import { withReviewStates } from '../../library/review/corrections.js';
+import { loadResultVersion } from '../result-versions.js';
 import { audit } from '../audit.js';
 import { currentUser, type AppContext } from '../context.js';
 import {
@@ -31,6 +34,7 @@ import {
   type JobView,
 } from '../contract/jobs.js';
 import { ExtractionResultSchema } from '../contract/results.js';
+import { ResultVersionQuery } from '../contract/review.js';
 import { ApiError, notFound } from '../errors.js';
 import { RouteGroup } from '../route.js';
 
@@ -55,8 +59,13 @@ export function jobView(j: JobRow): JobView {
     startedAt: iso(j.started_at),
     finishedAt: iso(j.finished_at),
     tokens: { in: j.tokens_in, out: j.tokens_out },
+    version: j.result_version,
+    reviewState: j.review_state,
   };
 }
+
+/** Who sees every user's jobs: administrators and reviewers. */
+export const seesAllJobs = (role: string): boolean => role === 'admin' || role === 'reviewer';
 
 const NO_SUCH_JOB = 'no such job, or not yours';
 const NOT_READY = 'the job has not completed (code NotReady)';
@@ -106,10 +115,10 @@ jobRoutes.route(
   },
   async (ctx, { query: q }) => {
     const user = currentUser(ctx);
-    if (q.owner !== undefined && user.role !== 'admin' && q.owner !== user.id) {
-      throw new ApiError(403, 'Forbidden', "only an administrator can list other users' jobs");
+    if (q.owner !== undefined && !seesAllJobs(user.role) && q.owner !== user.id) {
+      throw new ApiError(403, 'Forbidden', "only an administrator or a reviewer can list other users' jobs");
     }
-    const owner = user.role === 'admin' ? q.owner : user.id;
+    const owner = seesAllJobs(user.role) ? q.owner : user.id;
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     const needsReview = q.needsReview === undefined ? undefined : q.needsReview === 'true';
     const rows = await listJobs({ owner, status: q.status, needsReview, after, limit: q.limit + 1 });
@@ -136,7 +145,9 @@ jobRoutes.route(
     path: '/download/:id',
     tag: 'jobs',
     operationId: 'downloadWorkbook',
-    summary: "The job's Excel workbook",
+    summary: "The job's Excel workbook, of the result's current version",
+    description:
+      'Once a person has corrected or approved the result, the workbook is built from the current version; its Summary names the version and review state.',
     params: JobIdParams,
     answers: { 200: XLSX_ANSWER },
     errors: { 404: NO_SUCH_JOB, 409: NOT_READY },
@@ -144,9 +155,16 @@ jobRoutes.route(
   async (ctx, { params }) => {
     const job = await visibleJob(ctx, params.id);
     requireCompleted(job, 'workbook');
-    const xlsx = await getWorkbook(job.id);
+    // The exported workbook is version 0 as the workflow wrote it; a reviewed result is built afresh.
+    const reviewed = job.result_version > 0 || job.review_state !== 'unreviewed';
+    const xlsx = reviewed ? await buildWorkbook(await loadResultVersion(job)) : await getWorkbook(job.id);
     if (!xlsx) throw notReady(job, 'workbook');
-    await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', size: xlsx.byteLength } });
+    await audit(ctx, {
+      action: 'job.download',
+      targetType: 'job',
+      targetId: job.id,
+      detail: { format: 'xlsx', size: xlsx.byteLength, version: job.result_version },
+    });
     ctx.type = XLSX_TYPE;
     ctx.set('Content-Disposition', contentDisposition(`${resultBaseName(job.filename)}.xlsx`));
     ctx.body = xlsx;
@@ -159,16 +177,29 @@ jobRoutes.route(
     path: '/jobs/:id/result',
     tag: 'jobs',
     operationId: 'getJobResult',
-    summary: 'The extraction as JSON, every value with its page and quote',
+    summary: 'The extraction as JSON, every value with its page, quote and review state',
+    description:
+      'The current version (or `?version=N`, rebuilt from the history). Every value carries `review.state`; a corrected one keeps the ' +
+      "machine's value in `review.original`. The `ETag` is the version, for `If-Match` on `PATCH /jobs/{id}/result`.",
     params: JobIdParams,
-    answers: { 200: { description: 'the extraction', json: ExtractionResultSchema } },
-    errors: { 404: NO_SUCH_JOB, 409: NOT_READY },
+    query: ResultVersionQuery,
+    answers: { 200: { description: 'the extraction', json: ExtractionResultSchema, headers: { ETag: '`"<version>"`' } } },
+    errors: { 404: `${NO_SUCH_JOB}, or no such version`, 409: NOT_READY },
   },
-  async (ctx, { params }) => {
+  async (ctx, { params, query }) => {
     const job = await visibleJob(ctx, params.id);
     requireCompleted(job, 'result');
-    const body = extractionToJson(await loadJobResult(job.id));
-    await audit(ctx, { action: 'job.result_view', targetType: 'job', targetId: job.id });
+    const version = query.version ?? job.result_version;
+    if (version > job.result_version) throw new ApiError(404, 'NotFound', `version ${version} does not exist (the result is at version ${job.result_version})`);
+    const result = await loadResultVersion(job, version);
+    const body = extractionToJson({ ...result, extraction: withReviewStates(result.extraction) });
+    await audit(ctx, {
+      action: 'job.result_view',
+      targetType: 'job',
+      targetId: job.id,
+      ...(query.version === undefined ? {} : { detail: { version } }),
+    });
+    ctx.set('ETag', `"${version}"`);
     ctx.body = body;
   },
 );
@@ -227,7 +258,7 @@ export async function visibleJob(ctx: AppContext, id: string | undefined): Promi
   const user = currentUser(ctx);
   if (!id || !UUID_RE.test(id)) throw notFound('the job');
   const job = await getJob(id.toLowerCase());
-  if (!job || (user.role !== 'admin' && job.owner !== user.id)) throw notFound('the job');
+  if (!job || (!seesAllJobs(user.role) && job.owner !== user.id)) throw notFound('the job');
   return job;
 }
 

@@ -12,7 +12,7 @@
  */
 import { getDocumentBytes, pageWords, type JobRow } from '../../stores/jobs.js';
 import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contract/extraction.js';
-import { loadJobResult } from '../../stores/extractions.js';
+import { loadResultVersion } from '../result-versions.js';
 import { buildCombinedWorkbook } from '../../library/export/workbook.js';
 import { quoteBoxes } from '../../library/extraction/highlight.js';
 import { PREVIEW_DPI, ocrWordsToPageWords, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
@@ -57,7 +57,7 @@ resultRoutes.route(
     const { job, page } = await visiblePage(ctx, params);
     const row = await pageWords(job.id, page);
     if (!row) throw notFound('the page');
-    const source = await loadJobResult(job.id);
+    const source = await loadResultVersion(job);
     let words: PageWord[] = [];
     if (row.source === 'ocr') {
       words = ocrWordsToPageWords(row.words, row.width ?? 0, row.height ?? 0);
@@ -115,8 +115,8 @@ resultRoutes.route(
     path: '/download/combined',
     tag: 'jobs',
     operationId: 'downloadCombinedWorkbook',
-    summary: 'Several completed jobs as one workbook',
-    description: "One Summary row per document; the section sheets stack every document's rows behind a Document column.",
+    summary: 'Several completed jobs as one workbook, each at its current version',
+    description: "One Summary row per document (with its version and review state); the section sheets stack every document's rows behind a Document column.",
     body: CombinedDownloadRequestSchema,
     answers: { 200: XLSX_ANSWER },
     errors: { 404: 'a job does not exist or is not yours', 409: 'a job has not completed (code NotReady)' },
@@ -135,7 +135,7 @@ resultRoutes.route(
       }
       jobs.push(job);
     }
-    const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => loadJobResult(j.id))));
+    const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => loadResultVersion(j))));
     for (const job of jobs) {
       await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', combined: true, documents: jobs.length } });
     }

@@ -9,7 +9,7 @@
  * Results keep the version they were made with: a stored v1 result is read through `upgradeExtraction`.
  */
 import { z } from 'zod';
-import { JOB_WARNING_CODES } from './jobs.js';
+import { JOB_REVIEW_STATES, JOB_WARNING_CODES } from './jobs.js';
 
 export const SCHEMA_VERSION = 'v2' as const;
 /** Every version a stored result may carry; a result keeps the version it was made with. */
@@ -111,6 +111,27 @@ const storedReasons = z
   .array(z.enum(VALUE_CHECKS))
   .optional()
   .describe('why the value deserves a second look (set by verification; empty when nothing was found to doubt)');
+
+/** A value's review by a person: none yet, confirmed, fixed, not in the document, or added because it was missed. */
+export const VALUE_REVIEW_STATES = ['unreviewed', 'accepted', 'corrected', 'rejected', 'added'] as const;
+export type ValueReviewState = (typeof VALUE_REVIEW_STATES)[number];
+
+/**
+ * Set by the review service (library/review), never by the model nor by a patch directly except `state`
+ * (accepted, rejected, unreviewed). Absent on a value nobody has looked at.
+ */
+const storedReview = z
+  .strictObject({
+    state: z.enum(VALUE_REVIEW_STATES),
+    by: z.string().optional().describe('username of the person who set the state'),
+    at: z.iso.datetime().optional().describe('when the state was set'),
+    original: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("the machine's value as extracted (the field or item of version 0, without its review), kept beside a corrected one"),
+  })
+  .optional()
+  .describe('what a person decided about the value; absent or `unreviewed`: nobody has yet');
 
 const CONFIDENCE = 'how sure you are, from 0 to 1';
 const modelConfidence = z
@@ -269,8 +290,8 @@ function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Clos
   };
 }
 
-const storedSections = sections(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons });
-const storedSectionsV1 = sectionsV1(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons });
+const storedSections = sections(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons, review: storedReview });
+const storedSectionsV1 = sectionsV1(storedEvidence, storedConfidence, closedObject, { reasons: storedReasons, review: storedReview });
 
 // ---------------------------------------------------------------------------------------------------
 // The stored extraction
@@ -283,6 +304,8 @@ export type ExtractionV1 = z.infer<typeof ExtractionV1Schema>;
 
 /** Where a value came from: 1-based page number and a verbatim quote from that page. */
 export type Evidence = z.infer<typeof storedEvidence>;
+/** A person's decision about one value (see `storedReview`). */
+export type ValueReview = NonNullable<z.infer<typeof storedReview>>;
 /** A single-valued field (of `document`, `patient`, ...): a value (or null) with its evidence and confidence. */
 export type Field<T> = Omit<Extraction['patient']['name'], 'value'> & { value: T | null };
 export type Diagnosis = Extraction['diagnoses'][number];
@@ -532,6 +555,10 @@ export const ExtractionDownloadSchema = z
     model: z.string().nullable(),
     extracted_at: z.iso.datetime().nullable(),
     needs_review: z.boolean().describe('true when a warning says a person should look before trusting the values'),
+    version: z.int().min(0).describe("the result's version: 0 is the machine's extraction, each correction adds one"),
+    review_state: z.enum(JOB_REVIEW_STATES).describe('unreviewed, in_review (a person is correcting it) or approved (signed off; frozen until reopened)'),
+    approved_by: z.string().nullable().describe('who approved the result (null unless approved)'),
+    approved_at: z.iso.datetime().nullable(),
     warnings: z.array(
       z.strictObject({
         code: z.enum(JOB_WARNING_CODES),

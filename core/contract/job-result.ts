@@ -1,6 +1,6 @@
 /** A finished job's result as every exporter reads it (workbook, JSON, later FHIR). */
 import type { Extraction, SchemaVersion } from './extraction.js';
-import type { ExtractionProvider, JobWarning } from './jobs.js';
+import type { ExtractionProvider, JobReviewState, JobWarning } from './jobs.js';
 
 export interface PageSource {
   page: number;
@@ -23,4 +23,14 @@ export interface JobResult {
   /** What a reviewer should know before trusting the result (empty when nothing is wrong). */
   warnings: JobWarning[];
   needsReview: boolean;
+  /** Which version this is and where people stand with it; absent (a CLI run): version 0, nobody reviewed it. */
+  review?: ResultReview;
+}
+
+export interface ResultReview {
+  /** 0 is the machine's extraction; each correction adds one. */
+  version: number;
+  state: JobReviewState;
+  approvedBy: string | null;
+  approvedAt: Date | null;
 }

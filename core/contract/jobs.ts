@@ -49,6 +49,10 @@ export interface JobWarning {
   page?: number;
 }
 
+/** Where a completed job stands with people: nobody has looked, someone is correcting, or signed off (frozen). */
+export const JOB_REVIEW_STATES = ['unreviewed', 'in_review', 'approved'] as const;
+export type JobReviewState = (typeof JOB_REVIEW_STATES)[number];
+
 export interface JobError {
   code: string;
   message: string;

@@ -4,7 +4,7 @@ import { SCHEMA_VERSION } from '../../core/contract/extraction.js';
 import type { JobResult } from '../../core/contract/job-result.js';
 import { isValidDate } from './cells.js';
 
-/** The downloadable JSON: the same data as the workbook, with every value's evidence. A deep copy. */
+/** The downloadable JSON: the same data as the workbook, with every value's evidence and review. A deep copy. */
 export function extractionToJson(doc: JobResult): ExtractionDownload {
   const x = structuredClone(doc.extraction);
   return {
@@ -18,6 +18,10 @@ export function extractionToJson(doc: JobResult): ExtractionDownload {
     model: doc.model ?? null,
     extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
     needs_review: doc.needsReview,
+    version: doc.review?.version ?? 0,
+    review_state: doc.review?.state ?? 'unreviewed',
+    approved_by: doc.review?.approvedBy ?? null,
+    approved_at: doc.review?.approvedAt ? doc.review.approvedAt.toISOString() : null,
     warnings: doc.warnings.map((w) => ({ ...w })),
     document: x.document,
     patient: x.patient,

@@ -8,14 +8,17 @@
  * Every row carries its evidence (page, quote), its confidence and a `Check` column that says in plain words
  * why a value deserves a second look (its reasons, set by verification); such rows are filled with a
  * colour and counted in the Summary, which also shows the job's warnings. `Pages` lists where each page's
- * text came from and, for OCR pages, how sure the OCR was.
+ * text came from and, for OCR pages, how sure the OCR was. A reviewed result says so: the Summary names its
+ * version, review state and approver and counts corrected, rejected and added values; each row's `Review`
+ * column says who accepted, corrected (with what the machine had read), rejected or added it, and a rejected
+ * row is struck through.
  *
  * Cells are typed: numbers are numbers, ISO dates are Excel dates, confidence is a 0% number, pages are
  * integers. Every string cell goes through `safeText`, which neutralises spreadsheet-formula injection.
  * Nothing but the extraction (values and their quotes) is written: never the raw page text.
  */
 import ExcelJS from 'exceljs';
-import type { DocumentType, Evidence, Extraction, ValueCheck } from '../../core/contract/extraction.js';
+import type { DocumentType, Evidence, Extraction, ValueCheck, ValueReview } from '../../core/contract/extraction.js';
 import { VALUE_CHECK_LABELS } from '../../core/contract/extraction.js';
 import { reasonsOf } from '../extraction/grounding/index.js';
 import { toCell, type CellIn, type Kind, type Raw } from './cells.js';
@@ -83,6 +86,7 @@ const FILLS: Record<1 | 2, ExcelJS.Fill> = {
   1: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFEB9C' } }, // light yellow: check it
   2: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF8CBAD' } }, // light red: a check failed
 };
+const REJECTED_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFEDEDED' } }; // grey: not in the document
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
 
 // ---------------------------------------------------------------------------------------------------
@@ -98,6 +102,8 @@ interface Column {
 interface Row {
   cells: CellIn[];
   severity: 0 | 1 | 2;
+  /** A value a person rejected (not in the document): struck through. */
+  rejected?: boolean;
   /** Column indexes (0-based) to fill regardless of the row's severity. */
   highlight?: number[];
 }
@@ -107,12 +113,14 @@ const EVIDENCE_COLUMNS: Column[] = [
   { header: 'Quote', kind: 'text', wrapWidth: 60 },
   { header: 'Confidence', kind: 'confidence' },
   { header: 'Check', kind: 'text' },
+  { header: 'Review', kind: 'text', wrapWidth: 40 },
 ];
 
 interface ItemBase {
   evidence: Evidence;
   confidence: number;
   reasons?: ValueCheck[] | undefined;
+  review?: ValueReview | undefined;
 }
 
 interface SectionDef {
@@ -237,7 +245,7 @@ interface ScalarField {
   section: 'Document' | 'Patient' | 'Encounter' | 'Insurance' | 'Claim totals';
   label: string;
   kind: Kind;
-  get(x: Extraction): { value: unknown; evidence: Evidence | null; confidence: number; reasons?: ValueCheck[] | undefined };
+  get(x: Extraction): { value: unknown; evidence: Evidence | null; confidence: number; reasons?: ValueCheck[] | undefined; review?: ValueReview | undefined };
   display?(v: string | null): string | null;
 }
 
@@ -303,6 +311,13 @@ const SUMMARY_COLUMNS: Column[] = [
   { header: 'Needs review', kind: 'text' },
   { header: 'Warnings', kind: 'text', wrapWidth: 60 },
   { header: 'Lowest OCR confidence', kind: 'value' },
+  { header: 'Result version', kind: 'count' },
+  { header: 'Review state', kind: 'text' },
+  { header: 'Approved by', kind: 'text' },
+  { header: 'Approved at (UTC)', kind: 'timestamp' },
+  { header: 'Corrected values', kind: 'count' },
+  { header: 'Rejected values', kind: 'count' },
+  { header: 'Added values', kind: 'count' },
 ];
 const FLAGGED_COLUMN = SUMMARY_COLUMNS.findIndex((c) => c.header === 'Flagged values');
 /** Needs review and Warnings, filled when the job needs a person's look. */
@@ -317,13 +332,33 @@ const PAGES_COLUMNS: Column[] = [
 /** An OCR confidence (0–100) as the workbook shows it: one decimal. */
 const ocrFigure = (c: number | null | undefined): number | null => (typeof c === 'number' && Number.isFinite(c) ? Math.round(c * 10) / 10 : null);
 
-function evidenceCells(evidence: Evidence | null | undefined, confidence: number | null, r: Review): Raw[] {
+function evidenceCells(evidence: Evidence | null | undefined, confidence: number | null, r: Review, review: ValueReview | undefined, current: object): Raw[] {
   return [
     evidence && Number.isInteger(evidence.page) ? evidence.page : null,
     evidence ? evidence.quote : null,
     confidence,
     r.checks.length ? r.checks.join('; ') : null,
+    reviewText(review, current),
   ];
+}
+
+const REVIEW_STATE_LABELS = { unreviewed: 'Unreviewed', in_review: 'In review', approved: 'Approved' } as const;
+/** Parts of a value that are not what a person corrects. */
+const NOT_CORRECTED = new Set(['evidence', 'confidence', 'reasons', 'review']);
+
+/** The Review column: who decided what, and for a correction what the machine had read. */
+function reviewText(review: ValueReview | undefined, current: object): string | null {
+  if (!review || review.state === 'unreviewed') return null;
+  const who = review.by ? ` by ${review.by}` : '';
+  if (review.state !== 'corrected' || !review.original) return `${review.state}${who}`;
+  const now = current as Record<string, unknown>;
+  const was = Object.entries(review.original)
+    .filter(([k, v]) => !NOT_CORRECTED.has(k) && JSON.stringify(v) !== JSON.stringify(now[k]))
+    .map(
+      ([k, v]) =>
+        `${k === 'value' ? '' : `${k.replace(/_/g, ' ')}: `}${v === null || v === undefined ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v)}`,
+    );
+  return `corrected${who}${was.length ? `; machine read ${was.join(', ')}` : ''}`;
 }
 
 interface DocRows {
@@ -338,12 +373,21 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
   const x = doc.extraction;
   const lead: Raw[] = combined ? [doc.filename] : [];
   let flagged = 0;
+  const reviewed = { corrected: 0, rejected: 0, added: 0 };
+  const count = (review: ValueReview | undefined) => {
+    if (review && (review.state === 'corrected' || review.state === 'rejected' || review.state === 'added')) reviewed[review.state]++;
+  };
 
   const sections = SECTIONS.map((s) =>
     s.items(x).map(({ item, cells }): Row => {
       const r = review(item, threshold);
       if (r.severity) flagged++;
-      return { cells: [...lead, ...cells, ...evidenceCells(item.evidence, item.confidence, r)], severity: r.severity };
+      count(item.review);
+      return {
+        cells: [...lead, ...cells, ...evidenceCells(item.evidence, item.confidence, r, item.review, item)],
+        severity: r.severity,
+        rejected: item.review?.state === 'rejected',
+      };
     }),
   );
 
@@ -355,9 +399,17 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
       const r: Review = value === null ? { checks: [], severity: 0 } : review(field, threshold);
       if (r.severity) flagged++;
       const confidence = value === null && !field.evidence ? null : field.confidence;
+      count(field.review);
       return {
-        cells: [...lead, ...(withSection ? [f.section] : []), f.label, { kind: f.kind, v: value }, ...evidenceCells(field.evidence, confidence, r)],
+        cells: [
+          ...lead,
+          ...(withSection ? [f.section] : []),
+          f.label,
+          { kind: f.kind, v: value },
+          ...evidenceCells(field.evidence, confidence, r, field.review, field),
+        ],
         severity: r.severity,
+        rejected: field.review?.state === 'rejected',
       };
     });
   const fields = fieldRows(SCALAR_FIELDS, true);
@@ -388,6 +440,13 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
       doc.needsReview ? 'Yes' : 'No',
       doc.warnings.length ? doc.warnings.map((w) => (w.page ? `page ${w.page}: ${w.message}` : w.message)).join('\n') : null,
       ocrPages.length ? Math.min(...ocrPages) : null,
+      doc.review?.version ?? 0,
+      REVIEW_STATE_LABELS[doc.review?.state ?? 'unreviewed'],
+      doc.review?.approvedBy ?? null,
+      doc.review?.approvedAt ?? null,
+      reviewed.corrected,
+      reviewed.rejected,
+      reviewed.added,
     ],
     severity: 0,
     highlight: [...(flagged > 0 ? [FLAGGED_COLUMN] : []), ...(doc.needsReview || doc.warnings.length > 0 ? REVIEW_COLUMNS : [])],
@@ -424,7 +483,10 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: R
       if (out.numFmt) cell.numFmt = out.numFmt;
       cell.alignment = col.wrapWidth ? { vertical: 'top', wrapText: true } : { vertical: 'top' };
       const sev = row.highlight?.includes(i) ? 1 : row.severity;
-      if (sev) cell.fill = FILLS[sev];
+      if (row.rejected) {
+        cell.font = { strike: true, color: { argb: 'FF7F7F7F' } };
+        cell.fill = REJECTED_FILL;
+      } else if (sev) cell.fill = FILLS[sev];
       widths[i] = Math.max(widths[i] ?? 0, out.width);
     });
     wsRow.commit();

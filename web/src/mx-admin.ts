@@ -15,7 +15,7 @@ import './mx-api-keys.js';
 /** The rule api/auth/passwords.ts enforces, said before anyone has to guess it. */
 const when = (iso: string) => new Date(iso).toLocaleString();
 
-type Role = 'admin' | 'user';
+type Role = 'admin' | 'user' | 'reviewer';
 
 export class MxAdmin extends LitElement {
   static override properties = {
@@ -71,7 +71,7 @@ export class MxAdmin extends LitElement {
           <label>New username <input name="username" required autocomplete="off" minlength="3" maxlength="64" /></label>
           <label>New user's password <input name="password" type="password" required autocomplete="new-password" aria-describedby="pw-rule" /></label>
           <label>New user's role
-            <select name="role"><option value="user" selected>user</option><option value="admin">admin</option></select>
+            <select name="role"><option value="user" selected>user</option><option value="reviewer">reviewer</option><option value="admin">admin</option></select>
           </label>
           <button type="submit" ?disabled=${this.busy}>Create user</button>
         </form>
@@ -86,6 +86,7 @@ export class MxAdmin extends LitElement {
                 <td data-label="Role">
                   <select aria-label="role of ${u.username}" .value=${u.role} ?disabled=${self} @change=${(e: Event) => this.setRole(u, (e.target as HTMLSelectElement).value as Role)}>
                     <option value="user" ?selected=${u.role === 'user'}>user</option>
+                    <option value="reviewer" ?selected=${u.role === 'reviewer'}>reviewer</option>
                     <option value="admin" ?selected=${u.role === 'admin'}>admin</option>
                   </select>
                 </td>
@@ -218,7 +219,7 @@ export class MxAdmin extends LitElement {
   }
 
   private setRole(u: AdminUser, role: Role): Promise<boolean> {
-    return this.run(() => updateUser(u.id, { role }), `${u.username} is now ${role === 'admin' ? 'an admin' : 'a user'}`);
+    return this.run(() => updateUser(u.id, { role }), `${u.username} is now ${role === 'admin' ? 'an admin' : role === 'reviewer' ? 'a reviewer' : 'a user'}`);
   }
 
   /** For a lost authenticator: the user then signs in with the password alone and may enrol again. */

@@ -128,7 +128,7 @@ export class MxJobs extends LitElement {
   }
 
   override render() {
-    const admin = currentUser()?.role === 'admin';
+    const seesAll = ['admin', 'reviewer'].includes(currentUser()?.role ?? ''); // they see every user's jobs
     return html`
       <section aria-labelledby="jobs-title">
         <div class="head">
@@ -162,7 +162,7 @@ export class MxJobs extends LitElement {
                     <tr>
                       <th scope="col"><span class="sr-only">Select</span></th>
                       <th scope="col">File</th>
-                      ${admin ? html`<th scope="col">Owner</th>` : null}
+                      ${seesAll ? html`<th scope="col">Owner</th>` : null}
                       <th scope="col">Stage</th>
                       <th scope="col">Pages</th>
                       <th scope="col">Elapsed</th>
@@ -171,7 +171,7 @@ export class MxJobs extends LitElement {
                     </tr>
                   </thead>
                   <tbody>
-                    ${this.jobs.map((j) => this.row(j, admin))}
+                    ${this.jobs.map((j) => this.row(j, seesAll))}
                   </tbody>
                 </table>
               </div>`
@@ -180,7 +180,7 @@ export class MxJobs extends LitElement {
     `;
   }
 
-  private row(j: Job, admin: boolean) {
+  private row(j: Job, seesAll: boolean) {
     const { pagesDone, pagesTotal } = j.progress;
     const finished = FINISHED.has(j.status);
     const progress =
@@ -202,7 +202,7 @@ export class MxJobs extends LitElement {
         }
       </td>
       <td class="file" data-label="File">${j.filename}</td>
-      ${admin ? html`<td class="owner" data-label="Owner">${j.ownerName ?? j.owner}</td>` : null}
+      ${seesAll ? html`<td class="owner" data-label="Owner">${j.ownerName ?? j.owner}</td>` : null}
       <td data-label="Stage">${finished ? '–' : ((j.stage && STAGE[j.stage]) ?? 'waiting')}</td>
       <td data-label="Pages">${progress}</td>
       <td data-label="Elapsed" class="elapsed">
