@@ -533,7 +533,8 @@ describe('web UI in a real browser', () => {
     assert.equal((await call(api!.url, 'GET', '/me', { token })).status, 200);
     await page.getByRole('button', { name: 'Logout' }).click();
     await loginForm().waitFor();
-    assert.equal(await page.evaluate('sessionStorage.getItem("mx.token")'), null);
+    // the form shows at once; the token goes when the server has answered the logout
+    await page.waitForFunction('sessionStorage.getItem("mx.token") === null', undefined, { timeout: 10_000 });
     const me = await call(api!.url, 'GET', '/me', { token });
     assert.equal(me.status, 401);
     // Nothing keeps polling with the old token after logout.

@@ -28,9 +28,11 @@ import type { JobList, JobView } from '../../api/contract/jobs.js';
 import type { UploadedJob } from '../../api/contract/upload.js';
 import type { CombinedDownloadRequest, ExtractionResult, PageView } from '../../api/contract/results.js';
 import type { Role, User, UserAccount, UserCreate, UserList, UserUpdate } from '../../api/contract/users.js';
+import type { PatchOperation, ReviewRequest, ReviewStatus } from '../../api/contract/review.js';
 
 export type { ExtractionResult, MfaEnrolment, MfaStatus, PageView, UploadedJob, User };
-export type { Evidence, Field } from '../../core/contract/extraction.js';
+export type { Evidence, Field, ValueReview } from '../../core/contract/extraction.js';
+export type { PatchOperation };
 export type Job = JobView;
 export type JobStatus = JobView['status'];
 export type JobWarning = JobView['warnings'][number];
@@ -102,16 +104,23 @@ async function errorFrom(res: Response): Promise<ApiError> {
 }
 
 /** An authenticated request; a 401 ends the session. The area modules (api-*.ts) build on it. */
-export async function request(method: string, path: string, init: { json?: object } = {}): Promise<Response> {
+export async function request(
+  method: string,
+  path: string,
+  init: { json?: object; patch?: readonly PatchOperation[]; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const authorization = authorizationHeader();
   if (!authorization) {
     throw new ApiError(401, 'NotSignedIn', 'sign in first');
   }
-  const headers: Record<string, string> = { authorization };
+  const headers: Record<string, string> = { ...init.headers, authorization };
   let body: string | undefined;
   if (init.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.json);
+  } else if (init.patch !== undefined) {
+    headers['content-type'] = 'application/json-patch+json';
+    body = JSON.stringify(init.patch);
   }
   let res: Response;
   try {
@@ -230,10 +239,25 @@ export async function listJobs(status?: JobStatus, opts: { needsReview?: boolean
   return body.jobs;
 }
 
-/** `GET /jobs/:id/result`: extraction schema v1 with evidence. */
+/** `GET /jobs/:id/result`: the current version, every value with its evidence and review state. */
 export async function getResult(id: string): Promise<ExtractionResult> {
   const res = await request('GET', `/jobs/${encodeURIComponent(id)}/result`);
   return (await res.json()) as ExtractionResult;
+}
+
+/** `PATCH /jobs/:id/result`: a correction against `version`; the answer is the next version. */
+export async function correctResult(id: string, version: number, ops: readonly PatchOperation[]): Promise<ExtractionResult> {
+  const res = await request('PATCH', `/jobs/${encodeURIComponent(id)}/result`, { patch: ops, headers: { 'if-match': `"${version}"` } });
+  return (await res.json()) as ExtractionResult;
+}
+
+/** `POST /jobs/:id/review`: approve (freezes corrections) or reopen. */
+export async function setReviewState(id: string, state: ReviewRequest['state'], version?: number): Promise<ReviewStatus> {
+  const res = await request('POST', `/jobs/${encodeURIComponent(id)}/review`, {
+    json: { state } satisfies ReviewRequest,
+    headers: version === undefined ? {} : { 'if-match': `"${version}"` },
+  });
+  return (await res.json()) as ReviewStatus;
 }
 
 /** `GET /jobs/:id/pages/:page`: where each quote cited on the page sits on it (boxes as page fractions). */

@@ -7,7 +7,19 @@
  * Escape) fires `close`; Escape closes an open page first.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import { ApiError, getResult, type Evidence, type ExtractionResult, type Field, type Job } from './api.js';
+import {
+  ApiError,
+  correctResult,
+  getResult,
+  setReviewState,
+  type Evidence,
+  type ExtractionResult,
+  type Field,
+  type Job,
+  type PatchOperation,
+  type ValueReview,
+} from './api.js';
+import { addItem, edit, progress, reviewOrder, setState, typedValue, unitAt, type Action, type ReviewValue, type SectionId } from './review.js';
 import './mx-page-view.js';
 import { bannerStyles, buttonStyles, panelStyles, tableStyles } from './shared-styles.js';
 import type { ValueCheck } from '../../core/contract/extraction.js';
@@ -35,12 +47,15 @@ type ListId = keyof Pick<
 type Item<K extends ListId> = ExtractionResult[K][number];
 /** The properties of an item that a cell shows as they are. */
 type CellKey<T> = { [P in keyof T]-?: T[P] extends Cell ? P : never }[keyof T] & string;
-type ListItem = { evidence: Evidence; confidence: number; reasons?: ValueCheck[] | undefined };
+type ListItem = { evidence: Evidence; confidence: number; reasons?: ValueCheck[] | undefined; review?: ValueReview | undefined };
 interface Column {
   label: string;
   key: string;
+  /** A number where the document prints one: typed text is read as a number. */
+  numeric: boolean;
   get: (item: ListItem) => Cell;
 }
+const NUMERIC_KEYS: ReadonlySet<string> = new Set(['value', 'units', 'charge']);
 interface ListSpec {
   id: ListId;
   title: string;
@@ -49,7 +64,11 @@ interface ListSpec {
 
 /** One list section; each column is [heading, the item's property it shows]. */
 function listSpec<K extends ListId>(id: K, title: string, columns: Array<[label: string, key: CellKey<Item<K>>]>): ListSpec {
-  return { id, title, columns: columns.map(([label, key]) => ({ label, key, get: (item) => (item as Item<K>)[key] as Cell })) };
+  return {
+    id,
+    title,
+    columns: columns.map(([label, key]) => ({ label, key, numeric: NUMERIC_KEYS.has(key), get: (item) => (item as Item<K>)[key] as Cell })),
+  };
 }
 
 const LISTS = [
@@ -159,12 +178,49 @@ export function flagsOf(v: { evidence: Evidence | null; confidence: number; reas
 
 const text = (v: Cell) => (v === null || v === undefined || v === '' ? '–' : String(v));
 
+/** The keys of the review screen, for the `?` panel. */
+const KEYS: Array<[string, string]> = [
+  ['J / K', 'next / previous value (flagged ones first)'],
+  ['Enter', 'accept the value'],
+  ['E', 'edit the value in place (Enter saves, Escape cancels)'],
+  ['X', 'reject the value (not in the document)'],
+  ['A', 'add a missing item to this list, on the page shown'],
+  ['Shift+Enter', 'accept every remaining unflagged value'],
+  ['Ctrl+Z', 'undo your last change'],
+  ['?', 'show or hide these keys'],
+  ['Escape', 'close the editor, the page, or the result'],
+];
+
+const STATE_WORDS: Record<ValueReview['state'], string> = {
+  unreviewed: '',
+  accepted: 'accepted',
+  corrected: 'corrected',
+  rejected: 'rejected',
+  added: 'added',
+};
+
+/** What a person sees of a value's review: the state, who, and for a correction what the machine read. */
+function reviewWords(r: ValueReview | undefined, current: Record<string, unknown>): string {
+  if (!r || r.state === 'unreviewed') return '';
+  const who = r.by ? ` by ${r.by}` : '';
+  if (r.state !== 'corrected' || !r.original) return `${STATE_WORDS[r.state]}${who}`;
+  const was = Object.entries(r.original)
+    .filter(([k, v]) => !['evidence', 'confidence', 'reasons', 'review'].includes(k) && JSON.stringify(v) !== JSON.stringify(current[k]))
+    .map(([, v]) => (v === null || v === undefined ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v)));
+  return `corrected${who}${was.length ? ` (machine: ${was.join(', ')})` : ''}`;
+}
+
 export class MxResult extends LitElement {
   static override properties = {
     job: { attribute: false },
     result: { state: true },
     error: { state: true },
     viewing: { state: true },
+    current: { state: true },
+    editing: { state: true },
+    adding: { state: true },
+    said: { state: true },
+    showKeys: { state: true },
   };
 
   declare job: Job | null;
@@ -172,7 +228,18 @@ export class MxResult extends LitElement {
   declare error: string;
   /** The page shown beside the tables, and the quote to highlight on it. */
   declare viewing: { page: number; quote: string | null } | null;
+  /** The value the keys act on (its path), and the one being edited. */
+  declare current: string | null;
+  declare editing: string | null;
+  /** A missed item being added: to which list, on which page. */
+  declare adding: { list: ListId; page: number } | null;
+  /** The live region's words: what was saved, or why not. */
+  declare said: string;
+  declare showKeys: boolean;
   private loadedFor: string | null = null;
+  /** Patches that undo this reviewer's changes, newest last. */
+  private undoStack: PatchOperation[][] = [];
+  private saving = false;
 
   constructor() {
     super();
@@ -180,6 +247,11 @@ export class MxResult extends LitElement {
     this.result = null;
     this.error = '';
     this.viewing = null;
+    this.current = null;
+    this.editing = null;
+    this.adding = null;
+    this.said = '';
+    this.showKeys = false;
   }
 
   static override styles = [
@@ -285,14 +357,99 @@ export class MxResult extends LitElement {
       font-size: 0.85rem;
       min-width: 2rem;
     }
+    tr.current {
+      outline: 2px solid var(--mx-accent, #1d4ed8);
+      outline-offset: -2px;
+    }
+    tr.rejected td {
+      text-decoration: line-through;
+      color: var(--mx-muted, #475569);
+    }
+    .state {
+      font-size: 0.78rem;
+      white-space: nowrap;
+    }
+    .state.corrected,
+    .state.added {
+      color: #1e40af;
+    }
+    .state.accepted {
+      color: #166534;
+    }
+    .reviewbar {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.5rem 0.75rem;
+      margin: 0.25rem 0 0.5rem;
+    }
+    .said {
+      min-height: 1.2em;
+      margin: 0;
+      font-size: 0.88rem;
+    }
+    .keys {
+      margin: 0.25rem 0 0.75rem;
+      padding: 0.5rem 0.75rem;
+      border: 1px solid var(--mx-border, #cbd5e1);
+      border-radius: 4px;
+    }
+    .keys dl {
+      display: grid;
+      grid-template-columns: max-content 1fr;
+      gap: 0.15rem 0.75rem;
+      margin: 0;
+    }
+    .keys dt {
+      font-weight: 600;
+    }
+    input.cell {
+      width: 100%;
+      min-width: 5rem;
+      font: inherit;
+    }
   `,
   ];
 
   private readonly onKey = (e: KeyboardEvent) => {
-    if (e.key !== 'Escape') return;
-    e.preventDefault();
-    if (this.viewing) this.closePage();
-    else this.close();
+    const typing = e.composedPath().some((t) => t instanceof HTMLElement && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT'));
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      if (this.editing || this.adding) this.stopEditing();
+      else if (this.showKeys) this.showKeys = false;
+      else if (this.viewing) this.closePage();
+      else this.close();
+      return;
+    }
+    if (typing || e.altKey || e.metaKey || !this.result) return;
+    const key = e.key.toLowerCase();
+    if (e.ctrlKey) {
+      if (key === 'z') {
+        e.preventDefault();
+        void this.undo();
+      }
+      return;
+    }
+    const act: Record<string, () => void> = {
+      j: () => this.move(1),
+      k: () => this.move(-1),
+      e: () => this.startEditing(),
+      x: () => this.decide('rejected'),
+      a: () => this.startAdding(),
+      '?': () => (this.showKeys = !this.showKeys),
+    };
+    const origin = e.composedPath()[0];
+    if (e.key === 'Enter' && !(origin instanceof HTMLButtonElement || origin instanceof HTMLAnchorElement)) {
+      e.preventDefault();
+      if (e.shiftKey) void this.acceptRemaining();
+      else this.decide('accepted');
+      return;
+    }
+    const run = act[e.key === '?' ? '?' : key];
+    if (run) {
+      e.preventDefault();
+      run();
+    }
   };
 
   override connectedCallback(): void {
@@ -312,6 +469,8 @@ export class MxResult extends LitElement {
       this.result = null;
       this.error = '';
       this.viewing = null;
+      this.current = null;
+      this.undoStack = [];
       if (id) void this.load(id);
     }
   }
@@ -334,6 +493,210 @@ export class MxResult extends LitElement {
       if (this.loadedFor === id)
         this.error = `the result could not be loaded: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Review
+
+  private values(): ReviewValue[] {
+    return this.result ? reviewOrder(this.result, (u, has) => flagsOf(u as unknown as ListItem, has).length > 0) : [];
+  }
+
+  private get frozen(): boolean {
+    return this.result?.review_state === 'approved';
+  }
+
+  /** J/K: the next or previous value in review order; the page follows with the value's quote. */
+  private move(step: 1 | -1): void {
+    const values = this.values();
+    if (values.length === 0) return;
+    const at = values.findIndex((v) => v.path === this.current);
+    const next = values[at < 0 ? (step === 1 ? 0 : values.length - 1) : Math.min(values.length - 1, Math.max(0, at + step))]!;
+    this.focusValue(next);
+  }
+
+  private focusValue(v: ReviewValue): void {
+    this.current = v.path;
+    if (v.page) this.viewing = { page: v.page, quote: v.quote };
+    void this.updateComplete.then(() => {
+      const row = this.renderRoot.querySelector<HTMLElement>(`tr[data-path="${v.path}"]`);
+      row?.scrollIntoView({ block: 'nearest' });
+      row?.focus({ preventScroll: true });
+    });
+  }
+
+  private currentValue(): ReviewValue | undefined {
+    return this.values().find((v) => v.path === this.current);
+  }
+
+  private refuseWhenFrozen(): boolean {
+    if (!this.frozen) return false;
+    this.said = 'The result is approved: reopen it to make changes.';
+    return true;
+  }
+
+  private decide(state: 'accepted' | 'rejected'): void {
+    const v = this.currentValue();
+    if (!v) {
+      this.said = 'Press J to go to the first value.';
+      return;
+    }
+    if (this.refuseWhenFrozen()) return;
+    void this.save(setState([v], state, `${state === 'accepted' ? 'Accepted' : 'Rejected'} ${this.nameOf(v)}.`), () => this.move(1));
+  }
+
+  private async acceptRemaining(): Promise<void> {
+    if (this.refuseWhenFrozen()) return;
+    const rest = this.values().filter((v) => !v.flagged && v.state === 'unreviewed');
+    if (rest.length === 0) {
+      this.said = 'No unflagged value is left to accept.';
+      return;
+    }
+    await this.save(setState(rest, 'accepted', `Accepted ${rest.length} unflagged value${rest.length === 1 ? '' : 's'}.`));
+  }
+
+  private startEditing(): void {
+    if (!this.current || this.refuseWhenFrozen()) return;
+    this.editing = this.current;
+    // the value itself first (a lab row's result, not its panel)
+    void this.updateComplete.then(() =>
+      (this.renderRoot.querySelector<HTMLInputElement>('input.cell[name="value"]') ?? this.renderRoot.querySelector<HTMLInputElement>('input.cell'))?.select(),
+    );
+  }
+
+  private startAdding(): void {
+    if (this.refuseWhenFrozen()) return;
+    const v = this.currentValue();
+    const list = (v && LISTS.some((l) => l.id === v.group) ? v.group : 'lab_results') as ListId;
+    const page = this.viewing?.page ?? v?.page ?? 1;
+    this.adding = { list, page };
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>('tr.adding input.cell')?.focus());
+  }
+
+  private stopEditing(): void {
+    const path = this.editing;
+    this.editing = null;
+    this.adding = null;
+    if (path) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`tr[data-path="${path}"]`)?.focus());
+  }
+
+  /** Enter in the editor: the typed cells become a correction of the value's changed parts. */
+  private saveEdit(row: HTMLElement): void {
+    const path = this.editing;
+    if (!path || !this.result) return;
+    const unit = unitAt(this.result, path);
+    if (!unit) return;
+    const changes: Record<string, unknown> = {};
+    for (const input of row.querySelectorAll<HTMLInputElement>('input.cell')) changes[input.name] = typedValue(input.value, unit[input.name]);
+    const v = this.currentValue();
+    const action = edit(path, unit, changes, `Corrected ${v ? this.nameOf(v) : 'the value'}.`);
+    this.editing = null;
+    if (!action) {
+      this.said = 'Nothing changed.';
+      return;
+    }
+    void this.save(action);
+  }
+
+  private saveAdd(row: HTMLElement): void {
+    if (!this.adding || !this.result) return;
+    const { list, page } = this.adding;
+    const spec = LISTS.find((l) => l.id === list)!;
+    const item: Record<string, unknown> = {};
+    let quote = '';
+    for (const input of row.querySelectorAll<HTMLInputElement>('input.cell')) {
+      if (input.name === 'quote') quote = input.value.trim();
+      else item[input.name] = typedValue(input.value, spec.columns.find((c) => c.key === input.name)?.numeric ? 0 : null);
+    }
+    const index = this.result[list].length;
+    this.adding = null;
+    void this.save(addItem(list, index, item, page, quote, `Added an item to ${spec.title.toLowerCase()} on page ${page}.`), () => {
+      const added = this.values().find((v) => v.path === `/${list}/${index}`);
+      if (added) this.focusValue(added);
+    });
+  }
+
+  private async undo(): Promise<void> {
+    const ops = this.undoStack.at(-1);
+    if (!ops) {
+      this.said = 'Nothing to undo.';
+      return;
+    }
+    if (this.refuseWhenFrozen()) return;
+    if (await this.send(ops, 'Undone.')) this.undoStack.pop();
+  }
+
+  private async save(action: Action, then?: () => void): Promise<void> {
+    if (await this.send(action.ops, action.said)) {
+      this.undoStack.push(action.undo);
+      then?.();
+    }
+  }
+
+  /** One correction to the server, against the version on screen. A stale version reloads and says so. */
+  private async send(ops: PatchOperation[], said: string): Promise<boolean> {
+    const r = this.result;
+    const id = this.job?.id;
+    if (!r || !id || this.saving) return false;
+    this.saving = true;
+    try {
+      this.result = await correctResult(id, r.version, ops);
+      this.said = `${said} Saved as version ${this.result.version}.`;
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 412 || err.code === 'VersionConflict')) {
+        this.result = await getResult(id);
+        this.said = 'Someone else changed this result meanwhile: it is reloaded; make your change again.';
+      } else {
+        this.said = `Not saved: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
+      }
+      return false;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  private async setApproval(state: 'approved' | 'in_review'): Promise<void> {
+    const id = this.job?.id;
+    const r = this.result;
+    if (!id || !r) return;
+    try {
+      await setReviewState(id, state, r.version);
+      this.result = await getResult(id);
+      this.said = state === 'approved' ? `Approved version ${r.version}.` : 'Reopened for review.';
+    } catch (err) {
+      this.said = `Not saved: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
+    }
+  }
+
+  /** A value's name for the live region: its field label or its list's first column. */
+  private nameOf(v: ReviewValue): string {
+    const unit = this.result ? unitAt(this.result, v.path) : undefined;
+    const spec = LISTS.find((l) => l.id === v.group);
+    if (spec && unit) return `${spec.title.toLowerCase()} row "${text(spec.columns.find((c) => !c.numeric)?.get(unit as unknown as ListItem) ?? '')}"`;
+    return v.path.split('/').at(-1)!.replace(/_/g, ' ');
+  }
+
+  private reviewBar(r: ExtractionResult) {
+    const { reviewed, total } = progress(this.values());
+    return html`<div class="reviewbar">
+        <span data-progress>${reviewed} of ${total} reviewed</span>
+        <span class="meta">version ${r.version} · ${r.review_state.replace('_', ' ')}${r.approved_by ? ` by ${r.approved_by}` : ''}</span>
+        ${
+          this.frozen
+            ? html`<button type="button" class="reopen" @click=${() => this.setApproval('in_review')}>Reopen</button>`
+            : html`<button type="button" class="approve primary" @click=${() => this.setApproval('approved')}>Approve</button>`
+        }
+        <button type="button" class="keys-button" aria-expanded=${String(this.showKeys)} @click=${() => (this.showKeys = !this.showKeys)}>Keys (?)</button>
+      </div>
+      ${
+        this.showKeys
+          ? html`<section class="keys" aria-label="keyboard keys">
+            <dl>${KEYS.map(([k, what]) => html`<dt>${k}</dt><dd>${what}</dd>`)}</dl>
+          </section>`
+          : nothing
+      }
+      <p class="said" role="status" aria-live="polite">${this.said}</p>`;
   }
 
   private showPage(page: number, quote: string | null): void {
@@ -379,31 +742,31 @@ export class MxResult extends LitElement {
         ${r.extracted_at ? html` · ${new Date(r.extracted_at).toLocaleString()}` : nothing} · each value is checked against its own quote; the Check column says
         why a value needs a second look
       </p>
-      ${this.review(r)}
+      ${this.review(r)} ${this.reviewBar(r)}
       ${this.fields(
         'patient',
         'Patient',
-        PATIENT.map(([k, label]) => [label, r.patient[k]] as const),
+        PATIENT.map(([k, label]) => [label, r.patient[k], k] as const),
       )}
       ${this.fields(
         'document',
         'Document',
-        DOCUMENT.map(([k, label]) => [label, r.document[k]] as const),
+        DOCUMENT.map(([k, label]) => [label, r.document[k], k] as const),
       )}
       ${this.fieldsIfAny(
         'encounter',
         'Encounter',
-        ENCOUNTER.map(([k, label]) => [label, r.encounter[k]] as const),
+        ENCOUNTER.map(([k, label]) => [label, r.encounter[k], k] as const),
       )}
       ${this.fieldsIfAny(
         'insurance',
         'Insurance',
-        INSURANCE.map(([k, label]) => [label, r.insurance[k]] as const),
+        INSURANCE.map(([k, label]) => [label, r.insurance[k], k] as const),
       )}
       ${this.fieldsIfAny(
-        'claim-totals',
+        'claim_totals',
         'Claim totals',
-        CLAIM_TOTALS.map(([k, label]) => [label, r.claim_totals[k]] as const),
+        CLAIM_TOTALS.map(([k, label]) => [label, r.claim_totals[k], k] as const),
       )}
       ${LISTS.map((spec) => (SHOWN_WHEN_FOUND.has(spec.id) && r[spec.id].length === 0 ? nothing : this.list(spec, r[spec.id])))}`;
   }
@@ -443,41 +806,83 @@ export class MxResult extends LitElement {
   }
 
   /** A group most documents do not have (encounter, insurance, claim totals): shown when it holds a value. */
-  private fieldsIfAny(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string | number>]>) {
+  private fieldsIfAny(id: SectionId, title: string, rows: ReadonlyArray<readonly [string, Field<string | number>, string]>) {
     return rows.some(([, f]) => f.value !== null && f.value !== '') ? this.fields(id, title, rows) : nothing;
   }
 
-  private fields(id: string, title: string, rows: ReadonlyArray<readonly [string, Field<string | number>]>) {
+  private rowClass(path: string, flags: string[], review: ValueReview | undefined): string {
+    return [flags.length ? 'flagged' : '', path === this.current ? 'current' : '', review?.state === 'rejected' ? 'rejected' : ''].filter(Boolean).join(' ');
+  }
+
+  private reviewCell(review: ValueReview | undefined, unit: object) {
+    const words = reviewWords(review, unit as Record<string, unknown>);
+    return html`<td data-col="review"><span class="state ${review?.state ?? 'unreviewed'}">${words || '–'}</span></td>`;
+  }
+
+  /** A cell as shown, or as an input while its value is being edited (the input's name is the part it corrects). */
+  private cell(path: string, key: string, value: Cell, label: string) {
+    if (this.editing !== path) return text(value);
+    return html`<input class="cell" name=${key} aria-label=${label} .value=${value === null || value === undefined ? '' : String(value)} @keydown=${this.editorKey} />`;
+  }
+
+  private readonly editorKey = (e: KeyboardEvent) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    e.stopPropagation();
+    const row = (e.target as HTMLElement).closest('tr');
+    if (!row) return;
+    if (row.classList.contains('adding')) this.saveAdd(row);
+    else this.saveEdit(row);
+  };
+
+  private fields(id: SectionId, title: string, rows: ReadonlyArray<readonly [string, Field<string | number>, string]>) {
     const present = rows.filter(([, f]) => f.value !== null && f.value !== '');
     return this.section({
       id,
       heading: title,
       emptyText: present.length === 0 ? 'Nothing extracted for this section.' : null,
       columns: ['Field', 'Value'],
-      rows: rows.map(([label, f]) => {
+      rows: rows.map(([label, f, key]) => {
         const has = f.value !== null && f.value !== '';
         const flags = flagsOf(f, has);
-        return html`<tr class=${flags.length ? 'flagged' : ''} data-field=${label}>
+        const path = `/${id}/${key}`;
+        return html`<tr class=${this.rowClass(path, flags, f.review)} data-field=${label} data-path=${path} tabindex="-1" @click=${() => (this.current = path)}>
           <th scope="row">${label}</th>
-          <td data-col="value">${text(f.value)}</td>
-          ${this.evidenceCells(f.evidence, flags, has ? f.confidence : null)}
+          <td data-col="value">${this.cell(path, 'value', f.value, label)}</td>
+          ${this.evidenceCells(f.evidence, flags, has ? f.confidence : null)} ${this.reviewCell(f.review, f)}
         </tr>`;
       }),
     });
   }
 
   private list(spec: ListSpec, items: readonly ListItem[]) {
+    const adding = this.adding?.list === spec.id ? this.adding : null;
+    const rows = items.map((it, i) => {
+      const flags = flagsOf(it);
+      const path = `/${spec.id}/${i}`;
+      return html`<tr class=${this.rowClass(path, flags, it.review)} data-path=${path} tabindex="-1" @click=${() => (this.current = path)}>
+        ${spec.columns.map((c) => html`<td data-col=${c.key}>${this.cell(path, c.key, c.get(it), c.label)}</td>`)}
+        ${this.evidenceCells(it.evidence, flags, it.confidence)} ${this.reviewCell(it.review, it)}
+      </tr>`;
+    });
+    if (adding) {
+      rows.push(html`<tr class="adding current">
+        ${spec.columns.map(
+          (c, i) =>
+            html`<td data-col=${c.key}><input class="cell" name=${c.key} aria-label="new ${c.label.toLowerCase()}${i === 0 ? ` (page ${adding.page})` : ''}" @keydown=${this.editorKey} /></td>`,
+        )}
+        <td data-col="page">${adding.page}</td>
+        <td class="quote" data-col="quote"><input class="cell" name="quote" aria-label="quote from page ${adding.page}" @keydown=${this.editorKey} /></td>
+        <td data-col="check"></td>
+        <td data-col="review"><span class="state added">new (Enter saves)</span></td>
+      </tr>`);
+    }
     return this.section({
       id: spec.id,
       heading: html`${spec.title} <span class="meta">(${items.length})</span>`,
-      emptyText: items.length === 0 ? `No ${spec.title.toLowerCase()} found in this document.` : null,
+      emptyText: items.length === 0 && !adding ? `No ${spec.title.toLowerCase()} found in this document.` : null,
       columns: spec.columns.map((c) => c.label),
-      rows: items.map((it) => {
-        const flags = flagsOf(it);
-        return html`<tr class=${flags.length ? 'flagged' : ''}>
-          ${spec.columns.map((c) => html`<td data-col=${c.key}>${text(c.get(it))}</td>`)} ${this.evidenceCells(it.evidence, flags, it.confidence)}
-        </tr>`;
-      }),
+      rows,
     });
   }
 
@@ -491,7 +896,7 @@ export class MxResult extends LitElement {
             <table data-section=${s.id} aria-labelledby="sec-${s.id}">
               <thead>
                 <tr>
-                  ${[...s.columns, 'Page', 'Quote', 'Check'].map((label) => html`<th scope="col">${label}</th>`)}
+                  ${[...s.columns, 'Page', 'Quote', 'Check', 'Review'].map((label) => html`<th scope="col">${label}</th>`)}
                 </tr>
               </thead>
               <tbody>
