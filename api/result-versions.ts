@@ -4,8 +4,10 @@
  * Every reader of a result in the API (JSON, workbook, combined workbook, page highlights) goes through here,
  * so every export is of the reviewed values.
  */
-import type { JobResult } from '../core/contract/job-result.js';
-import { replayCorrections } from '../library/review/corrections.js';
+import type { ExtractionDownload } from '../core/contract/extraction.js';
+import type { JobResult, ResultReview } from '../core/contract/job-result.js';
+import { extractionToJson } from '../library/export/json.js';
+import { replayCorrections, withReviewStates } from '../library/review/corrections.js';
 import { loadJobResult } from '../stores/extractions.js';
 import type { JobRow } from '../stores/jobs.js';
 import { correctionEffects } from '../stores/reviews.js';
@@ -17,6 +19,16 @@ export async function loadResultVersion(job: JobRow, version = job.result_versio
   return {
     ...machine,
     extraction: effects.length > 0 ? replayCorrections(machine.extraction, effects) : machine.extraction,
-    review: { version, state: job.review_state, approvedBy: job.approved_by, approvedAt: job.approved_at },
+    review: resultReview(job, version),
   };
+}
+
+/** The review facts of the job row, said of `version`. */
+export function resultReview(job: Pick<JobRow, 'review_state' | 'approved_by' | 'approved_at'>, version: number): ResultReview {
+  return { version, state: job.review_state, approvedBy: job.approved_by, approvedAt: job.approved_at };
+}
+
+/** The JSON the API answers with: every value carries its review state (`unreviewed` when nobody looked). */
+export function resultJson(result: JobResult): ExtractionDownload {
+  return extractionToJson({ ...result, extraction: withReviewStates(result.extraction) });
 }

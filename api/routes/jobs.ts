@@ -16,10 +16,8 @@ import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, t
 import { deleteJobHistory, safeFilename } from '../../services/pipeline-client.js';
 import { resultBaseName, workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
 import { getWorkbook } from '../../stores/extractions.js';
-import { extractionToJson } from '../../library/export/json.js';
 import { buildWorkbook } from '../../library/export/workbook.js';
-import { withReviewStates } from '../../library/review/corrections.js';
-import { loadResultVersion } from '../result-versions.js';
+import { loadResultVersion, resultJson } from '../result-versions.js';
 import { audit } from '../audit.js';
 import { currentUser, type AppContext } from '../context.js';
 import {
@@ -191,8 +189,7 @@ jobRoutes.route(
     requireCompleted(job, 'result');
     const version = query.version ?? job.result_version;
     if (version > job.result_version) throw new ApiError(404, 'NotFound', `version ${version} does not exist (the result is at version ${job.result_version})`);
-    const result = await loadResultVersion(job, version);
-    const body = extractionToJson({ ...result, extraction: withReviewStates(result.extraction) });
+    const body = resultJson(await loadResultVersion(job, version));
     await audit(ctx, {
       action: 'job.result_view',
       targetType: 'job',

@@ -4,10 +4,9 @@
  * other caller gets the same 404. Every correction and review-state change is audited with its version,
  * the number of operations and the paths it touched — never the values.
  */
-import { CorrectionError, applyCorrection, withReviewStates } from '../../library/review/corrections.js';
+import { CorrectionError, applyCorrection } from '../../library/review/corrections.js';
 import { appendCorrection, listResultEvents, setReviewState, type Actor } from '../../stores/reviews.js';
 import { getJob, type JobRow } from '../../stores/jobs.js';
-import { extractionToJson } from '../../library/export/json.js';
 import { audit } from '../audit.js';
 import { currentUser } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
@@ -25,7 +24,7 @@ import {
 } from '../contract/review.js';
 import { RouteGroup } from '../route.js';
 import { requireCompleted, visibleJob } from './jobs.js';
-import { loadResultVersion } from '../result-versions.js';
+import { loadResultVersion, resultJson, resultReview } from '../result-versions.js';
 
 export const reviewRoutes = new RouteGroup('signed-in');
 
@@ -103,10 +102,10 @@ reviewRoutes.route(
           .slice(0, 500),
       },
     });
-    const now = (await getJob(job.id)) ?? job;
-    const result = { ...current, extraction: withReviewStates(correction.next), review: reviewOf(now, stored.version) };
+    // The first correction moves an unreviewed job into review (stores/reviews.ts); nothing else changed on the row.
+    const now = { ...job, review_state: job.review_state === 'unreviewed' ? ('in_review' as const) : job.review_state };
     ctx.set('ETag', `"${stored.version}"`);
-    ctx.body = extractionToJson(result);
+    ctx.body = resultJson({ ...current, extraction: correction.next, review: resultReview(now, stored.version) });
   },
 );
 
@@ -194,10 +193,6 @@ function status(job: JobRow): ReviewStatus {
     approvedBy: job.approved_by,
     approvedAt: job.approved_at ? job.approved_at.toISOString() : null,
   };
-}
-
-function reviewOf(job: JobRow, version: number) {
-  return { version, state: job.review_state, approvedBy: job.approved_by, approvedAt: job.approved_at };
 }
 
 /** `"3"`, `W/"3"` or a bare `3` → 3. */
