@@ -4,13 +4,14 @@
  * job ended. Each takes a job id, reads what it needs from the store, writes its results back and
  * returns only small facts to the workflow; each is idempotent, so a retry never duplicates anything.
  */
-import type { JobError } from '../core/contract/jobs.js';
+import { reviewRequired, type JobError, type ReviewPolicy } from '../core/contract/jobs.js';
 import { SCHEMA_VERSION } from '../core/contract/extraction.js';
 import { inspectDocument } from '../library/document/index.js';
 import { chunkPages, mergeExtractions } from '../library/extraction/chunk.js';
 import { countFlagged, verifyEvidence } from '../library/extraction/evidence.js';
 import { jobWarnings } from '../library/extraction/warnings.js';
 import { buildWorkbook } from '../library/export/workbook.js';
+import { reviewedResult } from '../library/review/corrections.js';
 import type { ActivityConfig, ActivityLog, BookkeepingStore } from './dependencies.js';
 import type { DocumentCache } from './document-bytes.js';
 import { typed } from './failures.js';
@@ -28,11 +29,16 @@ export interface ExtractionPlan {
   chunkChars: number;
 }
 
+export type ApprovedExport = { outcome: 'exported'; version: number; bytes: number } | { outcome: 'waiting' } | { outcome: 'gone' };
+
 export interface BookkeepingActivities {
   prepareDocument(jobId: string): Promise<PreparedDocument>;
   planExtraction(jobId: string, chunkChars: number): Promise<ExtractionPlan>;
   finishExtraction(jobId: string): Promise<{ flagged: number; warnings: number }>;
-  exportWorkbook(jobId: string): Promise<{ bytes: number }>;
+  /** The first workbook (version 0); the job is completed, and waits for review when the policy says so. */
+  exportWorkbook(jobId: string, reviewPolicy?: ReviewPolicy): Promise<{ bytes: number; reviewRequired?: boolean }>;
+  /** The final export, of the approved version: `waiting` while the result is not (or no longer) approved. */
+  exportApproved(jobId: string): Promise<ApprovedExport>;
   markFailed(jobId: string, error: JobError): Promise<void>;
   markCancelled(jobId: string): Promise<void>;
 }
@@ -109,17 +115,35 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
       );
     },
 
-    async exportWorkbook(jobId) {
+    async exportWorkbook(jobId, reviewPolicy = 'none') {
       return typed(() =>
         timeStage(store, jobId, 'export', async () => {
           await store.enterStage(jobId, 'export');
-          const xlsx = await buildWorkbook(await store.loadJobResult(jobId));
+          const result = await store.loadJobResult(jobId);
+          const xlsx = await buildWorkbook(result);
           await store.saveWorkbook(jobId, xlsx);
+          // Before the job turns completed, so the work queue never sees it completed but not yet waiting.
+          const required = reviewRequired(reviewPolicy, result.needsReview);
+          await store.setReviewRequired(jobId, required);
           await store.finishJob(jobId, 'completed');
-          log.info({ jobId, bytes: xlsx.byteLength }, 'job completed');
-          return { bytes: xlsx.byteLength };
+          log.info({ jobId, bytes: xlsx.byteLength, reviewRequired: required }, 'job completed');
+          return { bytes: xlsx.byteLength, reviewRequired: required };
         }),
       );
+    },
+
+    async exportApproved(jobId) {
+      return typed(async () => {
+        const review = await store.currentReview(jobId);
+        if (!review) return { outcome: 'gone' };
+        if (review.state !== 'approved') return { outcome: 'waiting' };
+        const machine = await store.loadJobResult(jobId);
+        const effects = review.version === 0 ? [] : await store.correctionEffects(jobId, review.version);
+        const xlsx = await buildWorkbook(reviewedResult(machine, effects, review));
+        await store.saveWorkbook(jobId, xlsx, { version: review.version, reviewState: 'approved' });
+        log.info({ jobId, version: review.version, bytes: xlsx.byteLength }, 'approved result exported');
+        return { outcome: 'exported', version: review.version, bytes: xlsx.byteLength };
+      });
     },
 
     async markFailed(jobId, error) {

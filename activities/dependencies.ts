@@ -6,6 +6,7 @@
 import type * as jobStore from '../stores/jobs.js';
 import type * as extractionStore from '../stores/extractions.js';
 import type * as jobSecretStore from '../stores/job-secrets.js';
+import type * as reviewStore from '../stores/reviews.js';
 import type { OcrPool } from '../library/ocr/pool.js';
 import type { extractOffline } from '../library/extraction/offline/index.js';
 import type { extractWithOpenAI } from '../library/extraction/openai-provider.js';
@@ -22,20 +23,22 @@ export interface ActivityConfig {
 type JobStore = typeof jobStore;
 type ExtractionStore = typeof extractionStore;
 type JobSecretStore = typeof jobSecretStore;
+type ReviewStore = typeof reviewStore;
 
 export type BookkeepingStore = Pick<
   JobStore,
   'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'savePages' | 'setPagesTotalAndDone' | 'pageTexts' | 'pageEvidence' | 'finishJob'
 > &
   Pick<ExtractionStore, 'listParts' | 'saveExtraction' | 'loadJobResult' | 'saveWorkbook'> &
-  Pick<JobSecretStore, 'documentPassword'>;
+  Pick<JobSecretStore, 'documentPassword'> &
+  Pick<ReviewStore, 'setReviewRequired' | 'currentReview' | 'correctionEffects'>;
 
 export type OcrStore = Pick<JobStore, 'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'storedPageNumbers' | 'savePage' | 'refreshPagesDone'> &
   Pick<JobSecretStore, 'documentPassword'>;
 
 export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts' | 'ocrPageWords'> & Pick<ExtractionStore, 'findPartTokens' | 'savePart'>;
 
-/** Every store function an activity uses (the worker passes stores/jobs.ts and stores/extractions.ts). */
+/** Every store function an activity uses (the worker passes stores/jobs.ts, extractions.ts, job-secrets.ts and reviews.ts). */
 export type ActivityStore = BookkeepingStore & OcrStore & LlmStore;
 
 /** What the OCR activity needs of an OCR engine: one page image in, text and word boxes out. */

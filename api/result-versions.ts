@@ -5,27 +5,18 @@
  * so every export is of the reviewed values.
  */
 import type { ExtractionDownload } from '../core/contract/extraction.js';
-import type { JobResult, ResultReview } from '../core/contract/job-result.js';
+import type { JobResult } from '../core/contract/job-result.js';
 import { extractionToJson } from '../library/export/json.js';
-import { replayCorrections, withReviewStates } from '../library/review/corrections.js';
+import { reviewedResult, withReviewStates } from '../library/review/corrections.js';
 import { loadJobResult } from '../stores/extractions.js';
 import type { JobRow } from '../stores/jobs.js';
-import { correctionEffects } from '../stores/reviews.js';
+import { correctionEffects, resultReview } from '../stores/reviews.js';
 
 /** The result at `version` (default: the job row's current version). The caller checks that the version exists. */
 export async function loadResultVersion(job: JobRow, version = job.result_version): Promise<JobResult> {
   const machine = await loadJobResult(job.id);
   const effects = version === 0 ? [] : await correctionEffects(job.id, version);
-  return {
-    ...machine,
-    extraction: effects.length > 0 ? replayCorrections(machine.extraction, effects) : machine.extraction,
-    review: resultReview(job, version),
-  };
-}
-
-/** The review facts of the job row, said of `version`. */
-export function resultReview(job: Pick<JobRow, 'review_state' | 'approved_by' | 'approved_at'>, version: number): ResultReview {
-  return { version, state: job.review_state, approvedBy: job.approved_by, approvedAt: job.approved_at };
+  return reviewedResult(machine, effects, resultReview(job, version));
 }
 
 /** The JSON the API answers with: every value carries its review state (`unreviewed` when nobody looked). */

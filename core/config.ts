@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { z } from 'zod';
+import { REVIEW_POLICIES, type ReviewPolicy } from './contract/jobs.js';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from './logger.js';
 
 const int = (name: string, def: number, min: number, max: number) =>
@@ -89,6 +90,9 @@ const EnvSchema = z.object({
     .refine((v) => !v || v === 'openai' || v === 'offline', { message: 'EXTRACTION_PROVIDER must be "openai" or "offline"' }),
   LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
   LLM_CHUNK_CHARS: int('LLM_CHUNK_CHARS', 24_000, 2_000, 1_000_000),
+  // Which jobs wait for a person's approval before their final export. Unset: flagged (the CLI: none,
+  // it has nobody to approve).
+  REVIEW_POLICY: z.enum(REVIEW_POLICIES, { message: `REVIEW_POLICY must be one of ${REVIEW_POLICIES.join(', ')}` }).optional(),
   MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 10, 1, 1000),
   OCR_WORKERS: int('OCR_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
   OCR_NICE: int('OCR_NICE', 10, 0, 19), // the OCR threads' priority (library/ocr/pool.ts, same default)
@@ -218,6 +222,8 @@ export interface Config {
   };
   llmRequestsPerMinute: number;
   llmMaxConcurrent: number;
+  /** REVIEW_POLICY: which completed jobs wait in their workflow for a person's approval. */
+  reviewPolicy: ReviewPolicy;
   /** Prepended to the task queue names (isolates test runs and tenants sharing one namespace). */
   taskQueuePrefix: string;
   /** A pre-built workflow bundle (faster worker start); unset: bundled at start-up. */
@@ -307,6 +313,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
       responseFormat: e.LLM_RESPONSE_FORMAT,
       chunkChars: e.LLM_CHUNK_CHARS,
     },
+    reviewPolicy: e.REVIEW_POLICY ?? (role === 'cli' ? 'none' : 'flagged'),
     llmRequestsPerMinute: e.LLM_RPM,
     llmMaxConcurrent: e.LLM_MAX_CONCURRENT,
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,

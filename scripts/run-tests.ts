@@ -37,6 +37,8 @@ try {
       ...process.env,
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Jobs complete without waiting for a person unless a test asks for a review policy.
+      REVIEW_POLICY: process.env.REVIEW_POLICY ?? 'none',
       TEMPORAL_ADDRESS: stack.temporal.address,
       DATABASE_URL: stack.database.url,
       WORKFLOW_BUNDLE: stack.bundlePath,

@@ -5,13 +5,22 @@
  * the job's workflow. A job that failed for its password is restarted with a new one as a new run of
  * the same workflow id.
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../core/config.js';
 import { logger } from '../core/logger.js';
 import { createJob, createJobOnce, finishJob, getJob, type JobRow } from '../stores/jobs.js';
 import { PASSWORD_FAILURES, keepDocumentPassword, requeueWithPassword } from '../stores/job-secrets.js';
-import { FileNameKey, JobIdKey, JobStatusKey, OwnerKey, taskQueues, workflowIdForJob, type ProcessDocumentInput } from '../core/contract/jobs.js';
+import {
+  FileNameKey,
+  JobIdKey,
+  JobStatusKey,
+  OwnerKey,
+  REVIEW_APPROVED_SIGNAL,
+  taskQueues,
+  workflowIdForJob,
+  type ProcessDocumentInput,
+} from '../core/contract/jobs.js';
 
 export async function connectClient(cfg: Config, address: string): Promise<Client> {
   const connection = await Connection.connect({ address, ...cfg.temporalConnection });
@@ -171,6 +180,7 @@ function workflowStart(cfg: Config, job: JobRow) {
     provider: job.provider,
     taskQueues: taskQueues(cfg.taskQueuePrefix),
     extractionChunkChars: cfg.extraction.chunkChars,
+    reviewPolicy: cfg.reviewPolicy,
   };
   return {
     workflowId: workflowIdForJob(job.id),
@@ -188,6 +198,20 @@ export async function startJobWorkflow(client: Client, cfg: Config, job: JobRow)
     await client.workflow.start('processDocument', workflowStart(cfg, job));
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/**
+ * Tells the job's workflow, if it waits for review, that its result was approved; it reads the approval
+ * from the database and runs the final export. A workflow that does not wait (none required, closed, or a
+ * lost signal) is no error: a waiting workflow also re-reads the approval every hour.
+ */
+export async function signalReviewApproved(client: Client, jobId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowIdForJob(jobId)).signal(REVIEW_APPROVED_SIGNAL);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    logger.warn({ jobId, err: (err as Error).message }, 'the approval could not be signalled to the job workflow; it finds the approval within the hour');
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { parseStoredExtraction, storedSchemaVersion, type Extraction } from '../core/contract/extraction.js';
 import type { JobResult } from '../core/contract/job-result.js';
-import type { JobWarning } from '../core/contract/jobs.js';
+import type { JobReviewState, JobWarning } from '../core/contract/jobs.js';
 import { PipelineError } from '../core/errors.js';
 import { open, seal, workbookAad } from './document-cipher.js';
 import { getJob, pageSources, recordExtractionFacts, sha256Hex } from './jobs.js';
@@ -66,18 +66,31 @@ export async function saveExtraction(
   await recordExtractionFacts(jobId, e);
 }
 
-/** The workbook holds the extracted patient data: sealed like the document (stores/document-cipher.ts). */
-export async function saveWorkbook(jobId: string, xlsx: Buffer): Promise<void> {
+/**
+ * The workbook holds the extracted patient data: sealed like the document (stores/document-cipher.ts).
+ * It is stamped with the version and review state it was built of (the first export: version 0, unreviewed).
+ */
+export async function saveWorkbook(jobId: string, xlsx: Buffer, of: WorkbookStamp = { version: 0, reviewState: 'unreviewed' }): Promise<void> {
   const { keyId, sealed } = seal(xlsx, workbookAad(jobId));
   await db().query(
-    `INSERT INTO workbooks (job_id, content, size_bytes, sha256, key_id) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256, key_id = EXCLUDED.key_id`,
-    [jobId, sealed, xlsx.byteLength, sha256Hex(xlsx), keyId],
+    `INSERT INTO workbooks (job_id, content, size_bytes, sha256, key_id, result_version, review_state) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256,
+       key_id = EXCLUDED.key_id, result_version = EXCLUDED.result_version, review_state = EXCLUDED.review_state`,
+    [jobId, sealed, xlsx.byteLength, sha256Hex(xlsx), keyId, of.version, of.reviewState],
   );
 }
 
-export async function getWorkbook(jobId: string): Promise<Buffer | undefined> {
-  const r = await db().query<{ key_id: string | null; content: Buffer }>('SELECT key_id, content FROM workbooks WHERE job_id = $1', [jobId]);
+export interface WorkbookStamp {
+  version: number;
+  reviewState: JobReviewState;
+}
+
+/** The stored workbook; with `of`, only if it was built of exactly that version in that review state. */
+export async function getWorkbook(jobId: string, of?: WorkbookStamp): Promise<Buffer | undefined> {
+  const r = await db().query<{ key_id: string | null; content: Buffer }>(
+    `SELECT key_id, content FROM workbooks WHERE job_id = $1 AND ($2::int IS NULL OR (result_version = $2 AND review_state = $3))`,
+    [jobId, of?.version ?? null, of?.reviewState ?? null],
+  );
   const row = r.rows[0];
   return row ? open(row.key_id, row.content, workbookAad(jobId), `the workbook of job ${jobId}`) : undefined;
 }

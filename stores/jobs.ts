@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { JobError, JobReviewState, JobStage, JobStatus, JobWarning, ExtractionProvider } from '../core/contract/jobs.js';
 import { workflowIdForJob } from '../core/contract/jobs.js';
-import type { EvidencePage } from '../core/contract/extraction.js';
+import type { EvidencePage, Extraction } from '../core/contract/extraction.js';
+import { searchablePatientName } from '../core/contract/patient-name.js';
 import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
 import { db, inTransaction } from './pool.js';
 import { rotateJobSecrets } from './job-secrets.js';
@@ -35,6 +36,8 @@ export interface JobRow {
   /** The result's current version (0: the machine's extraction) and where people stand with it. */
   result_version: number;
   review_state: JobReviewState;
+  /** The review policy made this job wait for a person's approval before its final export. */
+  review_required: boolean;
   approved_by: string | null;
   approved_at: Date | null;
   /** The owner's username; null when the owner is not a user account (or no longer exists). */
@@ -112,7 +115,7 @@ async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: 
 
 const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
   j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.warnings, j.needs_review,
-  j.result_version, j.review_state, j.approved_by, j.approved_at, u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
+  j.result_version, j.review_state, j.review_required, j.approved_by, j.approved_at, u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
 // The owner is a user id as text (or another principal's name), so the users join compares as text.
 const JOB_FROM = 'jobs j JOIN documents d ON d.id = j.document_id LEFT JOIN users u ON u.id::text = j.owner';
 
@@ -303,18 +306,23 @@ export async function pageSources(jobId: string): Promise<Array<{ page: number; 
   return r.rows.map((x) => ({ page: x.page_no, source: x.source, ocrConfidence: x.ocr_confidence }));
 }
 
-/** The job's token totals and what a reviewer should know, once its extraction is stored. */
+/** The job's token totals, what a reviewer should know and its searchable patient name, once its extraction is stored. */
 export async function recordExtractionFacts(
   jobId: string,
-  f: { tokensIn: number; tokensOut: number; warnings: readonly JobWarning[]; needsReview: boolean },
+  f: { tokensIn: number; tokensOut: number; warnings: readonly JobWarning[]; needsReview: boolean; data: Pick<Extraction, 'patient'> },
 ): Promise<void> {
-  await db().query('UPDATE jobs SET tokens_in = $2, tokens_out = $3, warnings = $4::jsonb, needs_review = $5, updated_at = now() WHERE id = $1', [
-    jobId,
-    f.tokensIn,
-    f.tokensOut,
-    JSON.stringify(f.warnings),
-    f.needsReview,
-  ]);
+  await db().query(
+    'UPDATE jobs SET tokens_in = $2, tokens_out = $3, warnings = $4::jsonb, needs_review = $5, patient_name = $6, updated_at = now() WHERE id = $1',
+    [jobId, f.tokensIn, f.tokensOut, JSON.stringify(f.warnings), f.needsReview, searchablePatientName(f.data)],
+  );
+}
+
+/**
+ * The patient name the work queue finds the job by, after a correction changed it: pass
+ * `searchablePatientName(current extraction)` (core/contract/patient-name.ts); null when it has none.
+ */
+export async function recordPatientName(jobId: string, name: string | null): Promise<void> {
+  await db().query('UPDATE jobs SET patient_name = $2 WHERE id = $1', [jobId, name]);
 }
 
 export async function finishJob(jobId: string, status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>, error?: JobError): Promise<void> {
@@ -326,7 +334,7 @@ export async function finishJob(jobId: string, status: Extract<JobStatus, 'compl
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Listing, newest first, with keyset pagination on (created_at, id)
+// Listing and the work queue, with keyset pagination on (created_at, id) in either direction
 
 /** Where the previous page ended: its last job's exact creation time (ISO-8601, microseconds) and id. */
 export interface JobListPosition {
@@ -337,25 +345,75 @@ export interface JobListPosition {
 /** A listed job, with its creation time to the microsecond as stored (a Date keeps only milliseconds). */
 export type ListedJob = JobRow & { created_exact: string };
 
+export type JobListSort = 'newest' | 'oldest';
+
+export interface JobListFilter {
+  owner?: string;
+  /** Any of these statuses. */
+  statuses?: readonly JobStatus[];
+  needsReview?: boolean;
+  reviewState?: JobReviewState;
+  /** true: only the jobs that wait for a person's approval; false: every other job. */
+  awaitingReview?: boolean;
+  /** Case-insensitive substring of the file name or of the searchable patient name (wildcards are literal). */
+  search?: string;
+  /** Created on or after this UTC day (YYYY-MM-DD). */
+  createdFrom?: string;
+  /** Created on or before this UTC day (YYYY-MM-DD). */
+  createdTo?: string;
+}
+
 /** Only a completed job needs review: one whose workbook is still being made, or that failed, does not yet. */
 const NEEDS_REVIEW = "(j.needs_review AND j.status = 'completed')";
+/** Waits for review: the policy made it wait for a person's approval, and nobody has approved it yet. */
+const AWAITING_REVIEW = "(j.status = 'completed' AND j.review_required AND j.review_state <> 'approved')";
 
-export async function listJobs(q: { owner?: string; status?: JobStatus; needsReview?: boolean; after?: JobListPosition; limit: number }): Promise<ListedJob[]> {
+/** `%`, `_` and the escape character itself match only themselves. */
+export const likeSubstring = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function filterSql(f: JobListFilter, param: (v: unknown) => string): string[] {
   const where: string[] = [];
+  if (f.owner !== undefined) where.push(`j.owner = ${param(f.owner)}`);
+  if (f.statuses !== undefined && f.statuses.length > 0) where.push(`j.status = ANY(${param(f.statuses)}::text[])`);
+  if (f.needsReview !== undefined) where.push(f.needsReview ? NEEDS_REVIEW : `NOT ${NEEDS_REVIEW}`);
+  if (f.reviewState !== undefined) where.push(`j.review_state = ${param(f.reviewState)}`);
+  if (f.awaitingReview !== undefined) where.push(f.awaitingReview ? AWAITING_REVIEW : `NOT ${AWAITING_REVIEW}`);
+  if (f.search !== undefined) {
+    const like = param(likeSubstring(f.search));
+    where.push(`(d.filename ILIKE ${like} ESCAPE '\\' OR j.patient_name ILIKE ${like} ESCAPE '\\')`);
+  }
+  // Whole UTC days: from its first microsecond, to before the next day's.
+  if (f.createdFrom !== undefined) where.push(`j.created_at >= (${param(f.createdFrom)}::date)::timestamp AT TIME ZONE 'UTC'`);
+  if (f.createdTo !== undefined) where.push(`j.created_at < (${param(f.createdTo)}::date + 1)::timestamp AT TIME ZONE 'UTC'`);
+  return where;
+}
+
+export async function listJobs(q: JobListFilter & { sort?: JobListSort; after?: JobListPosition; limit: number }): Promise<ListedJob[]> {
   const params: unknown[] = [];
   const param = (v: unknown) => `$${params.push(v)}`;
-  if (q.owner !== undefined) where.push(`j.owner = ${param(q.owner)}`);
-  if (q.status !== undefined) where.push(`j.status = ${param(q.status)}`);
-  if (q.needsReview !== undefined) where.push(q.needsReview ? NEEDS_REVIEW : `NOT ${NEEDS_REVIEW}`);
-  if (q.after) where.push(`(j.created_at, j.id) < (${param(q.after.createdAt)}::timestamptz, ${param(q.after.id)}::uuid)`);
+  const where = filterSql(q, param);
+  const oldest = q.sort === 'oldest';
+  if (q.after) where.push(`(j.created_at, j.id) ${oldest ? '>' : '<'} (${param(q.after.createdAt)}::timestamptz, ${param(q.after.id)}::uuid)`);
+  const direction = oldest ? 'ASC' : 'DESC';
   const r = await db().query<ListedJob>(
     `SELECT ${JOB_COLUMNS}, to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_exact
        FROM ${JOB_FROM}
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY j.created_at DESC, j.id DESC LIMIT ${param(q.limit)}`,
+      ORDER BY j.created_at ${direction}, j.id ${direction} LIMIT ${param(q.limit)}`,
     params,
   );
   return r.rows;
+}
+
+/** The job that has waited longest for review (since it completed), of this owner or (no owner) of anyone. */
+export async function nextJobAwaitingReview(owner?: string): Promise<JobRow | undefined> {
+  const params: unknown[] = [];
+  const ownerSql = owner === undefined ? '' : `AND j.owner = $${params.push(owner)}`;
+  const r = await db().query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE ${AWAITING_REVIEW} ${ownerSql} ORDER BY j.finished_at ASC, j.id ASC LIMIT 1`,
+    params,
+  );
+  return r.rows[0];
 }
 
 /**

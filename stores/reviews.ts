@@ -3,6 +3,7 @@
  * Append-only: a correction is inserted under the job row's lock after checking that the caller's version
  * is still the current one and the result is not approved, so two reviewers never both write version N.
  */
+import type { ResultReview } from '../core/contract/job-result.js';
 import type { JobReviewState } from '../core/contract/jobs.js';
 import type { PatchOperation, ValueChange } from '../core/contract/review.js';
 import { inTransaction, db } from './pool.js';
@@ -108,4 +109,24 @@ export async function setReviewState(
     );
     return { previous: row.review_state, version: row.result_version };
   });
+}
+
+/** The review facts of a job row, said of `version`. */
+export function resultReview(job: { review_state: JobReviewState; approved_by: string | null; approved_at: Date | null }, version: number): ResultReview {
+  return { version, state: job.review_state, approvedBy: job.approved_by, approvedAt: job.approved_at };
+}
+
+/** Where people stand with a job's result now (its current version); undefined when the job is gone. */
+export async function currentReview(jobId: string): Promise<ResultReview | undefined> {
+  const r = await db().query<{ result_version: number; review_state: JobReviewState; approved_by: string | null; approved_at: Date | null }>(
+    'SELECT result_version, review_state, approved_by, approved_at FROM jobs WHERE id = $1',
+    [jobId],
+  );
+  const row = r.rows[0];
+  return row ? resultReview(row, row.result_version) : undefined;
+}
+
+/** Records whether the review policy makes the job wait for a person's approval (see REVIEW_POLICY). */
+export async function setReviewRequired(jobId: string, required: boolean): Promise<void> {
+  await db().query('UPDATE jobs SET review_required = $2 WHERE id = $1', [jobId, required]);
 }

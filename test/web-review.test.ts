@@ -1,7 +1,7 @@
 /**
  * The review screen in a real browser (chromium), keyboard only, on the real stack with the 3-page corpus
  * lab report: J moves through the values flagged first with the page following, E fixes a value in place,
- * X rejects one, Ctrl+Z undoes, A adds a missed row on the page shown, Shift+Enter accepts the remaining
+ * X rejects one, Ctrl+Z undoes, A adds a missed row by clicking its words on the page shown, Shift+Enter accepts the remaining
  * unflagged values, Approve signs off; the downloaded workbook then carries the corrected value. The time
  * the keyboard review took is printed (it never fails the test). Screenshots (desktop and 390 px) go to
  * $REVIEW_SCREENSHOTS when set.
@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT, readCorpus, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
+import { ROOT, readCorpus, readTruth, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
 import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
 import { readWorkbook } from './support/workbook.js';
 
@@ -20,6 +20,34 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
 const FILE = 'healthfirst-review.pdf';
 const SHOTS = process.env.REVIEW_SCREENSHOTS;
+const LAB = 'medical/healthfirst_lab_report_3p.pdf';
+
+interface ShownWord {
+  text: string;
+  x: number;
+  centre: number;
+  height: number;
+}
+
+/**
+ * A lab row of the truth printed on one line of the shown page, as the indexes of its words there: the test's
+ * name word by word, then its value, then its unit.
+ */
+function rowOnPage(words: readonly ShownWord[], tests: ReadonlyArray<{ name: string; value: string; unit: string }>) {
+  const sameLine = (a: ShownWord, b: ShownWord) => Math.abs(a.centre - b.centre) < Math.max(a.height, b.height) / 2;
+  for (const t of tests) {
+    const name = t.name.split(/\s+/);
+    for (let i = 0; i + name.length <= words.length; i++) {
+      const run = words.slice(i, i + name.length);
+      if (!run.every((w, k) => w.text === name[k] && sameLine(w, run[0]!))) continue;
+      const rightOf = (after: ShownWord, text: string) => words.findIndex((w) => w.text === text && sameLine(w, after) && w.x > after.x);
+      const value = rightOf(run.at(-1)!, t.value);
+      const unit = value < 0 ? -1 : rightOf(words[value]!, t.unit);
+      if (unit >= 0) return { test: t, name: name.map((_, k) => i + k), value, unit };
+    }
+  }
+  return undefined;
+}
 
 describe('the review screen, by keyboard', () => {
   const env = { TASK_QUEUE_PREFIX: uniquePrefix('webreview'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '' };
@@ -35,7 +63,7 @@ describe('the review screen, by keyboard', () => {
     token = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
     const up = await call(api.url, 'POST', '/upload', {
       token,
-      body: pdfForm([{ name: FILE, content: readCorpus('medical/healthfirst_lab_report_3p.pdf') }]),
+      body: pdfForm([{ name: FILE, content: readCorpus(LAB) }]),
     });
     assert.equal(up.status, 202, JSON.stringify(up.body));
     jobId = up.body.jobs[0].id;
@@ -93,7 +121,8 @@ describe('the review screen, by keyboard', () => {
     await said.filter({ hasText: 'Saved as version 1' }).waitFor();
     const fixed = view.locator(`tr[data-path="${labPath}"]`);
     assert.equal((await fixed.locator('td[data-col="value"]').innerText()).trim(), '123.4');
-    assert.match(await fixed.locator('td[data-col="review"]').innerText(), /^corrected by admin/);
+    const correctedSays = (await fixed.locator('td[data-col="review"]').innerText()).trim();
+    assert.match(correctedSays, /^corrected by admin; machine read /);
 
     // X rejects the row J moves to next; Ctrl+Z takes it back; X again
     await page.keyboard.press('j');
@@ -109,20 +138,53 @@ describe('the review screen, by keyboard', () => {
     await page.keyboard.press('x');
     await said.filter({ hasText: 'Saved as version 4' }).waitFor();
 
-    // A: a missed lab row on the page shown
+    // A: a missed lab row on the page shown, its words clicked on the page image (not typed)
+    const viewer = view.locator('mx-page-view');
+    assert.equal(await viewer.locator('button.word').count(), 0, 'words are not clickable unless a value is being edited');
     await page.keyboard.press('a');
     const adding = view.locator('tr.adding');
     await adding.waitFor();
+    const wordButtons = viewer.locator('button.word');
+    await wordButtons.first().waitFor();
+    const shownPage = Number(/^Page (\d+)/.exec(await viewer.locator('#page-title').innerText())?.[1]);
+    const shown = await wordButtons.evaluateAll((els) =>
+      els.map((el) => {
+        const r = el.getBoundingClientRect();
+        return { text: el.getAttribute('aria-label') ?? '', x: r.x, centre: r.y + r.height / 2, height: r.height };
+      }),
+    );
+    const row = rowOnPage(shown, readTruth(LAB).tests);
+    assert.ok(row, `a lab row of the truth is printed on page ${shownPage}`);
+    const click = async (indexes: number[]) => {
+      for (const i of indexes) await wordButtons.nth(i).click();
+    };
     await page.keyboard.press('Tab'); // panel → test
-    await page.keyboard.type('Selenium');
+    await click(row.name);
+    assert.equal(await adding.locator('input[name="test"]').inputValue(), row.test.name, 'word by word, with spaces between');
     await page.keyboard.press('Tab');
-    await page.keyboard.type('31');
+    await click([row.value]);
     await page.keyboard.press('Tab');
-    await page.keyboard.type('ng/mL');
+    await click([row.unit]);
+    await adding.locator('input[name="quote"]').focus();
+    await click([...row.name, row.value, row.unit]);
+    const quote = `${row.test.name} ${row.test.value} ${row.test.unit}`;
+    if (SHOTS) {
+      fs.mkdirSync(SHOTS, { recursive: true });
+      await wordButtons.nth(row.unit).hover();
+      await page.screenshot({ path: path.join(SHOTS, 'review-desktop-picking-words.png'), fullPage: false });
+    }
     await page.keyboard.press('Enter');
     await said.filter({ hasText: 'Saved as version 5' }).waitFor();
-    const added = view.locator('table[data-section="lab_results"] tbody tr', { hasText: 'Selenium' });
-    assert.match(await added.locator('td[data-col="review"]').innerText(), /^added by admin/);
+    assert.equal(await viewer.locator('button.word').count(), 0, 'no longer clickable once saved');
+    const added = view.locator('table[data-section="lab_results"] tbody tr', { hasText: /added by admin/ });
+    assert.equal((await added.locator('td[data-col="test"]').innerText()).trim(), row.test.name);
+    const json = (await call(api!.url, 'GET', `/jobs/${jobId}/result`, { token })).body;
+    const stored = json.lab_results.filter((l: any) => l.review?.state === 'added');
+    assert.equal(stored.length, 1, JSON.stringify(stored));
+    assert.deepEqual(
+      { test: stored[0].test, value: stored[0].value, unit: stored[0].unit, page: stored[0].evidence.page, quote: stored[0].evidence.quote },
+      { test: row.test.name, value: Number(row.test.value), unit: row.test.unit, page: shownPage, quote },
+    );
 
     // Shift+Enter accepts what is left unflagged; Approve by keyboard
     await page.keyboard.press('Shift+Enter');
@@ -150,10 +212,10 @@ describe('the review screen, by keyboard', () => {
     const wb = await readWorkbook((await call<Buffer>(api!.url, 'GET', `/download/${jobId}`, { token })).body);
     const labs = wb.get('Lab Results')!;
     assert.ok(
-      labs.some((r) => r.Value === 123.4 && String(r.Review).startsWith('corrected by admin')),
-      'the corrected value is in the workbook',
+      labs.some((r) => r.Value === 123.4 && r.Review === correctedSays),
+      `the corrected value is in the workbook, its Review cell in the words of the screen: "${correctedSays}"`,
     );
-    assert.ok(labs.some((r) => r.Test === 'Selenium' && String(r.Review).startsWith('added')));
+    assert.ok(labs.some((r) => r.Test === row.test.name && String(r.Review).startsWith('added')));
     assert.equal(wb.get('Summary')![0]!['Review state'], 'Approved');
   });
 
@@ -165,10 +227,25 @@ describe('the review screen, by keyboard', () => {
     await page.keyboard.press('?');
     await view.locator('section.keys').waitFor();
     await page.keyboard.press('j');
-    await view.locator('tr.current').waitFor();
-    await view.locator('mx-page-view').waitFor();
+    const current = view.locator('tr.current');
+    await current.waitFor();
+    const viewer = view.locator('mx-page-view');
+    await viewer.getByRole('img', { name: /^page \d+ of the document$/ }).waitFor();
+    // the fields come first, the page below them (pinned to the bottom of the screen)
+    const [fieldsBox, viewerBox] = [await view.locator('.tables').boundingBox(), await viewer.boundingBox()];
+    assert.ok(fieldsBox && viewerBox && fieldsBox.y < viewerBox.y, `the fields (top ${fieldsBox?.y}) are above the page (top ${viewerBox?.y})`);
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
-    assert.ok(width <= 390 + 1, `no sideways scrolling of the page: ${width}px`);
+    assert.ok(width <= 390, `no sideways scrolling of the page: ${width}px`);
+    // J walks on, and each current value stays in sight above the pinned page
+    for (let i = 0; i < 6; i++) await page.keyboard.press('j');
+    const [rowBox, pinnedBox] = [await current.boundingBox(), await viewer.boundingBox()];
+    assert.ok(
+      rowBox && pinnedBox && rowBox.y >= 0 && rowBox.y + rowBox.height <= pinnedBox.y + 1,
+      `the current row is not hidden: ${JSON.stringify({ rowBox, pinnedBox })}`,
+    );
+    // the result was approved by the test above: the keys answer, and say so
+    await page.keyboard.press('Enter');
+    await view.locator('p.said', { hasText: 'approved: reopen it' }).waitFor();
     if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'review-390.png'), fullPage: false });
   });
 });

@@ -13,7 +13,16 @@ import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure, 
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { processDocument } from '../workflows/process-document.js';
 import type { PipelineQueueActivities } from '../activities/index.js';
-import { PROGRESS_QUERY, type JobError, type JobProgress, type ProcessDocumentResult } from '../core/contract/jobs.js';
+import {
+  PROGRESS_QUERY,
+  REVIEW_APPROVED_SIGNAL,
+  ReviewStateKey,
+  reviewRequired,
+  type JobError,
+  type JobProgress,
+  type ProcessDocumentInput,
+  type ProcessDocumentResult,
+} from '../core/contract/jobs.js';
 import { uniquePrefix } from './support/env.js';
 
 const address = process.env.TEMPORAL_ADDRESS;
@@ -56,6 +65,9 @@ function fakeActivities(pageCount: number, ocrPages: number[], override: Partial
     extractPart: async () => ({ tokensIn: 0, tokensOut: 0 }),
     finishExtraction: async () => ({ flagged: 0, warnings: 0 }),
     exportWorkbook: async () => ({ bytes: 1 }),
+    exportApproved: async () => {
+      throw new Error('exportApproved runs only for a job that waits for review');
+    },
     markFailed: async (_jobId, error) => {
       calls.markFailed.push(error);
     },
@@ -74,26 +86,26 @@ async function withWorkflow<T>(
   name: string,
   activities: PipelineQueueActivities,
   drive: (handle: WorkflowHandle<typeof processDocument>, jobId: string) => Promise<T>,
+  input: Partial<ProcessDocumentInput> = {},
 ): Promise<T> {
   const prefix = uniquePrefix(name);
   const taskQueue = `${prefix}pipeline`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace,
-    taskQueue,
-    workflowBundle: { codePath: bundlePath! },
-    activities,
-  });
   const jobId = `${prefix}job`;
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof processDocument>('processDocument', {
-      taskQueue,
-      workflowId: `job-${jobId}`,
-      // Every queue is this worker's: OCR and extraction (offline provider) come to the fakes too.
-      args: [{ jobId, provider: 'offline', taskQueues: { pipeline: taskQueue, ocr: taskQueue, llm: taskQueue } }],
-    });
-    return drive(handle, jobId);
-  });
+  return pipelineWorker(taskQueue, activities).then((worker) =>
+    worker.runUntil(async () => {
+      const handle = await env.client.workflow.start<typeof processDocument>('processDocument', {
+        taskQueue,
+        workflowId: `job-${jobId}`,
+        // Every queue is this worker's: OCR and extraction (offline provider) come to the fakes too.
+        args: [{ jobId, provider: 'offline', taskQueues: { pipeline: taskQueue, ocr: taskQueue, llm: taskQueue }, ...input }],
+      });
+      return drive(handle, jobId);
+    }),
+  );
+}
+
+function pipelineWorker(taskQueue: string, activities: PipelineQueueActivities): Promise<Worker> {
+  return Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: { codePath: bundlePath! }, activities });
 }
 
 /** The failure a workflow ended with (it must have failed). */
@@ -231,4 +243,94 @@ test('during OCR the progress query reports the ocr stage and the pages done so 
     assert.deepEqual(await handle.result(), { jobId, status: 'completed' });
     assert.deepEqual(await progressOf(handle), { status: 'completed', stage: 'export', pagesDone: 10, pagesTotal: 10 });
   });
+});
+
+/** Activities of a document the review policy may hold: `needsReview` is what its extraction found. */
+function reviewedDocument(needsReview: boolean) {
+  const review = { approved: false, exports: [] as number[], policies: [] as string[] };
+  const { activities } = fakeActivities(1, [], {
+    exportWorkbook: async (_jobId, policy = 'none') => {
+      review.policies.push(policy);
+      return { bytes: 1, reviewRequired: reviewRequired(policy, needsReview) };
+    },
+    exportApproved: async () => {
+      if (!review.approved) return { outcome: 'waiting' };
+      review.exports.push(3);
+      return { outcome: 'exported', version: 3, bytes: 1 };
+    },
+  });
+  return { activities, review };
+}
+
+async function reviewStateAttribute(handle: WorkflowHandle): Promise<unknown> {
+  return (await handle.describe()).typedSearchAttributes.get(ReviewStateKey);
+}
+
+test('REVIEW_POLICY=flagged: a flagged document is completed but waits in its workflow until approved, then runs the final export', async () => {
+  const { activities, review } = reviewedDocument(true);
+  await withWorkflow(
+    'wf-review-wait',
+    activities,
+    async (handle, jobId) => {
+      await waitFor('the first export', async () => (await progressOf(handle)).status === 'completed');
+      assert.deepEqual(review.policies, ['flagged']);
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'the workflow waits for a person');
+      await waitFor('the ReviewState search attribute', async () => (await reviewStateAttribute(handle)) === 'waiting');
+
+      // A signal before the approval is stored (or a stale one) does not end the wait.
+      await handle.signal(REVIEW_APPROVED_SIGNAL);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await handle.describe()).status.name, 'RUNNING');
+      assert.deepEqual(review.exports, []);
+
+      review.approved = true;
+      await handle.signal(REVIEW_APPROVED_SIGNAL);
+      assert.deepEqual(await handle.result(), { jobId, status: 'completed' });
+      assert.deepEqual(review.exports, [3], 'the approved version was exported once');
+      assert.equal(await reviewStateAttribute(handle), 'approved');
+    },
+    { reviewPolicy: 'flagged' },
+  );
+});
+
+test('REVIEW_POLICY=flagged: a clean document completes without waiting; no policy (an older workflow) never waits', async () => {
+  for (const reviewPolicy of ['flagged', undefined] as const) {
+    const { activities, review } = reviewedDocument(reviewPolicy === undefined);
+    await withWorkflow(
+      `wf-review-clean-${reviewPolicy ?? 'absent'}`,
+      activities,
+      async (handle, jobId) => {
+        assert.deepEqual(await handle.result(), { jobId, status: 'completed' });
+        assert.deepEqual(review.policies, [reviewPolicy ?? 'none']);
+        assert.deepEqual(review.exports, []);
+        assert.equal(await reviewStateAttribute(handle), undefined);
+      },
+      reviewPolicy ? { reviewPolicy } : {},
+    );
+  }
+});
+
+test('a worker restart while a job waits for review loses nothing: the next worker takes the approval', async () => {
+  const { activities, review } = reviewedDocument(false);
+  const prefix = uniquePrefix('wf-review-restart');
+  const taskQueue = `${prefix}pipeline`;
+  const jobId = `${prefix}job`;
+  const first = await pipelineWorker(taskQueue, activities);
+  const handle = await first.runUntil(async () => {
+    const h = await env.client.workflow.start<typeof processDocument>('processDocument', {
+      taskQueue,
+      workflowId: `job-${jobId}`,
+      args: [{ jobId, provider: 'offline', taskQueues: { pipeline: taskQueue, ocr: taskQueue, llm: taskQueue }, reviewPolicy: 'all' }],
+    });
+    await waitFor('the wait for review', async () => (await reviewStateAttribute(h)) === 'waiting');
+    return h;
+  });
+  // No worker now: the approval arrives while nobody runs the workflow.
+  review.approved = true;
+  await handle.signal(REVIEW_APPROVED_SIGNAL);
+  const second = await pipelineWorker(taskQueue, activities);
+  await second.runUntil(async () => {
+    assert.deepEqual(await handle.result(), { jobId, status: 'completed' });
+  });
+  assert.deepEqual(review.exports, [3]);
 });

@@ -18,6 +18,7 @@ import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import * as jobStore from '../stores/jobs.js';
 import * as extractionStore from '../stores/extractions.js';
 import * as jobSecretStore from '../stores/job-secrets.js';
+import * as reviewStore from '../stores/reviews.js';
 import { instrumentActivities, setWorkerInfo, trackActivitySlots, workerIdentity } from '../activities/metrics.js';
 import { taskQueues } from '../core/contract/jobs.js';
 import type { Config } from '../core/config.js';
@@ -64,7 +65,7 @@ export function activityDependencies(cfg: Config): ActivityDependencies {
       },
       llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
     },
-    store: { ...jobStore, ...extractionStore, ...jobSecretStore },
+    store: { ...jobStore, ...extractionStore, ...jobSecretStore, ...reviewStore },
     ocrPool: () => getOcrPool(cfg.ocrLang, { size: cfg.ocrWorkers, nice: cfg.ocrNice }),
     extractors: { offline: extractOffline, openai: extractWithOpenAI },
     log: logger,

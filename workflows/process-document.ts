@@ -3,13 +3,16 @@
  * document bytes, page text and extracted values stay in Postgres and never enter workflow history.
  *
  *   prepare ─▶ OCR (a page per activity, in parallel, any worker) ─▶ extract (chunks; llm queue) ─▶ merge ─▶ export
+ *     ─▶ (REVIEW_POLICY says so) wait for a person's approval ─▶ final export of the approved version
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  condition,
   defineQuery,
+  defineSignal,
   isCancellation,
   patched,
   proxyActivities,
@@ -21,6 +24,8 @@ import type { BookkeepingActivities, LlmActivities, OcrActivities } from '../act
 import {
   JobStatusKey,
   PROGRESS_QUERY,
+  REVIEW_APPROVED_SIGNAL,
+  ReviewStateKey,
   type JobError,
   type JobProgress,
   type JobStatus,
@@ -30,6 +35,10 @@ import {
 import { ocrBatches } from './ocr-batches.js';
 
 export const progressQuery = defineQuery<JobProgress>(PROGRESS_QUERY);
+export const reviewApprovedSignal = defineSignal(REVIEW_APPROVED_SIGNAL);
+
+/** How often a job waiting for review re-reads its approval, in case a signal was lost. */
+const REVIEW_RECHECK = '1 hour';
 
 /** Pages per OCR activity of workflows started before ocrBatches (they keep them on replay, see below). */
 const LEGACY_OCR_BATCH_PAGES = 2;
@@ -85,6 +94,12 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
   };
   setStatus('processing');
 
+  let approvalSignalled = false;
+  setHandler(reviewApprovedSignal, () => {
+    approvalSignalled = true;
+  });
+
+  let exported: { reviewRequired?: boolean };
   try {
     const prepared = await bookkeeping.prepareDocument(jobId);
     progress.pagesTotal = prepared.pageCount;
@@ -109,9 +124,8 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
     await bookkeeping.finishExtraction(jobId);
 
     progress.stage = 'export';
-    await bookkeeping.exportWorkbook(jobId);
+    exported = await bookkeeping.exportWorkbook(jobId, input.reviewPolicy ?? 'none');
     setStatus('completed');
-    return { jobId, status: 'completed' };
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => bookkeeping.markCancelled(jobId));
@@ -125,6 +139,29 @@ export async function processDocument(input: ProcessDocumentInput): Promise<Proc
     // Fail the workflow too, so the Temporal UI shows the job red with the same type and message.
     throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, cause: err as Error });
   }
+
+  // The job is completed (its downloads work, marked unreviewed); now it waits on people, outside the
+  // try above: nothing here can fail the job. The approval itself is in the database; the signal only
+  // says "look now".
+  if (exported.reviewRequired) {
+    const review = proxyLocalActivities<BookkeepingActivities>({
+      startToCloseTimeout: '2 minutes',
+      // No attempt limit: a database outage while waiting delays the final export, never loses it.
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    });
+    upsertSearchAttributes([{ key: ReviewStateKey, value: 'waiting' }]);
+    for (;;) {
+      await condition(() => approvalSignalled, REVIEW_RECHECK);
+      approvalSignalled = false;
+      const outcome = await review.exportApproved(jobId);
+      if (outcome.outcome === 'gone') break;
+      if (outcome.outcome === 'exported') {
+        upsertSearchAttributes([{ key: ReviewStateKey, value: 'approved' }]);
+        break;
+      }
+    }
+  }
+  return { jobId, status: 'completed' };
 }
 
 // Plain JavaScript errors say nothing useful to a user (and may carry internals): reported generically.

@@ -32,7 +32,9 @@ export const AUDIT_ACTIONS = [
   'user.recovery_code_used',
   'access.denied',
   'job.list',
+  'job.next_review',
   'audit.view',
+  'review.figures_view',
 ] as const;
 export const AuditActionSchema = z.enum(AUDIT_ACTIONS).meta({ id: 'AuditAction' });
 export type AuditAction = z.infer<typeof AuditActionSchema>;

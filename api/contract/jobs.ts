@@ -44,18 +44,64 @@ export const JobViewSchema = z
     reviewState: z
       .enum(JOB_REVIEW_STATES)
       .describe('unreviewed, in_review (a person is correcting it) or approved; the status says where the pipeline is, this where people are'),
+    awaitingReview: z
+      .boolean()
+      .describe("the review policy makes this completed job wait for a person's approval, and nobody has approved it yet (its wait began at finishedAt)"),
   })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobViewSchema>;
 
-export const JobListQuerySchema = z.object({
-  status: JobStatusSchema.optional().describe('only jobs with this status'),
-  needsReview: z.enum(['true', 'false']).optional().describe('true: only completed jobs that need review; false: every other job (combines with status)'),
-  limit: z.coerce.number().int().min(1).max(100).default(50).describe('page size, 1–100'),
-  cursor: z.string().max(200).optional().describe('`nextCursor` of the previous page'),
-  owner: z.string().min(1).max(200).optional().describe('admin only: the jobs of this user id'),
-});
+/** A calendar day, YYYY-MM-DD, that exists. */
+const IsoDay = (what: string) =>
+  z.string().refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), {
+    error: `${what} must be a date as YYYY-MM-DD, e.g. 2024-03-31`,
+  });
+
+export const JOB_LIST_SORTS = ['newest', 'oldest'] as const;
+
+export const JobListQuerySchema = z
+  .object({
+    status: z
+      .string()
+      .max(100)
+      .transform((s, ctx) => {
+        const parts = [...new Set(s.split(',').map((p) => p.trim()))];
+        const bad = parts.find((p) => !(JOB_STATUSES as readonly string[]).includes(p));
+        if (bad !== undefined) {
+          ctx.addIssue({ code: 'custom', message: `status must be one or more of ${JOB_STATUSES.join(', ')}, separated by commas` });
+          return z.NEVER;
+        }
+        return parts as JobStatus[];
+      })
+      .optional()
+      .describe('only jobs with this status, or any of several separated by commas (e.g. `queued,processing`)'),
+    needsReview: z.enum(['true', 'false']).optional().describe('true: only completed jobs that need review; false: every other job (combines with status)'),
+    reviewState: z.enum(JOB_REVIEW_STATES).optional().describe('only jobs where people stand here: unreviewed, in_review or approved'),
+    awaitingReview: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe("true: only completed jobs the review policy holds for a person's approval, not yet approved; false: every other job"),
+    q: z
+      .string()
+      .trim()
+      .min(1, 'q must not be empty')
+      .max(200, 'q is too long (200 characters at most)')
+      .optional()
+      .describe("search: part of the file name or of the patient name of the job's current result (corrections included), any case"),
+    from: IsoDay('from').optional().describe('only jobs created on or after this day (YYYY-MM-DD, UTC)'),
+    to: IsoDay('to').optional().describe('only jobs created on or before this day (YYYY-MM-DD, UTC)'),
+    sort: z.enum(JOB_LIST_SORTS).default('newest').describe('newest (default) or oldest first, by creation time'),
+    limit: z.coerce.number().int().min(1).max(100).default(50).describe('page size, 1–100'),
+    cursor: z.string().max(200).optional().describe('`nextCursor` of the previous page, with the same sort (and the same filters)'),
+    owner: z.string().min(1).max(200).optional().describe('administrators and reviewers only: the jobs of this user id'),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from must not be after to', path: ['to'] });
 export type JobListQuery = z.input<typeof JobListQuerySchema>;
+
+export const NextReviewSchema = z
+  .object({ job: JobViewSchema.describe('the job that has waited longest for review, since it completed') })
+  .meta({ id: 'NextReview' });
+export type NextReview = z.infer<typeof NextReviewSchema>;
 
 export const JobListSchema = z
   .object({ jobs: z.array(JobViewSchema), nextCursor: z.string().nullable().describe('null on the last page') })

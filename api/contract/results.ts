@@ -27,6 +27,12 @@ export const PageViewSchema = z
     highlights: z
       .array(z.object({ quote: z.string(), boxes: z.array(BoxSchema).describe('fractions of the page, origin top left; empty when not located') }))
       .describe('every quote the extraction cites on this page'),
+    words: z
+      .array(z.object({ text: z.string(), box: BoxSchema.describe('fractions of the page, origin top left') }))
+      .describe(
+        "every positioned word on the page (OCR word boxes or the text layer's), in reading order; empty when `wordBoxes` is false. " +
+          'The review screen lets a person pick words from it into a value being edited.',
+      ),
   })
   .meta({ id: 'PageView' });
 export type PageView = z.infer<typeof PageViewSchema>;

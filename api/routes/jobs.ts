@@ -6,13 +6,26 @@
  *
  * Uploading is api/routes/upload.ts.
  *
+ * The work queue: `GET /jobs` searches (file name or patient name), filters and sorts; `GET
+ * /jobs/next-review` is the job that has waited longest for a person's approval.
+ *
  * Cancel (`DELETE /jobs/:id` on a queued or processing job): the workflow is asked to cancel and the
  * answer is `202 {id, status: 'cancelling'}` at once; the workflow's cancellation handler marks the job
  * `cancelled` moments later (poll `GET /status/:id`). Deleting a finished job (completed, failed or
  * cancelled) removes the document and everything derived from it and answers 204.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { deleteFinishedJob, finishJob, getJob, listJobs, type JobListPosition, type JobRow, type ListedJob } from '../../stores/jobs.js';
+import {
+  deleteFinishedJob,
+  finishJob,
+  getJob,
+  listJobs,
+  nextJobAwaitingReview,
+  type JobListPosition,
+  type JobListSort,
+  type JobRow,
+  type ListedJob,
+} from '../../stores/jobs.js';
 import { deleteJobHistory, safeFilename } from '../../services/pipeline-client.js';
 import { resultBaseName, workflowIdForJob, type JobStatus } from '../../core/contract/jobs.js';
 import { getWorkbook } from '../../stores/extractions.js';
@@ -26,10 +39,12 @@ import {
   JobListQuerySchema,
   JobListSchema,
   JobViewSchema,
+  NextReviewSchema,
   XLSX_TYPE,
   type CancelResult,
   type JobList,
   type JobView,
+  type NextReview,
 } from '../contract/jobs.js';
 import { ExtractionResultSchema } from '../contract/results.js';
 import { ResultVersionQuery } from '../contract/review.js';
@@ -59,6 +74,7 @@ export function jobView(j: JobRow): JobView {
     tokens: { in: j.tokens_in, out: j.tokens_out },
     version: j.result_version,
     reviewState: j.review_state,
+    awaitingReview: j.status === 'completed' && j.review_required && j.review_state !== 'approved',
   };
 }
 
@@ -105,11 +121,16 @@ jobRoutes.route(
     path: '/jobs',
     tag: 'jobs',
     operationId: 'listJobs',
-    summary: 'Your jobs, newest first (admin: everyone’s)',
-    description: 'Keyset pagination: pass `nextCursor` as `cursor` for the next page.',
+    summary: 'Your jobs, newest or oldest first (administrators and reviewers: everyone’s), searched and filtered',
+    description:
+      'Keyset pagination: pass `nextCursor` as `cursor` for the next page, with the same `sort`; filters may change between pages ' +
+      '(the cursor is a position, not a result set). `q` matches part of the file name or of the patient name of the current result, any case.',
     query: JobListQuerySchema,
     answers: { 200: { description: 'a page of jobs', json: JobListSchema } },
-    errors: { 403: "another user's jobs, asked for by a user who is not an administrator (code Forbidden)" },
+    errors: {
+      400: 'a bad filter, date or cursor, or a cursor of the other sort (code InvalidRequest)',
+      403: "another user's jobs, asked for by a user who is neither an administrator nor a reviewer (code Forbidden)",
+    },
   },
   async (ctx, { query: q }) => {
     const user = currentUser(ctx);
@@ -117,23 +138,68 @@ jobRoutes.route(
       throw new ApiError(403, 'Forbidden', "only an administrator or a reviewer can list other users' jobs");
     }
     const owner = seesAllJobs(user.role) ? q.owner : user.id;
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    const needsReview = q.needsReview === undefined ? undefined : q.needsReview === 'true';
-    const rows = await listJobs({ owner, status: q.status, needsReview, after, limit: q.limit + 1 });
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.sort);
+    const flag = (v: 'true' | 'false' | undefined) => (v === undefined ? undefined : v === 'true');
+    const needsReview = flag(q.needsReview);
+    const awaitingReview = flag(q.awaitingReview);
+    const rows = await listJobs({
+      owner,
+      statuses: q.status,
+      needsReview,
+      reviewState: q.reviewState,
+      awaitingReview,
+      search: q.q,
+      createdFrom: q.from,
+      createdTo: q.to,
+      sort: q.sort,
+      after,
+      limit: q.limit + 1,
+    });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
-    // The filter and how many jobs were shown, never their names; the UI's polling is aggregated (api/audit.ts).
+    // Which filters were used and how many jobs were shown, never their names nor the search text (a
+    // patient's name is patient data); the UI's polling is aggregated (api/audit.ts).
     await audit(ctx, {
       action: 'job.list',
       detail: {
         owner: owner ?? 'all',
-        status: q.status ?? null,
+        status: q.status?.join(',') ?? null,
         ...(needsReview === undefined ? {} : { needsReview }),
+        ...(q.reviewState === undefined ? {} : { reviewState: q.reviewState }),
+        ...(awaitingReview === undefined ? {} : { awaitingReview }),
+        ...(q.q === undefined ? {} : { search: true }),
+        ...(q.from === undefined ? {} : { from: q.from }),
+        ...(q.to === undefined ? {} : { to: q.to }),
+        // only when not the default, so a plain listing's row stays as it was
+        ...(q.sort === 'newest' ? {} : { sort: q.sort }),
         page: q.cursor === undefined ? 'first' : 'next',
         returned: page.length,
       },
     });
-    ctx.body = { jobs: page.map(jobView), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null } satisfies JobList;
+    ctx.body = { jobs: page.map(jobView), nextCursor: rows.length > q.limit && last ? encodeCursor(last, q.sort) : null } satisfies JobList;
+  },
+);
+
+// Registered before every `/jobs/:id…` route, so `next-review` is never read as a job id.
+jobRoutes.route(
+  {
+    method: 'get',
+    path: '/jobs/next-review',
+    tag: 'jobs',
+    operationId: 'nextJobToReview',
+    summary: 'The job that has waited longest for review',
+    description:
+      "The oldest (by when it completed) completed job that the review policy holds for a person's approval and nobody has approved yet, " +
+      'among the jobs the caller may see: their own; administrators and reviewers: everyone’s.',
+    answers: { 200: { description: 'the job to review next', json: NextReviewSchema } },
+    errors: { 404: 'no document is waiting for review (code NotFound)' },
+  },
+  async (ctx) => {
+    const user = currentUser(ctx);
+    const job = await nextJobAwaitingReview(seesAllJobs(user.role) ? undefined : user.id);
+    await audit(ctx, { action: 'job.next_review', ...(job ? { targetType: 'job', targetId: job.id } : {}), detail: { found: job !== undefined } });
+    if (!job) throw new ApiError(404, 'NotFound', 'no document is waiting for review');
+    ctx.body = { job: jobView(job) } satisfies NextReview;
   },
 );
 
@@ -291,21 +357,32 @@ export function contentDisposition(name: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Listing (keyset pagination on (created_at, id), newest first)
+// Listing (keyset pagination on (created_at, id), in the order of `sort`)
 
-function encodeCursor(row: ListedJob): string {
-  return Buffer.from(JSON.stringify([row.created_exact, row.id])).toString('base64url');
+/** `[sort, created_exact, id]`; a cursor of the other direction would skip or repeat jobs, so it names its sort. */
+function encodeCursor(row: ListedJob, sort: JobListSort): string {
+  return Buffer.from(JSON.stringify([sort, row.created_exact, row.id])).toString('base64url');
 }
 
-function decodeCursor(s: string): JobListPosition {
+const CREATED_EXACT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+function decodeCursor(s: string, sort: JobListSort): JobListPosition {
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
-      const [createdAt, id] = v as [string, string];
-      if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(createdAt) && UUID_RE.test(id)) return { createdAt, id };
-    }
+    v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    v = undefined;
+  }
+  // A cursor of two elements is from before sorting existed: it was newest first.
+  const parts = Array.isArray(v) && v.length === 2 ? ['newest', ...(v as unknown[])] : v;
+  if (Array.isArray(parts) && parts.length === 3 && parts.every((p) => typeof p === 'string')) {
+    const [cursorSort, createdAt, id] = parts as [string, string, string];
+    if (CREATED_EXACT_RE.test(createdAt) && UUID_RE.test(id) && (cursorSort === 'newest' || cursorSort === 'oldest')) {
+      if (cursorSort !== sort) {
+        throw new ApiError(400, 'InvalidRequest', `cursor: it continues a list sorted ${cursorSort} first, not ${sort} first (start again without a cursor)`);
+      }
+      return { createdAt, id };
+    }
   }
   throw new ApiError(400, 'InvalidRequest', 'cursor: not a cursor returned by this API (use nextCursor as it was given)');
 }

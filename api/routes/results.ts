@@ -14,8 +14,8 @@ import { getDocumentBytes, pageWords, type JobRow } from '../../stores/jobs.js';
 import { LIST_SECTIONS, type Evidence, type Extraction } from '../../core/contract/extraction.js';
 import { loadResultVersion } from '../result-versions.js';
 import { buildCombinedWorkbook } from '../../library/export/workbook.js';
-import { quoteBoxes } from '../../library/extraction/highlight.js';
-import { PREVIEW_DPI, ocrWordsToPageWords, textLayerWords, type PageWord } from '../../library/pdf/preview.js';
+import { inReadingOrder, quoteBoxes } from '../../library/extraction/highlight.js';
+import { PREVIEW_DPI, ocrWordsToPageWords, textLayerWords, type PageBox, type PageWord } from '../../library/pdf/preview.js';
 import { renderDocumentPagePreview } from '../../library/document/index.js';
 import { PageRenderQueue, QueueFullError, RenderCancelledError } from '../page-render-queue.js';
 import { audit } from '../audit.js';
@@ -45,10 +45,10 @@ resultRoutes.route(
     path: '/jobs/:id/pages/:page',
     tag: 'jobs',
     operationId: 'getJobPage',
-    summary: 'A page of a completed job: where each quoted value sits on it',
+    summary: 'A page of a completed job: where each quoted value and each word sits on it',
     description:
       'For every quote the extraction cites on this page, the boxes of the words that spell it (fractions of the page, origin top left), ' +
-      'from the OCR word boxes or the text layer. Pair it with `GET /jobs/{id}/pages/{page}/image`.',
+      'and every word of the page with its box, from the OCR word boxes or the text layer. Pair it with `GET /jobs/{id}/pages/{page}/image`.',
     params: JobPageParams,
     answers: { 200: { description: 'the page', json: PageViewSchema } },
     errors: { 404: NO_SUCH_PAGE, 409: NOT_READY, 429: QUEUE_FULL },
@@ -74,6 +74,7 @@ resultRoutes.route(
       aspectRatio: row.width && row.height ? row.width / row.height : 8.5 / 11,
       wordBoxes: words.length > 0,
       highlights: quotesOnPage(source.extraction, page).map((quote) => ({ quote, boxes: quoteBoxes(words, quote) })),
+      words: inReadingOrder(words).map((w) => ({ text: w.text, box: rounded(w.box) })),
     } satisfies PageView;
   },
 );
@@ -152,6 +153,12 @@ async function visiblePage(ctx: AppContext, params: { id: string; page: string }
   const page = Number(params.page);
   if (!(page >= 1 && page <= (job.pages_total ?? 0))) throw notFound('the page');
   return { job, page };
+}
+
+/** A box to 5 decimals (a hundredth of a pixel on a 1000-pixel page): a page's words are sent whole, so their size matters. */
+function rounded(b: PageBox): PageBox {
+  const r = (n: number) => Math.round(n * 1e5) / 1e5;
+  return { x0: r(b.x0), y0: r(b.y0), x1: r(b.x1), y1: r(b.y1) };
 }
 
 /** Distinct quotes the extraction cites on `page`, in document order. */

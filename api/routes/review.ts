@@ -5,8 +5,10 @@
  * the number of operations and the paths it touched — never the values.
  */
 import { CorrectionError, applyCorrection } from '../../library/review/corrections.js';
-import { appendCorrection, listResultEvents, setReviewState, type Actor } from '../../stores/reviews.js';
-import { getJob, type JobRow } from '../../stores/jobs.js';
+import { appendCorrection, listResultEvents, resultReview, setReviewState, type Actor } from '../../stores/reviews.js';
+import { getJob, recordPatientName, type JobRow } from '../../stores/jobs.js';
+import { searchablePatientName } from '../../core/contract/patient-name.js';
+import { signalReviewApproved } from '../../services/pipeline-client.js';
 import { audit } from '../audit.js';
 import { currentUser } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
@@ -24,7 +26,7 @@ import {
 } from '../contract/review.js';
 import { RouteGroup } from '../route.js';
 import { requireCompleted, visibleJob } from './jobs.js';
-import { loadResultVersion, resultJson, resultReview } from '../result-versions.js';
+import { loadResultVersion, resultJson } from '../result-versions.js';
 
 export const reviewRoutes = new RouteGroup('signed-in');
 
@@ -87,6 +89,7 @@ reviewRoutes.route(
       if (stored.why === 'approved') throw approved(job);
       throw new ApiError(409, 'VersionConflict', `another correction was stored first (the result is now at version ${stored.current}); GET it and redo yours`);
     }
+    await recordPatientName(job.id, searchablePatientName(correction.next));
     await audit(ctx, {
       action: 'job.correct',
       targetType: 'job',
@@ -174,6 +177,7 @@ reviewRoutes.route(
       reason: body.reason?.trim() || null,
     });
     if (!changed) throw notFound('the job');
+    if (body.state === 'approved' && changed.previous !== 'approved' && job.review_required) await signalReviewApproved(ctx.deps.temporal, job.id);
     const now = (await getJob(job.id)) ?? job;
     await audit(ctx, {
       action: 'job.review',

@@ -34,6 +34,23 @@ export interface ProcessDocumentInput {
   ocrBatchPages?: number;
   /** Characters of page text per extraction request (long documents are chunked and merged). */
   extractionChunkChars?: number;
+  /** Whether the job waits for a person's approval after its first export; absent (started before it existed): none. */
+  reviewPolicy?: ReviewPolicy;
+}
+
+/**
+ * Which completed jobs wait in their workflow for a person's approval before the final export: none, the
+ * ones that need review (a warning or a flagged value), or all.
+ */
+export const REVIEW_POLICIES = ['none', 'flagged', 'all'] as const;
+export type ReviewPolicy = (typeof REVIEW_POLICIES)[number];
+
+/** Signal name: the job's result was approved (the workflow reads the approval from the database). */
+export const REVIEW_APPROVED_SIGNAL = 'reviewApproved';
+
+/** Whether the review policy makes a job with this `needsReview` wait for approval. */
+export function reviewRequired(policy: ReviewPolicy, needsReview: boolean): boolean {
+  return policy === 'all' || (policy === 'flagged' && needsReview);
 }
 
 /**
@@ -85,7 +102,9 @@ export const JobIdKey = keyword('JobId');
 export const OwnerKey = keyword('Owner');
 export const JobStatusKey = keyword('JobStatus');
 export const FileNameKey = keyword('FileName');
-export const SEARCH_ATTRIBUTE_KEYS = [JobIdKey, OwnerKey, JobStatusKey, FileNameKey];
+/** `waiting` while the workflow waits for a person's approval, then `approved`; absent when no review is required. */
+export const ReviewStateKey = keyword('ReviewState');
+export const SEARCH_ATTRIBUTE_KEYS = [JobIdKey, OwnerKey, JobStatusKey, FileNameKey, ReviewStateKey];
 
 /** The extensions a result's name loses: `scan.tiff` → `scan.xlsx`, `lab.pdf` → `lab.json`. */
 export const DOCUMENT_EXTENSION = /\.(pdf|tiff?|png|jpe?g|webp)$/i;

@@ -6,7 +6,7 @@
 set -eu
 : "${TEMPORAL_ADDRESS:?}" "${NAMESPACE:?}"
 RETENTION="${RETENTION:-720h}"
-SEARCH_ATTRIBUTES="JobId Owner JobStatus FileName"
+SEARCH_ATTRIBUTES="JobId Owner JobStatus FileName ReviewState"
 
 # Retries a command every 2 s for up to 2 minutes (the frontend's caches take a few seconds to see a new namespace).
 retry() {

@@ -346,8 +346,8 @@ const REVIEW_STATE_LABELS = { unreviewed: 'Unreviewed', in_review: 'In review', 
 /** Parts of a value that are not what a person corrects. */
 const NOT_CORRECTED = new Set(['evidence', 'confidence', 'reasons', 'review']);
 
-/** The Review column: who decided what, and for a correction what the machine had read. */
-function reviewText(review: ValueReview | undefined, current: object): string | null {
+/** The Review column: who decided what, and for a correction what the machine had read (the review screen says the same: web/src/review.ts reviewWords). */
+export function reviewText(review: ValueReview | undefined, current: object): string | null {
   if (!review || review.state === 'unreviewed') return null;
   const who = review.by ? ` by ${review.by}` : '';
   if (review.state !== 'corrected' || !review.original) return `${review.state}${who}`;

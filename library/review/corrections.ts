@@ -29,6 +29,7 @@ import {
   type ValueReview,
   type ValueReviewState,
 } from '../../core/contract/extraction.js';
+import type { JobResult, ResultReview } from '../../core/contract/job-result.js';
 import { SETTABLE_VALUE_STATES, type PatchOperation, type ValueChange } from '../../core/contract/review.js';
 
 const { applyPatch, compare, JsonPatchError } = jsonPatch;
@@ -116,6 +117,11 @@ export function replayCorrections(version0: Extraction, effects: readonly PatchE
   let x = structuredClone(version0);
   for (const effect of effects) x = applyPatch(x, structuredClone(effect) as jsonPatch.Operation[], false, true).newDocument;
   return parseExtraction(x);
+}
+
+/** A job's result at a version: the machine's result with corrections 1..N replayed, said to be that version. */
+export function reviewedResult(machine: JobResult, effects: readonly PatchEffect[], review: ResultReview): JobResult {
+  return { ...machine, extraction: effects.length > 0 ? replayCorrections(machine.extraction, effects) : machine.extraction, review };
 }
 
 function describe(op: PatchOperation, i: number): string {

@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'logout',
   'upload',
   'job.list',
+  'job.next_review',
   'job.status_view',
   'job.result_view',
   'job.page_view',
@@ -36,6 +37,7 @@ export const AUDIT_ACTIONS = [
   'apikey.revoke',
   'access.denied',
   'audit.view',
+  'review.figures_view',
 ] as const satisfies readonly AuditAction[];
 type MissingAction = Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>;
 const complete: MissingAction extends never ? true : false = true;

@@ -142,6 +142,49 @@ export const jobsStyles = css`
       outline: 3px solid var(--mx-focus, #2563eb);
       outline-offset: 1px;
     }
+    form.queue {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: flex-end;
+      gap: 0.5rem 0.75rem;
+      margin: 0 0 0.75rem;
+      font-size: 0.9rem;
+    }
+    form.queue label {
+      display: flex;
+      flex-direction: column;
+      gap: 0.15rem;
+    }
+    form.queue label.check {
+      flex-direction: row;
+      align-items: center;
+      gap: 0.35rem;
+      padding-bottom: 0.25rem;
+    }
+    form.queue label.search {
+      flex: 1 1 14rem;
+    }
+    form.queue input[type='search'],
+    form.queue input[type='text'],
+    form.queue input[type='date'] {
+      font: inherit;
+      padding: 0.2rem 0.35rem;
+      border-radius: 4px;
+      border: 1px solid var(--mx-border, #94a3b8);
+      min-width: 0;
+    }
+    form.queue input:focus-visible {
+      outline: 3px solid var(--mx-focus, #2563eb);
+      outline-offset: 1px;
+    }
+    nav.pager {
+      display: flex;
+      align-items: center;
+      justify-content: flex-end;
+      gap: 0.75rem;
+      margin-top: 0.75rem;
+      font-size: 0.9rem;
+    }
     .empty {
       color: var(--mx-muted, #475569);
     }

@@ -1,5 +1,8 @@
 /**
- * The user's jobs, newest first, refreshed every second while any runs and every 5 s otherwise (optionally only those of one status, through
+ * The work queue: the user's jobs, a page of 100 at a time (newest or oldest first; "Older"/"Newer" walk the
+ * pages with the server's cursor), searched by file or patient name (debounced), filtered by status, review
+ * state, "waits for review", creation dates and (admins and reviewers) owner; "Review next" opens the job that
+ * has waited longest for review. The page shown is refreshed every second while any runs and every 5 s otherwise (optionally only those of one status, through
  * `GET /jobs?status=`, or only those needing review, through `?needsReview=true`): file, the owner (admins see
  * everyone's jobs), stage, pages done of total, elapsed time, status — "completed · needs review" with the
  * warnings in plain words when a person should look first — the error in words with its code, downloads
@@ -19,12 +22,13 @@ import {
   deleteJob,
   downloadCombined,
   downloadResult,
-  listJobs,
+  listUsers,
   saveBlob,
+  type AdminUser,
   type Job,
-  type JobStatus,
   type JobWarning,
 } from './api.js';
+import { listJobs, nextJobToReview, type JobListFilters, type JobSort } from './api-queue.js';
 
 /** Refresh often while something runs (the progress bars move), rarely when every job has finished. */
 const POLL_RUNNING_MS = 1_000;
@@ -34,6 +38,20 @@ const STAGE: Record<string, string> = { prepare: 'prepare', ocr: 'OCR', extract:
 /** The filter's choices; "running" is queued or processing (the API filters one status at a time). */
 const FILTERS = ['all', 'running', 'completed', 'needs review', 'failed', 'cancelled'] as const;
 export type JobFilter = (typeof FILTERS)[number];
+const REVIEW_STATES = ['any', 'unreviewed', 'in_review', 'approved'] as const;
+type ReviewStateChoice = (typeof REVIEW_STATES)[number];
+const REVIEW_STATE_LABEL: Record<ReviewStateChoice, string> = { any: 'any', unreviewed: 'unreviewed', in_review: 'in review', approved: 'approved' };
+/** Typing in the search box waits this long for a pause before asking the server. */
+const SEARCH_DEBOUNCE_MS = 300;
+export const NOTHING_TO_REVIEW = 'No document is waiting for review';
+
+/** The filter's status choice as the API's query. */
+function statusQuery(filter: JobFilter): Pick<JobListFilters, 'status' | 'needsReview'> {
+  if (filter === 'all') return {};
+  if (filter === 'running') return { status: 'queued,processing' };
+  if (filter === 'needs review') return { status: 'completed', needsReview: 'true' };
+  return { status: filter };
+}
 
 /** A warning as the list shows it: the server's plain words, which already name the page when there is one. */
 export function warningText(w: JobWarning): string {
@@ -65,6 +83,16 @@ export class MxJobs extends LitElement {
     confirming: { state: true },
     filter: { state: true },
     selected: { state: true },
+    search: { state: true },
+    reviewState: { state: true },
+    awaiting: { state: true },
+    from: { state: true },
+    to: { state: true },
+    owner: { state: true },
+    sort: { state: true },
+    cursors: { state: true },
+    nextCursor: { state: true },
+    users: { state: true },
   };
 
   declare jobs: Job[];
@@ -75,6 +103,23 @@ export class MxJobs extends LitElement {
   declare filter: JobFilter;
   /** Ids of the completed jobs ticked for a combined workbook. */
   declare selected: ReadonlySet<string>;
+  /** The search text as sent (the box's text after the debounce pause). */
+  declare search: string;
+  declare reviewState: ReviewStateChoice;
+  /** Only the jobs that wait for a person's approval. */
+  declare awaiting: boolean;
+  declare from: string;
+  declare to: string;
+  /** A user id (admins and reviewers); empty: everyone's. */
+  declare owner: string;
+  declare sort: JobSort;
+  /** The cursor of each page reached so far (the first page has none); the last one is the page shown. */
+  declare cursors: ReadonlyArray<string | undefined>;
+  /** The page after the one shown, if there is one. */
+  declare nextCursor: string | null;
+  /** Administrators: the accounts, for the owner filter. */
+  declare users: AdminUser[];
+  private searchTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly polling = new PollingController(
     this,
     () => this.load(),
@@ -90,6 +135,55 @@ export class MxJobs extends LitElement {
     this.confirming = null;
     this.filter = 'all';
     this.selected = new Set();
+    this.search = '';
+    this.reviewState = 'any';
+    this.awaiting = false;
+    this.from = '';
+    this.to = '';
+    this.owner = '';
+    this.sort = 'newest';
+    this.cursors = [undefined];
+    this.nextCursor = null;
+    this.users = [];
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (currentUser()?.role === 'admin') {
+      listUsers().then(
+        (users) => (this.users = users),
+        () => (this.users = []), // the owner filter falls back to a user id field
+      );
+    }
+  }
+
+  override disconnectedCallback(): void {
+    clearTimeout(this.searchTimer);
+    super.disconnectedCallback();
+  }
+
+  /** What the list asks the server for, besides the page. */
+  private filters(): JobListFilters {
+    return {
+      ...statusQuery(this.filter),
+      ...(this.reviewState === 'any' ? {} : { reviewState: this.reviewState }),
+      ...(this.awaiting ? { awaitingReview: 'true' as const } : {}),
+      q: this.search,
+      from: this.from,
+      to: this.to,
+      owner: this.owner,
+      sort: this.sort,
+    };
+  }
+
+  private get pageCursor(): string | undefined {
+    return this.cursors[this.cursors.length - 1];
+  }
+
+  private get filtered(): boolean {
+    return (
+      this.filter !== 'all' || this.reviewState !== 'any' || this.awaiting || this.search !== '' || this.from !== '' || this.to !== '' || this.owner !== ''
+    );
   }
 
   static override styles = [panelStyles, buttonStyles, bannerStyles, tableStyles, cardTableStyles(640), jobsStyles];
@@ -100,19 +194,17 @@ export class MxJobs extends LitElement {
   }
 
   private async load(): Promise<void> {
-    const filter = this.filter;
+    // The page shown is reloaded as it is (its own cursor): page 1 picks up new uploads, a later page
+    // keeps its place while the person reads it.
+    const filters = this.filters();
+    const cursor = this.pageCursor;
+    const asked = JSON.stringify([filters, cursor]);
     try {
-      const jobs =
-        filter === 'all'
-          ? await listJobs()
-          : filter === 'running'
-            ? (await Promise.all((['queued', 'processing'] as JobStatus[]).map((s) => listJobs(s)))).flat()
-            : filter === 'needs review'
-              ? await listJobs('completed', { needsReview: true })
-              : await listJobs(filter);
-      if (filter !== this.filter) return; // the filter changed meanwhile; the next load follows
-      jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const list = await listJobs(filters, cursor);
+      if (asked !== JSON.stringify([this.filters(), this.pageCursor])) return; // the query changed meanwhile; the next load follows
+      const jobs = list.jobs;
       this.jobs = jobs;
+      this.nextCursor = list.nextCursor;
       // A ticked job that is gone (deleted, filtered out) is no longer part of the selection.
       const completed = new Set(jobs.filter((j) => j.status === 'completed').map((j) => j.id));
       if ([...this.selected].some((id) => !completed.has(id))) this.selected = new Set([...this.selected].filter((id) => completed.has(id)));
@@ -141,6 +233,7 @@ export class MxJobs extends LitElement {
               </button>`
               : null
           }
+          <button type="button" class="review-next" @click=${this.reviewNext}>Review next</button>
           <label class="filter"
             >Show
             <select @change=${this.onFilter} .value=${this.filter} aria-label="show jobs with status">
@@ -149,13 +242,14 @@ export class MxJobs extends LitElement {
           </label>
           </div>
         </div>
+        ${this.queueFilters(seesAll)}
         ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : null}
         ${this.message ? html`<p class="banner" role="status">${this.message}</p>` : null}
         ${
           !this.loaded
             ? html`<p class="empty">Loading…</p>`
             : this.jobs.length === 0
-              ? html`<p class="empty">${this.filter === 'all' ? 'No jobs yet: upload a PDF above.' : this.filter === 'needs review' ? 'No job needs review.' : `No ${this.filter} jobs.`}</p>`
+              ? html`<p class="empty">${this.cursors.length > 1 ? 'No more jobs.' : this.filtered ? this.emptyText() : 'No jobs yet: upload a PDF above.'}</p>${this.pager()}`
               : html`<div class="scroll">
                 <table class="cards">
                   <thead>
@@ -174,7 +268,8 @@ export class MxJobs extends LitElement {
                     ${this.jobs.map((j) => this.row(j, seesAll))}
                   </tbody>
                 </table>
-              </div>`
+              </div>
+              ${this.pager()}`
         }
       </section>
     `;
@@ -235,6 +330,124 @@ export class MxJobs extends LitElement {
     </tr>`;
   }
 
+  private emptyText(): string {
+    const other = this.reviewState !== 'any' || this.awaiting || this.search !== '' || this.from !== '' || this.to !== '' || this.owner !== '';
+    if (other) return 'No job matches these filters.';
+    return this.filter === 'needs review' ? 'No job needs review.' : `No ${this.filter} jobs.`;
+  }
+
+  /** Search, review state, "waits for review", dates, owner (admins and reviewers) and sort. */
+  private queueFilters(seesAll: boolean) {
+    return html`<form class="queue" role="search" aria-label="search and filter jobs" @submit=${(e: Event) => e.preventDefault()}>
+      <label class="search"
+        >Search
+        <input type="search" name="q" placeholder="file or patient name" maxlength="200" @input=${this.onSearchInput} aria-label="search jobs by file or patient name" />
+      </label>
+      <label
+        >Review
+        <select name="reviewState" aria-label="review state" @change=${(e: Event) => this.change(() => (this.reviewState = (e.target as HTMLSelectElement).value as ReviewStateChoice))}>
+          ${REVIEW_STATES.map((r) => html`<option value=${r} ?selected=${r === this.reviewState}>${REVIEW_STATE_LABEL[r]}</option>`)}
+        </select>
+      </label>
+      <label class="check"
+        ><input type="checkbox" name="awaiting" .checked=${this.awaiting} @change=${(e: Event) => this.change(() => (this.awaiting = (e.target as HTMLInputElement).checked))} />
+        Waits for review</label
+      >
+      <label
+        >From
+        <input type="date" name="from" .value=${this.from} aria-label="created from" @change=${(e: Event) => this.change(() => (this.from = (e.target as HTMLInputElement).value))} />
+      </label>
+      <label
+        >To
+        <input type="date" name="to" .value=${this.to} aria-label="created to" @change=${(e: Event) => this.change(() => (this.to = (e.target as HTMLInputElement).value))} />
+      </label>
+      ${seesAll ? this.ownerFilter() : null}
+      <label
+        >Sort
+        <select name="sort" aria-label="sort jobs" @change=${(e: Event) => this.change(() => (this.sort = (e.target as HTMLSelectElement).value as JobSort))}>
+          <option value="newest" ?selected=${this.sort === 'newest'}>newest first</option>
+          <option value="oldest" ?selected=${this.sort === 'oldest'}>oldest first</option>
+        </select>
+      </label>
+    </form>`;
+  }
+
+  /** Administrators pick from the accounts (GET /users is theirs only); reviewers type a user id. */
+  private ownerFilter() {
+    const set = (e: Event) => this.change(() => (this.owner = (e.target as HTMLInputElement | HTMLSelectElement).value.trim()));
+    if (currentUser()?.role === 'admin' && this.users.length > 0) {
+      return html`<label
+        >Owner
+        <select name="owner" aria-label="owner" @change=${set}>
+          <option value="" ?selected=${this.owner === ''}>everyone</option>
+          ${this.users.map((u) => html`<option value=${u.id} ?selected=${u.id === this.owner}>${u.username}</option>`)}
+        </select>
+      </label>`;
+    }
+    return html`<label
+      >Owner
+      <input type="text" name="owner" placeholder="user id" aria-label="owner (user id)" .value=${this.owner} @change=${set} />
+    </label>`;
+  }
+
+  /** "Newer"/"Older" (in the direction of the sort) and where the page is. */
+  private pager() {
+    const page = this.cursors.length;
+    if (page === 1 && !this.nextCursor) return null;
+    const [back, forward] = this.sort === 'newest' ? ['Newer', 'Older'] : ['Older', 'Newer'];
+    return html`<nav class="pager" aria-label="pages of jobs">
+      <button type="button" ?disabled=${page === 1} @click=${this.previousPage}>${back}</button>
+      <span aria-live="polite">page ${page}</span>
+      <button type="button" ?disabled=${!this.nextCursor} @click=${this.nextPage}>${forward}</button>
+    </nav>`;
+  }
+
+  private readonly nextPage = (): void => {
+    if (!this.nextCursor) return;
+    const next = this.nextCursor;
+    this.go(() => (this.cursors = [...this.cursors, next]));
+  };
+
+  private readonly previousPage = (): void => {
+    if (this.cursors.length > 1) this.go(() => (this.cursors = this.cursors.slice(0, -1)));
+  };
+
+  /** A change of the query: back to the first page. */
+  private change(apply: () => void): void {
+    this.go(() => {
+      apply();
+      this.cursors = [undefined];
+    });
+  }
+
+  /** Applies a change of what is shown and loads it at once (a load in flight with the old query is dropped). */
+  private go(apply: () => void): void {
+    apply();
+    this.loaded = false;
+    this.jobs = [];
+    this.nextCursor = null;
+    void this.refresh().then(() => {
+      // a load already in flight used the old query: load again with the new one
+      if (!this.loaded) void this.refresh();
+    });
+  }
+
+  private readonly onSearchInput = (e: Event): void => {
+    const text = (e.target as HTMLInputElement).value.trim();
+    clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => {
+      if (text !== this.search) this.change(() => (this.search = text));
+    }, SEARCH_DEBOUNCE_MS);
+  };
+
+  /** Opens the result of the job that has waited longest for review, or says that none waits. */
+  private readonly reviewNext = (): Promise<void> =>
+    this.act('finding the next document to review', async () => {
+      const job = await nextJobToReview();
+      if (job) this.view(job);
+      else this.message = NOTHING_TO_REVIEW;
+    });
+
   /** Why a completed job wants a person's look: its warnings in plain words, behind a disclosure. */
   private needsReview(j: Job) {
     const id = `review-${j.id}`;
@@ -261,13 +474,7 @@ export class MxJobs extends LitElement {
   }
 
   private onFilter(e: Event): void {
-    this.filter = (e.target as HTMLSelectElement).value as JobFilter;
-    this.loaded = false;
-    this.jobs = [];
-    void this.refresh().then(() => {
-      // a load already in flight used the old filter: load again with the new one
-      if (!this.loaded) void this.refresh();
-    });
+    this.change(() => (this.filter = (e.target as HTMLSelectElement).value as JobFilter));
   }
 
   /** A job restarted with its password: show it as the API now has it, and follow it from the next load. */

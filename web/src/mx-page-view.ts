@@ -2,13 +2,22 @@
  * One cited page of a job: its image with the selected quote's words highlighted (other quotes cited
  * on the page are outlined faintly), previous/next page, zoom (a sharper render is fetched for each
  * step, the current one stretched meanwhile), for an OCR page how sure the OCR was of its words, and
- * Close (fires `close`). Opening it scrolls it into view (on a phone it opens above the tables). The
- * image is fetched with the session's token and shown through a blob: URL, released when it is replaced.
+ * Close (fires `close`). Opening it scrolls it into view unless it is pinned to the bottom of the screen
+ * (a phone's review screen), where it scrolls itself to the highlighted quote instead. While `pickWords`
+ * is set (a value is being edited), every word on the page is a target: clicking one fires `word-pick`
+ * with its text, and the focus stays in the field being edited. The image is fetched with the session's
+ * token and shown through a blob: URL, released when it is replaced.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { bannerStyles, buttonStyles } from './shared-styles.js';
 import { ApiError, getPageView, plainError, type PageView } from './api.js';
 import { getPageImageAt, type PageImageDpi } from './api-pages.js';
+
+/** `word-pick`'s detail: a word clicked on the page. */
+export interface WordPick {
+  text: string;
+  page: number;
+}
 
 /** Zoom steps: the image's width as a multiple of the viewer's, and the resolution rendered for it. */
 const ZOOMS: ReadonlyArray<{ scale: number; dpi: PageImageDpi }> = [
@@ -22,6 +31,7 @@ export class MxPageView extends LitElement {
     jobId: { attribute: false },
     page: { type: Number },
     quote: { attribute: false },
+    pickWords: { attribute: false },
     view: { state: true },
     imageUrl: { state: true },
     imageDpi: { state: true },
@@ -33,6 +43,8 @@ export class MxPageView extends LitElement {
   declare page: number;
   /** The quote to highlight (null: just show the page). */
   declare quote: string | null;
+  /** The page's words can be clicked to copy them into the field being edited. */
+  declare pickWords: boolean;
   declare view: PageView | null;
   declare imageUrl: string | null;
   /** The resolution the shown image was rendered at. */
@@ -48,6 +60,7 @@ export class MxPageView extends LitElement {
     this.jobId = '';
     this.page = 1;
     this.quote = null;
+    this.pickWords = false;
     this.view = null;
     this.imageUrl = null;
     this.imageDpi = 100;
@@ -127,6 +140,31 @@ export class MxPageView extends LitElement {
     .hl.other {
       outline: 1px dashed rgba(37, 99, 235, 0.6);
     }
+    .word {
+      position: absolute;
+      box-sizing: border-box;
+      margin: 0;
+      padding: 0;
+      border: 0;
+      border-radius: 2px;
+      background: transparent;
+      cursor: copy;
+    }
+    .word:hover,
+    .word:focus-visible {
+      outline: 2px solid #15803d;
+      background: rgba(34, 197, 94, 0.22);
+    }
+    .note.pick {
+      color: #14532d;
+    }
+    /* Pinned to the bottom of a phone's screen, the viewer scrolls inside itself: its controls stay on top. */
+    :host([data-scrolls]) .bar {
+      position: sticky;
+      top: 0;
+      z-index: 2;
+      background: var(--mx-surface, #fff);
+    }
   `,
   ];
 
@@ -158,14 +196,46 @@ export class MxPageView extends LitElement {
    * to keep the tables still while the viewer grew.
    */
   private bringIntoView(): void {
+    if (this.pinnedToBottom()) return this.followHighlight();
     const top = this.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight * 0.5) this.scrollIntoView({ block: 'start' });
   }
 
+  /** Placed by the page around it as a sticky strip along the bottom of the screen (mx-result on a phone). */
+  private pinnedToBottom(): boolean {
+    const style = getComputedStyle(this);
+    return style.position === 'sticky' && style.bottom !== 'auto';
+  }
+
+  /** When the viewer scrolls inside itself, bring the highlighted quote into its view (not the whole screen's). */
+  private followHighlight(): void {
+    const scrolls = this.scrollHeight > this.clientHeight + 1;
+    this.toggleAttribute('data-scrolls', scrolls);
+    const mark = this.renderRoot.querySelector<HTMLElement>('.hl.selected');
+    if (!scrolls || !mark) return;
+    const top = mark.getBoundingClientRect().top - this.getBoundingClientRect().top + this.scrollTop;
+    const bar = this.renderRoot.querySelector<HTMLElement>('.bar')?.offsetHeight ?? 0;
+    if (top < this.scrollTop + bar || top > this.scrollTop + this.clientHeight - mark.offsetHeight) {
+      this.scrollTop = Math.max(0, top - bar - this.clientHeight / 4);
+    }
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('quote') && this.imageUrl) this.followHighlight();
+  }
+
   private onImageLoad(): void {
+    this.followHighlight();
     if (this.firstImageDrawn) return;
     this.firstImageDrawn = true;
     this.bringIntoView();
+  }
+
+  /** A word takes no focus when pressed, so the field being edited keeps its focus and caret. */
+  private readonly keepFocus = (e: MouseEvent) => e.preventDefault();
+
+  private pick(text: string): void {
+    this.dispatchEvent(new CustomEvent<WordPick>('word-pick', { detail: { text, page: this.page }, bubbles: true, composed: true }));
   }
 
   private async load(jobId: string, page: number, key: string): Promise<void> {
@@ -232,6 +302,13 @@ export class MxPageView extends LitElement {
       ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : nothing}
       ${v?.source === 'ocr' && v.ocrConfidence !== null ? html`<p class="note" data-ocr-confidence>${ocrConfidenceWords(v.ocrConfidence)}</p>` : nothing}
       ${
+        this.pickWords && v
+          ? html`<p class="note pick" data-pick-note>
+            ${v.wordBoxes ? 'Click a word on the page to copy it into the field being edited.' : 'This page has no word positions, so its words cannot be picked.'}
+          </p>`
+          : nothing
+      }
+      ${
         this.quote && v
           ? html`<p class="note" role="status">
             ${
@@ -252,8 +329,29 @@ export class MxPageView extends LitElement {
               : html`<div class="placeholder" style="aspect-ratio: ${v?.aspectRatio ?? 8.5 / 11}" role="status">${this.error ? '' : 'Loading the page…'}</div>`
           }
           ${this.imageUrl ? [...others.flatMap((h) => h.boxes.map((b) => this.box(b, 'other'))), ...(selected?.boxes.map((b) => this.box(b, 'selected')) ?? [])] : nothing}
+          ${this.imageUrl && v && this.pickWords ? this.words(v) : nothing}
         </div>
       </figure>`;
+  }
+
+  /** Every word of the page as a button over it (out of the tab order: keyboard users type instead). */
+  private words(v: PageView) {
+    return html`<div role="group" aria-label="words on page ${this.page}: click one to copy it into the field being edited" data-words>
+      ${v.words.map(
+        (w, i) =>
+          html`<button
+            type="button"
+            class="word"
+            tabindex="-1"
+            data-word=${i}
+            aria-label=${w.text}
+            title=${`copy “${w.text}” into the field`}
+            style=${`left:${w.box.x0 * 100}%;top:${w.box.y0 * 100}%;width:${(w.box.x1 - w.box.x0) * 100}%;height:${(w.box.y1 - w.box.y0) * 100}%`}
+            @mousedown=${this.keepFocus}
+            @click=${() => this.pick(w.text)}
+          ></button>`,
+      )}
+    </div>`;
   }
 
   private box(b: { x0: number; y0: number; x1: number; y1: number }, kind: 'selected' | 'other') {

@@ -3,8 +3,9 @@
  * value grouped by section (patient, document, then the six lists), each with its page, quote, confidence
  * and a Check cell naming in plain words every reason verification found to doubt it (value not in its
  * quote, flag against the range, implausible date, ...). A value's page number opens that page
- * (mx-page-view) beside the tables (above them on a narrow window) with the quote highlighted. Back (or
- * Escape) fires `close`; Escape closes an open page first.
+ * (mx-page-view) beside the tables (on a narrow window below them, pinned to the bottom of the screen) with
+ * the quote highlighted; while a value is edited or added, clicking a word on the page copies it into the
+ * field. Back (or Escape) fires `close`; Escape closes an open page first.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
@@ -19,8 +20,22 @@ import {
   type PatchOperation,
   type ValueReview,
 } from './api.js';
-import { addItem, edit, progress, reviewOrder, setState, typedValue, unitAt, type Action, type ReviewValue, type SectionId } from './review.js';
+import {
+  addItem,
+  edit,
+  insertWord,
+  progress,
+  reviewOrder,
+  reviewWords,
+  setState,
+  typedValue,
+  unitAt,
+  type Action,
+  type ReviewValue,
+  type SectionId,
+} from './review.js';
 import './mx-page-view.js';
+import type { WordPick } from './mx-page-view.js';
 import { bannerStyles, buttonStyles, panelStyles, tableStyles } from './shared-styles.js';
 import type { ValueCheck } from '../../core/contract/extraction.js';
 
@@ -182,33 +197,14 @@ const text = (v: Cell) => (v === null || v === undefined || v === '' ? '–' : S
 const KEYS: Array<[string, string]> = [
   ['J / K', 'next / previous value (flagged ones first)'],
   ['Enter', 'accept the value'],
-  ['E', 'edit the value in place (Enter saves, Escape cancels)'],
+  ['E', 'edit the value in place (Enter saves, Escape cancels; clicking a word on the page copies it in)'],
   ['X', 'reject the value (not in the document)'],
-  ['A', 'add a missing item to this list, on the page shown'],
+  ['A', 'add a missing item to this list, on the page shown (click its words on the page, or type them)'],
   ['Shift+Enter', 'accept every remaining unflagged value'],
   ['Ctrl+Z', 'undo your last change'],
   ['?', 'show or hide these keys'],
   ['Escape', 'close the editor, the page, or the result'],
 ];
-
-const STATE_WORDS: Record<ValueReview['state'], string> = {
-  unreviewed: '',
-  accepted: 'accepted',
-  corrected: 'corrected',
-  rejected: 'rejected',
-  added: 'added',
-};
-
-/** What a person sees of a value's review: the state, who, and for a correction what the machine read. */
-function reviewWords(r: ValueReview | undefined, current: Record<string, unknown>): string {
-  if (!r || r.state === 'unreviewed') return '';
-  const who = r.by ? ` by ${r.by}` : '';
-  if (r.state !== 'corrected' || !r.original) return `${STATE_WORDS[r.state]}${who}`;
-  const was = Object.entries(r.original)
-    .filter(([k, v]) => !['evidence', 'confidence', 'reasons', 'review'].includes(k) && JSON.stringify(v) !== JSON.stringify(current[k]))
-    .map(([, v]) => (v === null || v === undefined ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v)));
-  return `corrected${who}${was.length ? ` (machine: ${was.join(', ')})` : ''}`;
-}
 
 export class MxResult extends LitElement {
   static override properties = {
@@ -240,6 +236,8 @@ export class MxResult extends LitElement {
   /** Patches that undo this reviewer's changes, newest last. */
   private undoStack: PatchOperation[][] = [];
   private saving = false;
+  /** The editor's input that had the focus last: where a word picked from the page goes. */
+  private lastInput: HTMLInputElement | null = null;
 
   constructor() {
     super();
@@ -334,20 +332,39 @@ export class MxResult extends LitElement {
       margin-right: 0.35rem;
     }
     .layout {
-      display: grid;
-      grid-template-columns: minmax(0, 1fr);
+      display: flex;
+      flex-direction: column;
       gap: 1rem;
     }
-    mx-page-view {
-      order: -1;
+    .tables {
+      min-width: 0;
+    }
+    /* A narrow window: the fields first, the page pinned to the bottom of the screen below them (a flex
+       column, not a grid, so that the sticky page can travel the whole height of the fields). */
+    @media (max-width: 999px) {
+      .layout.with-page mx-page-view {
+        position: sticky;
+        bottom: 0;
+        z-index: 1;
+        max-height: 55vh;
+        overflow: auto;
+        padding-top: 0.35rem;
+        background: var(--mx-surface, #fff);
+        border-top: 2px solid var(--mx-border, #94a3b8);
+        box-shadow: 0 -4px 10px rgba(15, 23, 42, 0.12);
+      }
+      /* J/K scroll the current row into view above the pinned page, not behind it. */
+      .layout.with-page tr {
+        scroll-margin-bottom: calc(55vh + 1rem);
+      }
     }
     @media (min-width: 1000px) {
       .layout.with-page {
+        display: grid;
         grid-template-columns: minmax(0, 1fr) minmax(320px, 44%);
         align-items: start;
       }
       .layout.with-page mx-page-view {
-        order: 1;
         position: sticky;
         top: 0.5rem;
       }
@@ -382,6 +399,11 @@ export class MxResult extends LitElement {
       align-items: center;
       gap: 0.5rem 0.75rem;
       margin: 0.25rem 0 0.5rem;
+    }
+    .approval {
+      display: inline-flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
     }
     .said {
       min-height: 1.2em;
@@ -558,6 +580,8 @@ export class MxResult extends LitElement {
   private startEditing(): void {
     if (!this.current || this.refuseWhenFrozen()) return;
     this.editing = this.current;
+    const v = this.currentValue();
+    if (!this.viewing && v?.page) this.viewing = { page: v.page, quote: v.quote };
     // the value itself first (a lab row's result, not its panel)
     void this.updateComplete.then(() =>
       (this.renderRoot.querySelector<HTMLInputElement>('input.cell[name="value"]') ?? this.renderRoot.querySelector<HTMLInputElement>('input.cell'))?.select(),
@@ -570,6 +594,8 @@ export class MxResult extends LitElement {
     const list = (v && LISTS.some((l) => l.id === v.group) ? v.group : 'lab_results') as ListId;
     const page = this.viewing?.page ?? v?.page ?? 1;
     this.adding = { list, page };
+    // the page is where the missed item's words are picked from
+    if (!this.viewing) this.viewing = { page, quote: null };
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>('tr.adding input.cell')?.focus());
   }
 
@@ -577,6 +603,7 @@ export class MxResult extends LitElement {
     const path = this.editing;
     this.editing = null;
     this.adding = null;
+    this.lastInput = null;
     if (path) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`tr[data-path="${path}"]`)?.focus());
   }
 
@@ -615,6 +642,27 @@ export class MxResult extends LitElement {
       if (added) this.focusValue(added);
     });
   }
+
+  /**
+   * A word clicked on the page while editing: into the editor's input that has (or last had) the focus, at
+   * its caret. The page view keeps the focus in the input (a word takes no focus on mousedown). An item
+   * being added is on the page its words come from.
+   */
+  private readonly onWordPick = (e: CustomEvent<WordPick>) => {
+    if (!this.editing && !this.adding) return;
+    const active = this.renderRoot instanceof ShadowRoot ? this.renderRoot.activeElement : null;
+    const input = active instanceof HTMLInputElement && active.classList.contains('cell') ? active : this.lastInput?.isConnected ? this.lastInput : null;
+    if (!input) return;
+    const { text, caret } = insertWord(input.value, input.selectionStart ?? input.value.length, input.selectionEnd ?? input.value.length, e.detail.text);
+    input.value = text;
+    input.focus();
+    input.setSelectionRange(caret, caret);
+    if (this.adding && this.adding.page !== e.detail.page) this.adding = { ...this.adding, page: e.detail.page };
+  };
+
+  private readonly rememberInput = (e: FocusEvent) => {
+    if (e.target instanceof HTMLInputElement && e.target.classList.contains('cell')) this.lastInput = e.target;
+  };
 
   private async undo(): Promise<void> {
     const ops = this.undoStack.at(-1);
@@ -682,11 +730,13 @@ export class MxResult extends LitElement {
     return html`<div class="reviewbar">
         <span data-progress>${reviewed} of ${total} reviewed</span>
         <span class="meta">version ${r.version} · ${r.review_state.replace('_', ' ')}${r.approved_by ? ` by ${r.approved_by}` : ''}</span>
-        ${
-          this.frozen
-            ? html`<button type="button" class="reopen" @click=${() => this.setApproval('in_review')}>Reopen</button>`
-            : html`<button type="button" class="approve primary" @click=${() => this.setApproval('approved')}>Approve</button>`
-        }
+        <span class="approval">
+          ${
+            this.frozen
+              ? html`<button type="button" class="reopen" @click=${() => this.setApproval('in_review')}>Reopen</button>`
+              : html`<button type="button" class="approve primary" @click=${() => this.setApproval('approved')}>Approve</button>`
+          }
+        </span>
         <button type="button" class="keys-button" aria-expanded=${String(this.showKeys)} @click=${() => (this.showKeys = !this.showKeys)}>Keys (?)</button>
       </div>
       ${
@@ -722,32 +772,44 @@ export class MxResult extends LitElement {
       ${!r && !this.error ? html`<p class="empty" role="status">Loading the result…</p>` : nothing}
       ${
         r
-          ? html`<div class="layout ${this.viewing ? 'with-page' : ''}">
-            <div class="tables">${this.body(r)}</div>
-            ${
-              this.viewing && this.job
-                ? html`<mx-page-view .jobId=${this.job.id} .page=${this.viewing.page} .quote=${this.viewing.quote} @close=${this.closePage}></mx-page-view>`
-                : nothing
-            }
-          </div>`
+          ? html`${this.summary(r)}
+            <div class="layout ${this.viewing ? 'with-page' : ''}">
+              <div class="tables" @focusin=${this.rememberInput}>${this.body(r)}</div>
+              ${
+                this.viewing && this.job
+                  ? html`<mx-page-view
+                      .jobId=${this.job.id}
+                      .page=${this.viewing.page}
+                      .quote=${this.viewing.quote}
+                      .pickWords=${this.editing !== null || this.adding !== null}
+                      @word-pick=${this.onWordPick}
+                      @close=${this.closePage}
+                    ></mx-page-view>`
+                  : nothing
+              }
+            </div>`
           : nothing
       }
     </section>`;
   }
 
-  private body(r: ExtractionResult) {
+  /** What the result is, its warnings, and the review's progress and approval: above the fields and the page. */
+  private summary(r: ExtractionResult) {
     const ocr = r.page_sources?.filter((p) => p.source === 'ocr').length ?? 0;
     return html`<p class="meta">
         ${r.page_count} page${r.page_count === 1 ? '' : 's'}${ocr ? ` (${ocr} read by OCR)` : ''} · extracted by ${r.provider}${r.model ? ` (${r.model})` : ''}
         ${r.extracted_at ? html` · ${new Date(r.extracted_at).toLocaleString()}` : nothing} · each value is checked against its own quote; the Check column says
         why a value needs a second look
       </p>
-      ${this.review(r)} ${this.reviewBar(r)}
-      ${this.fields(
-        'patient',
-        'Patient',
-        PATIENT.map(([k, label]) => [label, r.patient[k], k] as const),
-      )}
+      ${this.review(r)} ${this.reviewBar(r)}`;
+  }
+
+  private body(r: ExtractionResult) {
+    return html`${this.fields(
+      'patient',
+      'Patient',
+      PATIENT.map(([k, label]) => [label, r.patient[k], k] as const),
+    )}
       ${this.fields(
         'document',
         'Document',
@@ -815,7 +877,7 @@ export class MxResult extends LitElement {
   }
 
   private reviewCell(review: ValueReview | undefined, unit: object) {
-    const words = reviewWords(review, unit as Record<string, unknown>);
+    const words = reviewWords(review, unit);
     return html`<td data-col="review"><span class="state ${review?.state ?? 'unreviewed'}">${words || '–'}</span></td>`;
   }
 
