@@ -20,6 +20,7 @@ import { jobPasswordRoutes } from './routes/job-password.js';
 import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
 import { reviewRoutes } from './routes/review.js';
+import { reviewFigureRoutes } from './routes/review-figures.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
 import { loginLockRoutes } from './routes/login-locks.js';
 import { auditRoutes } from './routes/audit.js';
@@ -39,6 +40,7 @@ const ROUTE_GROUPS = [
   jobPasswordRoutes,
   resultRoutes,
   reviewRoutes,
+  reviewFigureRoutes,
   protectedSystemRoutes,
   loginLockRoutes,
   auditRoutes,

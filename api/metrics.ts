@@ -1,14 +1,17 @@
 /**
  * Prometheus metrics of an API process: the process itself (prom-client's defaults), every HTTP
  * request by method, matched route (the route pattern such as `/status/:id`, never the raw path with
- * ids) and status, and — read from Postgres at scrape time — jobs by status and stored pages by source.
+ * ids) and status, and — read from Postgres at scrape time — jobs by status, stored pages by source and
+ * the reviewer figures (jobs waiting for review and their age, values by decision and field type,
+ * documents reviewed, time per document).
  *
- * The job and page gauges describe the shared database, so every API replica reports the same values:
+ * The database gauges describe the shared database, so every API replica reports the same values:
  * aggregate them with max(), not sum().
  */
 import type Koa from 'koa';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { countJobsByStatus, countPagesBySource } from '../stores/jobs.js';
+import { countValueDecisions, reviewTimes, reviewWaiting, type ReviewTimes, type ReviewWaiting, type ValueDecisionCount } from '../stores/review-figures.js';
 import { logger } from '../core/logger.js';
 import type { JobStatus } from '../core/contract/jobs.js';
 
@@ -67,6 +70,111 @@ new Gauge({
     if (!counts) return;
     for (const s of PAGE_SOURCES) this.set({ source: s }, counts.get(s) ?? 0);
   },
+});
+
+interface ReviewFigures {
+  waiting: ReviewWaiting;
+  decisions: ValueDecisionCount[];
+  times: ReviewTimes;
+}
+
+let scrapeFigures: Promise<ReviewFigures | undefined> | undefined;
+
+/**
+ * The reviewer figures of the scrape under way: the collectors of one scrape start together, so they
+ * share one read; the next scrape reads afresh.
+ */
+function reviewFigures(): Promise<ReviewFigures | undefined> {
+  scrapeFigures ??= (async () => {
+    try {
+      const [waiting, decisions, times] = await Promise.all([reviewWaiting(), countValueDecisions(), reviewTimes()]);
+      return { waiting, decisions, times };
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'metrics: could not read the review figures from Postgres');
+      return undefined;
+    }
+  })().finally(() => {
+    scrapeFigures = undefined;
+  });
+  return scrapeFigures;
+}
+
+new Gauge({
+  name: 'medextract_jobs_awaiting_review',
+  help: "Completed jobs the review policy holds for a person's approval, by review state: unreviewed or in_review",
+  labelNames: ['review_state'] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    const f = await reviewFigures();
+    if (!f) return;
+    this.set({ review_state: 'unreviewed' }, f.waiting.unreviewed);
+    this.set({ review_state: 'in_review' }, f.waiting.inReview);
+  },
+});
+
+new Gauge({
+  name: 'medextract_review_oldest_waiting_seconds',
+  help: 'Seconds since the oldest job waiting for review completed; 0 when none waits',
+  registers: [registry],
+  async collect() {
+    this.reset();
+    const f = await reviewFigures();
+    if (f) this.set(f.waiting.oldestSeconds);
+  },
+});
+
+// Counted from the latest decision per value per job (the state each value has now), not from every event:
+// a value accepted, then corrected, then set back counts once as what it ended as, so the corrected share
+// says where the extraction was wrong rather than how often people changed their minds. It can go down.
+new Gauge({
+  name: 'medextract_review_decisions_total',
+  help:
+    'Values of all results by field type (patient.name for a field, lab_results for a list item) and the latest decision ' +
+    'a person made on them: accepted, corrected, rejected or added (values nobody decided on are not counted)',
+  labelNames: ['field_type', 'state'] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    const f = await reviewFigures();
+    if (!f) return;
+    for (const d of f.decisions) this.set({ field_type: d.fieldType, state: d.state }, d.values);
+  },
+});
+
+new Gauge({
+  name: 'medextract_reviewed_documents_total',
+  help: 'Jobs whose result is approved now (a reopened job leaves the count until approved again)',
+  registers: [registry],
+  async collect() {
+    this.reset();
+    const f = await reviewFigures();
+    if (f) this.set(f.times.documents);
+  },
+});
+
+/** A summary whose values come from the database at scrape time instead of from observations in this process. */
+class ReviewTimeSummary extends Summary {
+  override async get(): Promise<Awaited<ReturnType<Summary['get']>>> {
+    const [base, f] = await Promise.all([super.get(), reviewFigures()]);
+    const name = base.name;
+    const values = f
+      ? [
+          ...(f.times.medianSeconds === null ? [] : [{ labels: { quantile: 0.5 }, value: f.times.medianSeconds }]),
+          { metricName: `${name}_sum`, labels: {}, value: f.times.totalSeconds },
+          { metricName: `${name}_count`, labels: {}, value: f.times.documents },
+        ]
+      : [];
+    return { ...base, values };
+  }
+}
+
+new ReviewTimeSummary({
+  name: 'medextract_review_seconds_per_document',
+  help:
+    'Seconds from the first review event of an approved job (its first correction, or the approval itself) to its approval, ' +
+    'over the jobs approved now: the median (quantile 0.5), _sum and _count',
+  registers: [registry],
 });
 
 interface RoutedContext {

@@ -98,7 +98,8 @@ protectedSystemRoutes.route(
     operationId: 'metrics',
     summary: 'Prometheus metrics',
     description:
-      'Process metrics, HTTP requests by route and status, jobs by status, pages by source: installation-wide, so for ' +
+      'Process metrics, HTTP requests by route and status, jobs by status, pages by source, and the reviewer figures (jobs waiting for ' +
+      'review and the oldest wait, values by field type and decision, documents reviewed, time per document): installation-wide, so for ' +
       'administrators only. For Prometheus, an administrator creates an API key with the scope `metrics` and sends it as a bearer token.',
     scope: 'metrics',
     // The key's scope is checked first (api/route.ts); the owner must still be an administrator today.

@@ -1,4 +1,4 @@
-/** Form and table styles of the admin and API-key panels. */
+/** Form and table styles of the admin and API-key panels, and the review figures. */
 import { css } from 'lit';
 import { cardTableStyles, tableStyles } from './shared-styles.js';
 
@@ -82,6 +82,27 @@ export const formStyles = [
   }
   .warn {
     color: #92400e;
+  }
+  .figures-summary {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem 1.5rem;
+    margin: 0 0 0.75rem;
+  }
+  .figures-summary dt {
+    font-size: 0.85rem;
+    color: var(--mx-muted, #475569);
+  }
+  .figures-summary dd {
+    margin: 0;
+    font-weight: 600;
+  }
+  caption {
+    text-align: left;
+  }
+  td.share {
+    font-variant-numeric: tabular-nums;
+    font-weight: 600;
   }
   `,
   tableStyles,

@@ -1,8 +1,9 @@
 /**
- * The admin view (role admin only; the API refuses anyone else anyway): the users table (username,
+ * The admin view (role admin; the API refuses anyone else anyway): the users table (username,
  * role, disabled) with a create-user form, disable/enable, reset password and change role, and below
  * it the sign-in locks (pairs of account and address, addresses, accounts being slowed down) with a
- * Clear button each, and the admin's own API keys. API errors are shown in plain words with their code.
+ * Clear button each, the review figures, and the admin's own API keys. A reviewer sees the review
+ * figures only. API errors are shown in plain words with their code.
  * The password rule is shown next to every new-password field, before the first attempt.
  */
 import { LitElement, html } from 'lit';
@@ -10,10 +11,33 @@ import { panelStyles } from './shared-styles.js';
 import { formStyles } from './mx-admin-styles.js';
 import { createUser, currentUser, listUsers, PASSWORD_RULE, plainError, request, updateUser, type AdminUser } from './api.js';
 import { clearLoginLock, listLoginLocks, type LoginLocks } from './api-locks.js';
+import { getReviewFigures, type ReviewFigures } from './api-review-figures.js';
 import './mx-api-keys.js';
 
 /** The rule api/auth/passwords.ts enforces, said before anyone has to guess it. */
 const when = (iso: string) => new Date(iso).toLocaleString();
+
+/** `lab_results` → `lab results`, `patient.name` → `patient name`. */
+const plainFieldType = (fieldType: string) => fieldType.replace(/[._]/g, ' ');
+
+/** A wait or a review time in the largest units that say it: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. */
+export function plainDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return `${h} h ${min % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+const percent = (share: number | null) => (share === null ? '–' : `${(share * 100).toFixed(share > 0 && share < 0.1 ? 1 : 0)} %`);
+
+/** The local day of a date input as an instant: its start, or (end) the start of the next day. */
+function dayStart(value: string, end: boolean): Date | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (end ? 1 : 0)) : undefined;
+}
 
 type Role = 'admin' | 'user' | 'reviewer';
 
@@ -25,6 +49,8 @@ export class MxAdmin extends LitElement {
     resetting: { state: true },
     busy: { state: true },
     locks: { state: true },
+    figures: { state: true },
+    figuresError: { state: true },
   };
 
   declare users: AdminUser[];
@@ -34,6 +60,10 @@ export class MxAdmin extends LitElement {
   declare resetting: string | null;
   declare busy: boolean;
   declare locks: LoginLocks | null;
+  declare figures: ReviewFigures | null;
+  declare figuresError: string;
+  /** The dates the figures are shown for (date input values; empty: no bound). */
+  private figuresWindow = { from: '', to: '' };
 
   constructor() {
     super();
@@ -43,6 +73,8 @@ export class MxAdmin extends LitElement {
     this.resetting = null;
     this.busy = false;
     this.locks = null;
+    this.figures = null;
+    this.figuresError = '';
   }
 
   static override styles = [panelStyles, formStyles];
@@ -53,15 +85,28 @@ export class MxAdmin extends LitElement {
   }
 
   private async load(): Promise<void> {
+    const figures = this.loadFigures();
+    if (currentUser()?.role !== 'admin') return figures;
     try {
       [this.users, this.locks] = await Promise.all([listUsers(), listLoginLocks()]);
     } catch (err) {
       this.error = plainError(err);
     }
+    await figures;
+  }
+
+  private async loadFigures(): Promise<void> {
+    try {
+      this.figures = await getReviewFigures({ from: dayStart(this.figuresWindow.from, false), to: dayStart(this.figuresWindow.to, true) });
+      this.figuresError = '';
+    } catch (err) {
+      this.figuresError = plainError(err);
+    }
   }
 
   override render() {
     const me = currentUser();
+    if (me?.role !== 'admin') return html`<div class="stack">${this.renderFigures()}</div>`;
     return html`<div class="stack">
       <section aria-labelledby="users-h">
         <h2 id="users-h">Users</h2>
@@ -125,7 +170,7 @@ export class MxAdmin extends LitElement {
           </tbody>
         </table></div>
       </section>
-      ${this.renderLocks()}
+      ${this.renderLocks()} ${this.renderFigures()}
       <mx-api-keys></mx-api-keys>
     </div>`;
   }
@@ -182,6 +227,68 @@ export class MxAdmin extends LitElement {
           </table></div>`
       }
     </section>`;
+  }
+
+  private renderFigures() {
+    const f = this.figures;
+    const waiting = f ? f.waiting.unreviewed + f.waiting.inReview : 0;
+    return html`<section aria-labelledby="figures-h" class="figures">
+      <h2 id="figures-h">Review figures</h2>
+      <p class="hint">
+        Each value counts once, by the latest decision a person made on it. The corrected share is corrected out of accepted, corrected and
+        rejected values: the field types at the top are where the extraction is weakest.
+      </p>
+      <form class="row" @submit=${this.showFigures} aria-label="review figures between two days">
+        <label>From day <input type="date" name="from" .value=${this.figuresWindow.from} /></label>
+        <label>To day (included) <input type="date" name="to" .value=${this.figuresWindow.to} /></label>
+        <button type="submit">Show figures</button>
+      </form>
+      ${this.figuresError ? html`<p class="error" role="alert">${this.figuresError}</p>` : null}
+      ${
+        f
+          ? html`<dl class="figures-summary">
+              <div><dt>Documents reviewed</dt><dd data-figure="documents-reviewed">${f.documentsReviewed}</dd></div>
+              <div>
+                <dt>Waiting for review now</dt>
+                <dd data-figure="waiting">${waiting} (${f.waiting.unreviewed} not started, ${f.waiting.inReview} in review)</dd>
+              </div>
+              <div><dt>Oldest wait</dt><dd data-figure="oldest-wait">${waiting ? plainDuration(f.waiting.oldestSeconds) : 'none waiting'}</dd></div>
+              <div>
+                <dt>Median time per document</dt>
+                <dd data-figure="median-time">${f.medianSecondsPerDocument === null ? '–' : plainDuration(f.medianSecondsPerDocument)}</dd>
+              </div>
+            </dl>
+            ${
+              f.fieldTypes.length
+                ? html`<div class="scroll"><table class="cards">
+                  <caption class="hint">Values by field type, highest corrected share first</caption>
+                  <thead><tr><th scope="col">Field type</th><th scope="col">Accepted</th><th scope="col">Corrected</th><th scope="col">Rejected</th><th scope="col">Added</th><th scope="col">Corrected share</th></tr></thead>
+                  <tbody>
+                    ${f.fieldTypes.map(
+                      (t) => html`<tr data-field-type=${t.fieldType}>
+                        <th scope="row" data-label="Field type">${plainFieldType(t.fieldType)}</th>
+                        <td data-label="Accepted">${t.accepted}</td>
+                        <td data-label="Corrected">${t.corrected}</td>
+                        <td data-label="Rejected">${t.rejected}</td>
+                        <td data-label="Added">${t.added}</td>
+                        <td data-label="Corrected share" class="share">${percent(t.correctedShare)}</td>
+                      </tr>`,
+                    )}
+                  </tbody>
+                </table></div>`
+                : html`<p class="empty">Nobody has accepted, corrected, rejected or added a value${this.figuresWindow.from || this.figuresWindow.to ? ' in these days' : ''} yet.</p>`
+            }`
+          : null
+      }
+    </section>`;
+  }
+
+  private async showFigures(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const day = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value;
+    this.figuresWindow = { from: day('from'), to: day('to') };
+    await this.loadFigures();
   }
 
   private clearLock(which: { username?: string; address?: string }): Promise<boolean> {

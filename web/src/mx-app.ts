@@ -146,6 +146,7 @@ export class MxApp extends LitElement {
                 ${this.page !== 'jobs' ? html`<button type="button" @click=${() => this.go('jobs')}>Jobs</button>` : null}
                 ${this.navButton('account', 'Account')} ${this.navButton('keys', 'API keys')}
                 ${u.role === 'admin' ? html`${this.navButton('admin', 'Admin')} ${this.navButton('audit', 'Audit log')}` : null}
+                ${u.role === 'reviewer' ? this.navButton('admin', 'Review figures') : null}
               </nav>
               <button type="button" @click=${this.signOut}>Logout</button>`
             : null
@@ -154,7 +155,7 @@ export class MxApp extends LitElement {
       ${
         u
           ? html`<main>
-            ${this.page === 'admin' && u.role === 'admin' ? html`<mx-admin></mx-admin>` : null}
+            ${this.page === 'admin' && (u.role === 'admin' || u.role === 'reviewer') ? html`<mx-admin></mx-admin>` : null}
             ${this.page === 'audit' && u.role === 'admin' ? html`<mx-audit></mx-audit>` : null}
             ${this.page === 'keys' ? html`<mx-api-keys></mx-api-keys>` : null}
             ${this.page === 'account' ? html`<mx-account .user=${u}></mx-account>` : null}
