@@ -3,7 +3,8 @@
  *
  *   app → api | workers | services → activities → library + stores → core
  *   workflows → core/contract, and activities by `import type` only (the workflow bundle stays free of I/O)
- *   web/src → `import type` from api/contract and core/contract only (nothing server-side enters the bundle)
+ *   web/src → `import type` from api/contract and core/contract only (nothing server-side enters the bundle),
+ *     and core/contract/review-text.ts as code (pure words shared with the workbook)
  *   tooling (test, bench, scripts, harness, web/build.mjs) may import anything; product code never imports tooling.
  *
  * Each product folder lists the folders it may import; an import of any other of our folders is an error,
@@ -84,7 +85,8 @@ module.exports = {
       comment: 'The web bundle takes the API contract as types only (`import type`): nothing server-side enters it.',
       severity: 'error',
       from: { path: '^web/src/' },
-      to: { path: alt(['api', 'core']), dependencyTypesNot: ['type-only'] },
+      // Except the review's plain words, pure and dependency-free, so the screen and the workbook say the same.
+      to: { path: alt(['api', 'core']), pathNot: '^core/contract/review-text\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'cli-not-activities',

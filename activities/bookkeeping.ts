@@ -140,7 +140,7 @@ export function createBookkeepingActivities({ cfg, store, documents, log }: Book
         const machine = await store.loadJobResult(jobId);
         const effects = review.version === 0 ? [] : await store.correctionEffects(jobId, review.version);
         const xlsx = await buildWorkbook(reviewedResult(machine, effects, review));
-        await store.saveWorkbook(jobId, xlsx, { version: review.version, reviewState: 'approved' });
+        await store.saveWorkbook(jobId, xlsx, { version: review.version, reviewState: 'approved', approvedAt: review.approvedAt });
         log.info({ jobId, version: review.version, bytes: xlsx.byteLength }, 'approved result exported');
         return { outcome: 'exported', version: review.version, bytes: xlsx.byteLength };
       });

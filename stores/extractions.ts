@@ -70,26 +70,32 @@ export async function saveExtraction(
  * The workbook holds the extracted patient data: sealed like the document (stores/document-cipher.ts).
  * It is stamped with the version and review state it was built of (the first export: version 0, unreviewed).
  */
-export async function saveWorkbook(jobId: string, xlsx: Buffer, of: WorkbookStamp = { version: 0, reviewState: 'unreviewed' }): Promise<void> {
+export async function saveWorkbook(
+  jobId: string,
+  xlsx: Buffer,
+  of: WorkbookStamp = { version: 0, reviewState: 'unreviewed', approvedAt: null },
+): Promise<void> {
   const { keyId, sealed } = seal(xlsx, workbookAad(jobId));
   await db().query(
-    `INSERT INTO workbooks (job_id, content, size_bytes, sha256, key_id, result_version, review_state) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO workbooks (job_id, content, size_bytes, sha256, key_id, result_version, review_state, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (job_id) DO UPDATE SET content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256,
-       key_id = EXCLUDED.key_id, result_version = EXCLUDED.result_version, review_state = EXCLUDED.review_state`,
-    [jobId, sealed, xlsx.byteLength, sha256Hex(xlsx), keyId, of.version, of.reviewState],
+       key_id = EXCLUDED.key_id, result_version = EXCLUDED.result_version, review_state = EXCLUDED.review_state, approved_at = EXCLUDED.approved_at`,
+    [jobId, sealed, xlsx.byteLength, sha256Hex(xlsx), keyId, of.version, of.reviewState, of.approvedAt],
   );
 }
 
 export interface WorkbookStamp {
   version: number;
   reviewState: JobReviewState;
+  approvedAt: Date | null;
 }
 
 /** The stored workbook; with `of`, only if it was built of exactly that version in that review state. */
 export async function getWorkbook(jobId: string, of?: WorkbookStamp): Promise<Buffer | undefined> {
   const r = await db().query<{ key_id: string | null; content: Buffer }>(
-    `SELECT key_id, content FROM workbooks WHERE job_id = $1 AND ($2::int IS NULL OR (result_version = $2 AND review_state = $3))`,
-    [jobId, of?.version ?? null, of?.reviewState ?? null],
+    `SELECT key_id, content FROM workbooks
+      WHERE job_id = $1 AND ($2::int IS NULL OR (result_version = $2 AND review_state = $3 AND approved_at IS NOT DISTINCT FROM $4::timestamptz))`,
+    [jobId, of?.version ?? null, of?.reviewState ?? null, of?.approvedAt ?? null],
   );
   const row = r.rows[0];
   return row ? open(row.key_id, row.content, workbookAad(jobId), `the workbook of job ${jobId}`) : undefined;

@@ -12,8 +12,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { pool, readCorpus, requireRunEnv, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
-import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
+import { pool, readCorpus, requireRunEnv, startWorker, uniquePrefix, type ChildHandle } from './support/env.js';
+import { TEST_ADMIN, call, login, startApiProcess, uploadAndComplete, type ApiProcess } from './support/api.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { createJob, recordPatientName } from '../stores/jobs.js';
 import { searchablePatientName } from '../core/contract/patient-name.js';
@@ -58,17 +58,9 @@ describe('the work queue', () => {
       assert.equal(r.status, 201, JSON.stringify(r.body));
       users[name] = { id: r.body.id, token: await login(api.url, username, password) };
     }
-    const up = await call(api.url, 'POST', '/upload', {
-      token: users.alice.token,
-      body: pdfForm([{ name: LAB_FILE, content: readCorpus('medical/healthfirst_lab_report_3p.pdf') }]),
-    });
-    assert.equal(up.status, 202, JSON.stringify(up.body));
-    labId = up.body.jobs[0].id;
-    await waitUntil(`job ${labId} to complete`, async () => {
-      const r = await get(`/status/${labId}`);
-      if (r.body.status === 'failed') assert.fail(JSON.stringify(r.body.error));
-      return r.body.status === 'completed' ? r.body : undefined;
-    });
+    [labId] = (await uploadAndComplete(api.url, users.alice.token, [{ name: LAB_FILE, content: readCorpus('medical/healthfirst_lab_report_3p.pdf') }])) as [
+      string,
+    ];
     patientName = (await get(`/jobs/${labId}/result`)).body.patient.name.value;
     assert.ok(typeof patientName === 'string' && patientName.length > 3, `the lab report names its patient: ${patientName}`);
     for (let i = 1; i <= 5; i++) await seed(users.alice.id, `alice-seed-${i}.pdf`);

@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { pool, readCorpus, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
-import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
+import { pool, readCorpus, startWorker, uniquePrefix, type ChildHandle } from './support/env.js';
+import { TEST_ADMIN, call, login, startApiProcess, uploadAndComplete, type ApiProcess } from './support/api.js';
 import { readWorkbook } from './support/workbook.js';
 
 const LAB = 'medical/healthfirst_lab_report_3p.pdf';
@@ -50,14 +50,7 @@ describe('review and correction', () => {
       tokens[name] = await login(api.url, username, password);
       if (name !== 'bob') names[name] = username;
     }
-    const up = await call(api.url, 'POST', '/upload', { token: tokens.alice, body: pdfForm([{ name: 'healthfirst.pdf', content: readCorpus(LAB) }]) });
-    assert.equal(up.status, 202, JSON.stringify(up.body));
-    id = up.body.jobs[0].id;
-    await waitUntil(`job ${id} to complete`, async () => {
-      const r = await get(`/status/${id}`);
-      if (r.body.status === 'failed') assert.fail(JSON.stringify(r.body.error));
-      return r.body.status === 'completed' ? r.body : undefined;
-    });
+    [id] = (await uploadAndComplete(api.url, tokens.alice, [{ name: 'healthfirst.pdf', content: readCorpus(LAB) }])) as [string];
   });
 
   after(async () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT, pool, readCorpus, requireRunEnv, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
-import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
+import { TEST_ADMIN, call, login, startApiProcess, uploadAndComplete, type ApiProcess } from './support/api.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { createJob } from '../stores/jobs.js';
 
@@ -30,6 +30,8 @@ describe('the work queue in the browser', () => {
   let browser: Browser | undefined;
   let db: pg.Pool;
   let token: string;
+  /** A user of this test's own: other test files' jobs (and the duplicate check on the lab report) stay out of sight. */
+  const queueUser = { username: `queue_${Date.now().toString(36)}`, password: 'Quiet-harbour-5-lantern-84' };
   let jobId: string;
   let patientName: string;
 
@@ -38,20 +40,16 @@ describe('the work queue in the browser', () => {
     [worker, api] = await Promise.all([startWorker(env), startApiProcess(env)]);
     db = pool();
     initPool(requireRunEnv().databaseUrl, 2);
-    token = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const admin = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const created = await call(api.url, 'POST', '/users', { token: admin, json: { ...queueUser, role: 'user' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    token = await login(api.url, queueUser.username, queueUser.password);
     const me = await call(api.url, 'GET', '/me', { token });
     for (let i = 1; i <= SEEDED; i++) {
       const name = `bulk-${String(i).padStart(3, '0')}.pdf`;
       await createJob({ owner: me.body.id, filename: name, content: new TextEncoder().encode(`%PDF-1.4 ${name}`), provider: 'offline', model: null });
     }
-    const up = await call(api.url, 'POST', '/upload', { token, body: pdfForm([{ name: FILE, content: readCorpus('medical/healthfirst_lab_report_3p.pdf') }]) });
-    assert.equal(up.status, 202, JSON.stringify(up.body));
-    jobId = up.body.jobs[0].id;
-    await waitUntil('the lab report to complete', async () => {
-      const r = await call(api!.url, 'GET', `/status/${jobId}`, { token });
-      if (r.body.status === 'failed') assert.fail(JSON.stringify(r.body.error));
-      return r.body.status === 'completed' ? r.body : undefined;
-    });
+    [jobId] = (await uploadAndComplete(api.url, token, [{ name: FILE, content: readCorpus('medical/healthfirst_lab_report_3p.pdf') }])) as [string];
     patientName = (await call(api.url, 'GET', `/jobs/${jobId}/result`, { token })).body.patient.name.value;
     // What the review policy (written elsewhere) does to a job it holds for a person's approval.
     await db.query('UPDATE jobs SET review_required = true WHERE id = $1', [jobId]);
@@ -68,8 +66,8 @@ describe('the work queue in the browser', () => {
   async function signIn(): Promise<Page> {
     const page = await (await browser!.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await page.goto(`${api!.url}/`);
-    await page.getByLabel('Username').fill(TEST_ADMIN.username);
-    await page.getByLabel('Password').fill(TEST_ADMIN.password);
+    await page.getByLabel('Username').fill(queueUser.username);
+    await page.getByLabel('Password').fill(queueUser.password);
     await page.getByLabel('Password').press('Enter');
     await page.locator('mx-jobs tbody tr').first().waitFor();
     return page;

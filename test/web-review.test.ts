@@ -12,8 +12,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT, readCorpus, readTruth, startWorker, uniquePrefix, waitUntil, type ChildHandle } from './support/env.js';
-import { TEST_ADMIN, call, login, pdfForm, startApiProcess, type ApiProcess } from './support/api.js';
+import { ROOT, readCorpus, readTruth, startWorker, uniquePrefix, type ChildHandle } from './support/env.js';
+import { TEST_ADMIN, call, login, startApiProcess, uploadAndComplete, type ApiProcess } from './support/api.js';
 import { readWorkbook } from './support/workbook.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,17 +61,7 @@ describe('the review screen, by keyboard', () => {
     if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     [worker, api] = await Promise.all([startWorker(env), startApiProcess(env)]);
     token = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
-    const up = await call(api.url, 'POST', '/upload', {
-      token,
-      body: pdfForm([{ name: FILE, content: readCorpus(LAB) }]),
-    });
-    assert.equal(up.status, 202, JSON.stringify(up.body));
-    jobId = up.body.jobs[0].id;
-    await waitUntil('the lab report to complete', async () => {
-      const r = await call(api!.url, 'GET', `/status/${jobId}`, { token });
-      if (r.body.status === 'failed') assert.fail(JSON.stringify(r.body.error));
-      return r.body.status === 'completed' ? r.body : undefined;
-    });
+    [jobId] = (await uploadAndComplete(api.url, token, [{ name: FILE, content: readCorpus(LAB) }])) as [string];
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   });
 

@@ -219,9 +219,10 @@ jobRoutes.route(
   async (ctx, { params }) => {
     const job = await visibleJob(ctx, params.id);
     requireCompleted(job, 'workbook');
-    // The exported workbook is version 0 as the workflow wrote it; a reviewed result is built afresh.
-    const reviewed = job.result_version > 0 || job.review_state !== 'unreviewed';
-    const xlsx = reviewed ? await buildWorkbook(await loadResultVersion(job)) : await getWorkbook(job.id);
+    // The workflow's exports are stamped with what they were built of (version 0 unreviewed, then the
+    // approved version); a result people are still working on is built afresh.
+    const stored = await getWorkbook(job.id, { version: job.result_version, reviewState: job.review_state, approvedAt: job.approved_at });
+    const xlsx = stored ?? (job.result_version > 0 || job.review_state !== 'unreviewed' ? await buildWorkbook(await loadResultVersion(job)) : undefined);
     if (!xlsx) throw notReady(job, 'workbook');
     await audit(ctx, {
       action: 'job.download',

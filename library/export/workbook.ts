@@ -20,6 +20,7 @@
 import ExcelJS from 'exceljs';
 import type { DocumentType, Evidence, Extraction, ValueCheck, ValueReview } from '../../core/contract/extraction.js';
 import { VALUE_CHECK_LABELS } from '../../core/contract/extraction.js';
+import { reviewText } from '../../core/contract/review-text.js';
 import { reasonsOf } from '../extraction/grounding/index.js';
 import { toCell, type CellIn, type Kind, type Raw } from './cells.js';
 
@@ -343,24 +344,6 @@ function evidenceCells(evidence: Evidence | null | undefined, confidence: number
 }
 
 const REVIEW_STATE_LABELS = { unreviewed: 'Unreviewed', in_review: 'In review', approved: 'Approved' } as const;
-/** Parts of a value that are not what a person corrects. */
-const NOT_CORRECTED = new Set(['evidence', 'confidence', 'reasons', 'review']);
-
-/** The Review column: who decided what, and for a correction what the machine had read (the review screen says the same: web/src/review.ts reviewWords). */
-export function reviewText(review: ValueReview | undefined, current: object): string | null {
-  if (!review || review.state === 'unreviewed') return null;
-  const who = review.by ? ` by ${review.by}` : '';
-  if (review.state !== 'corrected' || !review.original) return `${review.state}${who}`;
-  const now = current as Record<string, unknown>;
-  const was = Object.entries(review.original)
-    .filter(([k, v]) => !NOT_CORRECTED.has(k) && JSON.stringify(v) !== JSON.stringify(now[k]))
-    .map(
-      ([k, v]) =>
-        `${k === 'value' ? '' : `${k.replace(/_/g, ' ')}: `}${v === null || v === undefined ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v)}`,
-    );
-  return `corrected${who}${was.length ? `; machine read ${was.join(', ')}` : ''}`;
-}
-
 interface DocRows {
   summary: Row;
   sections: Row[][];

@@ -2,7 +2,8 @@
  * Real API processes for tests (app/api-main.ts on the run's Temporal and database, on a free port),
  * and a small fetch helper that speaks the API's JSON.
  */
-import { startProcess, type ChildHandle } from './env.js';
+import assert from 'node:assert/strict';
+import { startProcess, waitUntil, type ChildHandle } from './env.js';
 
 export const TEST_ADMIN = { username: 'admin', password: 'Quill-harbour-lantern-5830' };
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
@@ -65,4 +66,19 @@ export function pdfForm(files: Array<{ name: string; content: Uint8Array; type?:
   const form = new FormData();
   for (const f of files) form.append('files', new Blob([f.content], { type: f.type ?? 'application/pdf' }), f.name);
   return form;
+}
+
+/** Uploads the files as `token`'s user and waits until every job completes (a failed job fails the test); their ids. */
+export async function uploadAndComplete(base: string, token: string, files: Array<{ name: string; content: Uint8Array }>): Promise<string[]> {
+  const up = await call(base, 'POST', '/upload', { token, body: pdfForm(files) });
+  assert.equal(up.status, 202, JSON.stringify(up.body));
+  const ids: string[] = up.body.jobs.map((j: { id: string }) => j.id);
+  for (const id of ids) {
+    await waitUntil(`job ${id} to complete`, async () => {
+      const r = await call(base, 'GET', `/status/${id}`, { token });
+      if (r.body.status === 'failed') assert.fail(JSON.stringify(r.body.error));
+      return r.body.status === 'completed' ? true : undefined;
+    });
+  }
+  return ids;
 }

@@ -7,6 +7,7 @@
  * the quote highlighted; while a value is edited or added, clicking a word on the page copies it into the
  * field. Back (or Escape) fires `close`; Escape closes an open page first.
  */
+import { reviewText } from '../../core/contract/review-text.js';
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError,
@@ -20,20 +21,7 @@ import {
   type PatchOperation,
   type ValueReview,
 } from './api.js';
-import {
-  addItem,
-  edit,
-  insertWord,
-  progress,
-  reviewOrder,
-  reviewWords,
-  setState,
-  typedValue,
-  unitAt,
-  type Action,
-  type ReviewValue,
-  type SectionId,
-} from './review.js';
+import { addItem, edit, insertWord, progress, reviewOrder, setState, typedValue, unitAt, type Action, type ReviewValue, type SectionId } from './review.js';
 import './mx-page-view.js';
 import type { WordPick } from './mx-page-view.js';
 import { bannerStyles, buttonStyles, panelStyles, tableStyles } from './shared-styles.js';
@@ -877,7 +865,7 @@ export class MxResult extends LitElement {
   }
 
   private reviewCell(review: ValueReview | undefined, unit: object) {
-    const words = reviewWords(review, unit);
+    const words = reviewText(review, unit);
     return html`<td data-col="review"><span class="state ${review?.state ?? 'unreviewed'}">${words || '–'}</span></td>`;
   }
 

@@ -128,26 +128,3 @@ export function insertWord(text: string, start: number, end: number, word: strin
   const inserted = `${lead}${word}${trail}`;
   return { text: before + inserted + after, caret: before.length + lead.length + word.length };
 }
-
-/** Parts of a value that are not what a person corrects. */
-const NOT_CORRECTED: ReadonlySet<string> = new Set(['evidence', 'confidence', 'reasons', 'review']);
-
-/**
- * The Review cell: who decided what, and for a correction what the machine had read. The same words as the
- * workbook's Review column (reviewText in library/export/workbook.ts); kept apart because the web bundle
- * takes nothing but types from the server's folders (see .dependency-cruiser.cjs), and a test holds the two
- * to the same words (test/web-review.test.ts).
- */
-export function reviewWords(review: ValueReview | undefined, current: object): string | null {
-  if (!review || review.state === 'unreviewed') return null;
-  const who = review.by ? ` by ${review.by}` : '';
-  if (review.state !== 'corrected' || !review.original) return `${review.state}${who}`;
-  const now = current as Record<string, unknown>;
-  const was = Object.entries(review.original)
-    .filter(([k, v]) => !NOT_CORRECTED.has(k) && JSON.stringify(v) !== JSON.stringify(now[k]))
-    .map(
-      ([k, v]) =>
-        `${k === 'value' ? '' : `${k.replace(/_/g, ' ')}: `}${v === null || v === undefined ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v)}`,
-    );
-  return `corrected${who}${was.length ? `; machine read ${was.join(', ')}` : ''}`;
-}
