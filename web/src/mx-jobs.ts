@@ -147,14 +147,13 @@ export class MxJobs extends LitElement {
     this.users = [];
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (currentUser()?.role === 'admin') {
-      listUsers().then(
-        (users) => (this.users = users),
-        () => (this.users = []), // the owner filter falls back to a user id field
-      );
-    }
+  /** The accounts for an administrator's owner filter, asked for once the session has proved good (the first list). */
+  private loadOwners(): void {
+    if (currentUser()?.role !== 'admin' || this.loaded) return;
+    listUsers().then(
+      (users) => (this.users = users),
+      () => (this.users = []), // the owner filter falls back to a user id field
+    );
   }
 
   override disconnectedCallback(): void {
@@ -208,6 +207,7 @@ export class MxJobs extends LitElement {
       // A ticked job that is gone (deleted, filtered out) is no longer part of the selection.
       const completed = new Set(jobs.filter((j) => j.status === 'completed').map((j) => j.id));
       if ([...this.selected].some((id) => !completed.has(id))) this.selected = new Set([...this.selected].filter((id) => completed.has(id)));
+      this.loadOwners();
       this.loaded = true;
       this.error = '';
     } catch (err) {
