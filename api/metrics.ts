@@ -99,59 +99,51 @@ function reviewFigures(): Promise<ReviewFigures | undefined> {
   return scrapeFigures;
 }
 
-new Gauge({
-  name: 'medextract_jobs_awaiting_review',
-  help: "Completed jobs the review policy holds for a person's approval, by review state: unreviewed or in_review",
-  labelNames: ['review_state'] as const,
-  registers: [registry],
-  async collect() {
-    this.reset();
-    const f = await reviewFigures();
-    if (!f) return;
-    this.set({ review_state: 'unreviewed' }, f.waiting.unreviewed);
-    this.set({ review_state: 'in_review' }, f.waiting.inReview);
-  },
-});
+/** A gauge read from the review figures at scrape time (one query per scrape for all of them); empty when the database does not answer. */
+function reviewGauge<L extends string>(name: string, help: string, labelNames: readonly L[], fill: (gauge: Gauge<L>, figures: ReviewFigures) => void): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const f = await reviewFigures();
+      if (f) fill(this, f);
+    },
+  });
+}
 
-new Gauge({
-  name: 'medextract_review_oldest_waiting_seconds',
-  help: 'Seconds since the oldest job waiting for review completed; 0 when none waits',
-  registers: [registry],
-  async collect() {
-    this.reset();
-    const f = await reviewFigures();
-    if (f) this.set(f.waiting.oldestSeconds);
+reviewGauge(
+  'medextract_jobs_awaiting_review',
+  "Completed jobs the review policy holds for a person's approval, by review state: unreviewed or in_review",
+  ['review_state'],
+  (g, f) => {
+    g.set({ review_state: 'unreviewed' }, f.waiting.unreviewed);
+    g.set({ review_state: 'in_review' }, f.waiting.inReview);
   },
-});
+);
+
+reviewGauge('medextract_review_oldest_waiting_seconds', 'Seconds since the oldest job waiting for review completed; 0 when none waits', [], (g, f) =>
+  g.set(f.waiting.oldestSeconds),
+);
 
 // Counted from the latest decision per value per job (the state each value has now), not from every event:
 // a value accepted, then corrected, then set back counts once as what it ended as, so the corrected share
 // says where the extraction was wrong rather than how often people changed their minds. It can go down.
-new Gauge({
-  name: 'medextract_review_decisions_total',
-  help:
-    'Values of all results by field type (patient.name for a field, lab_results for a list item) and the latest decision ' +
+reviewGauge(
+  'medextract_review_values',
+  'Values of all results by field type (patient.name for a field, lab_results for a list item) and the latest decision ' +
     'a person made on them: accepted, corrected, rejected or added (values nobody decided on are not counted)',
-  labelNames: ['field_type', 'state'] as const,
-  registers: [registry],
-  async collect() {
-    this.reset();
-    const f = await reviewFigures();
-    if (!f) return;
-    for (const d of f.decisions) this.set({ field_type: d.fieldType, state: d.state }, d.values);
+  ['field_type', 'state'],
+  (g, f) => {
+    for (const d of f.decisions) g.set({ field_type: d.fieldType, state: d.state }, d.values);
   },
-});
+);
 
-new Gauge({
-  name: 'medextract_reviewed_documents_total',
-  help: 'Jobs whose result is approved now (a reopened job leaves the count until approved again)',
-  registers: [registry],
-  async collect() {
-    this.reset();
-    const f = await reviewFigures();
-    if (f) this.set(f.times.documents);
-  },
-});
+reviewGauge('medextract_reviewed_documents', 'Jobs whose result is approved now (a reopened job leaves the count until approved again)', [], (g, f) =>
+  g.set(f.times.documents),
+);
 
 /** A summary whose values come from the database at scrape time instead of from observations in this process. */
 class ReviewTimeSummary extends Summary {

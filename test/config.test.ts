@@ -187,3 +187,12 @@ test('core/config.ts is the only product file that reads the environment (the em
   }
   assert.deepEqual(readers, []);
 });
+
+test('REVIEW_POLICY: flagged documents wait for a person by default; the CLI waits for nobody unless told; a bad value is named', () => {
+  assert.equal(loadConfig({}, 'all').reviewPolicy, 'flagged');
+  assert.equal(loadConfig({}, 'api').reviewPolicy, 'flagged');
+  assert.equal(loadConfig({}, 'cli').reviewPolicy, 'none');
+  assert.equal(loadConfig({ REVIEW_POLICY: 'all' }, 'cli').reviewPolicy, 'all');
+  assert.equal(loadConfig({ REVIEW_POLICY: 'none' }, 'api').reviewPolicy, 'none');
+  assert.throws(() => loadConfig({ REVIEW_POLICY: 'sometimes' }), /REVIEW_POLICY must be one of none, flagged, all/);
+});

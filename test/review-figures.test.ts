@@ -32,7 +32,7 @@ function parseMetrics(text: string): Map<string, number> {
   return out;
 }
 
-const decisions = (fieldType: string, state: string) => `medextract_review_decisions_total{field_type="${fieldType}",state="${state}"}`;
+const decisions = (fieldType: string, state: string) => `medextract_review_values{field_type="${fieldType}",state="${state}"}`;
 const awaiting = (state: string) => `medextract_jobs_awaiting_review{review_state="${state}"}`;
 
 describe('reviewer figures', () => {
@@ -153,7 +153,7 @@ describe('reviewer figures', () => {
     const now = await metrics();
     assert.equal(moved(now, awaiting('in_review')), 0);
     assert.equal(moved(now, awaiting('unreviewed')), 1, 'the other job still waits');
-    assert.equal(moved(now, 'medextract_reviewed_documents_total'), 1);
+    assert.equal(moved(now, 'medextract_reviewed_documents'), 1);
     assert.equal(moved(now, 'medextract_review_seconds_per_document_count'), 1);
     assert.ok(moved(now, 'medextract_review_seconds_per_document_sum') >= 0);
     assert.ok(now.has('medextract_review_seconds_per_document{quantile="0.5"}'), 'the median is reported');
@@ -172,7 +172,7 @@ describe('reviewer figures', () => {
         assert.equal(row[state], now.get(decisions(row.fieldType, state)) ?? 0, `${row.fieldType} ${state}`);
       }
     }
-    assert.equal(all.body.documentsReviewed, now.get('medextract_reviewed_documents_total'));
+    assert.equal(all.body.documentsReviewed, now.get('medextract_reviewed_documents'));
     assert.equal(all.body.waiting.unreviewed, now.get(awaiting('unreviewed')));
 
     // Since this test file started: exactly this job's decisions.

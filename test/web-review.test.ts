@@ -21,6 +21,8 @@ const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
 const FILE = 'healthfirst-review.pdf';
 const SHOTS = process.env.REVIEW_SCREENSHOTS;
 const LAB = 'medical/healthfirst_lab_report_3p.pdf';
+const NEXT_FILE = 'agentforge-next.pdf';
+const NEXT_LAB = 'medical/agentforge_lab_report.pdf';
 
 interface ShownWord {
   text: string;
@@ -50,7 +52,8 @@ function rowOnPage(words: readonly ShownWord[], tests: ReadonlyArray<{ name: str
 }
 
 describe('the review screen, by keyboard', () => {
-  const env = { TASK_QUEUE_PREFIX: uniquePrefix('webreview'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '' };
+  // Every document waits for a person here, so that after one approval there is a next one to review.
+  const env = { TASK_QUEUE_PREFIX: uniquePrefix('webreview'), EXTRACTION_PROVIDER: 'offline', OPENAI_API_KEY: '', REVIEW_POLICY: 'all' };
   let worker: ChildHandle | undefined;
   let api: ApiProcess | undefined;
   let browser: Browser | undefined;
@@ -61,7 +64,10 @@ describe('the review screen, by keyboard', () => {
     if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     [worker, api] = await Promise.all([startWorker(env), startApiProcess(env)]);
     token = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
-    [jobId] = (await uploadAndComplete(api.url, token, [{ name: FILE, content: readCorpus(LAB) }])) as [string];
+    [jobId] = (await uploadAndComplete(api.url, token, [
+      { name: FILE, content: readCorpus(LAB) },
+      { name: NEXT_FILE, content: readCorpus(NEXT_LAB) },
+    ])) as [string];
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   });
 
@@ -207,6 +213,18 @@ describe('the review screen, by keyboard', () => {
     );
     assert.ok(labs.some((r) => r.Test === row.test.name && String(r.Review).startsWith('added')));
     assert.equal(wb.get('Summary')![0]!['Review state'], 'Approved');
+
+    // After approval the next document waiting for review is one key away (N), without going back to the list.
+    const next = (await call(api!.url, 'GET', '/jobs/next-review', { token })).body.job;
+    assert.ok(next && next.id !== jobId, 'another document waits for review');
+    await view.getByRole('button', { name: /Next document to review/ }).waitFor();
+    await page.keyboard.press('n');
+    await view.getByRole('heading', { name: `Result: ${next.filename}` }).waitFor();
+    await view
+      .locator('[data-progress]')
+      .filter({ hasText: /^0 of \d+ reviewed$/ })
+      .waitFor();
+    assert.deepEqual(errors, []);
   });
 
   test('at 390 px the fields sit above the page and the keys still work', async () => {

@@ -1,7 +1,7 @@
 /**
  * Reviewer figures for administrators and reviewers (`GET /review/figures`): per field type how many
  * values people accepted, corrected, rejected or added (by the latest decision on each value, as
- * `medextract_review_decisions_total` on /metrics counts them) and the corrected share, plus documents
+ * `medextract_review_values` on /metrics counts them) and the corrected share, plus documents
  * reviewed, jobs waiting now and time per document.
  */
 import { z } from 'zod';

@@ -21,7 +21,7 @@ reviewFigureRoutes.route(
     operationId: 'getReviewFigures',
     summary: 'Reviewer figures: values accepted, corrected, rejected and added per field type, documents reviewed, waiting, time (admins, reviewers)',
     description:
-      'Each value counts once, by the latest decision a person made on it (as `medextract_review_decisions_total` on /metrics). ' +
+      'Each value counts once, by the latest decision a person made on it (as `medextract_review_values` on /metrics). ' +
       'The corrected share per field type is what tells the extraction where it is weak. ' +
       '`from`/`to` limit the values to those decided, and the documents to those approved, in that time.',
     query: ReviewFiguresQuerySchema,

@@ -159,7 +159,7 @@ export class MxApp extends LitElement {
             ${this.page === 'audit' && u.role === 'admin' ? html`<mx-audit></mx-audit>` : null}
             ${this.page === 'keys' ? html`<mx-api-keys></mx-api-keys>` : null}
             ${this.page === 'account' ? html`<mx-account .user=${u}></mx-account>` : null}
-            ${this.viewing && this.page === 'jobs' ? html`<mx-result .job=${this.viewing} @close=${this.closeResult}></mx-result>` : null}
+            ${this.viewing && this.page === 'jobs' ? html`<mx-result .job=${this.viewing} @close=${this.closeResult} @view-result=${this.openResult}></mx-result>` : null}
             <mx-upload ?hidden=${this.viewing !== null || this.page !== 'jobs'} @uploaded=${this.refreshJobs}></mx-upload>
             <mx-jobs ?hidden=${this.viewing !== null || this.page !== 'jobs'} @view-result=${this.openResult}></mx-jobs>
           </main>`

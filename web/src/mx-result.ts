@@ -22,6 +22,7 @@ import {
   type ValueReview,
 } from './api.js';
 import { addItem, edit, insertWord, progress, reviewOrder, setState, typedValue, unitAt, type Action, type ReviewValue, type SectionId } from './review.js';
+import { nextJobToReview } from './api-queue.js';
 import './mx-page-view.js';
 import type { WordPick } from './mx-page-view.js';
 import { bannerStyles, buttonStyles, panelStyles, tableStyles } from './shared-styles.js';
@@ -190,6 +191,7 @@ const KEYS: Array<[string, string]> = [
   ['A', 'add a missing item to this list, on the page shown (click its words on the page, or type them)'],
   ['Shift+Enter', 'accept every remaining unflagged value'],
   ['Ctrl+Z', 'undo your last change'],
+  ['N', 'open the next document waiting for review (the one that has waited longest)'],
   ['?', 'show or hide these keys'],
   ['Escape', 'close the editor, the page, or the result'],
 ];
@@ -446,6 +448,7 @@ export class MxResult extends LitElement {
       e: () => this.startEditing(),
       x: () => this.decide('rejected'),
       a: () => this.startAdding(),
+      n: () => void this.openNextToReview(),
       '?': () => (this.showKeys = !this.showKeys),
     };
     const origin = e.composedPath()[0];
@@ -486,6 +489,8 @@ export class MxResult extends LitElement {
   }
 
   override updated(changed: Map<string, unknown>): void {
+    // Another document opened in place (the next to review): start from its top, as when the view opened.
+    if (changed.has('job') && changed.get('job')) this.renderRoot.querySelector<HTMLButtonElement>('button.back')?.focus();
     // On a narrow window the page opens above the tables, possibly out of sight: bring it into view.
     if (changed.has('viewing') && this.viewing) this.renderRoot.querySelector('mx-page-view')?.scrollIntoView({ block: 'nearest' });
   }
@@ -699,9 +704,27 @@ export class MxResult extends LitElement {
     try {
       await setReviewState(id, state, r.version);
       this.result = await getResult(id);
-      this.said = state === 'approved' ? `Approved version ${r.version}.` : 'Reopened for review.';
+      this.said = state === 'approved' ? `Approved version ${r.version}. N opens the next document to review.` : 'Reopened for review.';
+      if (state === 'approved') {
+        await this.updateComplete;
+        this.renderRoot.querySelector<HTMLButtonElement>('button.next-review')?.focus();
+      }
     } catch (err) {
       this.said = `Not saved: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
+    }
+  }
+
+  /** Opens the job that has waited longest for review (not this one), or says that none is left. */
+  private async openNextToReview(): Promise<void> {
+    try {
+      const next = await nextJobToReview();
+      if (next && next.id !== this.job?.id) {
+        this.dispatchEvent(new CustomEvent<Job>('view-result', { detail: next, bubbles: true, composed: true }));
+      } else {
+        this.said = 'No other document is waiting for review.';
+      }
+    } catch (err) {
+      this.said = `The next document could not be found: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
     }
   }
 
@@ -721,7 +744,8 @@ export class MxResult extends LitElement {
         <span class="approval">
           ${
             this.frozen
-              ? html`<button type="button" class="reopen" @click=${() => this.setApproval('in_review')}>Reopen</button>`
+              ? html`<button type="button" class="reopen" @click=${() => this.setApproval('in_review')}>Reopen</button>
+                  <button type="button" class="next-review primary" @click=${() => this.openNextToReview()}>Next document to review (N)</button>`
               : html`<button type="button" class="approve primary" @click=${() => this.setApproval('approved')}>Approve</button>`
           }
         </span>
