@@ -19,6 +19,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { jobPasswordRoutes } from './routes/job-password.js';
 import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
+import { fhirRoutes } from './routes/fhir.js';
 import { reviewRoutes } from './routes/review.js';
 import { reviewFigureRoutes } from './routes/review-figures.js';
 import { publicSystemRoutes, protectedSystemRoutes } from './routes/system.js';
@@ -39,6 +40,7 @@ const ROUTE_GROUPS = [
   jobRoutes,
   jobPasswordRoutes,
   resultRoutes,
+  fhirRoutes,
   reviewRoutes,
   reviewFigureRoutes,
   protectedSystemRoutes,

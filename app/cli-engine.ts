@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Config } from '../core/config.js';
 import { config } from '../core/config.js';
 import { logger } from '../core/logger.js';
-import { getJob, type JobRow } from '../stores/jobs.js';
+import { getDocumentBytes, getJob, ocrPageWords, type JobRow } from '../stores/jobs.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { connectClient, submitDocument } from '../services/pipeline-client.js';
 import { startStack } from './stack.js';
@@ -18,11 +18,15 @@ import { startWorkers, type RunningWorkers } from '../workers/worker.js';
 import { loadJobResult } from '../stores/extractions.js';
 import { extractionToJson } from '../library/export/json.js';
 import { buildWorkbook } from '../library/export/workbook.js';
+import { exportBundle, jobBundleInput } from '../library/fhir/index.js';
+import type { JobResult } from '../core/contract/job-result.js';
+import type { OutputFormat } from './cli-formats.js';
 
 /** What the command sends: the documents that passed its checks and where their results go. */
 export interface EngineRequest {
   documents: Array<{ index: number; input: string; outName: string }>;
   outDir: string;
+  formats: readonly OutputFormat[];
   owner: string;
   password?: string;
 }
@@ -74,7 +78,7 @@ async function runJobs(cfg: Config, request: EngineRequest): Promise<void> {
       }
     }
     await follow(tracked);
-    for (const t of tracked) await send(await writeOutcome(t, t.job!, request.outDir));
+    for (const t of tracked) await send(await writeOutcome(t, t.job!, request.outDir, request.formats));
   } finally {
     await workers?.shutdown();
     await closePool();
@@ -100,14 +104,31 @@ async function follow(tracked: Tracked[]): Promise<void> {
   }
 }
 
-/** Writes a completed job's workbook and JSON; the document's line either way. */
-async function writeOutcome(t: Tracked, job: JobRow, outDir: string): Promise<EngineMessage> {
+const EXTENSIONS: Record<OutputFormat, string> = { xlsx: '.xlsx', json: '.json', fhir: '.fhir.json' };
+
+/** The FHIR Bundle of a job's result; one that fails validation is logged by path (never values) and written all the same. */
+async function fhirBundle(job: JobRow, source: JobResult): Promise<string> {
+  const input = await jobBundleInput(
+    source,
+    { bytes: await getDocumentBytes(job.id), uploadedAt: job.created_at, pageCount: job.pages_total ?? 0 },
+    await ocrPageWords(job.id),
+  );
+  const { bundle } = exportBundle(input);
+  return JSON.stringify(bundle, null, 2);
+}
+
+/** Writes a completed job's results in the asked formats; the document's line either way. */
+async function writeOutcome(t: Tracked, job: JobRow, outDir: string, formats: readonly OutputFormat[]): Promise<EngineMessage> {
   const failed = (reason: string): EngineMessage => ({ type: 'outcome', index: t.index, ok: false, line: `✗ ${t.input}: ${reason} (job ${job.id})` });
   if (job.status !== 'completed') return failed(job.error_code ? `${job.error_code}: ${job.error_message}` : `the job ended ${job.status}`);
   try {
     const source = await loadJobResult(job.id);
-    await fs.writeFile(path.join(outDir, `${t.outName}.xlsx`), await buildWorkbook(source));
-    await fs.writeFile(path.join(outDir, `${t.outName}.json`), JSON.stringify(extractionToJson(source), null, 2));
+    const out = (format: OutputFormat) => path.join(outDir, `${t.outName}${EXTENSIONS[format]}`);
+    for (const format of formats) {
+      if (format === 'xlsx') await fs.writeFile(out(format), await buildWorkbook(source));
+      else if (format === 'json') await fs.writeFile(out(format), JSON.stringify(extractionToJson(source), null, 2));
+      else await fs.writeFile(out(format), await fhirBundle(job, source));
+    }
   } catch (err) {
     logger.error({ err, jobId: job.id }, 'writing the results failed');
     return failed(`WriteFailed: ${(err as Error).message}`);
@@ -118,6 +139,6 @@ async function writeOutcome(t: Tracked, job: JobRow, outDir: string): Promise<En
     type: 'outcome',
     index: t.index,
     ok: true,
-    line: `✓ ${t.input} → ${path.join(outDir, t.outName)}.xlsx, .json  (${pages}, ${seconds} s, job ${job.id})`,
+    line: `✓ ${t.input} → ${path.join(outDir, t.outName)}${formats.map((f) => EXTENSIONS[f]).join(', ')}  (${pages}, ${seconds} s, job ${job.id})`,
   };
 }

@@ -15,6 +15,7 @@ import { resultBaseName } from '../core/contract/jobs.js';
 import { ACCEPTED_FORMATS, detectDocumentKind, KIND_SIGNATURE_BYTES } from '../library/document/kind.js';
 import { cliLogFile, openLogFile } from './cli-log.js';
 import type { EngineMessage, EngineRequest } from './cli-engine.js';
+import type { OutputFormat } from './cli-formats.js';
 
 /** The CLI's own entry (it loads TypeScript itself), run again as the engine. */
 const CLI_ENTRY = path.resolve(import.meta.dirname, '../bin/medextract.js');
@@ -23,6 +24,7 @@ export const ENGINE_COMMAND = 'process-engine';
 
 export interface ProcessOptions {
   out: string;
+  format: OutputFormat[];
   owner: string;
   password?: string;
   /** Read the password from standard input instead (not visible in `ps` or the shell's history). */
@@ -113,7 +115,7 @@ export async function processCommand(cfg: Config, files: string[], opts: Process
   if (documents.length > 0) {
     const outDir = path.resolve(opts.out);
     await fs.mkdir(outDir, { recursive: true });
-    const fatal = await runEngine({ documents, outDir, owner: opts.owner, password: opts.password }, logFile, (m) => {
+    const fatal = await runEngine({ documents, outDir, formats: opts.format, owner: opts.owner, password: opts.password }, logFile, (m) => {
       lines[m.index] = m.line;
       ok[m.index] = m.ok;
     });

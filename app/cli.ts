@@ -17,7 +17,7 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { config } from '../core/config.js';
 import { setLogLevel } from '../core/logger.js';
 import { rotateDocumentKeys } from '../stores/jobs.js';
@@ -34,6 +34,7 @@ import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { prepareDataDir } from './embedded/data-dir.js';
 import { runningStack } from './stack.js';
 import { ENGINE_COMMAND, processCommand, readPasswordStdin, type ProcessOptions } from './cli-process.js';
+import { DEFAULT_FORMATS, OUTPUT_FORMATS, parseFormats } from './cli-formats.js';
 import type { EngineRequest } from './cli-engine.js';
 
 /**
@@ -149,9 +150,21 @@ const program = new Command()
   .showHelpAfterError();
 program
   .command('process')
-  .description('process documents (PDF, TIFF, PNG, JPEG, WebP): one durable job each; writes <name>.xlsx and <name>.json')
+  .description('process documents (PDF, TIFF, PNG, JPEG, WebP): one durable job each; writes <name>.xlsx and <name>.json (--format adds a FHIR Bundle)')
   .argument('<files...>', 'documents, recognised by their content (not their names)')
   .option('-o, --out <dir>', 'output folder', '.')
+  .option(
+    '-f, --format <formats>',
+    `what to write per document, comma-separated: ${OUTPUT_FORMATS.join(', ')} (fhir: a FHIR R4 Bundle, <name>.fhir.json)`,
+    (list: string) => {
+      try {
+        return parseFormats(list);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    },
+    [...DEFAULT_FORMATS],
+  )
   .option('--owner <name>', 'job owner recorded with each job', `cli:${os.userInfo().username}`)
   .option(
     '--password-stdin',

@@ -28,11 +28,13 @@ export type ScalarField = keyof typeof SCALAR_FIELDS;
 export const SECTION_FIELDS = {
   lab_results: {
     test: 'text',
+    loinc: 'code',
     value: 'value',
     unit: 'unit',
     reference_range: 'range',
     flag: 'flag',
     panel: 'panel',
+    panel_loinc: 'code',
     collected_at: 'date',
   },
   medications: { name: 'drug', strength: 'strength', form: 'form', instructions: 'text' },

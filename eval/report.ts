@@ -1,6 +1,6 @@
 /** The evaluation's tables (plain text) and its JSON report. */
 import { FIELD_TYPES } from './fields.js';
-import type { EvalReport } from './run.js';
+import type { EvalReport, FhirFigures } from './run.js';
 import { prf, type Counts } from './score.js';
 
 const f2 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(2));
@@ -51,6 +51,21 @@ export function formatReport(r: EvalReport): string {
     ),
   );
   out.push('');
+  const fhir = r.documents.filter((d) => d.fhir);
+  if (fhir.length > 0) {
+    const sum = (k: keyof FhirFigures) => fhir.reduce((a, d) => a + d.fhir![k], 0);
+    const share = (n: number, of: number) => (of === 0 ? '-' : `${n}/${of} (${Math.round((100 * n) / of)} %)`);
+    out.push(
+      `FHIR Bundles (collection, validated as exported): ${fhir.filter((d) => d.fhir!.errors === 0).length}/${fhir.length} valid, ` +
+        `${sum('errors')} errors, ${sum('warnings')} warnings (value problems kept visibly: unknown units, invalid codes, dates)`,
+    );
+    out.push(
+      `Lab results: ${sum('labResults')}; UCUM code ${share(sum('ucum'), sum('withUnit'))} of those with a unit; ` +
+        `LOINC code ${share(sum('loincPrinted') + sum('loincMapped'), sum('labResults'))} (${sum('loincPrinted')} printed, ${sum('loincMapped')} mapped)`,
+    );
+    for (const d of fhir) if (d.fhir!.errors > 0) out.push(`FHIR INVALID ${d.file}: ${d.fhir!.errors} errors`);
+    out.push('');
+  }
   const s = prf(r.total);
   out.push(
     `Overall (micro-averaged): TP ${r.total.tp}  FP ${r.total.fp}  FN ${r.total.fn}  precision ${f2(s.precision)}  recall ${f2(s.recall)}  F1 ${f2(s.f1)}`,

@@ -28,6 +28,9 @@ import { getOcrPool, LANG_DATA_VARIANT, PAGE_SEG_MODE, type OcrPool } from '../l
 import { aggregate, scoreDocument, type Counts, type DocScore } from './score.js';
 import { mapTruth, type DocTruth } from './truth.js';
 import { toView } from './view.js';
+import type { JobResult } from '../core/contract/job-result.js';
+import { exportBundle, jobBundleInput, uuidV5 } from '../library/fhir/index.js';
+import { labSemantics } from '../library/lab/index.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DIR = path.resolve(REPO_ROOT, '../shared/corpus/medical');
@@ -72,8 +75,47 @@ export interface DocResult {
   tokens?: { in: number; out: number };
   /** Truth keys of this document that no field type scores (truth.ts says why). */
   truthUnscored: string[];
+  /** The document's FHIR Bundle: validation and the lab results' codes (absent when the document yielded nothing). */
+  fhir?: FhirFigures;
   /** Why the document yielded nothing (it is then scored as an empty extraction). */
   error?: string;
+}
+
+export interface FhirFigures {
+  errors: number;
+  warnings: number;
+  labResults: number;
+  /** Lab results whose unit got a UCUM code (of those with a unit). */
+  withUnit: number;
+  ucum: number;
+  loincPrinted: number;
+  loincMapped: number;
+}
+
+/** Builds and validates the Bundle of one extraction as an export would, and counts the lab results' codes. */
+async function fhirFigures(file: string, bytes: Uint8Array, pageCount: number, extraction: Extraction): Promise<FhirFigures> {
+  const result: JobResult = {
+    jobId: uuidV5(`eval/${file}`),
+    filename: file,
+    pageCount,
+    provider: 'offline',
+    extractedAt: new Date(0),
+    extraction,
+    schemaVersion: SCHEMA_VERSION,
+    warnings: [],
+    needsReview: false,
+  };
+  const { problems, errors } = exportBundle(await jobBundleInput(result, { bytes, uploadedAt: new Date(0), pageCount }, []));
+  const labs = labSemantics(extraction);
+  return {
+    errors,
+    warnings: problems.length - errors,
+    labResults: labs.length,
+    withUnit: extraction.lab_results.filter((l) => (l.unit ?? '').trim() !== '').length,
+    ucum: labs.filter((l) => l.ucum !== null).length,
+    loincPrinted: labs.filter((l) => l.loinc_source === 'printed').length,
+    loincMapped: labs.filter((l) => l.loinc_source === 'mapped').length,
+  };
 }
 
 export interface EvalReport {
@@ -323,6 +365,7 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
           ms: { read: Math.round(read.readMs), ocr: Math.round(read.ocrMs), extract: Math.round(extractMs) },
           score: scoreDocument(doc.truth, toView(extraction)),
           truthUnscored: doc.truth.unscored,
+          fhir: await fhirFigures(doc.file, bytes, read.pages.length, extraction),
           ...(tokens ? { tokens } : {}),
         };
         results[at] = result;

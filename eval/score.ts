@@ -105,7 +105,10 @@ function countField(kind: ValueKind, w: Want | undefined, e: unknown, field: str
 
 /** Per section: anchor fields (a pair needs one of them alike) and each field's weight in the pairing score. */
 const PAIRING: Readonly<Record<Section, { anchors: readonly string[]; weights: Readonly<Record<string, number>> }>> = {
-  lab_results: { anchors: ['test'], weights: { test: 3, value: 1, unit: 0.5, reference_range: 0.25, flag: 0.1, panel: 0.1, collected_at: 0.25 } },
+  lab_results: {
+    anchors: ['test'],
+    weights: { test: 3, loinc: 0.5, value: 1, unit: 0.5, reference_range: 0.25, flag: 0.1, panel: 0.1, panel_loinc: 0.1, collected_at: 0.25 },
+  },
   medications: { anchors: ['name'], weights: { name: 3, strength: 1, form: 0.25, instructions: 0.25 } },
   diagnoses: { anchors: ['icd10', 'description'], weights: { icd10: 2, description: 2 } },
   allergies: { anchors: ['substance'], weights: { substance: 3, reaction: 0.5, severity: 0.25 } },

@@ -19,7 +19,10 @@
  *    as `unscored` in the report). Within a covered section, an item field is scored where the truth items
  *    have that key at all (e.g. lab flags are not scored on a report that prints no flag column);
  *  - a truth file that gives no values and says what is `expected` (a blank form) covers everything:
- *    every scalar and every section is expected empty.
+ *    every scalar and every section is expected empty;
+ *  - a printed code (`tests[].loinc`, `tests[].panel_loinc`) is written only where the document prints one:
+ *    once a file gives a code for some items of a list, the items without one print none, so a code
+ *    extracted for them is a false positive.
  *
  * Truth keys not scored (listed per document in the --json report under `unscored`), and why:
  *  - addresses, phones, e-mails, SSNs, NPIs, tax IDs, account and accession numbers, blood group, marital
@@ -33,7 +36,7 @@
  *    duplicated across boxes; the schema's `icd10` has no honest place for them;
  *  - `insurance_type` (the claim's program box, not the payer's name), `tpa`, `pre_authorization`,
  *    `approved_amount_*`, `allowed_amount`, `status`, `claim_id`, `invoice_number`, `currency`,
- *    `due_date_iso`, `admitting_diagnosis` (the same condition is in `diagnoses`), `tests[].loinc`,
+ *    `due_date_iso`, `admitting_diagnosis` (the same condition is in `diagnoses`),
  *    `medications[].indication`, `service_lines[].pos|to|reserved_local|rendering_npi`, `line_items[].description`
  *    (a claim line has no description), `insured.*` other than plan and group (the insured may not be the
  *    patient), `other_insured`, dates of illness, signature dates of the patient (a claim has two signatures).
@@ -116,6 +119,8 @@ export const SECTION_SOURCES: Readonly<
         reference_range: ['reference_range', 'range'],
         flag: ['flag'],
         panel: ['panel'],
+        loinc: ['loinc'],
+        panel_loinc: ['panel_loinc'],
         collected_at: ['collected_iso', 'collected'],
       },
     },
@@ -160,6 +165,9 @@ export const SECTION_SOURCES: Readonly<
     { key: /^(immunizations|vaccines|.*_vaccine)$/, fields: { vaccine: ['vaccine', 'name', 'manufacturer'], date: ['date_iso', 'date'], lot: ['lot'] } },
   ],
 };
+
+/** Item fields a truth file gives only where the document prints them (see the header: printed codes). */
+const PRINTED_ONLY: Partial<Record<Section, readonly string[]>> = { lab_results: ['loinc', 'panel_loinc'] };
 
 /** Document-level collection date keys: the collection date of every lab row that has none of its own. */
 const COLLECTED_KEYS = ['lab_collected_iso', 'collected_iso', 'collected', 'collection_datetime', 'sample_collected'];
@@ -294,6 +302,7 @@ export function mapTruth(raw: unknown): DocTruth {
         const rawItems: Json[] = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
         const items = (sections[section] ??= []);
         const cov = (covered[section] ??= new Set());
+        const first = items.length;
         for (const rawItem of rawItems) {
           if (section === 'allergies' && (typeof rawItem === 'string' ? isNoAllergy(rawItem) : isObj(rawItem) && isNoAllergy(rawItem.substance))) continue;
           const obj: Obj | null = typeof rawItem === 'string' ? (source.fromString?.(rawItem) ?? null) : isObj(rawItem) ? rawItem : null;
@@ -313,6 +322,10 @@ export function mapTruth(raw: unknown): DocTruth {
             const mapped = new Set(Object.values(source.fields).flat());
             for (const k of Object.keys(rawItem)) if (!mapped.has(k)) used.add(`!${key}[].${k}`);
           }
+        }
+        const listed = items.slice(first);
+        for (const field of PRINTED_ONLY[section] ?? []) {
+          if (listed.some((item) => item[field] !== undefined)) for (const item of listed) item[field] ??= null;
         }
       }
     }

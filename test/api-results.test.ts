@@ -279,7 +279,7 @@ describe('result pages and combined workbooks', () => {
         dose: m.strength,
         status: null,
       })),
-      lab_results: current.lab_results.map((l: any) => item(l, ['panel', 'specimen'])),
+      lab_results: current.lab_results.map((l: any) => item(l, ['panel', 'panel_loinc', 'loinc', 'specimen'])),
       vitals: current.vitals,
       procedures: current.procedures.map((p: any) => item(p, ['code'])),
       allergies: current.allergies.map((a: any) => item(a, ['severity'])),

@@ -24,6 +24,7 @@ import { createJob, finishJob } from '../stores/jobs.js';
 import { documentPassword, keepDocumentPassword } from '../stores/job-secrets.js';
 import { createUserIfAbsent, findCredentials } from '../stores/users.js';
 import { hashPassword, verifyPassword } from '../api/auth/passwords.js';
+import { validateBundle } from '../library/fhir/index.js';
 
 const { databaseUrl, tmp } = requireRunEnv();
 const CLI = path.join(ROOT, 'bin/medextract.js');
@@ -79,10 +80,14 @@ describe('medextract process, with no stack running', () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(files.gif, await gifImage());
     fs.copyFileSync(ENCRYPTED, files.locked);
-    run = await medextract(['process', files.image, files.pdf, files.gif, files.locked, '--out', out, '--password-stdin'], embedded, `${CORPUS_PASSWORD}\n`);
+    run = await medextract(
+      ['process', files.image, files.pdf, files.gif, files.locked, '--out', out, '--password-stdin', '--format', 'xlsx,json,fhir'],
+      embedded,
+      `${CORPUS_PASSWORD}\n`,
+    );
   });
 
-  test('an image, a digital PDF and a password-protected PDF (password on stdin) become workbooks and JSON; the GIF is refused on its own line', async () => {
+  test('an image, a digital PDF and a password-protected PDF (password on stdin) become workbooks, JSON and FHIR Bundles; the GIF is refused on its own line', async () => {
     assert.notEqual(run.code, 0, `one document was refused, so the command fails: ${show(run)}`);
     const lines = run.stdout.split('\n').filter((l) => l !== '');
     const lineOf = (file: string) => {
@@ -90,9 +95,9 @@ describe('medextract process, with no stack running', () => {
       assert.equal(mine.length, 1, `one line for ${file}: ${show(run)}`);
       return mine[0]!;
     };
-    assert.match(lineOf(files.image), /^✓ .* → .*aws_insurance_card\.xlsx, \.json {2}\(1 page, [\d.]+ s, job [0-9a-f-]{36}\)$/);
-    assert.match(lineOf(files.pdf), /^✓ .* → .*rcn_prescription\.xlsx, \.json /);
-    assert.match(lineOf(files.locked), /^✓ .* → .*locked\.xlsx, \.json /);
+    assert.match(lineOf(files.image), /^✓ .* → .*aws_insurance_card\.xlsx, \.json, \.fhir\.json {2}\(1 page, [\d.]+ s, job [0-9a-f-]{36}\)$/);
+    assert.match(lineOf(files.pdf), /^✓ .* → .*rcn_prescription\.xlsx, \.json, \.fhir\.json /);
+    assert.match(lineOf(files.locked), /^✓ .* → .*locked\.xlsx, \.json, \.fhir\.json /);
     assert.equal(lineOf(files.gif), `✗ ${files.gif}: not sent: UnsupportedFormat: this file is a GIF image, which is not read; ${ACCEPTED}`);
 
     for (const name of ['aws_insurance_card', 'rcn_prescription', 'locked']) {
@@ -100,7 +105,19 @@ describe('medextract process, with no stack running', () => {
       assert.ok(sheets.get('Summary')?.length, `${name}.xlsx has its Summary sheet`);
       const json = JSON.parse(fs.readFileSync(path.join(out, `${name}.json`), 'utf8'));
       assert.equal(typeof json, 'object', `${name}.json is JSON`);
+      const bundle = JSON.parse(fs.readFileSync(path.join(out, `${name}.fhir.json`), 'utf8'));
+      assert.equal(bundle.resourceType, 'Bundle');
+      assert.deepEqual(
+        validateBundle(bundle).filter((p) => p.severity === 'error'),
+        [],
+        `${name}.fhir.json validates`,
+      );
     }
+    const prescription = JSON.parse(fs.readFileSync(path.join(out, 'rcn_prescription.fhir.json'), 'utf8'));
+    assert.ok(
+      prescription.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'MedicationStatement').length >= 3,
+      'the prescription’s medications are MedicationStatements',
+    );
     const medications = (await readWorkbook(path.join(out, 'rcn_prescription.xlsx'))).get('Medications') ?? [];
     assert.ok(medications.length >= 3, 'the prescription’s medications are in its workbook');
     const card = fs.readFileSync(path.join(out, 'aws_insurance_card.json'), 'utf8');
@@ -128,6 +145,13 @@ describe('medextract process, with no stack running', () => {
 
     for (const text of [run.stdout, run.stderr, log]) assert.ok(!text.includes(CORPUS_PASSWORD), 'the password is printed and logged nowhere');
     assert.ok(!fs.existsSync(path.join(dataDir, 'stack.json')), 'the embedded stack is gone with the command');
+  });
+
+  test('--format names what it does not know, before anything starts', async () => {
+    const r = await medextract(['process', files.pdf, '--format', 'xlsx,docx'], embedded);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unknown format "docx": choose from xlsx, json, fhir/);
+    assert.equal(r.stdout, '');
   });
 
   test('--password-stdin refuses an empty input and --password beside it, before anything starts', async () => {

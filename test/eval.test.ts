@@ -80,6 +80,31 @@ describe('scorer: matching rules', () => {
     assert.deepEqual(s.total, { tp: 3, fp: 4, fn: 5 });
   });
 
+  test('a printed LOINC code is scored where the truth gives one; once it does, a row without one expects none', () => {
+    const truth = truthOf({
+      tests: [
+        { name: 'Haemoglobin', loinc: '718-7', value: '11.8', unit: 'g/dL' },
+        { name: 'Neutrophils %', value: '82', unit: '%' },
+        { name: 'ALT', loinc: '1742-6', value: '38', unit: 'U/L' },
+      ],
+    });
+    const x: ExtractionView = {
+      lab_results: [
+        item({ test: 'Haemoglobin', loinc: '718-7', value: 11.8, unit: 'g/dL' }),
+        item({ test: 'Neutrophils %', loinc: '770-8', value: 82, unit: '%' }),
+        item({ test: 'ALT', loinc: null, value: 38, unit: 'U/L' }),
+      ],
+    };
+    assert.deepEqual(counts(truth, x, 'lab_results.loinc'), { tp: 1, fp: 1, fn: 1 }, 'right; a code the page does not print; a printed code missed');
+    const silent = truthOf({ tests: [{ name: 'ALT', value: '38', unit: 'U/L' }] });
+    assert.deepEqual(
+      counts(silent, { lab_results: [item({ test: 'ALT', loinc: '1742-6', value: 38, unit: 'U/L' })] }, 'lab_results.loinc'),
+      { tp: 0, fp: 0, fn: 0 },
+      'a truth that gives no codes says nothing about them',
+    );
+    assert.ok(!truthOf({ tests: [{ name: 'ALT', loinc: '1742-6', value: '38' }] }).unscored.includes('tests[].loinc'));
+  });
+
   test('items are paired one to one: one extracted row never satisfies two truth rows, a duplicate is extra', () => {
     const truth = truthOf({
       tests: [
@@ -316,6 +341,7 @@ const FLOORS: Readonly<Record<string, number>> = {
   'lab_results.flag': 0.87, // 0.909
   'lab_results.panel': 0.97, // 1.000
   'lab_results.collected_at': 0.93, // 0.966
+  'lab_results.loinc': 0.97, // 1.000
   'medications.name': 0.84, // 0.878
   'medications.strength': 0.94, // 0.971
   'medications.form': 0.97, // 1.000
@@ -369,7 +395,7 @@ describe('offline provider on the visible corpus', { skip: !fs.existsSync(DEFAUL
     for (const d of report.documents) for (const [f, c] of Object.entries(d.score.byField)) support[f] = (support[f] ?? 0) + c.tp + c.fn;
     assert.deepEqual(
       FIELD_TYPES.filter((f) => (support[f] ?? 0) === 0),
-      ['vitals.name', 'vitals.value', 'vitals.unit', 'immunizations.lot'],
+      ['lab_results.panel_loinc', 'vitals.name', 'vitals.value', 'vitals.unit', 'immunizations.lot'],
     );
   });
 });

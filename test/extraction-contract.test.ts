@@ -77,7 +77,9 @@ function fullModelAnswer() {
     ],
     lab_results: [
       {
-        panel: null,
+        panel: 'Complete Blood Count',
+        panel_loinc: '58410-2',
+        loinc: '6690-2',
         specimen: null,
         test: 'WBC',
         value: 14200,
@@ -275,6 +277,18 @@ describe('the JSON Schema sent to the model', () => {
     assert.equal(s.properties.lab_results.items.properties.confidence.description, 'how sure you are, from 0 to 1');
   });
 
+  test('a lab result asks for the LOINC code as printed, beside the test and the panel, and allows none', () => {
+    const item = (modelResponseJsonSchema() as any).properties.lab_results.items;
+    const keys = Object.keys(item.properties);
+    assert.equal(keys.indexOf('loinc'), keys.indexOf('test') + 1);
+    assert.equal(keys.indexOf('panel_loinc'), keys.indexOf('panel') + 1);
+    for (const k of ['loinc', 'panel_loinc']) {
+      assert.ok(item.required.includes(k), `${k} is required (strict mode)`);
+      assert.deepEqual(item.properties[k].type, ['string', 'null']);
+      assert.match(item.properties[k].description, /as printed.*null when none is printed/);
+    }
+  });
+
   test('model and validator agree: an answer with exactly the schema keys parses unchanged', () => {
     const answer = fullModelAnswer();
     assert.deepEqual(uniqueSorted(valuePaths(answer)), uniqueSorted(schemaPaths(modelResponseJsonSchema())));
@@ -366,6 +380,7 @@ describe('results made with schema v1', () => {
     );
     assert.equal(x.lab_results[0]!.value, 14200);
     assert.equal(x.lab_results[0]!.panel, null);
+    assert.deepEqual([x.lab_results[0]!.loinc, x.lab_results[0]!.panel_loinc], [null, null], 'v1 had no printed codes');
     assert.equal(x.procedures[0]!.code, null);
     assert.equal(x.allergies[0]!.severity, null);
     assert.equal(x.patient.age.value, null);
@@ -381,7 +396,22 @@ describe('results made with schema v1', () => {
     refusedAt(() => parseStoredExtraction(bad), 'medications.0.dose');
     const current = parseStoredExtraction(v1Result()) as any;
     current.claim_lines.push({ code: '99213' });
-    refusedAt(() => parseStoredExtraction(current), 'claim_lines.0.service_date');
+    refusedAt(() => parseStoredExtraction(current), 'claim_lines.0.evidence');
+  });
+
+  test('a v2 result stored before lab results carried printed LOINC codes is read with them null, and is not changed', () => {
+    const stored = fullStoredExtraction() as any;
+    delete stored.lab_results[0].loinc;
+    delete stored.lab_results[0].panel_loinc;
+    const before = structuredClone(stored);
+    const x = parseStoredExtraction(stored);
+    assert.deepEqual([x.lab_results[0]!.loinc, x.lab_results[0]!.panel_loinc], [null, null]);
+    assert.equal(x.lab_results[0]!.test, 'WBC');
+    assert.deepEqual(stored, before, 'the stored row is read, never rewritten');
+    refusedAt(() => parseExtraction(stored), 'lab_results.0.loinc');
+    const wrong = fullStoredExtraction() as any;
+    wrong.lab_results[0].loinc = 6690;
+    refusedAt(() => parseStoredExtraction(wrong), 'lab_results.0.loinc');
   });
 
   test('a model that leaves out keys whose value would be null is read as null; a missing required value is still refused', () => {

@@ -13,6 +13,8 @@ import { describe, test } from 'node:test';
 import { generateDocument, typeFor, type Generated } from '../fixtures/generate.js';
 import { DOCUMENT_TYPES, TRUTH_KEYS, type Truth } from '../fixtures/truth.js';
 import { readTextLayer } from '../library/pdf/text-layer.js';
+import { extractOffline } from '../library/extraction/offline/index.js';
+import { isLoincCode } from '../library/lab/index.js';
 import { closeOcrPool, getOcrPool } from '../library/ocr/pool.js';
 import { corpus } from './support/env.js';
 
@@ -31,7 +33,7 @@ function printedValues(t: Truth): string[] {
   const v: string[] = [];
   const push = (...xs: Array<string | undefined>) => v.push(...xs.filter((x): x is string => typeof x === 'string' && x.length > 0));
   push(t.patient?.name, t.patient?.mrn, t.patient?.age, t.insurance?.payer, t.insurance?.member_id, t.insurance?.group, t.facility);
-  for (const x of t.tests ?? []) push(x.name, x.value, x.unit, x.reference_range, x.panel);
+  for (const x of t.tests ?? []) push(x.name, x.value, x.unit, x.reference_range, x.panel, x.loinc, x.panel_loinc);
   for (const x of t.medications ?? []) push(x.name, x.strength, x.form, x.sig);
   for (const x of t.diagnoses ?? []) push(x.description, x.icd10);
   for (const x of t.allergies ?? []) push(x.substance, x.reaction, x.severity);
@@ -117,6 +119,7 @@ describe('fixture generator', () => {
       'vitals',
       'immunizations',
       'tests.panel',
+      'tests.panel_loinc',
     ]);
     const seen = new Set<string>();
     for (let i = 0; i < 30; i++) {
@@ -158,6 +161,29 @@ describe('fixture generator', () => {
       const foreign = [...seen].filter((k) => !corpusKeys.has(k) && ![...additions].some((a) => k === a || k.startsWith(`${a}.`)));
       assert.deepEqual(foreign, [], 'generated truth keys the corpus does not use');
     }
+  });
+
+  test('lab reports printing LOINC codes in each layout: the offline extractor reads every code and leaves none in a name', async () => {
+    const layouts = new Set<unknown>();
+    let printed = 0;
+    for (let i = 0; i < 12; i++) {
+      const g = await generateDocument({ seed: SEED, types: ['lab_report'], scannedShare: 0 }, i);
+      const tests = g.truth.tests ?? [];
+      for (const t of tests) for (const code of [t.loinc, t.panel_loinc]) if (code) assert.ok(isLoincCode(code), `${g.file}: ${code} is no LOINC code`);
+      if (!tests.some((t) => t.loinc)) continue;
+      layouts.add(g.manifest.layout.loinc_as);
+      const x = extractOffline(await readTextLayer(new Uint8Array(g.bytes)));
+      for (const t of tests) {
+        const row = x.lab_results.find((r) => r.test.toLowerCase() === t.name.toLowerCase() && r.value === Number(t.value));
+        if (!row) continue; // a row missed for other reasons is the lab reader's recall, measured by the eval
+        assert.equal(row.loinc, t.loinc ?? null, `${g.file}: ${t.name}`);
+        if (t.panel_loinc) assert.equal(row.panel_loinc, t.panel_loinc, `${g.file}: the panel of ${t.name}`);
+        if (t.loinc) printed++;
+      }
+      for (const r of x.lab_results) assert.doesNotMatch(`${r.test} | ${r.panel ?? ''}`, /loinc|\d{3,}-\d\b/i, `${g.file}: a code left in a name`);
+    }
+    assert.deepEqual([...layouts].sort(), ['before-name', 'bracketed', 'column', 'inline'], 'every way of printing codes is checked');
+    assert.ok(printed >= 100, `${printed} printed codes read`);
   });
 
   test('scanned variants OCR to text holding most of their values', { timeout: 240_000 }, async () => {

@@ -259,6 +259,8 @@ describe('verifyEvidence puts reasons on every value', () => {
     x.lab_results.push(
       {
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         specimen: null,
         test: 'Hemoglobin',
         value: 13.2,
@@ -271,6 +273,8 @@ describe('verifyEvidence puts reasons on every value', () => {
       },
       {
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         specimen: null,
         test: 'Hgb',
         value: 38.5,
@@ -283,6 +287,8 @@ describe('verifyEvidence puts reasons on every value', () => {
       },
       {
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         specimen: null,
         test: 'Hct',
         value: 38.5,
@@ -295,6 +301,8 @@ describe('verifyEvidence puts reasons on every value', () => {
       },
       {
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         specimen: null,
         test: 'Glucose',
         value: 5,
@@ -316,6 +324,31 @@ describe('verifyEvidence puts reasons on every value', () => {
     assert.ok(glucose?.reasons?.includes('implausible_date'), 'collected before the patient was born');
   });
 
+  test('a printed LOINC code must be in its quote: a code the row does not show was not read from it', () => {
+    const line = 'Haemoglobin (LOINC: 718-7):  11.8 g/dL';
+    const row = (loinc: string | null) => {
+      const x = emptyExtraction();
+      x.lab_results.push({
+        panel: null,
+        panel_loinc: null,
+        loinc,
+        specimen: null,
+        test: 'Haemoglobin',
+        value: 11.8,
+        unit: 'g/dL',
+        reference_range: null,
+        flag: null,
+        collected_at: null,
+        evidence: { page: 1, quote: line },
+        confidence: 0.9,
+      });
+      return verifyEvidence(x, [{ page: 1, text: line }]).lab_results[0]!;
+    };
+    assert.deepEqual(row('718-7').reasons, []);
+    assert.deepEqual(row(null).reasons, [], 'no code read: nothing to doubt');
+    assert.deepEqual(row('718-6').reasons, ['value_not_in_quote']);
+  });
+
   test('the OCR confidence of the quoted words feeds in', () => {
     const line = 'Potassium 4.2 mmol/L';
     const words = (conf: number[]) => line.split(' ').map((t, i) => ({ text: t, confidence: conf[i] ?? 95 }));
@@ -324,6 +357,8 @@ describe('verifyEvidence puts reasons on every value', () => {
     const x = emptyExtraction();
     x.lab_results.push({
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Potassium',
       value: 4.2,

@@ -121,6 +121,8 @@ describe('mergeExtractions over schema v2 sections', () => {
     const lab = (test: string, value: number, page: number, confidence: number) => ({
       evidence: { page, quote: `${test}  ${value}` },
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       test,
       value,
       unit: null,

@@ -63,6 +63,8 @@ function rowsResponder(req: ChatRequest): unknown {
       body.lab_results.push({
         evidence: { page: p.page, quote: m[0] },
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         test: m[1],
         value: Number(m[2]),
         unit: m[3],

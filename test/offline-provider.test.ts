@@ -82,7 +82,7 @@ interface Truth {
   document_type?: string;
   text_layer?: boolean | string;
   patient?: { name?: string; dob_iso?: string; sex?: string; mrn?: string };
-  tests?: Array<{ name: string; value: string; unit: string; reference_range?: string; flag?: string }>;
+  tests?: Array<{ name: string; value: string; unit: string; reference_range?: string; flag?: string; loinc?: string }>;
   medications?: Array<{ name: string; strength?: string; sig?: string } | string>;
   discharge_medications?: Array<{ name: string; strength?: string; sig?: string }>;
   diagnoses?: Array<{ description: string; icd10: string } | string>;
@@ -199,6 +199,16 @@ describe('offline extraction on the digital corpus', () => {
         );
         const floor = LAB_RECALL_FLOOR[truth.file] ?? 0.8;
         assert.ok(recall >= floor, `lab recall ${pct(found.length, tests.length)} below ${pct(floor, 1)}; missed: ${missed.join(', ')}`);
+        // Printed LOINC codes: each row's own code (none where the truth, which gives codes, gives none), never in a name.
+        if (tests.some((tt) => tt.loinc)) {
+          const codes = found.map((tt) => [tt.name, matchLab(x.lab_results, tt)?.loinc ?? null]);
+          assert.deepEqual(
+            codes,
+            found.map((tt) => [tt.name, tt.loinc ?? null]),
+          );
+          report.push(`printed LOINC codes ${codes.filter(([, c]) => c !== null).length}/${tests.filter((tt) => tt.loinc).length}`);
+        }
+        for (const r of x.lab_results) assert.doesNotMatch(`${r.test} | ${r.panel ?? ''}`, /loinc|\d{3,}-\d\b/i, 'a printed code left in a name');
         assert.ok(precise / Math.max(1, x.lab_results.length) >= 0.9, `lab precision ${pct(precise, x.lab_results.length)}`);
         assert.ok(flagged.length / Math.max(1, found.length) >= 0.9, `flag accuracy ${pct(flagged.length, found.length)}`);
       } else {
@@ -646,6 +656,8 @@ describe('mergeExtractions', () => {
   test('lists concatenated and de-duplicated on normalised keys', () => {
     const lab = (test: string, value: number | string, collected_at: string | null, confidence = 0.8): LabResult => ({
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test,
       value,
@@ -1025,6 +1037,74 @@ describe('extractOffline schema v2', () => {
       ],
     );
     assert.equal(x.lab_results[1]!.evidence.quote, 'Red Blood  4.10  M/uL  4.20-5.40\nCell Count');
+  });
+
+  test("printed LOINC codes: labelled or bracketed in a test's or panel's name, in a LOINC or Code column, before the name under a code column's header", () => {
+    const rows = (x: Extraction) => x.lab_results.map((r) => [r.panel, r.panel_loinc, r.test, r.loinc, r.value]);
+    assert.deepEqual(
+      rows(
+        verify(
+          [
+            'Complete Blood Count (LOINC: 58410-2)',
+            'Haemoglobin (LOINC: 718-7):  11.8 g/dL  [Ref: 13.5-17.5] LOW',
+            'Neutrophils %:  82%  [Ref: 50-70%] HIGH',
+            'Lipid Panel [24331-1]',
+            'Total Cholesterol [2093-3]  215  mg/dL  < 200  H',
+            'HDL Cholesterol (2085-9) 52  mg/dL  40 - 60',
+            'Triglycerides  155  mg/dL  < 150  H',
+          ].join('\n'),
+        ),
+      ),
+      [
+        ['Complete Blood Count', '58410-2', 'Haemoglobin', '718-7', 11.8],
+        ['Complete Blood Count', '58410-2', 'Neutrophils %', null, 82],
+        ['Lipid Panel', '24331-1', 'Total Cholesterol', '2093-3', 215],
+        ['Lipid Panel', '24331-1', 'HDL Cholesterol', '2085-9', 52],
+        ['Lipid Panel', '24331-1', 'Triglycerides', null, 155],
+      ],
+    );
+    const columns = verify(
+      [
+        'Code  Test Name  Result  Units  Reference Range',
+        '2951-2  Sodium  140  mmol/L  135 - 145',
+        '2823-3  Potassium  5.6  mmol/L  3.5 - 5.1',
+        'Chloride  101  mmol/L  98 - 107',
+        'Test  Result  Units  Range  LOINC Code',
+        'ALT  55  U/L  7 - 40  1742-6',
+        // A code whose check digit fails is no LOINC code; a range is never one.
+        'Eosinophils  4  %  1-8  713-9',
+        'LOINC / Test  Result  Units  Reference Range',
+        '718-7 Hemoglobin  13.2  g/dL  12.0 - 16.0',
+      ].join('\n'),
+    );
+    assert.deepEqual(rows(columns), [
+      [null, null, 'Sodium', '2951-2', 140],
+      [null, null, 'Potassium', '2823-3', 5.6],
+      [null, null, 'Chloride', null, 101],
+      [null, null, 'ALT', '1742-6', 55],
+      [null, null, 'Eosinophils', null, 4],
+      [null, null, 'Hemoglobin', '718-7', 13.2],
+    ]);
+    assert.equal(columns.lab_results[4]!.reference_range, '1-8');
+    // A name or a label wrapped in its cell, the code on the line below.
+    const wrapped = verify(
+      [
+        'Test  Result  Units  Reference Range',
+        'Alkaline  95  U/L  44 - 147',
+        'Phosphatase (LOINC: 6768-6)',
+        'Hemoglobin (LOINC:  13.2  g/dL  12.0 - 16.0',
+        '718-7)',
+        'Albumin  4.1  g/dL  3.5 - 5.0',
+      ].join('\n'),
+    );
+    assert.deepEqual(rows(wrapped), [
+      [null, null, 'Alkaline Phosphatase', '6768-6', 95],
+      [null, null, 'Hemoglobin', '718-7', 13.2],
+      [null, null, 'Albumin', null, 4.1],
+    ]);
+    assert.equal(wrapped.lab_results[1]!.evidence.quote, 'Hemoglobin (LOINC:  13.2  g/dL  12.0 - 16.0\n718-7)');
+    // Without a label, brackets or a code column, digits and a hyphen are no code.
+    assert.deepEqual(rows(verify('Test  Result  Units  Reference Range\nFerritin  718-7  ng/mL')), []);
   });
 
   test("lab rows of a scan, a panel column first: speck cells and specks at a cell's edges are no cells", () => {

@@ -41,6 +41,8 @@ function sampleExtraction() {
     {
       evidence: { page: 2, quote: 'Hemoglobin 13.2 g/dL 12.0-16.0' },
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       test: 'Hemoglobin',
       value: 13.2,
       unit: 'g/dL',
@@ -53,6 +55,8 @@ function sampleExtraction() {
     {
       evidence: { page: 2, quote: 'WBC 14,200 /uL 4,000-11,000 H' },
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       test: 'WBC',
       value: 14200,
       unit: '/uL',

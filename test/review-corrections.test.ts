@@ -31,6 +31,8 @@ function machine(): Extraction {
   x.lab_results.push({
     evidence: { page: 2, quote: 'Sodium 140 mmol/L 135-145', found: true },
     panel: null,
+    panel_loinc: null,
+    loinc: null,
     test: 'Sodium',
     value: 140,
     unit: 'mmol/L',
@@ -210,4 +212,49 @@ test('the API view gives every value a review state; the stored form leaves a ba
     effect.every((op) => op.path.startsWith('/patient/name/')),
     JSON.stringify(effect),
   );
+});
+
+test("a lab result's printed LOINC code is corrected like any part; a person adding a row may leave the code out", () => {
+  const { next } = applyCorrection(machine(), [{ op: 'replace', path: '/lab_results/0/loinc', value: '2951-2' }], ctx);
+  const sodium = next.lab_results[0]!;
+  assert.equal(sodium.loinc, '2951-2');
+  assert.equal(sodium.review?.state, 'corrected');
+  assert.equal((sodium.review?.original as { loinc: string | null }).loinc, null, 'the machine read no code');
+  // The row as a form without a code column sends it: no loinc, no panel_loinc.
+  const row = { evidence: { page: 2, quote: 'Potassium 4.1 mmol/L' }, panel: null, test: 'Potassium', value: 4.1, unit: 'mmol/L' };
+  const added = applyCorrection(
+    machine(),
+    [{ op: 'add', path: '/lab_results/-', value: { ...row, reference_range: null, flag: null, specimen: null, collected_at: null } }],
+    ctx,
+  ).next.lab_results[1]!;
+  assert.equal(added.review?.state, 'added');
+  assert.deepEqual([added.loinc, added.panel_loinc], [null, null]);
+  fails('ContractViolation', () => applyCorrection(machine(), [{ op: 'replace', path: '/lab_results/0/loinc', value: 2951 }], ctx), /loinc/);
+});
+
+test('a version stored before lab results had printed codes is rebuilt with them null', () => {
+  const v0 = machine();
+  // A stored effect that added a row as the contract then had it (no loinc, no panel_loinc).
+  const old: PatchEffect = [
+    {
+      op: 'add',
+      path: '/lab_results/1',
+      value: {
+        evidence: { page: 2, quote: 'Chloride 101' },
+        panel: null,
+        test: 'Chloride',
+        value: 101,
+        unit: 'mmol/L',
+        reference_range: null,
+        flag: null,
+        specimen: null,
+        collected_at: null,
+        confidence: 1,
+        review: { state: 'added', by: 'rita', at: AT.toISOString() },
+      },
+    },
+  ];
+  const v1 = replayCorrections(v0, [old]);
+  assert.equal(v1.lab_results[1]!.test, 'Chloride');
+  assert.deepEqual([v1.lab_results[1]!.loinc, v1.lab_results[1]!.panel_loinc], [null, null]);
 });

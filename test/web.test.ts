@@ -22,6 +22,7 @@ import { readWorkbook } from './support/workbook.js';
 import { closePool, initPool } from '../stores/pool.js';
 import { issueToken } from '../api/auth/sessions.js';
 import type { AppDeps } from '../api/context.js';
+import { validateBundle } from '../library/fhir/index.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
@@ -248,6 +249,24 @@ describe('web UI in a real browser', () => {
     noProblems();
   });
 
+  test('the FHIR Bundle downloads as <name>.fhir.json and validates', async () => {
+    const name = path.basename(PDFS[0]!);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row(name)
+        .getByRole('button', { name: /download the FHIR Bundle/ })
+        .click(),
+    ]);
+    assert.equal(download.suggestedFilename(), name.replace(/\.pdf$/, '.fhir.json'));
+    const bundle = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    assert.equal(bundle.resourceType, 'Bundle');
+    assert.deepEqual(
+      validateBundle(bundle).filter((p) => p.severity === 'error'),
+      [],
+    );
+    noProblems();
+  });
+
   test('the result view shows known values of rcn_lab_report.pdf with page and quote; Back and Escape close it', async () => {
     const name = path.basename(PDFS[0]!);
     const truth = readTruth(PDFS[0]!);
@@ -355,6 +374,16 @@ describe('web UI in a real browser', () => {
       [...names].sort(),
     );
     assert.deepEqual([...new Set(wb.get('Lab Results')!.map((r) => r.Document))].sort(), [...names].sort());
+    const [fhir] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'download the 2 selected jobs as FHIR, one Bundle per document' }).click(),
+    ]);
+    assert.match(fhir.suggestedFilename(), /^medextract-2-documents-\d{4}-\d{2}-\d{2}\.fhir\.json$/);
+    const combined = JSON.parse(fs.readFileSync(await fhir.path(), 'utf8'));
+    assert.deepEqual(
+      combined.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType),
+      ['Bundle', 'Bundle'],
+    );
     await row(names[1]!)
       .getByRole('checkbox', { name: `select ${names[1]}` })
       .uncheck();

@@ -46,6 +46,8 @@ function labExtraction(): Extraction {
   x.lab_results.push(
     {
       panel: null,
+      panel_loinc: null,
+      loinc: '6690-2',
       specimen: null,
       test: 'WBC',
       value: 14200,
@@ -58,6 +60,8 @@ function labExtraction(): Extraction {
     },
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Base excess',
       value: -5,
@@ -70,6 +74,8 @@ function labExtraction(): Extraction {
     },
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Hemoglobin',
       value: 13.5,
@@ -82,6 +88,8 @@ function labExtraction(): Extraction {
     },
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Potassium',
       value: 4.1,
@@ -94,6 +102,8 @@ function labExtraction(): Extraction {
     },
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Culture',
       value: 'Positive',
@@ -191,11 +201,18 @@ test('sheets are Summary, one per section, and Fields; each has a frozen bold he
   const lab = sheet(wb, 'Lab Results');
   assert.deepEqual(headers(lab), [
     'Panel',
+    'Panel LOINC (printed)',
     'Test',
+    'LOINC (printed)',
+    'LOINC (mapped, confidence)',
     'Value',
     'Unit',
+    'UCUM',
     'Reference range',
+    'Low',
+    'High',
     'H/L',
+    'H/L (computed)',
     'Specimen',
     'Collected at',
     'Page',
@@ -220,6 +237,10 @@ test('cells are typed: numbers, dates, pages and confidences', async () => {
   const value = cellAt(lab, wbc, 'Value');
   assert.equal(value.type, ExcelJS.ValueType.Number);
   assert.equal(value.value, 14200);
+  const code = cellAt(lab, wbc, 'LOINC (printed)');
+  assert.equal(code.type, ExcelJS.ValueType.String, 'a printed code stays text (never a date or a number)');
+  assert.equal(code.value, '6690-2');
+  assert.equal(cellAt(lab, rowWhere(lab, 'Test', 'Base excess'), 'LOINC (printed)').value, null, 'no code printed: an empty cell');
   assert.ok(value.numFmt && value.numFmt !== 'General' && /0/.test(value.numFmt), `numeric format (${value.numFmt})`);
   const hgb = cellAt(lab, rowWhere(lab, 'Test', 'Hemoglobin'), 'Value');
   assert.equal(hgb.value, 13.5);
@@ -334,6 +355,8 @@ test('numeric strings in value columns become numbers; dates are validated', asy
   x.lab_results.push(
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'pH delta',
       value: '-5',
@@ -346,6 +369,8 @@ test('numeric strings in value columns become numbers; dates are validated', asy
     },
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Creatinine',
       value: '1.50',
@@ -358,6 +383,8 @@ test('numeric strings in value columns become numbers; dates are validated', asy
     },
     {
       panel: null,
+      panel_loinc: null,
+      loinc: null,
       specimen: null,
       test: 'Titer',
       value: '-cmd',
@@ -440,6 +467,8 @@ test('combined workbook: one Summary row per document, section rows stacked behi
   });
   b.lab_results.push({
     panel: null,
+    panel_loinc: null,
+    loinc: null,
     specimen: null,
     test: 'CRP',
     value: 12,
@@ -595,4 +624,46 @@ test('a reviewed result says so: version, state and approver in the Summary; who
   assert.equal(json.review_state, 'approved');
   assert.equal(json.approved_by, 'rita');
   assert.equal((json.patient.name.review?.original as { value: string }).value, 'Jane Doe', "the JSON keeps the machine's value");
+});
+
+test('lab semantics in the workbook and the JSON: UCUM unit, numeric bounds, mapped LOINC with its confidence, a computed flag marked as computed', async () => {
+  const x = labExtraction();
+  x.lab_results.push({
+    panel: null,
+    panel_loinc: null,
+    loinc: null,
+    specimen: null,
+    test: 'LDL Cholesterol',
+    value: 148,
+    unit: 'mg/dl',
+    reference_range: '< 100',
+    flag: null,
+    collected_at: null,
+    evidence: ev(3, 'LDL Cholesterol 148 mg/dl < 100'),
+    confidence: 0.9,
+  });
+  const ws = sheet(await load(await buildWorkbook(source(x))), 'Lab Results');
+  const wbc = rowWhere(ws, 'Test', 'WBC');
+  assert.equal(cellAt(ws, wbc, 'UCUM').value, '/uL');
+  assert.equal(cellAt(ws, wbc, 'Low').value, 4000);
+  assert.equal(cellAt(ws, wbc, 'High').value, 11000);
+  assert.equal(cellAt(ws, wbc, 'LOINC (mapped, confidence)').value, null, 'a printed code is not also shown as mapped');
+  assert.equal(cellAt(ws, wbc, 'H/L (computed)').value, null, 'a printed flag is not recomputed');
+
+  const ldl = rowWhere(ws, 'Test', 'LDL Cholesterol');
+  assert.equal(cellAt(ws, ldl, 'UCUM').value, 'mg/dL', 'the lab spelling becomes its UCUM code');
+  assert.equal(cellAt(ws, ldl, 'Low').value, null);
+  assert.equal(cellAt(ws, ldl, 'High').value, 100, '"< 100" is a high bound of 100');
+  assert.equal(cellAt(ws, ldl, 'H/L').value, null, 'the document prints no flag');
+  assert.equal(cellAt(ws, ldl, 'H/L (computed)').value, 'H', 'computed, in a column that says so');
+  assert.match(String(cellAt(ws, ldl, 'LOINC (mapped, confidence)').value), /^\d+-\d \(0\.\d\d\)$/, 'a mapped code with its confidence');
+
+  const json = extractionToJson(source(x));
+  assert.equal(json.lab_semantics.length, json.lab_results.length);
+  const last = json.lab_semantics.at(-1)!;
+  assert.deepEqual(
+    { ucum: last.ucum, high: last.range_high, flag: last.flag, computed: last.flag_computed, source: last.loinc_source },
+    { ucum: 'mg/dL', high: 100, flag: 'H', computed: true, source: 'mapped' },
+  );
+  assert.equal(json.lab_semantics[0]!.loinc_source, 'printed');
 });

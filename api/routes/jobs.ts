@@ -326,7 +326,9 @@ export async function visibleJob(ctx: AppContext, id: string | undefined): Promi
   return job;
 }
 
-function notReady(job: JobRow, what: 'workbook' | 'result' | 'page view'): ApiError {
+type ResultPart = 'workbook' | 'result' | 'page view' | 'FHIR Bundle';
+
+function notReady(job: JobRow, what: ResultPart): ApiError {
   const why =
     job.status === 'failed'
       ? `the job failed (${job.error_code ?? 'unknown error'}), so there is no ${what}`
@@ -336,8 +338,25 @@ function notReady(job: JobRow, what: 'workbook' | 'result' | 'page view'): ApiEr
   return new ApiError(409, 'NotReady', why);
 }
 
-export function requireCompleted(job: JobRow, what: 'workbook' | 'result' | 'page view'): void {
+export function requireCompleted(job: JobRow, what: ResultPart): void {
   if (job.status !== 'completed') throw notReady(job, what);
+}
+
+/** The jobs of a combined download, once each, in the order asked: each visible to the caller (else 404) and completed (else 409). */
+export async function completedJobs(ctx: AppContext, jobIds: readonly string[], what: ResultPart): Promise<JobRow[]> {
+  const jobs: JobRow[] = [];
+  for (const id of new Set(jobIds.map((i) => i.toLowerCase()))) {
+    const job = await visibleJob(ctx, id).catch(() => {
+      throw new ApiError(404, 'NotFound', `job ${id} was not found`);
+    });
+    try {
+      requireCompleted(job, what);
+    } catch (err) {
+      throw new ApiError(409, 'NotReady', `"${job.filename}": ${(err as Error).message}`);
+    }
+    jobs.push(job);
+  }
+  return jobs;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import { ApiError, notFound } from '../errors.js';
 import { XLSX_TYPE } from '../contract/jobs.js';
 import { CombinedDownloadRequestSchema, JobPageParams, PageImageQuery, PageViewSchema, type PageView } from '../contract/results.js';
 import { RouteGroup } from '../route.js';
-import { XLSX_ANSWER, contentDisposition, requireCompleted, visibleJob } from './jobs.js';
+import { XLSX_ANSWER, completedJobs, contentDisposition, requireCompleted, visibleJob } from './jobs.js';
 
 export const resultRoutes = new RouteGroup('signed-in');
 
@@ -123,19 +123,7 @@ resultRoutes.route(
     errors: { 404: 'a job does not exist or is not yours', 409: 'a job has not completed (code NotReady)' },
   },
   async (ctx, { body: { jobIds } }) => {
-    const ids = [...new Set(jobIds.map((id) => id.toLowerCase()))];
-    const jobs: JobRow[] = [];
-    for (const id of ids) {
-      const job = await visibleJob(ctx, id).catch(() => {
-        throw new ApiError(404, 'NotFound', `job ${id} was not found`);
-      });
-      try {
-        requireCompleted(job, 'workbook');
-      } catch (err) {
-        throw new ApiError(409, 'NotReady', `"${job.filename}": ${(err as Error).message}`);
-      }
-      jobs.push(job);
-    }
+    const jobs = await completedJobs(ctx, jobIds, 'workbook');
     const xlsx = await buildCombinedWorkbook(await Promise.all(jobs.map((j) => loadResultVersion(j))));
     for (const job of jobs) {
       await audit(ctx, { action: 'job.download', targetType: 'job', targetId: job.id, detail: { format: 'xlsx', combined: true, documents: jobs.length } });

@@ -261,7 +261,9 @@ function sections<E extends z.ZodType, C extends z.ZodType<number, number>, Clos
     }),
     lab_results: items({
       panel: nullableText('the panel or section the test is listed under'),
+      panel_loinc: nullableText('LOINC code as printed beside the panel\'s name, e.g. "58410-2"; null when none is printed'),
       test: z.string(),
+      loinc: nullableText('LOINC code as printed for this test, e.g. "718-7"; null when none is printed'),
       /** A number where the source is numeric ("14,200" → 14200), else the text ("Positive"). */
       value: numberOrText(),
       unit: nullableText(),
@@ -382,7 +384,7 @@ export function upgradeExtraction(x: Extraction | ExtractionV1): Extraction {
       quantity: null,
       status: medicationStatusIn(status),
     })),
-    lab_results: x.lab_results.map((l) => ({ ...l, panel: null, specimen: null })),
+    lab_results: x.lab_results.map((l) => ({ ...l, panel: null, panel_loinc: null, loinc: null, specimen: null })),
     vitals: x.vitals.map(item),
     procedures: x.procedures.map((p) => ({ ...p, code: null })),
     allergies: x.allergies.map((a) => ({ ...a, severity: null })),
@@ -415,8 +417,9 @@ function shapeError(error: z.ZodError): ExtractionShapeError {
 }
 
 /**
- * A model without strict schema support (json_object or free text) often leaves out keys whose value
- * would be null; those are read as null. Returns a copy; anything else is left for validation to judge.
+ * Keys whose value may be null and that are left out are read as null: a model without strict schema
+ * support (json_object or free text) often leaves them out, and a result stored before a nullable key was
+ * added to its version has none. Returns a copy; anything else is left for validation to judge.
  */
 function withOmittedNullsFilled(raw: unknown, schema: z.ZodType): unknown {
   if (schema instanceof z.ZodArray) {
@@ -452,9 +455,13 @@ export function parseExtraction(raw: unknown): Extraction {
   return parsed.data;
 }
 
-/** Validates a stored result of any version and returns its current-schema view. Throws `ExtractionShapeError`. */
+/**
+ * Validates a stored result of any version and returns its current-schema view. A nullable key the version
+ * gained after the result was stored (e.g. a lab result's `loinc`) is read as null; the stored row is never
+ * rewritten. Throws `ExtractionShapeError`.
+ */
 export function parseStoredExtraction(raw: unknown): Extraction {
-  if (storedSchemaVersion(raw) === SCHEMA_VERSION) return parseExtraction(raw);
+  if (storedSchemaVersion(raw) === SCHEMA_VERSION) return parseExtraction(withOmittedNullsFilled(raw, ExtractionSchema));
   const parsed = ExtractionV1Schema.safeParse(raw);
   if (!parsed.success) throw shapeError(parsed.error);
   return upgradeExtraction(parsed.data);
@@ -543,6 +550,21 @@ export const PageSourceDownloadSchema = z.strictObject({
   ocr_confidence: z.number().nullable(),
 });
 
+/** What MedExtract reads into one lab result beyond the printed text (library/lab), as every export shows it. */
+export const LabSemanticsSchema = z.strictObject({
+  ucum: z.string().nullable().describe("the unit's UCUM code; null when the printed unit is neither UCUM nor a known lab spelling (kept as printed)"),
+  range_low: z.number().nullable().describe("the reference range's lower bound as a number (for the patient's sex when printed by sex)"),
+  range_high: z.number().nullable().describe('its upper bound'),
+  flag: z.enum(LAB_FLAGS).nullable().describe('the printed flag, or one computed from value and range when none is printed'),
+  flag_computed: z.boolean().describe('true when `flag` was computed, not printed'),
+  loinc: z.string().nullable().describe('the LOINC code: as printed when valid, else mapped from the test name by a curated table'),
+  loinc_display: z.string().nullable(),
+  loinc_source: z.enum(['printed', 'mapped']).nullable(),
+  loinc_confidence: z.number().min(0).max(1).nullable().describe('1 for a printed code; how closely the name matched for a mapped one'),
+  problems: z.array(z.string()).describe('what could not be read, in plain words (never document text)'),
+});
+export type LabSemantics = z.infer<typeof LabSemanticsSchema>;
+
 export const ExtractionDownloadSchema = z
   .strictObject({
     schema_version: z.literal(SCHEMA_VERSION).describe('the shape of this JSON'),
@@ -567,6 +589,11 @@ export const ExtractionDownloadSchema = z
       }),
     ),
     ...storedSections,
+    lab_semantics: z
+      .array(LabSemanticsSchema)
+      .describe(
+        'one entry per lab result, in the order of `lab_results`: UCUM unit, numeric range, printed or computed flag, LOINC code (LOINC codes © Regenstrief Institute; see docs/fhir.md)',
+      ),
   })
   .describe(`Extraction schema ${SCHEMA_VERSION} with evidence for every value. Document types: ${DOCUMENT_TYPES.join(', ')}.`);
 export type ExtractionDownload = z.infer<typeof ExtractionDownloadSchema>;

@@ -3,6 +3,7 @@ import type { ExtractionDownload } from '../../core/contract/extraction.js';
 import { SCHEMA_VERSION } from '../../core/contract/extraction.js';
 import type { JobResult } from '../../core/contract/job-result.js';
 import { isValidDate } from './cells.js';
+import { labSemantics } from '../lab/index.js';
 
 /** The downloadable JSON: the same data as the workbook, with every value's evidence and review. A deep copy. */
 export function extractionToJson(doc: JobResult): ExtractionDownload {
@@ -36,5 +37,6 @@ export function extractionToJson(doc: JobResult): ExtractionDownload {
     immunizations: x.immunizations,
     claim_lines: x.claim_lines,
     claim_totals: x.claim_totals,
+    lab_semantics: labSemantics(x),
   };
 }

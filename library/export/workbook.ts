@@ -18,6 +18,7 @@
  * Nothing but the extraction (values and their quotes) is written: never the raw page text.
  */
 import ExcelJS from 'exceljs';
+import { labSemantics } from '../lab/index.js';
 import type { DocumentType, Evidence, Extraction, ValueCheck, ValueReview } from '../../core/contract/extraction.js';
 import { VALUE_CHECK_LABELS } from '../../core/contract/extraction.js';
 import { reviewText } from '../../core/contract/review-text.js';
@@ -158,18 +159,53 @@ const SECTIONS: SectionDef[] = [
   },
   {
     sheet: 'Lab Results',
+    // Each printed code beside the name it was printed with, the code mapped from the name after it; what
+    // MedExtract reads into a value (UCUM unit, numeric bounds, a computed flag) beside what was printed.
     columns: [
       { header: 'Panel', kind: 'text' },
+      { header: 'Panel LOINC (printed)', kind: 'text' },
       { header: 'Test', kind: 'text' },
+      { header: 'LOINC (printed)', kind: 'text' },
+      { header: 'LOINC (mapped, confidence)', kind: 'text' },
       { header: 'Value', kind: 'value' },
       { header: 'Unit', kind: 'text' },
+      { header: 'UCUM', kind: 'text' },
       { header: 'Reference range', kind: 'text' },
+      { header: 'Low', kind: 'value' },
+      { header: 'High', kind: 'value' },
       // The lab's own H/L flag as extracted; the review `Check` column comes last, like on every sheet.
       { header: 'H/L', kind: 'text' },
+      { header: 'H/L (computed)', kind: 'text' },
       { header: 'Specimen', kind: 'text' },
       { header: 'Collected at', kind: 'date' },
     ],
-    items: (x) => x.lab_results.map((l) => ({ item: l, cells: [l.panel, l.test, l.value, l.unit, l.reference_range, l.flag, l.specimen, l.collected_at] })),
+    items: (x) => {
+      const semantics = labSemantics(x);
+      return x.lab_results.map((l, i) => {
+        const s = semantics[i]!;
+        const mapped = s.loinc_source === 'mapped' ? `${s.loinc} (${s.loinc_confidence?.toFixed(2)})` : null;
+        return {
+          item: l,
+          cells: [
+            l.panel,
+            l.panel_loinc,
+            l.test,
+            l.loinc,
+            mapped,
+            l.value,
+            l.unit,
+            s.ucum,
+            l.reference_range,
+            s.range_low,
+            s.range_high,
+            l.flag,
+            s.flag_computed ? s.flag : null,
+            l.specimen,
+            l.collected_at,
+          ],
+        };
+      });
+    },
   },
   {
     sheet: 'Vitals',

@@ -20,7 +20,7 @@ import jsonPatch from 'fast-json-patch';
 import {
   LIST_SECTIONS,
   SCALAR_GROUPS,
-  parseExtraction,
+  parseStoredExtraction,
   ExtractionShapeError,
   type Evidence,
   type Extraction,
@@ -116,7 +116,8 @@ export function withoutBlankReviews(x: Extraction): Extraction {
 export function replayCorrections(version0: Extraction, effects: readonly PatchEffect[]): Extraction {
   let x = structuredClone(version0);
   for (const effect of effects) x = applyPatch(x, structuredClone(effect) as jsonPatch.Operation[], false, true).newDocument;
-  return parseExtraction(x);
+  // An item added before a nullable part joined the schema has none: read as null, like the stored result.
+  return parseStoredExtraction(x);
 }
 
 /** A job's result at a version: the machine's result with corrections 1..N replayed, said to be that version. */
@@ -346,7 +347,8 @@ export function applyCorrection(current: Extraction, ops: readonly PatchOperatio
 
   let next: Extraction;
   try {
-    next = parseExtraction(withoutBlankReviews(work));
+    // A nullable part left out of an added item (a lab row's `loinc`) is null.
+    next = parseStoredExtraction(withoutBlankReviews(work));
   } catch (err) {
     if (err instanceof ExtractionShapeError)
       throw new CorrectionError('ContractViolation', `the corrected result breaks the extraction contract: ${err.message}`);

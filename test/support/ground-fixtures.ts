@@ -76,6 +76,8 @@ export function groundingAnswer(page = 1): Record<string, unknown> {
     lab_results: [
       {
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         specimen: null,
         test: 'Potassium',
         value: 4.2,
@@ -88,6 +90,8 @@ export function groundingAnswer(page = 1): Record<string, unknown> {
       },
       {
         panel: null,
+        panel_loinc: null,
+        loinc: null,
         specimen: null,
         test: 'WBC',
         value: 14200,

@@ -272,11 +272,13 @@ export async function getPageImage(id: string, page: number): Promise<Blob> {
   return res.blob();
 }
 
-/** Several completed jobs as one workbook, with the name the server gave it. */
-export async function downloadCombined(ids: string[]): Promise<{ blob: Blob; name: string }> {
-  const res = await request('POST', '/download/combined', { json: { jobIds: ids } satisfies CombinedDownloadRequest });
+/** Several completed jobs as one workbook (or one FHIR collection of a Bundle per document), with the name the server gave it. */
+export async function downloadCombined(ids: string[], format: 'xlsx' | 'fhir' = 'xlsx'): Promise<{ blob: Blob; name: string }> {
+  const res = await request('POST', format === 'fhir' ? '/download/combined/fhir' : '/download/combined', {
+    json: { jobIds: ids } satisfies CombinedDownloadRequest,
+  });
   const disposition = res.headers.get('content-disposition') ?? '';
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `medextract-${ids.length}-documents.xlsx`;
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `medextract-${ids.length}-documents.${format === 'fhir' ? 'fhir.json' : 'xlsx'}`;
   return { blob: await res.blob(), name };
 }
 
@@ -286,13 +288,19 @@ export async function cancelJob(id: string): Promise<void> {
 
 export const deleteJob = cancelJob;
 
-/** The job's workbook or JSON result as a Blob, with the name to save it under. */
-export async function downloadResult(job: Job, kind: 'xlsx' | 'json'): Promise<{ blob: Blob; name: string }> {
+export type ResultFormat = 'xlsx' | 'json' | 'fhir';
+
+/** The job's workbook, JSON result or FHIR Bundle as a Blob, with the name to save it under. */
+export async function downloadResult(job: Job, kind: ResultFormat): Promise<{ blob: Blob; name: string }> {
   // core/contract's resultBaseName, which the bundle cannot import (type-only): the same extensions.
   const base = job.filename.replace(/\.(pdf|tiff?|png|jpe?g|webp)$/i, '').trim() || 'document';
   if (kind === 'xlsx') {
     const res = await request('GET', `/download/${encodeURIComponent(job.id)}`);
     return { blob: await res.blob(), name: `${base}.xlsx` };
+  }
+  if (kind === 'fhir') {
+    const res = await request('GET', `/jobs/${encodeURIComponent(job.id)}/fhir`);
+    return { blob: await res.blob(), name: `${base}.fhir.json` };
   }
   const res = await request('GET', `/jobs/${encodeURIComponent(job.id)}/result`);
   const text = JSON.stringify(await res.json(), null, 2);

@@ -27,6 +27,7 @@ import {
   type AdminUser,
   type Job,
   type JobWarning,
+  type ResultFormat,
 } from './api.js';
 import { listJobs, nextJobToReview, type JobListFilters, type JobSort } from './api-queue.js';
 
@@ -228,9 +229,12 @@ export class MxJobs extends LitElement {
           <div class="tools">
           ${
             this.selected.size
-              ? html`<button type="button" class="combined" @click=${this.downloadSelected} aria-label="download the ${this.selected.size} selected jobs as one workbook">
-                Combined workbook (${this.selected.size})
-              </button>`
+              ? html`<button type="button" class="combined" @click=${() => this.downloadSelected('xlsx')} aria-label="download the ${this.selected.size} selected jobs as one workbook">
+                  Combined workbook (${this.selected.size})
+                </button>
+                <button type="button" class="combined-fhir" @click=${() => this.downloadSelected('fhir')} aria-label="download the ${this.selected.size} selected jobs as FHIR, one Bundle per document">
+                  Combined FHIR (${this.selected.size})
+                </button>`
               : null
           }
           <button type="button" class="review-next" @click=${this.reviewNext}>Review next</button>
@@ -313,7 +317,8 @@ export class MxJobs extends LitElement {
             j.status === 'completed'
               ? html`<button type="button" class="view" data-view=${j.id} @click=${() => this.view(j)} aria-label="view the result of ${j.filename}">View</button>
                 <button type="button" @click=${() => this.download(j, 'xlsx')} aria-label="download the workbook of ${j.filename}">Workbook</button>
-                <button type="button" @click=${() => this.download(j, 'json')} aria-label="download the JSON of ${j.filename}">JSON</button>`
+                <button type="button" @click=${() => this.download(j, 'json')} aria-label="download the JSON of ${j.filename}">JSON</button>
+                <button type="button" @click=${() => this.download(j, 'fhir')} aria-label="download the FHIR Bundle of ${j.filename}">FHIR</button>`
               : null
           }
           ${
@@ -503,7 +508,7 @@ export class MxJobs extends LitElement {
     }
   }
 
-  private download(j: Job, kind: 'xlsx' | 'json'): Promise<void> {
+  private download(j: Job, kind: ResultFormat): Promise<void> {
     return this.act('the download', async () => {
       const { blob, name } = await downloadResult(j, kind);
       saveBlob(blob, name);
@@ -517,11 +522,11 @@ export class MxJobs extends LitElement {
     this.selected = next;
   }
 
-  /** The ticked jobs, in the order the table shows them, as one workbook. */
-  private downloadSelected(): Promise<void> {
+  /** The ticked jobs, in the order the table shows them, as one workbook or one FHIR collection. */
+  private downloadSelected(format: 'xlsx' | 'fhir'): Promise<void> {
     const ids = this.jobs.filter((j) => this.selected.has(j.id)).map((j) => j.id);
     return this.act('the combined download', async () => {
-      const { blob, name } = await downloadCombined(ids);
+      const { blob, name } = await downloadCombined(ids, format);
       saveBlob(blob, name);
     });
   }

@@ -12,13 +12,16 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError,
   correctResult,
+  downloadResult,
   getResult,
+  saveBlob,
   setReviewState,
   type Evidence,
   type ExtractionResult,
   type Field,
   type Job,
   type PatchOperation,
+  type ResultFormat,
   type ValueReview,
 } from './api.js';
 import { addItem, edit, insertWord, progress, reviewOrder, setState, typedValue, unitAt, type Action, type ReviewValue, type SectionId } from './review.js';
@@ -101,6 +104,8 @@ const LISTS = [
     ['Flag', 'flag'],
     ['Specimen', 'specimen'],
     ['Collected', 'collected_at'],
+    // Last, so that adding a missed row goes test, value, unit without passing a code people rarely type.
+    ['LOINC (printed)', 'loinc'],
   ]),
   listSpec('vitals', 'Vitals', [
     ['Vital', 'name'],
@@ -183,6 +188,12 @@ export function flagsOf(v: { evidence: Evidence | null; confidence: number; reas
 const text = (v: Cell) => (v === null || v === undefined || v === '' ? '–' : String(v));
 
 /** The keys of the review screen, for the `?` panel. */
+const DOWNLOADS: ReadonlyArray<[ResultFormat, string]> = [
+  ['xlsx', 'Workbook'],
+  ['json', 'JSON'],
+  ['fhir', 'FHIR'],
+];
+
 const KEYS: Array<[string, string]> = [
   ['J / K', 'next / previous value (flagged ones first)'],
   ['Enter', 'accept the value'],
@@ -248,6 +259,11 @@ export class MxResult extends LitElement {
     bannerStyles,
     tableStyles,
     css`
+    .downloads {
+      display: flex;
+      gap: 0.4rem;
+      margin-left: auto;
+    }
     .top {
       display: flex;
       flex-wrap: wrap;
@@ -714,6 +730,18 @@ export class MxResult extends LitElement {
     }
   }
 
+  /** The current version's workbook, JSON or FHIR Bundle, as a download. */
+  private async download(format: ResultFormat): Promise<void> {
+    const job = this.job;
+    if (!job) return;
+    try {
+      const { blob, name } = await downloadResult(job, format);
+      saveBlob(blob, name);
+    } catch (err) {
+      this.said = `The download failed: ${err instanceof ApiError ? `${err.message} (${err.code})` : 'unexpected error'}`;
+    }
+  }
+
   /** Opens the job that has waited longest for review (not this one), or says that none is left. */
   private async openNextToReview(): Promise<void> {
     try {
@@ -779,6 +807,9 @@ export class MxResult extends LitElement {
       <div class="top">
         <button type="button" class="back" @click=${this.close} aria-label="back to the jobs (Escape)">← Back</button>
         <h2 id="result-title">Result: ${this.job?.filename ?? ''}</h2>
+        <span class="downloads" role="group" aria-label="download this result (current version)">
+          ${DOWNLOADS.map(([format, label]) => html`<button type="button" @click=${() => this.download(format)} aria-label="download the ${label}">${label}</button>`)}
+        </span>
       </div>
       ${this.error ? html`<p class="banner" role="alert">${this.error}</p>` : nothing}
       ${!r && !this.error ? html`<p class="empty" role="status">Loading the result…</p>` : nothing}

@@ -304,6 +304,8 @@ export function groundExtraction(x: Extraction, pages: ReadonlyMap<number, Groun
       i,
       [
         [i.test, 'lab_test'],
+        // A printed code is copied from the row: one the quote does not show was not read from it.
+        [i.loinc, 'identifier'],
         [i.value, 'measured'],
         [i.unit, 'unit'],
         [i.reference_range, 'measured'],

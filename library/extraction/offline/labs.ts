@@ -1,6 +1,7 @@
 /**
  * Lab rows: "Test  value  unit  range  flag", "Test (LOINC: x):  value unit [Ref: range] HIGH", and
- * single-spaced rows with a recognised unit; a range may wrap onto the next line.
+ * single-spaced rows with a recognised unit; a range may wrap onto the next line. A LOINC code printed with
+ * a test or a panel (lab-codes.ts) is read into `loinc` / `panel_loinc` and taken out of the name.
  */
 import type { LabFlag, LabResult } from '../../../core/contract/extraction.js';
 import { CONTINUED_MARKERS } from '../../layout/index.js';
@@ -8,6 +9,7 @@ import type { DateContext } from './dates.js';
 import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
 import { cellsOf, LABEL_OF, SPECK_CELL, SPECK_GLYPHS, valueCells } from './labels.js';
+import { codeRest, isCellOf, takePrintedCodes, type PrintedCode } from './lab-codes.js';
 import { asUnit, flagFrom, flagFromRange, isGarbage, MASS_UNIT_KEYS, NUM, RANGE_RE, toNumber, unitKey } from './lab-values.js';
 import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
@@ -122,14 +124,20 @@ function labHeader(line: Line): Array<string | null> | null {
   return kinds && kinds.includes('test') && kinds.includes('value') ? kinds : null;
 }
 
-/** A header row without a value column whose next line is that column's name alone: the value column follows the test's. */
+/**
+ * A header row without a value column whose next line names it, alone or among the wrapped rest of other
+ * header cells ('Your' / 'Value', 'Reference' / 'Range'): the value column is the header's one unnamed cell,
+ * else the one after the test's.
+ */
 function headerWithWrappedValue(line: Line, next: Line | undefined): Array<string | null> | null {
   if (!next) return null;
-  const below = valueCells(next.text);
-  if (below.length !== 1 || labColumns(below[0]!).join() !== 'value') return null;
+  const below = valueCells(next.text).map(labColumns);
+  if (below.length === 0 || below.some((ks) => ks.length === 0) || !below.some((ks) => ks.includes('value'))) return null;
   const cells = valueCells(line.text);
   const kinds = cells.length >= 2 ? headerColumns(cells) : null;
-  if (!kinds || kinds.includes('value') || kinds[0] !== 'test') return null;
+  if (!kinds || kinds.includes('value') || !kinds.includes('test')) return null;
+  if (kinds.filter((k) => k === null).length === 1) return kinds.map((k) => k ?? 'value');
+  if (below.length !== 1 || kinds[0] !== 'test') return null;
   return ['test', 'value', ...kinds.slice(1)];
 }
 
@@ -323,6 +331,9 @@ function parseLabRest(rest: string, strict: boolean): (Omit<LabRow, 'test' | 'co
   return { value, unit, range, flag, garbage, quality };
 }
 
+/** A label-style row, "Test:  value ...": the colon closes the test's name. */
+const LABEL_ROW = /^(?<test>[^:]{2,60}?)\s*:\s*(?<rest>(?:(?:<=|>=|<|>)\s*)?[-+]?\.?\d.*)$/;
+
 /** `underHeader`: the row is under a lab table's header, where a one-letter symbol is a test ('K'). */
 function parseLabLine(text: string, underHeader = false): LabRow | null {
   if (!/\d/.test(text) && !/\s{2,}/.test(text)) return null;
@@ -340,7 +351,7 @@ function parseLabLine(text: string, underHeader = false): LabRow | null {
   };
 
   // 1. "Test:  value ..." (label-style rows)
-  const colon = /^(?<test>[^:]{2,60}?)\s*:\s*(?<rest>(?:(?:<=|>=|<|>)\s*)?[-+]?\.?\d.*)$/.exec(t);
+  const colon = LABEL_ROW.exec(t);
   if (colon) {
     const row = build(group(colon, 'test')!, group(colon, 'rest')!, false, 0.9);
     if (row) return row;
@@ -360,9 +371,16 @@ function parseLabLine(text: string, underHeader = false): LabRow | null {
 export function labResults(pageLines: Line[][], collectedAt: string | null, dates: DateContext): LabResult[] {
   const out: LabResult[] = [];
   let panel: string | null = null;
+  let panelLoinc: string | null = null;
   let collected = collectedAt;
-  // A table continues across a page break: its header holds until the next one.
+  // A table continues across a page break: its header holds until the next one. A code column's cells are
+  // taken out of each row before it is read, so the rows are read by the other columns.
   let header: Array<string | null> | null = null;
+  let codeColumn = false;
+  const useHeader = (h: Array<string | null>) => {
+    codeColumn = h.includes('loinc');
+    header = h.filter((k) => k !== 'loinc');
+  };
   const repeated = repeatedLines(pageLines);
   for (const lines of pageLines) {
     for (let i = 0; i < lines.length; i++) {
@@ -370,24 +388,28 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       if (isPageFurniture(line, repeated)) continue;
       const h = labHeader(line);
       if (h) {
-        header = h;
+        useHeader(h);
         continue;
       }
       // A header whose value column's name wrapped onto the next line ('Test Name  Your UOM  Reference Range' / 'Value').
       const wrapped = headerWithWrappedValue(line, lines[i + 1]);
       if (wrapped) {
-        header = wrapped;
+        useHeader(wrapped);
         i++;
         continue;
       }
-      const rowText = scanRow(line.text);
+      const coded = takePrintedCodes(line.text, codeColumn);
+      const rowText = scanRow(coded.text);
       // A heading names the panel of the rows under it; a collection date printed with it or under it is theirs.
-      const heading = panelHeading(headingOf(line.text), dates);
+      const heading = panelHeading(headingOf(coded.text), dates);
       if (heading && !parseLabLine(rowText, header !== null)) {
         // 'Results (cont.)' over a page's first rows: the panel of the page before goes on.
         const name = CONTINUED.test(heading) ? heading.slice(0, heading.search(CONTINUED)).replace(/[\s(,-]+$/, '') : heading;
         if (name !== heading && (name === '' || NOT_PANEL.has(name.toLowerCase()))) continue;
+        const same = name === panel;
         panel = NOT_PANEL.has(name.toLowerCase()) ? null : name;
+        // A panel's heading repeated over its rows on the next page need not print its code again.
+        panelLoinc = panel === null ? null : (coded.codes[0]?.loinc ?? (same ? panelLoinc : null));
         const d = parseDate(line.text, dates, true);
         if (d) collected = d.iso;
         continue;
@@ -404,17 +426,54 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       const row = byHeader ?? (header?.[0] === 'panel' ? null : parseLabLine(rowText, header !== null));
       if (!row) continue;
       let rowPanel = byHeader?.panel ?? panel;
+      // A code printed in a panel column's cell is the panel's; the row's other code is its test's.
+      const panelCode: PrintedCode | undefined = byHeader?.panel ? coded.codes.find((c) => isCellOf(c, byHeader.panel!)) : undefined;
+      let rowPanelLoinc = byHeader?.panel ? (panelCode?.loinc ?? null) : panelLoinc;
+      let loinc = coded.codes.find((c) => c !== panelCode)?.loinc ?? null;
+      // A name closed by a colon or by its own code goes on no further: a line below with a code of its own is the next heading's.
+      const nameClosed = LABEL_ROW.test(rowText) || coded.codes.some((c) => !c.column && c !== panelCode);
       // The test's name wrapped in its cell onto the lines below ('Alkaline' / 'Phosphatase'), or its flag ('*L').
       let evidence = lineEvidence(line);
       let last = line;
+      let dangling = coded.codes.find((c) => c.wrapped);
       for (let k = i + 1; k < lines.length && k <= i + 2; k++) {
         const below = lines[k]!;
-        if (LONE_FLAG.test(below.text)) row.flag = flagFrom(below.text.trim()) ?? row.flag;
+        // A label's code wrapped onto the line below, a cell of its own ('Urinalysis [LOINC:' / '24356-8]  Panel').
+        const rest = dangling ? codeRest(below.text) : undefined;
+        if (rest) {
+          if (dangling === panelCode) rowPanelLoinc ??= rest.code;
+          else loinc ??= rest.code;
+          dangling = undefined;
+          if (rest.after === '') {
+            last = below;
+            continue;
+          }
+        }
+        const belowText = rest ? rest.after : below.text;
+        const belowCoded = takePrintedCodes(belowText, codeColumn);
+        if (LONE_FLAG.test(belowText)) row.flag = flagFrom(belowText.trim()) ?? row.flag;
+        // The test's code wrapped onto a line of its own ('Hemoglobin' / '(LOINC: 718-7)').
+        else if (belowCoded.text.trim() === '' && belowCoded.codes.length > 0) loinc ??= belowCoded.codes[0]!.loinc;
         // The panel's cell wrapped ('Basic Metabolic' / 'Panel').
-        else if (byHeader?.panel && rowPanel && isPanelRest(rowPanel, below.text)) rowPanel = `${rowPanel} ${plainText(below.text).trim()}`;
-        else if (wrappedTestName(row.test, below.text) && !labHeader(below) && !parseLabLine(below.text, header !== null))
-          row.test = `${row.test} ${plainText(below.text).trim()}`;
-        else break;
+        else if (byHeader?.panel && rowPanel && isPanelRest(rowPanel, belowCoded.text)) {
+          rowPanel = `${rowPanel} ${belowCoded.text.trim()}`;
+          // A code alone in its cell is the test's name's, wrapped beside the panel's ('(787-2)  Count').
+          rowPanelLoinc ??= belowCoded.codes.find((c) => c.cell !== '')?.loinc ?? null;
+          loinc ??= belowCoded.codes.find((c) => c.cell === '')?.loinc ?? null;
+        } else if (
+          belowCoded.text.trim() !== '' &&
+          !(nameClosed && belowCoded.codes.length > 0) &&
+          wrappedTestName(row.test, belowCoded.text) &&
+          !labHeader(below) &&
+          !parseLabLine(belowCoded.text, header !== null)
+        ) {
+          row.test = `${row.test} ${belowCoded.text.trim()}`;
+          loinc ??= belowCoded.codes[0]?.loinc ?? null;
+        } else {
+          // The line gave the code and nothing more of this row: the quote still holds it.
+          if (rest) last = below;
+          break;
+        }
         last = below;
       }
       if (last !== line) {
@@ -438,8 +497,10 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
       }
       out.push({
         panel: rowPanel,
+        panel_loinc: rowPanel === null ? null : rowPanelLoinc,
         specimen: null,
         test: row.test,
+        loinc,
         value: row.value,
         unit: row.unit,
         reference_range: row.range,
@@ -519,8 +580,10 @@ export function proseLabResults(pageLines: Line[][], skip: (line: Line) => boole
           const last = lineAt(at + m.index + m[0].length - 1);
           out.push({
             panel: null,
+            panel_loinc: null,
             specimen: null,
             test,
+            loinc: null,
             value: n,
             unit,
             reference_range: null,

@@ -410,6 +410,8 @@ export const LAB_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     'reference value',
   ],
   flag: ['flag', 'abnormal', 'abnor', 'abn', 'h/l', 'status', 'indicator'],
+  // A code column: its cells are taken as the tests' LOINC codes when they have a LOINC code's form (lab-codes.ts).
+  loinc: ['loinc', 'loinc code', 'loinc #', 'loinc no', 'loinc no.', 'loinc number', 'code', 'test code'],
 };
 
 /**
@@ -424,6 +426,7 @@ export const LAB_COLUMN_WORDS: ReadonlyArray<readonly [string, readonly string[]
   ['value', ['value', 'values', 'result', 'results', 'finding', 'findings', 'observed', 'measured', 'reading']],
   ['test', ['test', 'tests', 'analyte', 'analytes', 'investigation', 'parameter', 'component', 'examination', 'description']],
   ['panel', ['section', 'panel', 'category', 'department', 'group', 'profile']],
+  ['loinc', ['loinc', 'code']],
 ];
 
 /**
