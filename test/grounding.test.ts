@@ -346,7 +346,36 @@ describe('verifyEvidence puts reasons on every value', () => {
     };
     assert.deepEqual(row('718-7').reasons, []);
     assert.deepEqual(row(null).reasons, [], 'no code read: nothing to doubt');
-    assert.deepEqual(row('718-6').reasons, ['value_not_in_quote']);
+    assert.deepEqual(row('4544-3').reasons, ['value_not_in_quote'], 'a real code, but not the one printed');
+  });
+
+  test('a printed code that is no code: an ICD-10 code not in the ICD-10-CM list, a LOINC code whose check digit fails; kept, and flagged', () => {
+    const page = 'Type 2 diabetes E11.9  Odd thing E11.999  Glucose [2345-8] 90 mg/dL';
+    const x = emptyExtraction();
+    x.diagnoses.push(
+      { description: 'Type 2 diabetes', icd10: 'E11.9', status: null, evidence: { page: 1, quote: 'Type 2 diabetes E11.9' }, confidence: 0.9 },
+      { description: 'Odd thing', icd10: 'E11.999', status: null, evidence: { page: 1, quote: 'Odd thing E11.999' }, confidence: 0.9 },
+    );
+    x.lab_results.push({
+      panel: null,
+      panel_loinc: null,
+      loinc: '2345-8',
+      specimen: null,
+      test: 'Glucose',
+      value: 90,
+      unit: 'mg/dL',
+      reference_range: null,
+      flag: null,
+      collected_at: null,
+      evidence: { page: 1, quote: 'Glucose [2345-8] 90 mg/dL' },
+      confidence: 0.9,
+    });
+    const v = verifyEvidence(x, [{ page: 1, text: page }]);
+    assert.deepEqual(v.diagnoses[0]!.reasons, []);
+    assert.deepEqual(v.diagnoses[1]!.reasons, ['icd10_not_in_list']);
+    assert.equal(v.diagnoses[1]!.icd10, 'E11.999', 'never dropped');
+    assert.ok(v.diagnoses[1]!.confidence <= 0.5);
+    assert.deepEqual(v.lab_results[0]!.reasons, ['loinc_not_valid']);
   });
 
   test('the OCR confidence of the quoted words feeds in', () => {

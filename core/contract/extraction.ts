@@ -54,6 +54,8 @@ export const VALUE_CHECKS = [
   'value_fits_other_row',
   'low_ocr_confidence',
   'low_confidence',
+  'icd10_not_in_list',
+  'loinc_not_valid',
 ] as const;
 export type ValueCheck = (typeof VALUE_CHECKS)[number];
 
@@ -67,6 +69,8 @@ export const VALUE_CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
   value_fits_other_row: 'value may belong to another row',
   low_ocr_confidence: 'OCR unsure of the quoted words',
   low_confidence: 'low confidence',
+  icd10_not_in_list: 'ICD-10 code not in the ICD-10-CM list',
+  loinc_not_valid: 'not a valid LOINC code',
 };
 
 /** A value whose confidence is below this is flagged `low_confidence`. */

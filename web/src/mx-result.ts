@@ -44,6 +44,8 @@ export const CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
   value_fits_other_row: 'value may belong to another row',
   low_ocr_confidence: 'OCR unsure of the quoted words',
   low_confidence: 'low confidence',
+  icd10_not_in_list: 'ICD-10 code not in the ICD-10-CM list',
+  loinc_not_valid: 'not a valid LOINC code',
 };
 
 type Cell = string | number | null | undefined;

@@ -22,6 +22,7 @@ import { frequencyInQuote, routeInQuote } from './dosing.js';
 import { numberInText, numbersIn, sameNumber } from './numbers.js';
 import { quoteOcrConfidence, type OcrWord } from './ocr.js';
 import { flagContradictsRange, numericValue } from './ranges.js';
+import { checkIcd10cm, isLoincCode } from '../../lab/index.js';
 import { identifierInQuote, textInQuote, words } from './text.js';
 import { analyteOf, unitInQuote, unitMismatch } from './units.js';
 
@@ -53,6 +54,8 @@ const CONFIDENCE_CAP: Readonly<Record<ValueCheck, number>> = {
   value_fits_other_row: 0.4,
   low_ocr_confidence: 0.5,
   low_confidence: 1,
+  icd10_not_in_list: 0.5,
+  loinc_not_valid: 0.5,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -280,7 +283,8 @@ export function groundExtraction(x: Extraction, pages: ReadonlyMap<number, Groun
         [i.description, 'text'],
         [i.icd10, 'icd10'],
       ],
-      [],
+      // A printed code that is not in the code list is kept, and a person is asked to look at it.
+      i.icd10 && i.icd10.trim() !== '' && !checkIcd10cm(i.icd10).valid ? ['icd10_not_in_list'] : [],
       ctx,
     );
   for (const i of x.medications)
@@ -300,6 +304,7 @@ export function groundExtraction(x: Extraction, pages: ReadonlyMap<number, Groun
     if (flagContradictsRange(i.flag, i.value, i.reference_range)) extra.push('flag_contradicts_range');
     if (unitMismatch(i.test, i.unit)) extra.push('unit_mismatch');
     if (fitsOtherRow(i, x.lab_results)) extra.push('value_fits_other_row');
+    if (i.loinc && i.loinc.trim() !== '' && !isLoincCode(i.loinc.trim())) extra.push('loinc_not_valid');
     settle(
       i,
       [
