@@ -377,7 +377,9 @@ interface LabRow {
   value: string | null;
   unit: string | null;
   range: string | null;
+  /** The printed flag, or the one MedExtract computed when the document prints none. */
   flag: string | null;
+  computed: boolean;
 }
 
 async function workbookLabRows(d: CorpusDoc, extraction: Extraction): Promise<LabRow[]> {
@@ -414,7 +416,16 @@ async function workbookLabRows(d: CorpusDoc, extraction: Extraction): Promise<La
     if (!cell(row, 'Test')) continue;
     // A rejected row is struck through in the workbook and is not in the document: no FHIR resource.
     if (/^rejected/.test(cell(row, 'Review') ?? '')) continue;
-    rows.push({ test: cell(row, 'Test')!, value: cell(row, 'Value'), unit: cell(row, 'Unit'), range: cell(row, 'Reference range'), flag: cell(row, 'H/L') });
+    const printedFlag = cell(row, 'H/L');
+    const computedFlag = cell(row, 'H/L (computed)');
+    rows.push({
+      test: cell(row, 'Test')!,
+      value: cell(row, 'Value'),
+      unit: cell(row, 'Unit'),
+      range: cell(row, 'Reference range'),
+      flag: printedFlag ?? computedFlag,
+      computed: printedFlag === null && computedFlag !== null,
+    });
   }
   return rows;
 }
@@ -426,10 +437,11 @@ function bundleLabRows(b: Bundle): LabRow[] {
     unit: o.valueQuantity?.unit ?? o.note?.map((n) => /^Unit as printed: (.*)$/.exec(n.text)?.[1]).find(Boolean) ?? null,
     range: o.referenceRange?.[0]?.text ?? null,
     flag: o.interpretation?.[0]?.coding?.[0]?.code ? INTERPRETATION_FLAG[o.interpretation[0].coding[0].code]! : null,
+    computed: /computed by MedExtract/.test(o.interpretation?.[0]?.text ?? ''),
   }));
 }
 
-const rowKey = (r: LabRow) => JSON.stringify([r.test, r.value?.replace(/\s+/g, ''), r.unit, r.range, r.flag]);
+const rowKey = (r: LabRow) => JSON.stringify([r.test, r.value?.replace(/\s+/g, ''), r.unit, r.range, r.flag, r.computed]);
 
 describe('FHIR and the workbook agree on every lab value, unit, range and flag', () => {
   for (const file of DOCUMENTS) {

@@ -17,6 +17,7 @@ import { normaliseForMatch, verifyEvidence } from '../library/extraction/evidenc
 import { extractOffline } from '../library/extraction/offline/index.js';
 import { frequencyOf } from '../library/extraction/offline/medications.js';
 import { readTextLayer } from '../library/pdf/text-layer.js';
+import { labSemantics } from '../library/lab/index.js';
 import type { Evidence, Extraction, LabResult, PageText } from '../core/contract/extraction.js';
 import { emptyExtraction, LIST_SECTIONS } from '../core/contract/extraction.js';
 import { corpus } from './support/env.js';
@@ -62,18 +63,23 @@ function allEvidence(x: Extraction): Array<{ where: string; evidence: Evidence }
   return out;
 }
 
-/** Truth flag ("HIGH", "N", "Mildly elevated", missing) → schema flag, computing it from the range when absent. */
-function expectedFlag(t: { value: string; reference_range?: string; flag?: string }): string | null {
+/**
+ * Truth flag ("HIGH", "N", "Mildly elevated", missing) → the flag a user sees: the printed one; where the truth
+ * has no flag (the document prints none), the one computed from the range, which only library/lab computes.
+ */
+function expectedFlag(t: { value: string; reference_range?: string; flag?: string }): { flag: string; computed: boolean } | null {
   const f = (t.flag ?? '').toLowerCase();
-  if (/^(h|high)$|elevated/.test(f)) return 'H';
-  if (/^(l|low)$/.test(f)) return 'L';
-  if (/^(n|normal)$/.test(f) || (t.flag === '' && t.reference_range)) return t.flag === '' ? null : 'normal';
+  const computed = t.flag === undefined;
+  if (/^(h|high)$|elevated/.test(f)) return { flag: 'H', computed };
+  if (/^(l|low)$/.test(f)) return { flag: 'L', computed };
+  if (/^(n|normal)$/.test(f)) return { flag: 'normal', computed };
+  if (t.flag === '' && t.reference_range) return null;
   const v = numberOf(t.value);
   const r = (t.reference_range ?? '').replace(/,/g, '');
   let m = /(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)/.exec(r);
-  if (m) return v < Number(m[1]) ? 'L' : v > Number(m[2]) ? 'H' : 'normal';
+  if (m) return { flag: v < Number(m[1]) ? 'L' : v > Number(m[2]) ? 'H' : 'normal', computed };
   m = /up to\s*(\d+(?:\.\d+)?)/i.exec(r);
-  if (m) return v > Number(m[1]) ? 'H' : 'normal';
+  if (m) return { flag: v > Number(m[1]) ? 'H' : 'normal', computed };
   return null;
 }
 
@@ -189,9 +195,14 @@ describe('offline extraction on the digital corpus', () => {
         const missed = tests.filter((tt) => !matchLab(x.lab_results, tt)).map((tt) => tt.name);
         const recall = found.length / tests.length;
         const precise = x.lab_results.filter((r) => tests.some((tt) => sameName(r.test, tt.name) && numberOf(tt.value) === r.value)).length;
+        // The extraction's flag is only the printed one; the computed one is library/lab's, marked as computed.
+        const semantics = labSemantics(x);
         const flagged = found.filter((tt) => {
           const want = expectedFlag(tt);
-          return want === null || matchLab(x.lab_results, tt)?.flag === want;
+          if (want === null) return true;
+          const row = matchLab(x.lab_results, tt)!;
+          const shown = semantics[x.lab_results.indexOf(row)]!;
+          return row.flag === (want.computed ? null : want.flag) && shown.flag === want.flag && shown.flag_computed === want.computed;
         });
         report.push(
           `lab recall ${found.length}/${tests.length} (${pct(found.length, tests.length)}), precision ${precise}/${x.lab_results.length} (${pct(precise, x.lab_results.length)}), flags ${flagged.length}/${found.length}` +
@@ -371,18 +382,30 @@ describe('extractOffline rules', () => {
     assert.equal(by('WBC')?.value, 14200);
     assert.equal(by('WBC')?.unit, '/uL');
     assert.equal(by('WBC')?.flag, 'abnormal');
-    assert.equal(by('Sodium')?.flag, 'normal');
+    assert.equal(by('Sodium')?.flag, null, 'no flag printed: none extracted');
     assert.equal(by('Glucose')?.flag, 'H'); // flag printed before the unit
     assert.equal(by('Glucose')?.unit, 'mg/dL');
     assert.equal(by('Ferritin')?.flag, 'L', 'a printed flag wins over the range');
     assert.deepEqual(
       [by('Hemoglobin')?.value, by('Hemoglobin')?.unit, by('Hemoglobin')?.reference_range, by('Hemoglobin')?.flag],
-      [13.1, 'g/dL', '12.0-16.0', 'normal'],
+      [13.1, 'g/dL', '12.0-16.0', null],
     );
     assert.ok((by('Hemoglobin')?.confidence ?? 1) < (by('Sodium')?.confidence ?? 0), 'single-spaced rows are a weaker rule');
     assert.equal(by('Platelets')?.unit, '10³/µL');
     assert.equal(by('Potassium')?.unit, null);
-    assert.equal(by('Potassium')?.flag, 'L');
+    assert.equal(by('Potassium')?.flag, null);
+    // The flags the exports show: a printed one as printed, the others computed from value and range, marked as computed.
+    const semantics = labSemantics(x);
+    const shown = (name: string) => {
+      const s = semantics[x.lab_results.findIndex((r) => r.test === name)]!;
+      return { flag: s.flag, flag_computed: s.flag_computed };
+    };
+    assert.deepEqual(shown('WBC'), { flag: 'abnormal', flag_computed: false });
+    assert.deepEqual(shown('Glucose'), { flag: 'H', flag_computed: false });
+    assert.deepEqual(shown('Ferritin'), { flag: 'L', flag_computed: false }, 'a printed flag wins over the range');
+    assert.deepEqual(shown('Sodium'), { flag: 'normal', flag_computed: true });
+    assert.deepEqual(shown('Hemoglobin'), { flag: 'normal', flag_computed: true });
+    assert.deepEqual(shown('Potassium'), { flag: 'L', flag_computed: true });
     assert.ok((by('Potassium')?.confidence ?? 1) < (by('Sodium')?.confidence ?? 0), 'a row with a garbage unit is less certain');
   });
 
@@ -892,8 +915,8 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual(
       y.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range, r.flag]),
       [
-        [null, 'Free T4', 1.22, 'ng/dL', '0.80 - 1.80', 'normal'],
-        [null, 'Estimated GFR', 107, 'mL/min/1.73 m2', '> 60', 'normal'],
+        [null, 'Free T4', 1.22, 'ng/dL', '0.80 - 1.80', null],
+        [null, 'Estimated GFR', 107, 'mL/min/1.73 m2', '> 60', null],
         ['Lipids', 'HDL Cholesterol', 69, 'mg/dL', '40 to 60', 'H'],
       ],
     );
@@ -930,13 +953,13 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual(
       x.lab_results.map((r) => [r.panel, r.test, r.value, r.unit, r.reference_range, r.flag]),
       [
-        ['Lipid Panel', 'Total Cholesterol', 177, 'mg/dL', '<200', 'normal'],
+        ['Lipid Panel', 'Total Cholesterol', 177, 'mg/dL', '<200', null],
         ['LFT', 'Aspartate Aminotransferase', 56, 'IU/L', '10-40', 'H'],
         [null, 'LDL-C', 121, 'mg/dL', '< 100', 'H'],
-        ['Complete Blood Count', 'Haematocrit', 41.1, '%', '36.0 to 46.0', 'normal'],
-        ['Basic Metabolic Panel', 'Potassium', 3.6, 'mEq/L', '3.5 to 5.1', 'normal'],
-        ['Basic Metabolic', 'Sodium', 142, 'mEq/L', '135 to 145', 'normal'],
-        ['Basic Metabolic', 'Chloride', 104, 'mmol/L', '98 to 107', 'normal'],
+        ['Complete Blood Count', 'Haematocrit', 41.1, '%', '36.0 to 46.0', null],
+        ['Basic Metabolic Panel', 'Potassium', 3.6, 'mEq/L', '3.5 to 5.1', null],
+        ['Basic Metabolic', 'Sodium', 142, 'mEq/L', '135 to 145', null],
+        ['Basic Metabolic', 'Chloride', 104, 'mmol/L', '98 to 107', null],
       ],
     );
     assert.equal(x.document.type.value, 'discharge_summary');
@@ -1030,10 +1053,10 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual(
       x.lab_results.map((r) => [r.panel, r.test, r.value, r.flag]),
       [
-        ['Lipid Studies', 'Cholesterol, Total', 201, 'H'],
-        ['Lipid Studies', 'Red Blood Cell Count', 4.1, 'L'],
+        ['Lipid Studies', 'Cholesterol, Total', 201, null],
+        ['Lipid Studies', 'Red Blood Cell Count', 4.1, null],
         ['Complete Blood Count', 'Hgb', 10.9, 'L'],
-        ['Complete Blood Count', 'Mean Platelet Volume', 9.8, 'normal'],
+        ['Complete Blood Count', 'Mean Platelet Volume', 9.8, null],
       ],
     );
     assert.equal(x.lab_results[1]!.evidence.quote, 'Red Blood  4.10  M/uL  4.20-5.40\nCell Count');
@@ -1534,10 +1557,10 @@ describe('extractOffline schema v2', () => {
     assert.deepEqual(
       x.lab_results.map((r) => [r.test, r.value, r.unit, r.reference_range, r.flag, r.panel]),
       [
-        ['Sodium', 139, 'mmol/L', '136 - 145', 'normal', 'Chemistry Panel'],
+        ['Sodium', 139, 'mmol/L', '136 - 145', null, 'Chemistry Panel'],
         ['K', 6.1, 'mmol/L', '3.5 - 5.1', 'H', 'Chemistry Panel'],
         ['Creatinine', 1.4, 'mg/dL', '0.60 - 1.20', 'H', 'Renal'],
-        ['Urea', 12, 'mg/dL', '7 - 20', 'normal', 'Chemistry Panel'],
+        ['Urea', 12, 'mg/dL', '7 - 20', null, 'Chemistry Panel'],
       ],
     );
   });
@@ -1562,7 +1585,7 @@ describe('extractOffline schema v2', () => {
       x.lab_results.map((r) => [r.test, r.value, r.unit, r.reference_range, r.flag, r.panel]),
       [
         ['Creatinine', 1.9, 'mg/dL', '0.6 - 1.2', 'H', 'Renal Profile'],
-        ['Urea', 12, 'mg/dL', '7 - 20', 'normal', 'Renal Profile'],
+        ['Urea', 12, 'mg/dL', '7 - 20', null, 'Renal Profile'],
       ],
     );
   });

@@ -232,6 +232,13 @@ describe('the review screen, by keyboard', () => {
     await signIn(page);
     const view = page.locator('mx-result');
     await view.locator('[data-progress]').waitFor({ timeout: 30_000 });
+    // What MedExtract read into an empty cell is shown as such: a flag computed from value and range, a mapped LOINC code.
+    const result = (await call(api!.url, 'GET', `/jobs/${jobId}/result`, { token })).body;
+    const computed = result.lab_semantics.findIndex((s: any, i: number) => s.flag_computed && result.lab_results[i].review?.state !== 'rejected');
+    assert.ok(computed >= 0, 'the report prints no flags, so some are computed');
+    const row = view.locator(`tr[data-path="/lab_results/${computed}"]`);
+    assert.equal((await row.locator('td[data-col="flag"]').innerText()).trim(), `${result.lab_semantics[computed].flag} (computed)`);
+    assert.match((await row.locator('td[data-col="loinc"]').innerText()).trim(), /^\d+-\d \(mapped\)$/);
     await page.keyboard.press('?');
     await view.locator('section.keys').waitFor();
     await page.keyboard.press('j');

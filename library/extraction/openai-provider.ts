@@ -153,6 +153,8 @@ export const SYSTEM_PROMPT = [
   "- A lab result's loinc (and panel_loinc) is the LOINC code printed beside the test (or the panel's name), e.g.",
   '  "Haemoglobin (LOINC: 718-7)" or a LOINC/Code column: copy it as printed and leave it out of the name; null when none',
   '  is printed. Never supply a code from your own knowledge.',
+  '- A lab result\'s flag is the flag the document prints (H, L, an arrow, *, "abnormal"); null when it prints none. Do not',
+  '  work one out from the value and the range: MedExtract computes and marks those itself.',
   '- Ignore form field labels and template headings that have no filled-in value (e.g. "Allergies: ____" is not an',
   '  allergy; an empty "Diagnosis:" line is not a diagnosis).',
   '- Each list item appears once per mention in the text; do not duplicate items and do not merge distinct ones.',

@@ -261,6 +261,10 @@ export class MxResult extends LitElement {
     bannerStyles,
     tableStyles,
     css`
+    .derived {
+      color: #555;
+      font-style: italic;
+    }
     .downloads {
       display: flex;
       gap: 0.4rem;
@@ -927,6 +931,20 @@ export class MxResult extends LitElement {
   }
 
   /** A cell as shown, or as an input while its value is being edited (the input's name is the part it corrects). */
+  /**
+   * What MedExtract read into an empty lab cell, marked as not printed: a flag computed from value and range,
+   * a LOINC code mapped from the test's name (with how sure the mapping is). Null: show the cell as printed.
+   */
+  private derived(list: string, index: number, key: string, value: Cell, path: string) {
+    const s = list === 'lab_results' && this.editing !== path && (value === null || value === '') ? this.result?.lab_semantics[index] : undefined;
+    if (!s) return null;
+    if (key === 'flag' && s.flag_computed && s.flag)
+      return html`<span class="derived" title="computed from the value and the reference range: the document prints no flag">${s.flag} (computed)</span>`;
+    if (key === 'loinc' && s.loinc_source === 'mapped')
+      return html`<span class="derived" title="${s.loinc_display ?? ''}: mapped from the test name with confidence ${s.loinc_confidence?.toFixed(2)}, not printed">${s.loinc} (mapped)</span>`;
+    return null;
+  }
+
   private cell(path: string, key: string, value: Cell, label: string) {
     if (this.editing !== path) return text(value);
     return html`<input class="cell" name=${key} aria-label=${label} .value=${value === null || value === undefined ? '' : String(value)} @keydown=${this.editorKey} />`;
@@ -968,7 +986,7 @@ export class MxResult extends LitElement {
       const flags = flagsOf(it);
       const path = `/${spec.id}/${i}`;
       return html`<tr class=${this.rowClass(path, flags, it.review)} data-path=${path} tabindex="-1" @click=${() => (this.current = path)}>
-        ${spec.columns.map((c) => html`<td data-col=${c.key}>${this.cell(path, c.key, c.get(it), c.label)}</td>`)}
+        ${spec.columns.map((c) => html`<td data-col=${c.key}>${this.derived(spec.id, i, c.key, c.get(it), path) ?? this.cell(path, c.key, c.get(it), c.label)}</td>`)}
         ${this.evidenceCells(it.evidence, flags, it.confidence)} ${this.reviewCell(it.review, it)}
       </tr>`;
     });

@@ -1,7 +1,6 @@
 /** The parts of a lab row after the test name: units (and mojibake that is not one), numbers, ranges, flags. */
 import type { LabFlag } from '../../../core/contract/extraction.js';
 import { MASS_UNITS, PLAIN_UNITS } from './lexicon.js';
-import { plainText } from './text.js';
 
 /** Units as `unitKey` writes them. */
 const PLAIN_UNIT_KEYS = new Set(PLAIN_UNITS);
@@ -62,26 +61,5 @@ export function flagFrom(text: string): LabFlag | null {
   if (/[↓]|\b(critical(ly)?\s+low|ll|low|l|decreased|below|reduced)\b/i.test(t)) return 'L';
   if (/\b(abnormal|abn|a|critical|positive|reactive|detected)\b|\*/i.test(t)) return 'abnormal';
   if (/\b(normal|n|wnl|within normal limits|negative|non-?reactive|not detected)\b/i.test(t)) return 'normal';
-  return null;
-}
-
-/** H / L / normal from the reference range, for a numeric value without a printed flag. */
-export function flagFromRange(value: number, range: string): LabFlag | null {
-  const r = plainText(range).toLowerCase().replace(/,/g, '').replace(/%/g, '');
-  let m = /(-?\d+(?:\.\d+)?)\s*(?:-|to)\s*(-?\d+(?:\.\d+)?)/.exec(r);
-  if (m) {
-    const lo = Number(m[1]);
-    const hi = Number(m[2]);
-    if (lo > hi) return null;
-    return value < lo ? 'L' : value > hi ? 'H' : 'normal';
-  }
-  m = /(<=|=<|≤|up\s*to|upto)\s*(-?\d+(?:\.\d+)?)/.exec(r);
-  if (m) return value > Number(m[2]) ? 'H' : 'normal';
-  m = /(<|less than|below)\s*(-?\d+(?:\.\d+)?)/.exec(r);
-  if (m) return value >= Number(m[2]) ? 'H' : 'normal';
-  m = /(>=|=>|≥)\s*(-?\d+(?:\.\d+)?)/.exec(r);
-  if (m) return value < Number(m[2]) ? 'L' : 'normal';
-  m = /(>|greater than|above)\s*(-?\d+(?:\.\d+)?)/.exec(r);
-  if (m) return value <= Number(m[2]) ? 'L' : 'normal';
   return null;
 }

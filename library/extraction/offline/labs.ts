@@ -10,7 +10,7 @@ import { parseDate } from './dates.js';
 import type { LabelValue } from './labels.js';
 import { cellsOf, LABEL_OF, SPECK_CELL, SPECK_GLYPHS, valueCells } from './labels.js';
 import { codeRest, isCellOf, takePrintedCodes, type PrintedCode } from './lab-codes.js';
-import { asUnit, flagFrom, flagFromRange, isGarbage, MASS_UNIT_KEYS, NUM, RANGE_RE, toNumber, unitKey } from './lab-values.js';
+import { asUnit, flagFrom, isGarbage, MASS_UNIT_KEYS, NUM, RANGE_RE, toNumber, unitKey } from './lab-values.js';
 import type { Candidate, Line } from './lines.js';
 import { lineEvidence, round, spanEvidence } from './lines.js';
 import { group, plainText } from './text.js';
@@ -213,8 +213,8 @@ function rowByHeader(text: string, kinds: Array<string | null>): (LabRow & { pan
   const n = toNumber(by.value);
   const value = n !== null && !/[<>]/.test(by.value) ? n : by.value;
   const range = by.range ? group(RANGE_RE.exec(by.range), 'range')!.replace(/\s+/g, ' ').trim() : null;
-  let flag = by.flag ? flagFrom(by.flag) : inCellFlag;
-  if (!flag && range && typeof value === 'number') flag = flagFromRange(value, range);
+  // Only a printed flag: one computed from value and range is library/lab's, marked as computed in every export.
+  const flag = by.flag ? flagFrom(by.flag) : inCellFlag;
   return { test, value, unit: by.unit ?? null, range, flag, confidence: 0.8, panel: by.panel ?? null };
 }
 
@@ -325,8 +325,7 @@ function parseLabRest(rest: string, strict: boolean): (Omit<LabRow, 'test' | 'co
   if (!unit && !range && !printedFlag && typeof value === 'number') return null;
   // "Aspirin  81 mg" is a dose, not a result: a bare mass/volume unit needs a range or a flag too.
   if (unit && MASS_UNIT_KEYS.has(unitKey(unit)) && !range && !printedFlag) return null;
-  let flag = printedFlag;
-  if (!flag && range && typeof value === 'number') flag = flagFromRange(value, range);
+  const flag = printedFlag;
   const quality = (unit ? 1 : 0) + (range ? 1 : 0) + (printedFlag ? 0.5 : 0);
   return { value, unit, range, flag, garbage, quality };
 }
@@ -490,7 +489,6 @@ export function labResults(pageLines: Line[][], collectedAt: string | null, date
           row.range = wrapped[1]!.replace(/\s+/g, ' ').trim();
           const f = flagFrom(wrapped[2] ?? '');
           if (f) row.flag = f;
-          else if (!row.flag && typeof row.value === 'number') row.flag = flagFromRange(row.value, row.range);
           evidence = spanEvidence(line, next);
           i++;
         }
