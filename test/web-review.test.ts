@@ -261,6 +261,13 @@ describe('the review screen, by keyboard', () => {
     // the result was approved by the test above: the keys answer, and say so
     await page.keyboard.press('Enter');
     await view.locator('p.said', { hasText: 'approved: reopen it' }).waitFor();
-    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'review-390.png'), fullPage: false });
+    if (SHOTS) {
+      // the picture of the page once it has loaded (J moved the viewer on)
+      await viewer.locator('img').evaluate((el) => {
+        const img = el as unknown as { complete: boolean; addEventListener: (type: 'load', done: () => void) => void };
+        return img.complete ? undefined : new Promise<void>((done) => img.addEventListener('load', done));
+      });
+      await page.screenshot({ path: path.join(SHOTS, 'review-390.png'), fullPage: false });
+    }
   });
 });
