@@ -63,6 +63,10 @@ export function formatReport(r: EvalReport): string {
       `Lab results: ${sum('labResults')}; UCUM code ${share(sum('ucum'), sum('withUnit'))} of those with a unit; ` +
         `LOINC code ${share(sum('loincPrinted') + sum('loincMapped'), sum('labResults'))} (${sum('loincPrinted')} printed, ${sum('loincMapped')} mapped)`,
     );
+    const disagree = fhir.filter((d) => d.fhir!.onlyInWorkbook + d.fhir!.onlyInBundle > 0);
+    out.push(`FHIR ⇄ workbook: ${fhir.length - disagree.length}/${fhir.length} documents agree on every lab value, unit, range and flag`);
+    for (const d of disagree)
+      out.push(`FHIR ⇄ workbook DISAGREE ${d.file}: ${d.fhir!.onlyInWorkbook} rows only in the workbook, ${d.fhir!.onlyInBundle} only in the Bundle`);
     for (const d of fhir) if (d.fhir!.errors > 0) out.push(`FHIR INVALID ${d.file}: ${d.fhir!.errors} errors`);
     out.push('');
   }

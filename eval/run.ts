@@ -31,6 +31,8 @@ import { toView } from './view.js';
 import type { JobResult } from '../core/contract/job-result.js';
 import { exportBundle, jobBundleInput, uuidV5 } from '../library/fhir/index.js';
 import { labSemantics } from '../library/lab/index.js';
+import { buildWorkbook } from '../library/export/workbook.js';
+import { bundleLabRows, labRowDifferences, workbookLabRows } from '../test/support/fhir-agreement.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DIR = path.resolve(REPO_ROOT, '../shared/corpus/medical');
@@ -90,6 +92,9 @@ export interface FhirFigures {
   ucum: number;
   loincPrinted: number;
   loincMapped: number;
+  /** Lab rows of the workbook that the Bundle lacks, and the other way round (0 and 0: they agree). */
+  onlyInWorkbook: number;
+  onlyInBundle: number;
 }
 
 /** Builds and validates the Bundle of one extraction as an export would, and counts the lab results' codes. */
@@ -105,8 +110,9 @@ async function fhirFigures(file: string, bytes: Uint8Array, pageCount: number, e
     warnings: [],
     needsReview: false,
   };
-  const { problems, errors } = exportBundle(await jobBundleInput(result, { bytes, uploadedAt: new Date(0), pageCount }, []));
+  const { bundle, problems, errors } = exportBundle(await jobBundleInput(result, { bytes, uploadedAt: new Date(0), pageCount }, []));
   const labs = labSemantics(extraction);
+  const differences = labRowDifferences(await workbookLabRows(await buildWorkbook(result)), bundleLabRows(bundle));
   return {
     errors,
     warnings: problems.length - errors,
@@ -115,6 +121,8 @@ async function fhirFigures(file: string, bytes: Uint8Array, pageCount: number, e
     ucum: labs.filter((l) => l.ucum !== null).length,
     loincPrinted: labs.filter((l) => l.loinc_source === 'printed').length,
     loincMapped: labs.filter((l) => l.loinc_source === 'mapped').length,
+    onlyInWorkbook: differences.onlyInWorkbook.length,
+    onlyInBundle: differences.onlyInBundle.length,
   };
 }
 

@@ -376,6 +376,14 @@ describe('offline provider on the visible corpus', { skip: !fs.existsSync(DEFAUL
     );
   });
 
+  test("every document's FHIR Bundle validates and agrees with its workbook on every lab value, unit, range and flag", (t) => {
+    if (!report) return t.skip('the corpus run failed');
+    const bad = report.documents.flatMap((d) =>
+      !d.fhir ? [`${d.file}: no Bundle`] : d.fhir.errors > 0 || d.fhir.onlyInWorkbook + d.fhir.onlyInBundle > 0 ? [`${d.file}: ${JSON.stringify(d.fhir)}`] : [],
+    );
+    assert.deepEqual(bad, []);
+  });
+
   test('each field type stays at or above its floor', (t) => {
     if (!report) return t.skip('the corpus run failed');
     const below: string[] = [];

