@@ -21,6 +21,7 @@ const DIST_INDEX = path.join(ROOT, 'web/dist/index.html');
 const FILE = 'healthfirst-review.pdf';
 const SHOTS = process.env.REVIEW_SCREENSHOTS;
 const LAB = 'medical/healthfirst_lab_report_3p.pdf';
+const REVIEWER = { username: `reviewing_${Date.now().toString(36)}`, password: 'Quiet-harbour-review-lantern-84' };
 const NEXT_FILE = 'agentforge-next.pdf';
 const NEXT_LAB = 'medical/agentforge_lab_report.pdf';
 
@@ -63,7 +64,12 @@ describe('the review screen, by keyboard', () => {
   before(async () => {
     if (!fs.existsSync(DIST_INDEX)) execFileSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     [worker, api] = await Promise.all([startWorker(env), startApiProcess(env)]);
-    token = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    // A user of its own: "next document to review" then offers only this test's documents, and its uploads
+    // are no duplicates of other files' uploads of the same corpus documents.
+    const admin = await login(api.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const created = await call(api.url, 'POST', '/users', { token: admin, json: { ...REVIEWER, role: 'user' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    token = await login(api.url, REVIEWER.username, REVIEWER.password);
     [jobId] = (await uploadAndComplete(api.url, token, [
       { name: FILE, content: readCorpus(LAB) },
       { name: NEXT_FILE, content: readCorpus(NEXT_LAB) },
@@ -78,8 +84,8 @@ describe('the review screen, by keyboard', () => {
 
   async function signIn(page: Page): Promise<void> {
     await page.goto(`${api!.url}/`);
-    await page.getByLabel('Username').fill(TEST_ADMIN.username);
-    await page.getByLabel('Password').fill(TEST_ADMIN.password);
+    await page.getByLabel('Username').fill(REVIEWER.username);
+    await page.getByLabel('Password').fill(REVIEWER.password);
     await page.getByLabel('Password').press('Enter');
     const open = page.getByRole('button', { name: `view the result of ${FILE}` }).first();
     await open.waitFor();
@@ -118,7 +124,7 @@ describe('the review screen, by keyboard', () => {
     const fixed = view.locator(`tr[data-path="${labPath}"]`);
     assert.equal((await fixed.locator('td[data-col="value"]').innerText()).trim(), '123.4');
     const correctedSays = (await fixed.locator('td[data-col="review"]').innerText()).trim();
-    assert.match(correctedSays, /^corrected by admin; machine read /);
+    assert.match(correctedSays, new RegExp(`^corrected by ${REVIEWER.username}; machine read `));
 
     // X rejects the row J moves to next; Ctrl+Z takes it back; X again
     await page.keyboard.press('j');
@@ -172,7 +178,7 @@ describe('the review screen, by keyboard', () => {
     await page.keyboard.press('Enter');
     await said.filter({ hasText: 'Saved as version 5' }).waitFor();
     assert.equal(await viewer.locator('button.word').count(), 0, 'no longer clickable once saved');
-    const added = view.locator('table[data-section="lab_results"] tbody tr', { hasText: /added by admin/ });
+    const added = view.locator('table[data-section="lab_results"] tbody tr', { hasText: `added by ${REVIEWER.username}` });
     assert.equal((await added.locator('td[data-col="test"]').innerText()).trim(), row.test.name);
     const json = (await call(api!.url, 'GET', `/jobs/${jobId}/result`, { token })).body;
     const stored = json.lab_results.filter((l: any) => l.review?.state === 'added');
