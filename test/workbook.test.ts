@@ -643,6 +643,8 @@ test('lab semantics in the workbook and the JSON: UCUM unit, numeric bounds, map
     confidence: 0.9,
   });
   const ws = sheet(await load(await buildWorkbook(source(x))), 'Lab Results');
+  const loincHeader = ws.getRow(1).getCell(headers(ws).indexOf('LOINC (mapped, confidence)') + 1);
+  assert.match(JSON.stringify(loincHeader.note), /Regenstrief Institute/, "LOINC's notice ships with its codes");
   const wbc = rowWhere(ws, 'Test', 'WBC');
   assert.equal(cellAt(ws, wbc, 'UCUM').value, '/uL');
   assert.equal(cellAt(ws, wbc, 'Low').value, 4000);

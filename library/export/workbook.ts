@@ -18,7 +18,7 @@
  * Nothing but the extraction (values and their quotes) is written: never the raw page text.
  */
 import ExcelJS from 'exceljs';
-import { labSemantics } from '../lab/index.js';
+import { LOINC_NOTICE, labSemantics } from '../lab/index.js';
 import type { DocumentType, Evidence, Extraction, ValueCheck, ValueReview } from '../../core/contract/extraction.js';
 import { VALUE_CHECK_LABELS } from '../../core/contract/extraction.js';
 import { reviewText } from '../../core/contract/review-text.js';
@@ -99,6 +99,8 @@ interface Column {
   kind: Kind;
   /** Wrapped text with a fixed width (quotes). */
   wrapWidth?: number;
+  /** A comment on the header cell (e.g. the LOINC notice where LOINC codes are shipped). */
+  note?: string;
 }
 
 interface Row {
@@ -165,8 +167,8 @@ const SECTIONS: SectionDef[] = [
       { header: 'Panel', kind: 'text' },
       { header: 'Panel LOINC (printed)', kind: 'text' },
       { header: 'Test', kind: 'text' },
-      { header: 'LOINC (printed)', kind: 'text' },
-      { header: 'LOINC (mapped, confidence)', kind: 'text' },
+      { header: 'LOINC (printed)', kind: 'text', note: LOINC_NOTICE },
+      { header: 'LOINC (mapped, confidence)', kind: 'text', note: `Mapped from the test name by MedExtract's table, never printed. ${LOINC_NOTICE}` },
       { header: 'Value', kind: 'value' },
       { header: 'Unit', kind: 'text' },
       { header: 'UCUM', kind: 'text' },
@@ -489,6 +491,7 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: R
     cell.fill = HEADER_FILL;
     cell.alignment = { vertical: 'middle' };
     cell.border = { bottom: { style: 'thin' } };
+    if (c.note) cell.note = c.note;
   });
   header.commit();
 
