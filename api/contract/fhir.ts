@@ -23,7 +23,7 @@ export const FhirBundleSchema = z
   })
   .describe(
     'A FHIR R4 (4.0.1) Bundle: Patient, DocumentReference (the uploaded file), DiagnosticReport and Observation (labs, vital signs), ' +
-      'MedicationStatement, Condition, AllergyIntolerance, Procedure, Immunization, Encounter, and a Provenance per value with its page and quote. ' +
+      'MedicationStatement, Condition, AllergyIntolerance, Procedure, Immunization, Encounter, and a Provenance per resource whose evidence extension gives the page, quote and highlight boxes of each value. ' +
       'When the Bundle did not pass validation its first entry is an OperationOutcome listing the problems (paths, never values).',
   )
   .meta({ id: 'FhirBundle' });
