@@ -85,8 +85,9 @@ module.exports = {
       comment: 'The web bundle takes the API contract as types only (`import type`): nothing server-side enters it.',
       severity: 'error',
       from: { path: '^web/src/' },
-      // Except the review's plain words, pure and dependency-free, so the screen and the workbook say the same.
-      to: { path: alt(['api', 'core']), pathNot: '^core/contract/review-text\\.ts$', dependencyTypesNot: ['type-only'] },
+      // Except the plain words of the review and of de-identification, pure and dependency-free, so the screen
+      // and the workbook say the same.
+      to: { path: alt(['api', 'core']), pathNot: '^core/contract/(review|deid)-text\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'cli-not-activities',

@@ -7,6 +7,8 @@ import type * as jobStore from '../stores/jobs.js';
 import type * as extractionStore from '../stores/extractions.js';
 import type * as jobSecretStore from '../stores/job-secrets.js';
 import type * as reviewStore from '../stores/reviews.js';
+import type * as deidStore from '../stores/deid-vaults.js';
+import type * as auditStore from '../stores/audit.js';
 import type { OcrPool } from '../library/ocr/pool.js';
 import type { extractOffline } from '../library/extraction/offline/index.js';
 import type { extractWithOpenAI } from '../library/extraction/openai-provider.js';
@@ -18,12 +20,16 @@ export interface ActivityConfig {
   openai: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number; responseFormat?: LlmResponseFormat };
   /** LLM_RPM and whose budget it is (the task-queue prefix): see llm-send-window.ts. */
   llmRate: { requestsPerMinute: number; scope: string };
+  /** DEID resolved against the endpoint, and DEID_DATES (library/deid). */
+  deid: { enabled: boolean; dates: 'shift' | 'token' };
 }
 
 type JobStore = typeof jobStore;
 type ExtractionStore = typeof extractionStore;
 type JobSecretStore = typeof jobSecretStore;
 type ReviewStore = typeof reviewStore;
+type DeidStore = typeof deidStore;
+type AuditStore = typeof auditStore;
 
 export type BookkeepingStore = Pick<
   JobStore,
@@ -36,9 +42,12 @@ export type BookkeepingStore = Pick<
 export type OcrStore = Pick<JobStore, 'enterStage' | 'addStageTime' | 'getDocumentBytes' | 'storedPageNumbers' | 'savePage' | 'refreshPagesDone'> &
   Pick<JobSecretStore, 'documentPassword'>;
 
-export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts' | 'ocrPageWords'> & Pick<ExtractionStore, 'findPartTokens' | 'savePart'>;
+export type LlmStore = Pick<JobStore, 'addStageTime' | 'pageTexts' | 'ocrPageWords'> &
+  Pick<ExtractionStore, 'findPartTokens' | 'savePart'> &
+  Pick<DeidStore, 'loadVault' | 'keepVault' | 'recordDeidentified'> &
+  Pick<AuditStore, 'appendAudit'>;
 
-/** Every store function an activity uses (the worker passes stores/jobs.ts, extractions.ts, job-secrets.ts and reviews.ts). */
+/** Every store function an activity uses (the worker passes stores/jobs.ts, extractions.ts, job-secrets.ts, reviews.ts, deid-vaults.ts and audit.ts). */
 export type ActivityStore = BookkeepingStore & OcrStore & LlmStore;
 
 /** What the OCR activity needs of an OCR engine: one page image in, text and word boxes out. */

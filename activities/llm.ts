@@ -1,18 +1,29 @@
 /**
  * The llm queue's activity: one extraction part of a document, by the job's provider. With `openai`,
  * one HTTP request per attempt (more when an answer is cut off or needs repair), each sent only once the
- * shared LLM_RPM window has a place for it.
+ * shared LLM_RPM window has a place for it — and, with de-identification on (DEID), only text with the
+ * document's identifiers replaced, checked against its vault just before it goes (library/deid).
  */
 import { Context } from '@temporalio/activity';
 import type { ExtractionProvider } from '../core/contract/jobs.js';
-import { parseExtraction, SCHEMA_VERSION, type Extraction } from '../core/contract/extraction.js';
+import { parseExtraction, SCHEMA_VERSION, type Extraction, type PageText } from '../core/contract/extraction.js';
 import { PipelineError } from '../core/errors.js';
 import { chunkPages } from '../library/extraction/chunk.js';
 import { ocrLayoutPages } from '../library/layout/index.js';
+import {
+  DeidentificationFailed,
+  deidSummary,
+  extractThroughGateway,
+  Gateway,
+  prepareVault,
+  type GatewayOptions,
+  type GatewaySend,
+} from '../library/deid/index.js';
+import type { Vault } from '../library/deid/index.js';
 import type { ActivityConfig, Extractors, LlmStore } from './dependencies.js';
 import { typed } from './failures.js';
 import { takeLlmSendSlot } from './llm-send-window.js';
-import { countLlmRequest } from './metrics.js';
+import { countDeidBlocked, countDeidentified, countLlmRequest } from './metrics.js';
 import { heartbeatWhile, timeStage } from './stage-timing.js';
 
 export interface ExtractPartInput {
@@ -27,14 +38,16 @@ export interface LlmActivities {
 }
 
 export interface LlmDependencies {
-  cfg: Pick<ActivityConfig, 'openai' | 'llmRate'>;
+  cfg: Pick<ActivityConfig, 'openai' | 'llmRate' | 'deid'>;
   store: LlmStore;
   extractors: Extractors;
   /** Waits for a place in the LLM_RPM window (default: the window shared through Postgres). */
   takeSendSlot?: typeof takeLlmSendSlot;
+  /** Test hook of the gateway (entities it leaves in the text, to prove the fail-closed check stops them). */
+  deidOptions?: GatewayOptions;
 }
 
-export function createLlmActivities({ cfg, store, extractors, takeSendSlot = takeLlmSendSlot }: LlmDependencies): LlmActivities {
+export function createLlmActivities({ cfg, store, extractors, takeSendSlot = takeLlmSendSlot, deidOptions }: LlmDependencies): LlmActivities {
   return {
     async extractPart({ jobId, partNo, provider, chunkChars }) {
       return typed(() =>
@@ -69,15 +82,21 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
       const sendSlot = async () => {
         await takeSendSlot({ ...cfg.llmRate, signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat() });
       };
-      await sendSlot();
-      const r = await extractors.openai(
-        chunk,
-        { apiKey, baseURL, model, timeoutMs, ...(responseFormat ? { responseFormat } : {}) },
-        { signal: ctx.cancellationSignal, onRequestOutcome: countLlmRequest, beforeExtraRequest: sendSlot },
-      );
-      result = { schema_version: SCHEMA_VERSION, ...r.extraction };
-      tokensIn = r.tokensIn;
-      tokensOut = r.tokensOut;
+      const llm = { apiKey, baseURL, model, timeoutMs, ...(responseFormat ? { responseFormat } : {}) };
+      const ask = async (pages: PageText[], extra: Partial<GatewaySend> = {}) => {
+        await sendSlot();
+        const r = await extractors.openai(pages, llm, {
+          signal: ctx.cancellationSignal,
+          onRequestOutcome: countLlmRequest,
+          beforeExtraRequest: sendSlot,
+          ...extra,
+        });
+        tokensIn = r.tokensIn;
+        tokensOut = r.tokensOut;
+        return r.extraction;
+      };
+      const answer = cfg.deid.enabled ? await throughGateway(jobId, chunk, ask) : await ask(chunk);
+      result = { schema_version: SCHEMA_VERSION, ...answer };
     } else {
       const layouts = ocrLayoutPages(await store.ocrPageWords(jobId), new Set(chunk.map((p) => p.page)));
       result = extractors.offline(chunk, { layouts });
@@ -86,5 +105,46 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
     result = parseExtraction(result);
     await store.savePart(jobId, partNo, [...new Set(chunk.map((p) => p.page))], { result, tokensIn, tokensOut });
     return { tokensIn, tokensOut };
+  }
+
+  async function throughGateway(jobId: string, chunk: PageText[], ask: Parameters<typeof extractThroughGateway>[2]) {
+    try {
+      return await extractThroughGateway(new Gateway(await documentVault(jobId), deidOptions), chunk, ask);
+    } catch (err) {
+      if (err instanceof DeidentificationFailed) countDeidBlocked(err.categories);
+      throw err;
+    }
+  }
+
+  /**
+   * The document's vault, built once from all its pages (so every part uses the same stand-ins and date
+   * offset) and kept sealed; the build that stored it records on the job, and in the audit log, that its
+   * text goes out de-identified, with counts per category.
+   */
+  async function documentVault(jobId: string): Promise<Vault> {
+    // The store keeps the vault as opaque JSON: what this function gave it.
+    const kept = (await store.loadVault(jobId)) as Vault | undefined;
+    if (kept) return kept;
+    const pages = await store.pageTexts(jobId);
+    const layouts = ocrLayoutPages(await store.ocrPageWords(jobId), new Set(pages.map((p) => p.page)));
+    const { vault, first } = (await store.keepVault(jobId, prepareVault(pages, { dates: cfg.deid.dates, local: extractors.offline(pages, { layouts }) }))) as {
+      vault: Vault;
+      first: boolean;
+    };
+    if (!first) return vault;
+    const summary = deidSummary(vault);
+    await store.recordDeidentified(jobId, summary);
+    countDeidentified(summary.counts);
+    await store.appendAudit({
+      actorUserId: null,
+      actorUsername: null,
+      action: 'job.deidentified',
+      targetType: 'job',
+      targetId: jobId,
+      ip: null,
+      userAgent: null,
+      detail: { dates: summary.dates, ...summary.counts },
+    });
+    return vault;
   }
 }

@@ -99,6 +99,20 @@ const llmTokens = new Counter({
   registers: [workerRegistry],
 });
 
+const deidIdentifiers = new Counter({
+  name: 'medextract_deid_identifiers_total',
+  help: 'Identifiers replaced by stand-ins before page text went to the LLM, by category (distinct per document; counts only)',
+  labelNames: ['category'] as const,
+  registers: [workerRegistry],
+});
+
+const deidBlocked = new Counter({
+  name: 'medextract_deid_blocked_total',
+  help: 'LLM requests not sent because an identifier was still in the text after de-identification (fail closed), by category',
+  labelNames: ['category'] as const,
+  registers: [workerRegistry],
+});
+
 const slotSources = new Map<string, { used: () => number; max: number }>();
 
 new Gauge({
@@ -153,6 +167,14 @@ export function countLlmRequest(outcome: LlmOutcome, tokens?: { in: number; out:
     llmTokens.inc({ direction: 'in' }, tokens.in);
     llmTokens.inc({ direction: 'out' }, tokens.out);
   }
+}
+
+export function countDeidentified(counts: Partial<Record<string, number>>): void {
+  for (const [category, n] of Object.entries(counts)) if (n) deidIdentifiers.inc({ category }, n);
+}
+
+export function countDeidBlocked(categories: readonly string[]): void {
+  for (const category of categories) deidBlocked.inc({ category });
 }
 
 function outcomeOf(err: unknown): 'failed' | 'cancelled' {

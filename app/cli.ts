@@ -84,7 +84,7 @@ async function keysRotateCommand(opts: { batchSize: string }): Promise<number> {
   const r = await rotateDocumentKeys({ batchSize });
   const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   process.stdout.write(
-    `rotated ${count(r.documents, 'document')}, ${count(r.workbooks, 'workbook')} and ${count(r.secrets, 'PDF password of a running job', 'PDF passwords of running jobs')} to key "${r.keyId}"\n`,
+    `rotated ${count(r.documents, 'document')}, ${count(r.workbooks, 'workbook')}, ${count(r.secrets, 'PDF password of a running job', 'PDF passwords of running jobs')} and ${count(r.vaults, 'de-identification vault')} to key "${r.keyId}"\n`,
   );
   return 0;
 }

@@ -18,7 +18,7 @@ import { setLogLevel } from '../core/logger.js';
 setLogLevel('warn');
 process.env.LOG_LEVEL = 'warn';
 
-const BENCHMARKS = ['ocr-engine', 'image-ocr', 'scanned-e2e', 'digital-e2e', 'rate-limited', 'api-load', 'memory', 'llm-tokens'] as const;
+const BENCHMARKS = ['ocr-engine', 'image-ocr', 'scanned-e2e', 'digital-e2e', 'rate-limited', 'api-load', 'memory', 'llm-tokens', 'deid'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 function usage(code: number): never {
@@ -144,6 +144,8 @@ async function runOne(name: Name) {
       return await (await import('./memory.js')).memory(ctx);
     case 'llm-tokens':
       return await (await import('./llm-tokens.js')).llmTokens(ctx);
+    case 'deid':
+      return await (await import('./deid.js')).deid(ctx);
   }
 }
 

@@ -88,6 +88,10 @@ const EnvSchema = z.object({
     .trim()
     .optional()
     .refine((v) => !v || v === 'openai' || v === 'offline', { message: 'EXTRACTION_PROVIDER must be "openai" or "offline"' }),
+  // De-identification of page text before it goes to the LLM: auto = whenever the endpoint is not on this
+  // machine or a private network (library/deid).
+  DEID: z.enum(['auto', 'on', 'off'], { message: 'DEID must be one of auto, on, off' }).default('auto'),
+  DEID_DATES: z.enum(['shift', 'token'], { message: 'DEID_DATES must be shift or token' }).default('shift'),
   LLM_RPM: int('LLM_RPM', 450, 1, 100_000),
   LLM_CHUNK_CHARS: int('LLM_CHUNK_CHARS', 24_000, 2_000, 1_000_000),
   // Which jobs wait for a person's approval before their final export. Unset: flagged (the CLI: none,
@@ -219,6 +223,8 @@ export interface Config {
     responseFormat: LlmResponseFormat;
     /** LLM_CHUNK_CHARS: page text per model request (a small local model's context wants less). */
     chunkChars: number;
+    /** DEID (auto resolved against the endpoint) and DEID_DATES: whether and how page text is de-identified before it is sent. */
+    deid: { enabled: boolean; setting: 'auto' | 'on' | 'off'; dates: 'shift' | 'token' };
   };
   llmRequestsPerMinute: number;
   llmMaxConcurrent: number;
@@ -312,6 +318,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, role: Proces
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       responseFormat: e.LLM_RESPONSE_FORMAT,
       chunkChars: e.LLM_CHUNK_CHARS,
+      deid: { enabled: deidEnabled(e.DEID, e.OPENAI_BASE_URL), setting: e.DEID, dates: e.DEID_DATES },
     },
     reviewPolicy: e.REVIEW_POLICY ?? (role === 'cli' ? 'none' : 'flagged'),
     llmRequestsPerMinute: e.LLM_RPM,
@@ -365,4 +372,36 @@ export function config(role: ProcessRole = 'all'): Config {
     }
   }
   return cached;
+}
+
+/** The public OpenAI API when no base URL is set. */
+const DEFAULT_LLM_HOST = 'api.openai.com';
+
+/**
+ * Is the LLM endpoint outside this machine and its private network? `localhost`, loopback, RFC 1918,
+ * link-local, CGNAT and IPv6 unique-local addresses are private; any other host name is taken as public
+ * (a name is not resolved here: what it resolves to can change).
+ */
+export function isPrivateHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '::') return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h.replace(/^::ffff:/, ''));
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return (
+      a === 127 ||
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      a === 0
+    );
+  }
+  return /^f[cd][0-9a-f]{2}:/.test(h) || /^fe[89ab][0-9a-f]:/.test(h);
+}
+
+function deidEnabled(setting: 'auto' | 'on' | 'off', baseURL: string | undefined): boolean {
+  if (setting !== 'auto') return setting === 'on';
+  return !isPrivateHost(baseURL ? new URL(baseURL).hostname : DEFAULT_LLM_HOST);
 }

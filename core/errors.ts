@@ -16,6 +16,7 @@ export type FailureType =
   | 'ExtractionFailed' // the model answered with something unusable, after retries
   | 'RateLimited' // the LLM provider answered 429 (retryable)
   | 'ProviderUnavailable' // the LLM provider failed (5xx, network) (retryable)
+  | 'DeidentificationFailed' // an identifier was still in the text to be sent to the LLM: the request was not sent
   | 'DocumentKeyMissing' // the row was encrypted under a key id that DOCUMENT_KEYS does not list
   | 'DocumentUnreadable' // the stored bytes do not authenticate under their key (altered, moved, or the key changed)
   | 'NotFound';
@@ -32,6 +33,7 @@ export const NON_RETRYABLE: ReadonlySet<FailureType> = new Set<FailureType>([
   'ImageTooLarge',
   'TooLarge',
   'ExtractionFailed',
+  'DeidentificationFailed',
   'DocumentKeyMissing',
   'DocumentUnreadable',
   'NotFound',

@@ -2,9 +2,10 @@
  * `npm run eval`: field-level precision, recall and F1 of an extraction provider over a folder of
  * documents with corpus-truth/v1 truth files, per field type, per document and overall.
  *
- *   npm run eval -- [--dir ../shared/corpus/medical] [--provider offline|openai] [--json FILE]
+ *   npm run eval -- [--dir ../shared/corpus/medical] [--provider offline|openai] [--deid shift|token] [--json FILE]
  *                   [--only <file name substring>] [--no-ocr] [--no-cache] [--verbose] [--floors]
  *
+ * --deid (with --provider openai) sends every part through the de-identification gateway (library/deid).
  * --dir is resolved against the repository; OCR text is cached under .cache/eval/ (--no-cache: read
  * again and do not write). --verbose prints every mismatch (truth and extracted values: document text).
  * --floors prints the per-field-type floors test/eval.test.ts keeps (measured F1 − 0.03, rounded down).
@@ -16,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { floorsFrom, formatReport, jsonReport } from './report.js';
 import { DEFAULT_DIR, EvalSetupError, REPO_ROOT, runEval, type Provider } from './run.js';
 
-const USAGE = 'usage: npm run eval -- [--dir DIR] [--provider offline|openai] [--json FILE] [--only SUBSTRING] [--no-ocr] [--no-cache] [--verbose] [--floors]';
+const USAGE =
+  'usage: npm run eval -- [--dir DIR] [--provider offline|openai] [--deid shift|token] [--json FILE] [--only SUBSTRING] [--no-ocr] [--no-cache] [--verbose] [--floors]';
 
 async function main(): Promise<number> {
   let args;
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
       options: {
         dir: { type: 'string' },
         provider: { type: 'string', default: 'offline' },
+        deid: { type: 'string' },
         json: { type: 'string' },
         only: { type: 'string' },
         'no-ocr': { type: 'boolean', default: false },
@@ -47,6 +50,10 @@ async function main(): Promise<number> {
     console.error(`--provider must be offline or openai (got "${args.provider}")\n${USAGE}`);
     return 2;
   }
+  if (args.deid !== undefined && (args.provider !== 'openai' || (args.deid !== 'shift' && args.deid !== 'token'))) {
+    console.error(`--deid shift|token goes with --provider openai (got "${args.deid}")\n${USAGE}`);
+    return 2;
+  }
   const dir = args.dir ? path.resolve(REPO_ROOT, args.dir) : DEFAULT_DIR;
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     console.error(`--dir ${dir} is not a folder`);
@@ -55,6 +62,7 @@ async function main(): Promise<number> {
   const report = await runEval({
     dir,
     provider: args.provider as Provider,
+    ...(args.deid ? { deid: args.deid as 'shift' | 'token' } : {}),
     ...(args.only ? { only: args.only } : {}),
     noOcr: args['no-ocr'],
     ...(args['no-cache'] ? { cacheDir: null } : {}),

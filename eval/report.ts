@@ -1,4 +1,5 @@
 /** The evaluation's tables (plain text) and its JSON report. */
+import { describeDeidCounts, type PhiCategory } from '../core/contract/deid-text.js';
 import { FIELD_TYPES } from './fields.js';
 import type { EvalReport, FhirFigures } from './run.js';
 import { prf, type Counts } from './score.js';
@@ -51,6 +52,12 @@ export function formatReport(r: EvalReport): string {
     ),
   );
   out.push('');
+  const deid = r.documents.filter((d) => d.deid);
+  if (deid.length > 0) {
+    const counts: Partial<Record<PhiCategory, number>> = {};
+    for (const d of deid) for (const [c, n] of Object.entries(d.deid!)) counts[c as PhiCategory] = (counts[c as PhiCategory] ?? 0) + n;
+    out.push(`De-identified before the LLM: ${deid.length}/${r.documents.length} documents; replaced ${describeDeidCounts(counts)}`);
+  }
   const fhir = r.documents.filter((d) => d.fhir);
   if (fhir.length > 0) {
     const sum = (k: keyof FhirFigures) => fhir.reduce((a, d) => a + d.fhir![k], 0);

@@ -24,6 +24,8 @@ import { verifyEvidence } from '../library/extraction/evidence.js';
 import { extractOffline } from '../library/extraction/offline/index.js';
 import { extractWithOpenAI, type LlmConfig } from '../library/extraction/openai-provider.js';
 import { ocrLayoutPages } from '../library/layout/index.js';
+import { extractThroughGateway, Gateway, prepareVault, vaultCounts, type DateMode, type GatewaySend } from '../library/deid/index.js';
+import type { DeidCounts } from '../library/deid/vault.js';
 import { getOcrPool, LANG_DATA_VARIANT, PAGE_SEG_MODE, type OcrPool } from '../library/ocr/pool.js';
 import { aggregate, scoreDocument, type Counts, type DocScore } from './score.js';
 import { mapTruth, type DocTruth } from './truth.js';
@@ -62,6 +64,8 @@ export interface EvalOptions {
   chunkChars?: number;
   /** The openai provider's server, model, key and response format (default: OPENAI_* and LLM_RESPONSE_FORMAT from core/config.ts). */
   openai?: LlmConfig;
+  /** With the openai provider: send every part through the de-identification gateway (library/deid), dates shifted or tokenised. */
+  deid?: DateMode;
   /** Progress lines (default: none). */
   onDocument?: (d: DocResult) => void;
 }
@@ -81,6 +85,10 @@ export interface DocResult {
   fhir?: FhirFigures;
   /** Why the document yielded nothing (it is then scored as an empty extraction). */
   error?: string;
+  /** The verified extraction (absent when the document yielded nothing). */
+  extraction?: Extraction;
+  /** Through the gateway: identifiers replaced per category. */
+  deid?: DeidCounts;
 }
 
 export interface FhirFigures {
@@ -313,25 +321,38 @@ async function extract(
   provider: Provider,
   chunkChars: number,
   openai: () => LlmConfig,
-): Promise<{ extraction: Extraction; tokens?: { in: number; out: number } }> {
+  deid: DateMode | undefined,
+): Promise<{ extraction: Extraction; tokens?: { in: number; out: number }; deid?: DeidCounts }> {
   const texts: PageText[] = pages.map((p) => ({ page: p.page, text: p.text }));
   const ocrPageWords = pages.flatMap((p) => (p.boxes ? [{ page: p.page, ...p.boxes }] : []));
   const parts: Extraction[] = [];
   let tokensIn = 0;
   let tokensOut = 0;
+  // As the llm activity does: one vault for the whole document, the identifier fields from the local extractor.
+  const gateway =
+    provider === 'openai' && deid
+      ? new Gateway(
+          prepareVault(texts, { dates: deid, local: extractOffline(texts, { layouts: ocrLayoutPages(ocrPageWords, new Set(texts.map((p) => p.page))) }) }),
+        )
+      : undefined;
   for (const chunk of chunkPages(texts, chunkChars)) {
     if (provider === 'openai') {
-      const r = await extractWithOpenAI(chunk, openai());
-      tokensIn += r.tokensIn;
-      tokensOut += r.tokensOut;
-      parts.push(parseExtraction({ schema_version: SCHEMA_VERSION, ...r.extraction }));
+      const ask = async (sent: PageText[], how: Partial<GatewaySend> = {}) => {
+        const r = await extractWithOpenAI(sent, openai(), how);
+        tokensIn += r.tokensIn;
+        tokensOut += r.tokensOut;
+        return r.extraction;
+      };
+      const answer = gateway ? await extractThroughGateway(gateway, chunk, ask) : await ask(chunk);
+      parts.push(parseExtraction({ schema_version: SCHEMA_VERSION, ...answer }));
     } else {
       const layouts = ocrLayoutPages(ocrPageWords, new Set(chunk.map((p) => p.page)));
       parts.push(parseExtraction(extractOffline(chunk, { layouts })));
     }
   }
   const extraction = verifyEvidence(mergeExtractions(parts), pages);
-  return provider === 'openai' ? { extraction, tokens: { in: tokensIn, out: tokensOut } } : { extraction };
+  if (provider !== 'openai') return { extraction };
+  return { extraction, tokens: { in: tokensIn, out: tokensOut }, ...(gateway ? { deid: vaultCounts(gateway.vault) } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -363,7 +384,7 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
         }
         const read = await readPages(doc.file, bytes, { maxPages: cfg.maxPages, lang: cfg.ocrLang, cacheDir, pool: getPool });
         const t0 = performance.now();
-        const { extraction, tokens } = await extract(read.pages, provider, opts.chunkChars ?? DEFAULT_CHUNK_CHARS, openaiConfig);
+        const { extraction, tokens, deid } = await extract(read.pages, provider, opts.chunkChars ?? DEFAULT_CHUNK_CHARS, openaiConfig, opts.deid);
         const extractMs = performance.now() - t0;
         const result: DocResult = {
           file: doc.file,
@@ -375,6 +396,8 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalReport> {
           truthUnscored: doc.truth.unscored,
           fhir: await fhirFigures(doc.file, bytes, read.pages.length, extraction),
           ...(tokens ? { tokens } : {}),
+          ...(deid ? { deid } : {}),
+          extraction,
         };
         results[at] = result;
         opts.onDocument?.(result);

@@ -120,5 +120,6 @@ export async function loadJobResult(jobId: string): Promise<JobResult> {
     schemaVersion: storedSchemaVersion(row.data),
     warnings: job.warnings,
     needsReview: job.needs_review,
+    deidentification: job.deid,
   };
 }

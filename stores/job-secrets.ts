@@ -72,12 +72,12 @@ export async function requeueWithPassword(jobId: string, password: string): Prom
     if (!failed) return undefined;
     await client.query(
       `UPDATE jobs SET status = 'queued', stage = NULL, pages_total = NULL, pages_done = 0, error_code = NULL, error_message = NULL,
-              tokens_in = 0, tokens_out = 0, stage_ms = '{}'::jsonb,
+              tokens_in = 0, tokens_out = 0, stage_ms = '{}'::jsonb, deid = NULL,
               started_at = NULL, finished_at = NULL, updated_at = now()
         WHERE id = $1`,
       [jobId],
     );
-    for (const table of ['pages', 'extraction_parts', 'extractions', 'workbooks'] as const) {
+    for (const table of ['pages', 'extraction_parts', 'extractions', 'workbooks', 'deid_vaults'] as const) {
       await client.query(`DELETE FROM ${table} WHERE job_id = $1`, [jobId]);
     }
     await keepDocumentPassword(jobId, password, client);

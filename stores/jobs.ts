@@ -2,6 +2,7 @@
  * Reads and writes of documents, jobs and their results. Every statement is a single, self-contained
  * query or a short transaction (the embedded PGlite serialises sessions, so a transaction must never wait on another connection).
  */
+import type { DeidSummary } from '../core/contract/deid.js';
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { JobError, JobReviewState, JobStage, JobStatus, JobWarning, ExtractionProvider } from '../core/contract/jobs.js';
@@ -10,6 +11,7 @@ import type { EvidencePage, Extraction } from '../core/contract/extraction.js';
 import { searchablePatientName } from '../core/contract/patient-name.js';
 import { currentKeyId, documentAad, open, seal, workbookAad } from './document-cipher.js';
 import { db, inTransaction } from './pool.js';
+import { rotateVaults } from './deid-vaults.js';
 import { rotateJobSecrets } from './job-secrets.js';
 
 export interface JobRow {
@@ -40,6 +42,8 @@ export interface JobRow {
   review_required: boolean;
   approved_by: string | null;
   approved_at: Date | null;
+  /** The text went to the LLM de-identified: what was replaced, counted per category (null: it did not). */
+  deid: DeidSummary | null;
   /** The owner's username; null when the owner is not a user account (or no longer exists). */
   owner_name: string | null;
   created_at: Date;
@@ -115,7 +119,7 @@ async function insertDocumentAndJob(client: pg.PoolClient, job: NewJob, sha256: 
 
 const JOB_COLUMNS = `j.id, j.document_id, j.owner, j.workflow_id, d.filename, j.status, j.stage, j.pages_total, j.pages_done,
   j.error_code, j.error_message, j.provider, j.model, j.tokens_in, j.tokens_out, j.stage_ms, j.warnings, j.needs_review,
-  j.result_version, j.review_state, j.review_required, j.approved_by, j.approved_at, u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
+  j.result_version, j.review_state, j.review_required, j.approved_by, j.approved_at, j.deid, u.username AS owner_name, j.created_at, j.started_at, j.finished_at`;
 // The owner is a user id as text (or another principal's name), so the users join compares as text.
 const JOB_FROM = 'jobs j JOIN documents d ON d.id = j.document_id LEFT JOIN users u ON u.id::text = j.owner';
 
@@ -145,6 +149,8 @@ export interface RotationResult {
   workbooks: number;
   /** Secrets of running jobs (their PDFs' passwords, stores/job-secrets.ts) re-sealed. */
   secrets: number;
+  /** De-identification vaults (stores/deid-vaults.ts) re-sealed. */
+  vaults: number;
 }
 
 /**
@@ -160,7 +166,8 @@ export async function rotateDocumentKeys(opts: { batchSize?: number } = {}): Pro
   const documents = await rotateTable('documents', 'id', documentAad, keyId, batchSize);
   const workbooks = await rotateTable('workbooks', 'job_id', workbookAad, keyId, batchSize);
   const secrets = await rotateJobSecrets(keyId, batchSize);
-  return { keyId, documents, workbooks, secrets };
+  const vaults = await rotateVaults(keyId, batchSize);
+  return { keyId, documents, workbooks, secrets, vaults };
 }
 
 async function rotateTable(

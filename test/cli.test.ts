@@ -234,7 +234,10 @@ describe('commands on the database alone', () => {
       const keys = [...runKeys, oldKey].map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
       const r = await medextract(['keys', 'rotate'], { ...onDatabase, DOCUMENT_KEYS: keys });
       assert.equal(r.code, 0, show(r));
-      const summary = /^rotated (\d+) documents?, (\d+) workbooks? and (\d+) PDF passwords? of (?:a )?running jobs? to key "(.+)"$/.exec(r.stdout.trim());
+      const summary =
+        /^rotated (\d+) documents?, (\d+) workbooks?, (\d+) PDF passwords? of (?:a )?running jobs? and \d+ de-identification vaults? to key "(.+)"$/.exec(
+          r.stdout.trim(),
+        );
       assert.ok(summary, show(r));
       assert.ok(Number(summary[1]) >= 1, 'the job’s document');
       assert.ok(Number(summary[3]) >= 1, 'the running job’s password');

@@ -196,3 +196,27 @@ test('REVIEW_POLICY: flagged documents wait for a person by default; the CLI wai
   assert.equal(loadConfig({ REVIEW_POLICY: 'none' }, 'api').reviewPolicy, 'none');
   assert.throws(() => loadConfig({ REVIEW_POLICY: 'sometimes' }), /REVIEW_POLICY must be one of none, flagged, all/);
 });
+
+test('DEID: auto de-identifies for any endpoint off this machine and its private network; on and off force it; a bad value is named', () => {
+  const deid = (env: Record<string, string>) => loadConfig(env, 'all').extraction.deid;
+  assert.deepEqual(deid({}), { enabled: true, setting: 'auto', dates: 'shift' }, 'OpenAI itself is a third party');
+  assert.equal(deid({ OPENAI_BASE_URL: 'https://llm.example.com/v1' }).enabled, true);
+  assert.equal(deid({ OPENAI_BASE_URL: 'https://8.8.8.8/v1' }).enabled, true);
+  for (const local of [
+    'http://127.0.0.1:8000/v1',
+    'http://localhost:11434/v1',
+    'http://10.2.3.4/v1',
+    'http://172.20.0.5:8000/v1',
+    'http://192.168.1.9/v1',
+    'http://[::1]:8000/v1',
+    'http://[fd12::5]/v1',
+  ]) {
+    assert.equal(deid({ OPENAI_BASE_URL: local }).enabled, false, local);
+  }
+  assert.equal(deid({ OPENAI_BASE_URL: 'http://172.32.0.1/v1' }).enabled, true, '172.32/16 is public');
+  assert.equal(deid({ DEID: 'on', OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' }).enabled, true);
+  assert.equal(deid({ DEID: 'off' }).enabled, false);
+  assert.equal(deid({ DEID_DATES: 'token' }).dates, 'token');
+  assert.throws(() => loadConfig({ DEID: 'maybe' }), /DEID must be one of auto, on, off/);
+  assert.throws(() => loadConfig({ DEID_DATES: 'blur' }), /DEID_DATES must be shift or token/);
+});

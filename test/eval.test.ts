@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { Extraction } from '../core/contract/extraction.js';
 import { FIELD_TYPES } from '../eval/fields.js';
 import { canonicalUnit, parseDates, parseNumber, sameValue } from '../eval/normalise.js';
 import { formatReport } from '../eval/report.js';
@@ -25,6 +26,21 @@ import { startOpenAIServer } from './support/openai-server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
+
+/** Where two extractions differ in content: values, and each evidence's page and quote (blanks aside); confidences and checks aside. */
+function contentDifferences(at: string, a: unknown, b: unknown): string[] {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    const [x, y] = [Array.isArray(a) ? a : [], Array.isArray(b) ? b : []];
+    if (x.length !== y.length) return [`${at}: ${x.length} items vs ${y.length}`];
+    return x.flatMap((item, i) => contentDifferences(`${at}[${i}]`, item, y[i]));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)].filter((k) => !['confidence', 'reasons', 'found', 'review'].includes(k)));
+    return [...keys].flatMap((k) => contentDifferences(`${at}.${k}`, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  const norm = (v: unknown) => (typeof v === 'string' ? v.replace(/\s+/g, ' ').trim() : (v ?? null));
+  return norm(a) === norm(b) ? [] : [`${at}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`];
+}
 
 const truthOf = (body: Record<string, unknown>): DocTruth => mapTruth({ schema: 'corpus-truth/v1', file: 'x.pdf', ...body });
 const field = (value: unknown, quote = '') => ({ value, evidence: quote ? { page: 1, quote } : null, confidence: 0.9 });
@@ -406,6 +422,44 @@ describe('offline provider on the visible corpus', { skip: !fs.existsSync(DEFAUL
       ['lab_results.panel_loinc', 'vitals.name', 'vitals.value', 'vitals.unit', 'immunizations.lot'],
     );
   });
+});
+
+describe('the corpus through the de-identification gateway', { skip: !fs.existsSync(DEFAULT_DIR) && `no corpus at ${DEFAULT_DIR}` }, () => {
+  test(
+    'for every document the restored result equals the one without the gateway: identifier fields from the local side, the rest through the stand-ins',
+    { timeout: 15 * 60_000 },
+    async (t) => {
+      // The server answers by running the offline extractor over the text it receives, de-identified or not.
+      const server = await startOpenAIServer({ respond: offlineResponder });
+      t.after(() => server.close());
+      const openai = { apiKey: 'test-key', baseURL: server.url, model: server.model, timeoutMs: 30_000 };
+      const [plain, deid, local] = [
+        await runEval({ provider: 'openai', openai }),
+        await runEval({ provider: 'openai', openai, deid: 'shift' }),
+        await runEval({ provider: 'offline' }),
+      ];
+      const differences: string[] = [];
+      for (const d of deid.documents) {
+        const without = plain.documents.find((x) => x.file === d.file)?.extraction;
+        const offline = local.documents.find((x) => x.file === d.file)?.extraction;
+        assert.ok(d.extraction && without && offline, `${d.file}: ${d.error ?? 'no result'}`);
+        assert.ok(d.deid && Object.keys(d.deid).length > 0, `${d.file}: nothing was de-identified`);
+        const identifiers = (x: Extraction) => ({
+          patient: { name: x.patient.name, date_of_birth: x.patient.date_of_birth, mrn: x.patient.mrn },
+          insurance: { member_id: x.insurance.member_id, group_number: x.insurance.group_number },
+        });
+        const rest = (x: Extraction) => ({
+          ...x,
+          patient: { age: x.patient.age, sex: x.patient.sex },
+          insurance: { payer: x.insurance.payer },
+        });
+        differences.push(...contentDifferences(`${d.file} `, identifiers(d.extraction), identifiers(offline)));
+        differences.push(...contentDifferences(`${d.file} `, rest(d.extraction), rest(without)));
+      }
+      console.log(`de-identified round trip: ${deid.documents.length} documents, ${differences.length} differences`);
+      assert.deepEqual(differences, []);
+    },
+  );
 });
 
 describe('--provider openai through the loopback OpenAI-compatible server', () => {

@@ -72,6 +72,7 @@ describe('values that prove themselves, end to end', () => {
     assert.equal(wbc.confidence, 0.9);
     assert.deepEqual(result.patient.name.reasons, []);
     assert.equal(typeof result.needs_review, 'boolean');
+    assert.equal(result.deidentification, null, 'a loopback endpoint gets the text as it is (DEID=auto)');
     assert.ok(Array.isArray(result.warnings));
   });
 
@@ -115,6 +116,7 @@ describe('values that prove themselves, end to end', () => {
     const wbc = view.locator('table[data-section="lab_results"] tbody tr', { hasText: 'WBC' });
     assert.equal(await wbc.locator('.flag').count(), 0, 'WBC is not flagged');
     assert.equal((await wbc.locator('td[data-col="check"] .confidence').innerText()).trim(), '90%');
+    await view.locator('[data-testid="not-deidentified"]').waitFor();
     assert.deepEqual(errors, []);
   });
 });

@@ -13,12 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { closeOcrPool, getOcrPool } from '../library/ocr/pool.js';
+import { loadNameDictionary } from '../library/deid/index.js';
 import { extractOffline } from '../library/extraction/offline/index.js';
 import { extractWithOpenAI } from '../library/extraction/openai-provider.js';
 import * as jobStore from '../stores/jobs.js';
 import * as extractionStore from '../stores/extractions.js';
 import * as jobSecretStore from '../stores/job-secrets.js';
 import * as reviewStore from '../stores/reviews.js';
+import * as deidStore from '../stores/deid-vaults.js';
+import { appendAudit } from '../stores/audit.js';
 import { instrumentActivities, setWorkerInfo, trackActivitySlots, workerIdentity } from '../activities/metrics.js';
 import { taskQueues } from '../core/contract/jobs.js';
 import type { Config } from '../core/config.js';
@@ -64,8 +67,9 @@ export function activityDependencies(cfg: Config): ActivityDependencies {
         responseFormat: cfg.extraction.responseFormat,
       },
       llmRate: { requestsPerMinute: cfg.llmRequestsPerMinute, scope: `llm:${cfg.taskQueuePrefix}` },
+      deid: { enabled: cfg.extraction.deid.enabled, dates: cfg.extraction.deid.dates },
     },
-    store: { ...jobStore, ...extractionStore, ...jobSecretStore, ...reviewStore },
+    store: { ...jobStore, ...extractionStore, ...jobSecretStore, ...reviewStore, ...deidStore, appendAudit },
     ocrPool: () => getOcrPool(cfg.ocrLang, { size: cfg.ocrWorkers, nice: cfg.ocrNice }),
     extractors: { offline: extractOffline, openai: extractWithOpenAI },
     log: logger,
@@ -90,6 +94,8 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
   const bundle = await workflowBundle(cfg.workflowBundle);
   const queues = taskQueues(cfg.taskQueuePrefix);
   const activities = createActivities(activityDependencies(cfg));
+  // The name dictionaries (a few MB) load at start, not inside the first document's LLM activity.
+  if (cfg.extraction.provider === 'openai' && cfg.extraction.deid.enabled) loadNameDictionary();
   const shutdownGraceTime = `${cfg.shutdownGraceSeconds}s`;
   // An activity that does not end on its cancellation must not keep the process alive for ever: after
   // this the worker gives up, exits, and Temporal retries that attempt elsewhere once its heartbeat
@@ -131,6 +137,8 @@ export async function startWorkers(cfg: Config, temporalAddress: string): Promis
       taskQueues: queues,
       maxConcurrentActivities: cfg.maxConcurrentActivities,
       llmPerSecond: llmDispatchPerSecond(cfg.llmRequestsPerMinute),
+      // Whether page text leaves de-identified (DEID, resolved against the endpoint) and how dates are hidden.
+      deid: cfg.extraction.deid.enabled ? cfg.extraction.deid.dates : 'off',
     },
     'workers polling',
   );

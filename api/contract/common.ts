@@ -65,6 +65,7 @@ const PIPELINE_ERROR_CODES = [
   'ExtractionFailed',
   'RateLimited',
   'ProviderUnavailable',
+  'DeidentificationFailed',
   'DocumentKeyMissing',
   'DocumentUnreadable',
 ] as const satisfies readonly FailureType[];

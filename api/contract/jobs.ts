@@ -1,4 +1,5 @@
 /** Jobs: upload, follow, list, cancel and delete — request and response shapes. */
+import { DeidSummarySchema } from '../../core/contract/deid.js';
 import { z } from 'zod';
 import { JOB_REVIEW_STATES, JOB_WARNING_CODES, type JobStage, type JobStatus, type JobWarning } from '../../core/contract/jobs.js';
 import { IsoDateTime, resourceId } from './common.js';
@@ -47,6 +48,9 @@ export const JobViewSchema = z
     awaitingReview: z
       .boolean()
       .describe("the review policy makes this completed job wait for a person's approval, and nobody has approved it yet (its wait began at finishedAt)"),
+    deidentification: DeidSummarySchema.nullable().describe(
+      'the page text reached the LLM provider de-identified (what was replaced, counted per category); null when it went as it is or to no LLM',
+    ),
   })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobViewSchema>;

@@ -75,6 +75,7 @@ export function jobView(j: JobRow): JobView {
     version: j.result_version,
     reviewState: j.review_state,
     awaitingReview: j.status === 'completed' && j.review_required && j.review_state !== 'approved',
+    deidentification: j.deid,
   };
 }
 

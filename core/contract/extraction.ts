@@ -8,6 +8,7 @@
  * The model never sets `reasons`; an extraction stored before the checks existed has none.
  * Results keep the version they were made with: a stored v1 result is read through `upgradeExtraction`.
  */
+import { DeidSummarySchema } from './deid.js';
 import { z } from 'zod';
 import { JOB_REVIEW_STATES, JOB_WARNING_CODES } from './jobs.js';
 
@@ -56,6 +57,7 @@ export const VALUE_CHECKS = [
   'low_confidence',
   'icd10_not_in_list',
   'loinc_not_valid',
+  'deid_unresolved',
 ] as const;
 export type ValueCheck = (typeof VALUE_CHECKS)[number];
 
@@ -71,6 +73,7 @@ export const VALUE_CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
   low_confidence: 'low confidence',
   icd10_not_in_list: 'ICD-10 code not in the ICD-10-CM list',
   loinc_not_valid: 'not a valid LOINC code',
+  deid_unresolved: 'holds a de-identification stand-in that could not be restored',
 };
 
 /** A value whose confidence is below this is flagged `low_confidence`. */
@@ -581,6 +584,9 @@ export const ExtractionDownloadSchema = z
     model: z.string().nullable(),
     extracted_at: z.iso.datetime().nullable(),
     needs_review: z.boolean().describe('true when a warning says a person should look before trusting the values'),
+    deidentification: DeidSummarySchema.nullable().describe(
+      'the page text reached the LLM provider de-identified (what was replaced, counted per category); null when it went as it is or to no LLM',
+    ),
     version: z.int().min(0).describe("the result's version: 0 is the machine's extraction, each correction adds one"),
     review_state: z.enum(JOB_REVIEW_STATES).describe('unreviewed, in_review (a person is correcting it) or approved (signed off; frozen until reopened)'),
     approved_by: z.string().nullable().describe('who approved the result (null unless approved)'),

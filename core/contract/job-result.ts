@@ -1,4 +1,5 @@
 /** A finished job's result as every exporter reads it (workbook, JSON, later FHIR). */
+import type { DeidSummary } from './deid.js';
 import type { Extraction, SchemaVersion } from './extraction.js';
 import type { ExtractionProvider, JobReviewState, JobWarning } from './jobs.js';
 
@@ -23,6 +24,8 @@ export interface JobResult {
   /** What a reviewer should know before trusting the result (empty when nothing is wrong). */
   warnings: JobWarning[];
   needsReview: boolean;
+  /** The page text went to the LLM de-identified: what was replaced, per category (null or absent: it did not). */
+  deidentification?: DeidSummary | null;
   /** Which version this is and where people stand with it; absent (a CLI run): version 0, nobody reviewed it. */
   review?: ResultReview;
 }

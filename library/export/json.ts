@@ -19,6 +19,7 @@ export function extractionToJson(doc: JobResult): ExtractionDownload {
     model: doc.model ?? null,
     extracted_at: isValidDate(doc.extractedAt) ? doc.extractedAt.toISOString() : null,
     needs_review: doc.needsReview,
+    deidentification: doc.deidentification ?? null,
     version: doc.review?.version ?? 0,
     review_state: doc.review?.state ?? 'unreviewed',
     approved_by: doc.review?.approvedBy ?? null,

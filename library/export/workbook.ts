@@ -22,6 +22,7 @@ import { LOINC_NOTICE, labSemantics } from '../lab/index.js';
 import type { DocumentType, Evidence, Extraction, ValueCheck, ValueReview } from '../../core/contract/extraction.js';
 import { VALUE_CHECK_LABELS } from '../../core/contract/extraction.js';
 import { reviewText } from '../../core/contract/review-text.js';
+import { describeDeidCounts } from '../../core/contract/deid-text.js';
 import { reasonsOf } from '../extraction/grounding/index.js';
 import { toCell, type CellIn, type Kind, type Raw } from './cells.js';
 
@@ -344,6 +345,7 @@ const SUMMARY_COLUMNS: Column[] = [
   { header: 'Pages from OCR', kind: 'count' },
   { header: 'Provider', kind: 'text' },
   { header: 'Model', kind: 'text' },
+  { header: 'Sent to the LLM', kind: 'text', wrapWidth: 40 },
   { header: 'Extracted at (UTC)', kind: 'timestamp' },
   ...SECTIONS.map((s): Column => ({ header: s.sheet, kind: 'count' })),
   { header: 'Flagged values', kind: 'count' },
@@ -367,6 +369,14 @@ const PAGES_COLUMNS: Column[] = [
   { header: 'Read from', kind: 'text' },
   { header: 'OCR confidence', kind: 'value' },
 ];
+
+/** How the page text went to the LLM: de-identified (what was replaced, counted), as it is, or not at all. */
+function sentToLlm(doc: WorkbookSource): string {
+  if (doc.provider !== 'openai') return 'not sent (local extraction)';
+  const d = doc.deidentification;
+  if (!d) return 'as it is (not de-identified)';
+  return `de-identified: ${describeDeidCounts(d.counts)}; dates ${d.dates === 'shift' ? 'shifted' : 'replaced'}`;
+}
 
 /** An OCR confidence (0–100) as the workbook shows it: one decimal. */
 const ocrFigure = (c: number | null | undefined): number | null => (typeof c === 'number' && Number.isFinite(c) ? Math.round(c * 10) / 10 : null);
@@ -455,6 +465,7 @@ function docRows(doc: WorkbookSource, threshold: number, combined: boolean): Doc
       sources ? sources.filter((p) => p.source === 'ocr').length : null,
       doc.provider,
       doc.model ?? null,
+      sentToLlm(doc),
       doc.extractedAt,
       ...sections.map((rows) => rows.length),
       flagged,

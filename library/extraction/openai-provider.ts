@@ -77,6 +77,13 @@ export interface ExtractWithOpenAIOptions {
    * caller can make it wait for a place in its rate window as it did for the first.
    */
   beforeExtraRequest?: () => Promise<void>;
+  /**
+   * Called with the messages of every request just before it is sent (the first, a half, a repair); a throw
+   * stops the request unsent (the de-identification gateway's fail-closed check).
+   */
+  checkOutgoing?: (messages: ReadonlyArray<{ role: string; content: string }>) => void;
+  /** Rules appended to the system prompt's list (e.g. that the text is de-identified and how to treat its stand-ins). */
+  extraRules?: readonly string[];
 }
 
 export interface OpenAIExtractionResult {
@@ -361,8 +368,9 @@ export function compactSchema(schema: JsonSchema = modelResponseJsonSchema()): s
 }
 
 /** The system message for a response format: the rules, and for formats without a strict schema the schema too. */
-export function systemPrompt(format: ResponseFormat = 'json_schema'): string {
-  return format === 'json_schema' ? SYSTEM_PROMPT : `${SYSTEM_PROMPT}\n\n${SCHEMA_IN_PROMPT_INTRO}\n${compactSchema()}`;
+export function systemPrompt(format: ResponseFormat = 'json_schema', extraRules: readonly string[] = []): string {
+  const rules = extraRules.length ? `${SYSTEM_PROMPT}\n${extraRules.map((r) => `- ${r}`).join('\n')}` : SYSTEM_PROMPT;
+  return format === 'json_schema' ? rules : `${rules}\n\n${SCHEMA_IN_PROMPT_INTRO}\n${compactSchema()}`;
 }
 
 function responseFormatParam(format: ResponseFormat): OpenAI.Chat.Completions.ChatCompletionCreateParams['response_format'] | undefined {
@@ -548,7 +556,7 @@ async function extractChunk(ex: Exchange, pages: readonly PageText[], depth: num
 /** Ask; an answer that is not of the contract's shape gets ONE repair request with the validation errors. */
 async function askWithRepair(ex: Exchange, userMessage: string): Promise<ExtractionBody> {
   const messages: ChatMessage[] = [
-    { role: 'system', content: systemPrompt(ex.format) },
+    { role: 'system', content: systemPrompt(ex.format, ex.opts?.extraRules) },
     { role: 'user', content: userMessage },
   ];
   for (let repairs = 0; ; repairs++) {
@@ -574,6 +582,7 @@ async function request(ex: Exchange, messages: ChatMessage[]): Promise<{ text: s
   const report = ex.opts?.onRequestOutcome ?? (() => {});
   if (ex.requests > 0) await ex.opts?.beforeExtraRequest?.();
   ex.opts?.signal?.throwIfAborted();
+  ex.opts?.checkOutgoing?.(messages);
   ex.requests++;
 
   // Our own deadline covers the whole exchange: the SDK's timeout stops at response headers, not the body.

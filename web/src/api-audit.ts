@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'job.cancel',
   'job.delete',
   'job.password_restart',
+  'job.deidentified',
   'user.create',
   'user.update',
   'user.password_change',

@@ -8,6 +8,7 @@
  * field. Back (or Escape) fires `close`; Escape closes an open page first.
  */
 import { reviewText } from '../../core/contract/review-text.js';
+import { describeDeidCounts } from '../../core/contract/deid-text.js';
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import {
   ApiError,
@@ -46,6 +47,7 @@ export const CHECK_LABELS: Readonly<Record<ValueCheck, string>> = {
   low_confidence: 'low confidence',
   icd10_not_in_list: 'ICD-10 code not in the ICD-10-CM list',
   loinc_not_valid: 'not a valid LOINC code',
+  deid_unresolved: 'holds a de-identification stand-in that could not be restored',
 };
 
 type Cell = string | number | null | undefined;
@@ -290,6 +292,11 @@ export class MxResult extends LitElement {
       margin: 0;
       color: var(--mx-muted, #475569);
       font-size: 0.88rem;
+    }
+    .deid {
+      margin: 0.4rem 0 0;
+      font-size: 0.88rem;
+      color: var(--mx-muted, #475569);
     }
     table {
       font-size: 0.88rem;
@@ -850,6 +857,17 @@ export class MxResult extends LitElement {
         ${r.extracted_at ? html` · ${new Date(r.extracted_at).toLocaleString()}` : nothing} · each value is checked against its own quote; the Check column says
         why a value needs a second look
       </p>
+      ${
+        r.deidentification
+          ? html`<p class="deid" data-testid="deidentified">
+            Sent to the LLM de-identified: ${describeDeidCounts(r.deidentification.counts)} replaced by stand-ins
+            (${r.deidentification.dates === 'shift' ? 'dates moved by a hidden offset' : 'dates replaced'}); names, date of birth, MRN and insurance numbers were read
+            locally and never sent.
+          </p>`
+          : r.provider === 'openai'
+            ? html`<p class="deid" data-testid="not-deidentified">Sent to the LLM as it is, not de-identified (DEID is off, or the endpoint is on this machine or its private network).</p>`
+            : nothing
+      }
       ${this.review(r)} ${this.reviewBar(r)}`;
   }
 

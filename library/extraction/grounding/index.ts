@@ -23,6 +23,7 @@ import { numberInText, numbersIn, sameNumber } from './numbers.js';
 import { quoteOcrConfidence, type OcrWord } from './ocr.js';
 import { flagContradictsRange, numericValue } from './ranges.js';
 import { checkIcd10cm, isLoincCode } from '../../lab/index.js';
+import { STAND_IN_SOURCE } from '../../../core/contract/deid.js';
 import { identifierInQuote, textInQuote, words } from './text.js';
 import { analyteOf, unitInQuote, unitMismatch } from './units.js';
 
@@ -56,7 +57,11 @@ const CONFIDENCE_CAP: Readonly<Record<ValueCheck, number>> = {
   low_confidence: 1,
   icd10_not_in_list: 0.5,
   loinc_not_valid: 0.5,
+  deid_unresolved: 0.2,
 };
+
+/** A de-identification stand-in the restore could not resolve (an unknown token, or one the prompt never held). */
+const STAND_IN = new RegExp(STAND_IN_SOURCE);
 
 // ---------------------------------------------------------------------------------------------------
 // Is one part of a value in its quote?
@@ -169,6 +174,7 @@ interface Context {
 /** Sets `reasons` on one value from its parts and any cross-field findings, and lowers its confidence. */
 function settle(v: Checked, parts: readonly Part[], extra: readonly ValueCheck[], ctx: Context): void {
   const reasons = new Set<ValueCheck>(extra);
+  if (parts.some(([value]) => typeof value === 'string' && STAND_IN.test(value))) reasons.add('deid_unresolved');
   const ev = v.evidence;
   let ocrScale = 1;
   if (!ev) reasons.add('no_evidence');

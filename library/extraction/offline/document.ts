@@ -78,7 +78,8 @@ export function facility(pageLines: Line[][], kvs: LabelValue[]): Field<string> 
     if (t.length > 60 || !ORG_RE.test(t) || NOT_ORG_RE.test(t)) continue;
     // OCR may put junk before the name ("£Q/7 Not a Memorial Hospital"): start at the first real word.
     const words = t.split(/\s+/);
-    const first = words.findIndex((w) => /^\p{L}[\p{L}'’&.-]*$/u.test(w));
+    // A stand-in of de-identified text (library/deid: "[[PLACE_1]] Family Medicine") is a word of the name.
+    const first = words.findIndex((w) => /^(?:\p{L}[\p{L}'’&.-]*|\[\[[A-Z_]+_\d+\]\])$/u.test(w));
     const value = words.slice(Math.max(0, first)).join(' ');
     cands.push({ value, line, confidence: (first > 0 ? 0.6 : 0.8) - line.index * 0.02 });
     break;

@@ -7,7 +7,7 @@ import { fieldsOfLabel } from './labels.js';
 import type { Candidate, Line } from './lines.js';
 import { best } from './lines.js';
 import { cleanPersonName } from './patient.js';
-import { isBlank, plainText } from './text.js';
+import { isBlank, isStandIn, plainText } from './text.js';
 import { PAYER_PROGRAMS, PAYER_TITLE_WORDS, PAYER_WORDS, TOTAL_LABEL_WORDS } from './vocabulary.js';
 
 const AGE_UNIT = String.raw`(?:years?|yrs?|y\/o|yo|y|months?|mos?|m|weeks?|wks?|days?|d)`;
@@ -49,6 +49,7 @@ function identifier(raw: string): string | null {
     .trim()
     .replace(/^#\s*/, '')
     .replace(/[.,;]$/, '');
+  if (isStandIn(v)) return v;
   if (!/^[A-Za-z0-9][A-Za-z0-9\-/.]{1,29}$/.test(v) || !/\d/.test(v)) return null;
   return v;
 }

@@ -7,13 +7,16 @@ import { bareKey, LABEL_OF } from './labels.js';
 import { NAME_STOP_WORDS } from './lexicon.js';
 import type { Candidate } from './lines.js';
 import { best, lineEvidence, spanEvidence } from './lines.js';
-import { isBlank } from './text.js';
+import { isBlank, isStandIn } from './text.js';
 
 const NAME_STOP = new Set(NAME_STOP_WORDS);
+const PERSON_STAND_IN = /^(?:(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+)?\[\[PERSON_\d+\]\]$/;
 
 /** A person's name as printed ("John Doe", "Doe, John A", "Dr. Ananya Rao"), or null. */
 export function cleanPersonName(raw: string, minWords = 2): string | null {
   const v = raw.replace(/\s+/g, ' ').trim().replace(/[,;]$/, '');
+  // De-identified text (library/deid) names a person by a stand-in: it is a whole name.
+  if (PERSON_STAND_IN.test(v)) return v;
   if (v.length < 2 || v.length > 60 || isBlank(v)) return null;
   if (/[_\d@()[\]{}:|<>=]/.test(v)) return null;
   const words = v.split(' ');
@@ -32,6 +35,7 @@ function cleanMrn(raw: string): string | null {
     .trim()
     .replace(/^#\s*/, '')
     .replace(/[.,;]$/, '');
+  if (isStandIn(v)) return v;
   if (!/^[A-Za-z0-9][A-Za-z0-9\-/.]{2,29}$/.test(v)) return null;
   if (!/\d/.test(v) || /x{3,}/i.test(v)) return null;
   return v;

@@ -46,3 +46,6 @@ export function splitList(s: string): string[] {
 
 /** A list-item marker: "1." / "2)", a dash or a bullet glyph. */
 export const BULLET = /^\s*(?:\d{1,2}[.)]\s+|[-–•*·▪●◦]\s*|[»›«]\s*(?=\p{L})|[>~¢©®°+]\s{2,}(?=\p{L}))/u;
+
+/** A stand-in of de-identified text (library/deid: "[[MRN_1]]"): stands for a whole value of its kind. */
+export const isStandIn = (v: string): boolean => /^\[\[[A-Z]+(?:_[A-Z]+)?_\d+\]\]$/.test(v.trim());
