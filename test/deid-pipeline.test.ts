@@ -190,5 +190,11 @@ describe('de-identification through the pipeline (DEID=on)', () => {
     const said = (await note.innerText()).replace(/\s+/g, ' ');
     assert.match(said, /Sent to the LLM de-identified: \d+ names?, .*replaced by stand-ins \(dates replaced\)/);
     assert.deepEqual(inText(said), []);
+
+    // The vault goes with the job.
+    const deleted = await call(api.url, 'DELETE', `/jobs/${viewedJob}`, { token });
+    assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+    const left = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM deid_vaults WHERE job_id = $1', [viewedJob]);
+    assert.equal(left.rows[0]!.n, 0, 'deleting the job deletes its vault');
   });
 });

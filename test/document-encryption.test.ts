@@ -289,7 +289,7 @@ describe('documents at rest on the real pipeline', () => {
       [k2.id],
     );
     assert.equal(Number(left.rows[0]!.n), 0, 'no row is left under another key or in plaintext');
-    assert.deepEqual(await rotateDocumentKeys(), { keyId: k2.id, documents: 0, workbooks: 0, secrets: 0 }, 'running it again changes nothing');
+    assert.deepEqual(await rotateDocumentKeys(), { keyId: k2.id, documents: 0, workbooks: 0, secrets: 0, vaults: 0 }, 'running it again changes nothing');
 
     // Only the new key from now on: the old one can be removed from DOCUMENT_KEYS.
     setDocumentKeys([k2]);
