@@ -118,13 +118,17 @@ export function createLlmActivities({ cfg, store, extractors, takeSendSlot = tak
 
   /**
    * The document's vault, built once from all its pages (so every part uses the same stand-ins and date
-   * offset) and kept sealed; the build that stored it records on the job, and in the audit log, that its
-   * text goes out de-identified, with counts per category.
+   * offset) and kept sealed; the job records that its text goes out de-identified, with counts per category,
+   * and the build that stored the vault writes the audit entry.
    */
   async function documentVault(jobId: string): Promise<Vault> {
     // The store keeps the vault as opaque JSON: what this function gave it.
     const kept = (await store.loadVault(jobId)) as Vault | undefined;
-    if (kept) return kept;
+    if (kept) {
+      // Again (it is idempotent): an attempt that died between keeping the vault and recording it leaves no gap.
+      await store.recordDeidentified(jobId, deidSummary(kept));
+      return kept;
+    }
     const pages = await store.pageTexts(jobId);
     const layouts = ocrLayoutPages(await store.ocrPageWords(jobId), new Set(pages.map((p) => p.page)));
     const { vault, first } = (await store.keepVault(jobId, prepareVault(pages, { dates: cfg.deid.dates, local: extractors.offline(pages, { layouts }) }))) as {

@@ -3,8 +3,8 @@
  * and the real OpenAI provider against the recording OpenAI-compatible server on loopback (which answers
  * by running the offline extractor over the text it receives): what reaches the server holds stand-ins,
  * never the document's identifiers; the stored part has the originals back (identifier fields from the
- * local extractor, quotes as printed); the vault is built once per document and its summary recorded and
- * audited once; an identifier left in the text on purpose stops the request unsent with a non-retryable
+ * local extractor, quotes as printed); the vault is built once per document, its summary recorded by each
+ * part and audited once; an identifier left in the text on purpose stops the request unsent with a non-retryable
  * DeidentificationFailed that names the category and not the value; with DEID off the text goes as it is.
  */
 import { after, before, describe, test } from 'node:test';
@@ -136,10 +136,11 @@ describe('the llm activity through the de-identification gateway', () => {
     const attending = part0.encounter.attending.value ?? part0.document.author.value;
     assert.ok(!attending || !/\[\[/.test(attending), `no stand-in left in a value: ${attending}`);
 
-    assert.equal(s.summaries.length, 1, 'the de-identification is recorded once');
+    assert.equal(s.summaries.length, 2, 'each part records the de-identification (the same summary)');
+    assert.deepEqual(s.summaries[1], s.summaries[0]);
     assert.equal(s.summaries[0]!.dates, 'shift');
     assert.ok((s.summaries[0]!.counts.PERSON ?? 0) >= 2 && (s.summaries[0]!.counts.MRN ?? 0) === 1, JSON.stringify(s.summaries[0]));
-    assert.equal(s.audits.length, 1);
+    assert.equal(s.audits.length, 1, 'one audit entry per document');
     assert.equal(s.audits[0]!.action, 'job.deidentified');
     const detail = JSON.stringify(s.audits[0]!.detail);
     for (const id of IDENTIFIERS) assert.ok(!detail.includes(id), 'the audit entry holds counts only');
